@@ -1,0 +1,1 @@
+"""The case record and its life: intake, parties, evidence, status, deadlines, court handoff."""

@@ -1,0 +1,428 @@
+"""Actions on the case record: the only code that writes cases.
+
+Naming follows the Zulip convention: `access_*` fetches with a permission check, `do_*`
+changes data in one transaction and appends a timeline event for every change.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from cases.access import CaseFacts, Viewer, can_view_case
+from cases.errors import CaseConflict, CaseNotFound
+from cases.filing import Filing, PartyInput
+from cases.models import (
+    Case,
+    Evidence,
+    Invitation,
+    Notice,
+    NoticeChannel,
+    Party,
+    Side,
+    Source,
+    TimelineEvent,
+)
+from cases.numbering import next_case_number
+from cases.status import Actor, Status, check_transition
+
+
+@dataclass(frozen=True)
+class StoredEvidence:
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Filer:
+    """Who files: a signed-in disputant, or a partner platform pushing by API."""
+
+    user_id: int | None = None
+    partner_id: int | None = None
+    partner_name: str | None = None
+    partner_reference: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"partner:{self.partner_name}" if self.partner_id else ""
+
+
+InvitationLink = Callable[[Invitation], str]
+
+
+async def record_event(
+    case: Case,
+    kind: str,
+    now: datetime,
+    *,
+    actor_id: int | None = None,
+    actor_label: str = "",
+    **data: Any,
+) -> TimelineEvent:
+    return await TimelineEvent.create(
+        case=case, at=now, actor_id=actor_id, actor_label=actor_label, kind=kind, data=data
+    )
+
+
+async def transition(
+    case: Case,
+    target: Status,
+    actor: Actor,
+    now: datetime,
+    *,
+    actor_id: int | None = None,
+    actor_label: str = "",
+    **data: Any,
+) -> None:
+    """Move a case along the status machine, guarded against a concurrent change."""
+    source = Status(case.status)
+    check_transition(source, target, actor)
+    changed = await Case.filter(id=case.id, status=source).update(status=target, updated_at=now)
+    if not changed:
+        raise CaseConflict("case_changed_meanwhile")
+    case.status = target
+    case.updated_at = now
+    await record_event(
+        case,
+        "status_changed",
+        now,
+        actor_id=actor_id,
+        actor_label=actor_label or actor.value,
+        status=[source.value, target.value],
+        **data,
+    )
+
+
+def _party_row(
+    case: Case, side: Side, party: PartyInput, user_id: int | None, now: datetime
+) -> Party:
+    return Party(
+        case=case,
+        side=side,
+        kind=party.kind,
+        name=party.name,
+        id_number=party.id_number,
+        mobile=party.mobile,
+        email=party.email,
+        service_address=party.service_address,
+        user_id=user_id,
+        created_at=now,
+    )
+
+
+async def queue_notice(
+    case: Case | None,
+    channel: NoticeChannel,
+    recipient: str,
+    subject: str,
+    body: str,
+    now: datetime,
+) -> Notice:
+    """Record a notice in the current transaction; `mediation.notify` delivers it after commit."""
+    return await Notice.create(
+        case=case,
+        channel=channel,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+async def do_file_case(
+    filing: Filing,
+    filer: Filer,
+    evidence: Sequence[StoredEvidence],
+    *,
+    now: datetime,
+    reply_days: int,
+    invitation_link: InvitationLink,
+) -> Case:
+    """File a dispute and invite the respondent, in one transaction."""
+    async with in_transaction():
+        number = await next_case_number(now.year, filing.domain)
+        case = await Case.create(
+            number=number,
+            domain=filing.domain,
+            category=filing.category,
+            status=Status.SUBMITTED,
+            source=Source.PARTNER if filer.partner_id else Source.WEB,
+            partner_id=filer.partner_id,
+            partner_reference=filer.partner_reference,
+            filed_by_id=filer.user_id,
+            claim_amount=filing.claim_amount,
+            facts=filing.facts,
+            requested_outcome=filing.requested_outcome,
+            consents={c: now.isoformat() for c in filing.consents},
+            created_at=now,
+            updated_at=now,
+        )
+        applicant = _party_row(case, Side.APPLICANT, filing.applicant, filer.user_id, now)
+        respondent = _party_row(case, Side.RESPONDENT, filing.respondent, None, now)
+        await applicant.save()
+        await respondent.save()
+        await record_event(
+            case,
+            "filed",
+            now,
+            actor_id=filer.user_id,
+            actor_label=filer.label,
+            number=number,
+            category=filing.category,
+            claim_amount=str(filing.claim_amount),
+        )
+        for item in evidence:
+            await Evidence.create(
+                case=case,
+                side=Side.APPLICANT,
+                uploaded_by_id=filer.user_id,
+                filename=item.filename,
+                media_type=item.media_type,
+                size=item.size,
+                sha256=item.sha256,
+                created_at=now,
+            )
+            await record_event(
+                case,
+                "evidence_added",
+                now,
+                actor_id=filer.user_id,
+                actor_label=filer.label,
+                filename=item.filename,
+                sha256=item.sha256,
+            )
+        await _invite_respondent(case, respondent, now, reply_days, invitation_link)
+    return case
+
+
+async def _invite_respondent(
+    case: Case, respondent: Party, now: datetime, reply_days: int, link_for: InvitationLink
+) -> None:
+    expires_at = now + timedelta(days=reply_days)
+    invitation = await Invitation.create(
+        case=case,
+        party=respondent,
+        nonce=secrets.token_hex(16),
+        expires_at=expires_at,
+        created_at=now,
+    )
+    case.respondent_reply_due = expires_at
+    await case.save(update_fields=["respondent_reply_due"])
+    link = link_for(invitation)
+    subject = f"调解邀请 Mediation invitation: {case.number}"
+    body = (
+        f"{respondent.name}：\n\n"
+        f"申请人就一起纠纷向长宁区在线调解平台申请调解（案件编号 {case.number}）。"
+        f"调解遵循自愿原则。请于 {expires_at:%Y-%m-%d %H:%M} UTC 前"
+        f"通过以下链接查看并答复是否同意调解：\n"
+        f"{link}\n\n"
+        f"An applicant has asked for online mediation of a dispute with you (case {case.number}). "
+        f"Mediation is voluntary. Please answer before {expires_at:%Y-%m-%d %H:%M} UTC:\n{link}\n"
+    )
+    channels = []
+    if respondent.email:
+        await queue_notice(case, NoticeChannel.EMAIL, respondent.email, subject, body, now)
+        channels.append("email")
+    if respondent.mobile:
+        sms = (
+            f"【长宁调解】您有一起纠纷调解邀请（{case.number}），"
+            f"请于{expires_at:%m-%d}前答复：{link}"
+        )
+        await queue_notice(case, NoticeChannel.SMS, respondent.mobile, subject, sms, now)
+        channels.append("sms")
+    await transition(
+        case,
+        Status.AWAITING_CONSENT,
+        Actor.SYSTEM,
+        now,
+        reply_due=expires_at.isoformat(),
+        channels=channels,
+    )
+
+
+async def access_invitation(invitation_id: int, nonce: str) -> Invitation:
+    invitation = await Invitation.get_or_none(id=invitation_id, nonce=nonce).prefetch_related(
+        "case", "party"
+    )
+    if invitation is None:
+        raise CaseNotFound("invitation_not_found")
+    return invitation
+
+
+async def _notify_applicant(case: Case, subject: str, body: str, now: datetime) -> None:
+    applicant = await Party.get(case=case, side=Side.APPLICANT)
+    if applicant.email:
+        await queue_notice(case, NoticeChannel.EMAIL, applicant.email, subject, body, now)
+    if applicant.mobile:
+        await queue_notice(case, NoticeChannel.SMS, applicant.mobile, subject, body, now)
+
+
+async def do_answer_invitation(
+    invitation: Invitation,
+    *,
+    consent: bool,
+    reason: str,
+    respondent_user_id: int | None,
+    now: datetime,
+) -> Case:
+    """The respondent consents (linking their account) or refuses with a reason."""
+    async with in_transaction():
+        # Claim the invitation first: of two concurrent answers only one changes a row.
+        claimed = await Invitation.filter(
+            id=invitation.id, answered_at__isnull=True, expires_at__gt=now
+        ).update(answered_at=now, answer="consented" if consent else "refused")
+        if not claimed:
+            fresh = await Invitation.get(id=invitation.id)
+            raise CaseConflict(
+                "invitation_already_answered" if fresh.answered_at else "invitation_expired"
+            )
+        case = await Case.get(id=invitation.case_id)  # type: ignore[attr-defined]
+        if consent:
+            await Party.filter(id=invitation.party_id).update(  # type: ignore[attr-defined]
+                user_id=respondent_user_id
+            )
+            await transition(
+                case, Status.ACCEPTED, Actor.RESPONDENT, now, actor_id=respondent_user_id
+            )
+            await _notify_applicant(
+                case,
+                f"被申请人同意调解 Respondent consented: {case.number}",
+                f"案件 {case.number}：被申请人已同意调解，平台将为您分派调解组织和调解员。\n"
+                f"Case {case.number}: the respondent agreed to mediate.",
+                now,
+            )
+        else:
+            case.closed_reason = reason
+            await case.save(update_fields=["closed_reason"])
+            await transition(
+                case,
+                Status.REFUSED,
+                Actor.RESPONDENT,
+                now,
+                actor_id=respondent_user_id,
+                actor_label="respondent",
+                reason=reason,
+            )
+            await _notify_applicant(
+                case,
+                f"被申请人拒绝调解 Respondent refused: {case.number}",
+                f"案件 {case.number}：被申请人拒绝调解，调解终结。理由：{reason}\n"
+                f"您可以依法通过诉讼、仲裁等其他途径解决纠纷。\n"
+                f"Case {case.number}: the respondent refused mediation ({reason}). "
+                f"You may pursue litigation, arbitration or other routes.",
+                now,
+            )
+    return case
+
+
+async def do_end_unanswered_invitations(now: datetime) -> list[str]:
+    """End every case whose respondent did not answer in time (Art. 15, 25).
+
+    Safe in several processes at once: each invitation is claimed by a conditional update.
+    """
+    ended: list[str] = []
+    due = await Invitation.filter(answered_at__isnull=True, expires_at__lte=now).values_list(
+        "id", flat=True
+    )
+    for invitation_id in due:
+        async with in_transaction():
+            claimed = await Invitation.filter(id=invitation_id, answered_at__isnull=True).update(
+                answered_at=now, answer="expired"
+            )
+            if not claimed:
+                continue
+            invitation = await Invitation.get(id=invitation_id).prefetch_related("case")
+            case = invitation.case
+            if case.status != Status.AWAITING_CONSENT:
+                continue
+            case.closed_reason = "respondent_no_response"
+            await case.save(update_fields=["closed_reason"])
+            await transition(case, Status.NO_RESPONSE, Actor.SYSTEM, now)
+            await _notify_applicant(
+                case,
+                f"调解未能开始 Mediation could not start: {case.number}",
+                f"案件 {case.number}：被申请人未在期限内答复，调解终结。"
+                f"您可以依法通过诉讼、仲裁等其他途径解决纠纷。\n"
+                f"Case {case.number}: the respondent did not answer in time; mediation has ended.",
+                now,
+            )
+            ended.append(case.number)
+    return ended
+
+
+async def case_facts(case: Case) -> CaseFacts:
+    user_ids = await Party.filter(case=case, user_id__isnull=False).values_list(
+        "user_id", flat=True
+    )
+    return CaseFacts(
+        party_user_ids=frozenset(int(str(u)) for u in user_ids),
+        mediator_id=case.mediator_id,  # type: ignore[attr-defined]
+        organisation_id=case.organisation_id,  # type: ignore[attr-defined]
+    )
+
+
+async def access_case(viewer: Viewer, number: str) -> tuple[Case, CaseFacts]:
+    """The case, if the viewer may see it; otherwise CaseNotFound, never the data."""
+    case = await Case.get_or_none(number=number)
+    if case is None:
+        raise CaseNotFound("case_not_found")
+    facts = await case_facts(case)
+    if not can_view_case(viewer, facts):
+        raise CaseNotFound("case_not_found")
+    return case, facts
+
+
+async def cases_visible_to(viewer: Viewer) -> list[Case]:
+    query = Case.all()
+    if viewer.role == "disputant":
+        query = query.filter(parties__user_id=viewer.user_id)
+    elif viewer.role == "mediator":
+        query = query.filter(mediator_id=viewer.user_id)
+    elif viewer.role == "org_admin":
+        query = query.filter(organisation_id=viewer.organisation_id)
+    elif viewer.role != "platform_admin":
+        return []
+    return await query.distinct().order_by("-created_at", "-id")
+
+
+async def access_evidence(viewer: Viewer, number: str, evidence_id: int) -> Evidence:
+    case, _ = await access_case(viewer, number)
+    evidence = await Evidence.get_or_none(id=evidence_id, case=case)
+    if evidence is None:
+        raise CaseNotFound("evidence_not_found")
+    return evidence
+
+
+async def do_add_evidence(
+    viewer: Viewer, number: str, side: Side, items: Sequence[StoredEvidence], now: datetime
+) -> Case:
+    case, _ = await access_case(viewer, number)
+    async with in_transaction():
+        for item in items:
+            await Evidence.create(
+                case=case,
+                side=side,
+                uploaded_by_id=viewer.user_id,
+                filename=item.filename,
+                media_type=item.media_type,
+                size=item.size,
+                sha256=item.sha256,
+                created_at=now,
+            )
+            await record_event(
+                case,
+                "evidence_added",
+                now,
+                actor_id=viewer.user_id,
+                filename=item.filename,
+                sha256=item.sha256,
+            )
+    return case

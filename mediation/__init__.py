@@ -1,0 +1,1 @@
+"""The application shell and the mediation side: app, settings, accounts, organisations."""

@@ -1,0 +1,163 @@
+"""Accounts: registration, staff creation, and signing in with a limit on failed attempts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from cases.errors import CaseError
+from cases.filing import check_email
+from cases.identity import is_valid_mainland_mobile, normalise_mobile
+from mediation.models import LoginFailure, Role, User
+
+_hasher = PasswordHasher()
+PASSWORD_MIN = 8
+# Verifying against this keeps the time of "no such user" equal to "wrong password".
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+class AccountError(CaseError):
+    pass
+
+
+class SignInLocked(AccountError):
+    status_code = 429
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_new_password(password: str) -> str | None:
+    if len(password) < PASSWORD_MIN:
+        return "password_too_short"
+    if len(password) > 200:
+        return "too_long"
+    return None
+
+
+def split_identifier(identifier: str) -> tuple[str | None, str | None, str | None]:
+    """(mobile, email, username) for what a person typed into the sign-in box."""
+    identifier = identifier.strip()
+    if "@" in identifier:
+        return None, identifier.lower(), None
+    mobile = normalise_mobile(identifier)
+    if is_valid_mainland_mobile(mobile):
+        return mobile, None, None
+    return None, None, identifier
+
+
+async def do_register_disputant(
+    *, identifier: str, password: str, display_name: str, locale: str = "zh_CN"
+) -> User:
+    errors: dict[str, str] = {}
+    mobile, email, _ = split_identifier(identifier)
+    if mobile is None and (email is None or not check_email(email)):
+        errors["identifier"] = "identifier_invalid"
+    if problem := check_new_password(password):
+        errors["password"] = problem
+    name = display_name.strip()
+    if not name:
+        errors["display_name"] = "required"
+    elif len(name) > 100:
+        errors["display_name"] = "too_long"
+    if errors:
+        raise RegistrationError(errors)
+    try:
+        async with in_transaction():
+            return await User.create(
+                role=Role.DISPUTANT,
+                display_name=name,
+                mobile=mobile,
+                email=email,
+                password_hash=hash_password(password),
+                locale=locale,
+            )
+    except IntegrityError:
+        raise RegistrationError({"identifier": "identifier_taken"}) from None
+
+
+class RegistrationError(AccountError):
+    def __init__(self, field_errors: dict[str, str]) -> None:
+        super().__init__("registration_invalid")
+        self.field_errors = field_errors
+
+
+async def do_create_staff(
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str,
+    organisation_id: int | None = None,
+    email: str | None = None,
+    mobile: str | None = None,
+) -> User:
+    if role is Role.DISPUTANT:
+        raise AccountError("not_a_staff_role")
+    if problem := check_new_password(password):
+        raise RegistrationError({"password": problem})
+    if role in (Role.MEDIATOR, Role.ORG_ADMIN) and organisation_id is None:
+        raise RegistrationError({"organisation": "required"})
+    try:
+        return await User.create(
+            role=role,
+            username=username.strip(),
+            display_name=display_name,
+            password_hash=hash_password(password),
+            organisation_id=organisation_id,
+            email=email,
+            mobile=mobile,
+        )
+    except IntegrityError:
+        raise RegistrationError({"username": "identifier_taken"}) from None
+
+
+async def _find_user(identifier: str) -> User | None:
+    mobile, email, username = split_identifier(identifier)
+    if mobile:
+        return await User.get_or_none(mobile=mobile)
+    if email:
+        return await User.get_or_none(email=email)
+    return await User.get_or_none(username=username)
+
+
+async def check_sign_in(
+    identifier: str,
+    password: str,
+    *,
+    remote_addr: str,
+    now: datetime,
+    max_failures: int,
+    window: timedelta,
+) -> User:
+    """The user, or AccountError("sign_in_failed"); SignInLocked after too many failures.
+
+    Failures are counted in the database, per identifier and per address, so the limit
+    holds across server processes.
+    """
+    key = identifier.strip().lower()[:254]
+    since = now - window
+    by_identifier = await LoginFailure.filter(identifier=key, at__gt=since).count()
+    by_addr = await LoginFailure.filter(remote_addr=remote_addr, at__gt=since).count()
+    # An address may try several accounts (a family, an office), so it gets a larger allowance.
+    if by_identifier >= max_failures or by_addr >= max_failures * 4:
+        raise SignInLocked("sign_in_locked", minutes=int(window.total_seconds() // 60))
+    user = await _find_user(identifier)
+    ok = check_password(user.password_hash if user else _DUMMY_HASH, password)
+    if not ok or user is None or not user.is_active:
+        await LoginFailure.create(identifier=key, remote_addr=remote_addr, at=now)
+        raise AccountError("sign_in_failed")
+    await LoginFailure.filter(identifier=key).delete()
+    return user

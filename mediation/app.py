@@ -1,0 +1,121 @@
+"""The application factory: one Starlette app serving pages, the partner API and (later) rooms."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from tortoise.contrib.starlette import RegisterTortoise
+
+from cases.actions import do_end_unanswered_invitations
+from cases.errors import CaseError
+from cases.status import TransitionError
+from mediation.db import tortoise_config
+from mediation.notify import Notifier
+from mediation.routes import accounts, disputes, invitations, partner_api
+from mediation.settings import Settings, load_settings
+from mediation.web import TEMPLATES_DIR, error_page, utcnow
+
+log = logging.getLogger("mediation")
+
+
+async def run_background_jobs(notifier: Notifier, interval: float) -> None:
+    """Deliver notices and end unanswered invitations. Each step is safe to run in several
+    processes at once (claims by conditional update), so every server may run it."""
+    while True:
+        try:
+            now = utcnow()
+            await do_end_unanswered_invitations(now)
+            await notifier.deliver_due(now)
+        except Exception:  # a failing round must not end the loop; the next one retries
+            log.exception("background jobs round failed")
+        await asyncio.sleep(interval)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def case_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CaseError)
+    if _is_api(request):
+        return partner_api.api_exception(request, exc)
+    return error_page(request, exc.code, exc.status_code, **exc.params)
+
+
+async def transition_error(request: Request, exc: Exception) -> Response:
+    return error_page(request, "case_changed_meanwhile", 409)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 403: "forbidden", 413: "request_too_large"}.get(exc.status_code)
+    if _is_api(request):
+        return JSONResponse({"error": code or "error", "message": exc.detail}, exc.status_code)
+    if code:
+        return error_page(request, code, exc.status_code)
+    return PlainTextResponse(str(exc.detail), exc.status_code)
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def create_app(settings: Settings | None = None, *, background_jobs: bool = True) -> Starlette:
+    settings = settings or load_settings()
+    notifier = Notifier.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            task = None
+            if background_jobs:
+                task = asyncio.create_task(run_background_jobs(notifier, 5.0))
+            try:
+                yield
+            finally:
+                if task:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Mount("/static", StaticFiles(directory=TEMPLATES_DIR / "static"), name="static"),
+            *accounts.routes,
+            *disputes.routes,
+            *invitations.routes,
+            *partner_api.routes,
+        ],
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.secret_key,
+                session_cookie="mediation_session",
+                max_age=12 * 3600,
+                same_site="lax",
+                https_only=settings.cookie_secure,
+            )
+        ],
+        exception_handlers={
+            CaseError: case_error,
+            TransitionError: transition_error,
+            HTTPException: http_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.notifier = notifier
+    return app

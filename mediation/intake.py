@@ -1,0 +1,126 @@
+"""Intake, shared by the web form and the partner API: check everything, store evidence, file.
+
+Every check runs before anything is written, so an invalid filing changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from cases.actions import Filer, StoredEvidence, do_file_case
+from cases.errors import CaseError
+from cases.evidence_files import (
+    MAX_EVIDENCE_BYTES,
+    MAX_EVIDENCE_FILES,
+    check_evidence_file,
+    safe_filename,
+)
+from cases.evidence_store import store_blob
+from cases.filing import check_filing
+from cases.models import Case, Invitation
+from mediation.settings import Settings
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    data: bytes
+
+
+class FilingInvalid(CaseError):
+    status_code = 422
+
+    def __init__(self, field_errors: dict[str, str], file_errors: list[tuple[str, str]]) -> None:
+        super().__init__("invalid_input")
+        self.field_errors = field_errors
+        self.file_errors = file_errors  # (code, file name)
+
+
+def check_uploads(
+    uploads: Sequence[Upload],
+) -> tuple[list[tuple[Upload, str]], list[tuple[str, str]]]:
+    """Uploads with their sniffed media type, and (code, name) for each rejected one."""
+    if len(uploads) > MAX_EVIDENCE_FILES:
+        return [], [("evidence_too_many", "")]
+    accepted: list[tuple[Upload, str]] = []
+    errors: list[tuple[str, str]] = []
+    for upload in uploads:
+        name = safe_filename(upload.filename)
+        result = check_evidence_file(name, upload.data[:8192], len(upload.data))
+        if result.error or result.media_type is None:
+            errors.append((result.error or "evidence_type_not_allowed", name))
+        else:
+            accepted.append((Upload(name, upload.data), result.media_type))
+    return accepted, errors
+
+
+def store_uploads(
+    settings: Settings, accepted: Sequence[tuple[Upload, str]]
+) -> list[StoredEvidence]:
+    return [
+        StoredEvidence(
+            filename=upload.filename,
+            media_type=media_type,
+            size=len(upload.data),
+            sha256=store_blob(settings.evidence_dir, upload.data),
+        )
+        for upload, media_type in accepted
+    ]
+
+
+def _invitation_serializer(settings: Settings) -> URLSafeSerializer:
+    return URLSafeSerializer(settings.secret_key, salt="respondent-invitation")
+
+
+def invitation_token(settings: Settings, invitation: Invitation) -> str:
+    # The expiry lives in the row (and is checked there), so the token itself never needs
+    # re-issuing when a deadline is extended; the nonce makes it unguessable and revocable.
+    return str(_invitation_serializer(settings).dumps([invitation.id, invitation.nonce]))
+
+
+def read_invitation_token(settings: Settings, token: str) -> tuple[int, str] | None:
+    try:
+        value = _invitation_serializer(settings).loads(token)
+    except BadSignature:
+        return None
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and isinstance(value[0], int)
+        and isinstance(value[1], str)
+    ):
+        return value[0], value[1]
+    return None
+
+
+def invitation_url(settings: Settings, invitation: Invitation) -> str:
+    return f"{settings.base_url}/invitations/{invitation_token(settings, invitation)}"
+
+
+async def file_dispute(
+    settings: Settings,
+    fields: Mapping[str, str],
+    uploads: Sequence[Upload],
+    filer: Filer,
+    now: datetime,
+) -> Case:
+    filing, field_errors = check_filing(fields)
+    accepted, file_errors = check_uploads(uploads)
+    if filing is None or file_errors:
+        raise FilingInvalid(field_errors, file_errors)
+    stored = store_uploads(settings, accepted)
+    return await do_file_case(
+        filing,
+        filer,
+        stored,
+        now=now,
+        reply_days=settings.respondent_reply_days,
+        invitation_link=lambda invitation: invitation_url(settings, invitation),
+    )
+
+
+MAX_UPLOAD_BYTES = MAX_EVIDENCE_BYTES

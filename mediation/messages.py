@@ -1,0 +1,62 @@
+"""The sentence shown for each stable error code the domain raises."""
+
+from __future__ import annotations
+
+from mediation.i18n import N_
+
+ERROR_MESSAGES: dict[str, str] = {
+    "required": N_("This field is required."),
+    "choose_one": N_("Please choose one of the options."),
+    "too_long": N_("This is too long."),
+    "too_short": N_("Please describe this in a little more detail (at least 10 characters)."),
+    "resident_id_invalid": N_(
+        "This is not a valid resident ID number (18 characters; please check the last one)."
+    ),
+    "uscc_invalid": N_(
+        "This is not a valid unified social credit code (18 characters; please check it)."
+    ),
+    "mobile_invalid": N_("Please enter an 11-digit mainland mobile number starting with 1."),
+    "email_invalid": N_("Please enter a valid email address."),
+    "respondent_contact_required": N_(
+        "Give the respondent's mobile number or email so the invitation can be served."
+    ),
+    "amount_not_a_number": N_("Please enter an amount in yuan, such as 1280.50."),
+    "amount_not_positive": N_("The amount must be greater than zero."),
+    "amount_too_large": N_("The amount is larger than this platform accepts (100,000,000 yuan)."),
+    "amount_too_precise": N_("Amounts have at most two decimal places (fen)."),
+    "consent_required": N_("Please read and confirm this statement to continue."),
+    "evidence_empty": N_("The file %(name)s is empty."),
+    "evidence_too_large": N_("The file %(name)s is larger than 20 MB."),
+    "evidence_type_not_allowed": N_(
+        "The file %(name)s is not an accepted type (PDF, image, audio, video, Word or text)."
+    ),
+    "evidence_extension_mismatch": N_(
+        "The content of %(name)s does not match its file name extension."
+    ),
+    "evidence_too_many": N_("At most 10 files can be uploaded at once."),
+    "identifier_invalid": N_("Please enter a mainland mobile number or an email address."),
+    "identifier_taken": N_("An account with this mobile number or email already exists."),
+    "password_too_short": N_("The password must have at least 8 characters."),
+    "sign_in_failed": N_("The account or password is not correct."),
+    "sign_in_locked": N_(
+        "Too many failed attempts. For your safety, please try again in %(minutes)s minutes."
+    ),
+    "csrf_failed": N_("This form has expired. Please go back, reload the page and try again."),
+    "case_not_found": N_("No such case, or you have no access to it."),
+    "evidence_not_found": N_("No such file, or you have no access to it."),
+    "invitation_not_found": N_("This invitation link is not valid."),
+    "invitation_expired": N_("This invitation has expired."),
+    "invitation_already_answered": N_("This invitation has already been answered."),
+    "case_changed_meanwhile": N_("The case changed meanwhile. Please reload and try again."),
+    "refusal_reason_required": N_("Please tell us briefly why you do not wish to mediate."),
+    "not_found": N_("The page you asked for does not exist."),
+    "forbidden": N_("You do not have permission to do this."),
+    "invalid_json": N_("The request body must be a JSON object."),
+    "idempotency_key_required": N_("An Idempotency-Key header is required."),
+    "idempotency_key_reused": N_(
+        "This Idempotency-Key was already used with a different request body."
+    ),
+    "unauthorised": N_("A valid API key is required."),
+    "request_too_large": N_("The request is too large."),
+    "invalid_input": N_("Some fields are not valid."),
+}

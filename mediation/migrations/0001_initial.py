@@ -1,0 +1,208 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+import functools
+from cases.categories import Domain
+from cases.models import NoticeChannel, NoticeStatus, PartyKind, Side, Source
+from cases.status import Status
+from json import dumps, loads
+from mediation.models import Role, Track
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    initial = True
+
+    operations = [
+        ops.CreateModel(
+            name='CaseNumberCounter',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('year', fields.IntField()),
+                ('domain', fields.CharEnumField(description='TOURISM: tourism\nINTERNET: internet', enum_type=Domain, max_length=16)),
+                ('last_serial', fields.IntField(default=0)),
+            ],
+            options={'table': 'case_number_counter', 'app': 'models', 'unique_together': (('year', 'domain'),), 'pk_attr': 'id', 'table_description': 'One row per year and domain, incremented inside the filing transaction.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='LoginFailure',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('identifier', fields.CharField(db_index=True, max_length=254)),
+                ('remote_addr', fields.CharField(db_index=True, max_length=64)),
+                ('at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'login_failure', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One failed sign-in, counted per identifier and per address to slow password guessing.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Organisation',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('code', fields.CharField(unique=True, max_length=32)),
+                ('name', fields.CharField(max_length=200)),
+                ('name_en', fields.CharField(max_length=200)),
+                ('track', fields.CharEnumField(description='PEOPLES: peoples\nADMINISTRATIVE: administrative\nARBITRATION: arbitration\nINDUSTRY: industry', enum_type=Track, max_length=20)),
+                ('district', fields.CharField(default='长宁区', max_length=50)),
+                ('address', fields.CharField(default='', max_length=300)),
+                ('phone', fields.CharField(default='', max_length=30)),
+                ('categories', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'organisation', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PartnerPlatform',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('name', fields.CharField(unique=True, max_length=100)),
+                ('key_prefix', fields.CharField(unique=True, max_length=16)),
+                ('key_sha256', fields.CharField(max_length=64)),
+                ('is_active', fields.BooleanField(default=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'partner_platform', 'app': 'models', 'pk_attr': 'id', 'table_description': 'An internet platform that pushes disputes in by API (e-commerce, delivery, travel).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='IdempotencyRecord',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('partner', fields.ForeignKeyField('models.PartnerPlatform', source_field='partner_id', db_constraint=True, to_field='id', related_name='idempotency_records', on_delete=OnDelete.CASCADE)),
+                ('key', fields.CharField(max_length=255)),
+                ('request_sha256', fields.CharField(max_length=64)),
+                ('status_code', fields.IntField()),
+                ('response_body', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'idempotency_record', 'app': 'models', 'unique_together': (('partner', 'key'),), 'pk_attr': 'id', 'table_description': "The first answer to a partner's request, replayed when the same key comes again."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='User',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('role', fields.CharEnumField(description='DISPUTANT: disputant\nMEDIATOR: mediator\nORG_ADMIN: org_admin\nCOURT_CLERK: court_clerk\nPLATFORM_ADMIN: platform_admin', enum_type=Role, max_length=20)),
+                ('display_name', fields.CharField(max_length=100)),
+                ('mobile', fields.CharField(null=True, unique=True, max_length=11)),
+                ('email', fields.CharField(null=True, unique=True, max_length=254)),
+                ('username', fields.CharField(null=True, unique=True, max_length=64)),
+                ('password_hash', fields.CharField(max_length=200)),
+                ('organisation', fields.ForeignKeyField('models.Organisation', source_field='organisation_id', null=True, db_constraint=True, to_field='id', related_name='staff', on_delete=OnDelete.RESTRICT)),
+                ('locale', fields.CharField(default='zh_CN', max_length=10)),
+                ('is_active', fields.BooleanField(default=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'account', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Case',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('number', fields.CharField(unique=True, max_length=32)),
+                ('domain', fields.CharEnumField(description='TOURISM: tourism\nINTERNET: internet', enum_type=Domain, max_length=16)),
+                ('category', fields.CharField(max_length=40)),
+                ('status', fields.CharEnumField(db_index=True, description='SUBMITTED: submitted\nAWAITING_CONSENT: awaiting_consent\nREFUSED: refused\nNO_RESPONSE: no_response\nACCEPTED: accepted\nASSIGNING: assigning\nAWAITING_MEDIATOR: awaiting_mediator\nIN_MEDIATION: in_mediation\nSETTLED: settled\nFAILED: failed\nWITHDRAWN: withdrawn\nTIMED_OUT: timed_out\nCONFIRMATION_REQUESTED: confirmation_requested\nCONFIRMED: confirmed\nCONFIRMATION_REJECTED: confirmation_rejected\nTRANSFERRED: transferred\nRETURNED_FOR_CORRECTION: returned_for_correction\nDOCKETED: docketed', enum_type=Status, max_length=32)),
+                ('source', fields.CharEnumField(default=Source.WEB, description='WEB: web\nPARTNER: partner\nCOURT: court', enum_type=Source, max_length=16)),
+                ('partner', fields.ForeignKeyField('models.PartnerPlatform', source_field='partner_id', null=True, db_constraint=True, to_field='id', related_name='cases', on_delete=OnDelete.RESTRICT)),
+                ('partner_reference', fields.CharField(null=True, max_length=100)),
+                ('filed_by', fields.ForeignKeyField('models.User', source_field='filed_by_id', null=True, db_constraint=True, to_field='id', related_name='filed_cases', on_delete=OnDelete.RESTRICT)),
+                ('claim_amount', fields.DecimalField(max_digits=14, decimal_places=2)),
+                ('facts', fields.TextField(unique=False)),
+                ('requested_outcome', fields.TextField(unique=False)),
+                ('organisation', fields.ForeignKeyField('models.Organisation', source_field='organisation_id', null=True, db_constraint=True, to_field='id', related_name='cases', on_delete=OnDelete.RESTRICT)),
+                ('mediator', fields.ForeignKeyField('models.User', source_field='mediator_id', null=True, db_constraint=True, to_field='id', related_name='mediated_cases', on_delete=OnDelete.RESTRICT)),
+                ('respondent_reply_due', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('closed_reason', fields.TextField(default='', unique=False)),
+                ('consents', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'case_record', 'app': 'models', 'unique_together': (('partner', 'partner_reference'),), 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Evidence',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('case', fields.ForeignKeyField('models.Case', source_field='case_id', db_constraint=True, to_field='id', related_name='evidence', on_delete=OnDelete.CASCADE)),
+                ('side', fields.CharEnumField(description='APPLICANT: applicant\nRESPONDENT: respondent', enum_type=Side, max_length=16)),
+                ('uploaded_by', fields.ForeignKeyField('models.User', source_field='uploaded_by_id', null=True, db_constraint=True, to_field='id', related_name='uploads', on_delete=OnDelete.RESTRICT)),
+                ('filename', fields.CharField(max_length=200)),
+                ('media_type', fields.CharField(max_length=120)),
+                ('size', fields.BigIntField()),
+                ('sha256', fields.CharField(db_index=True, max_length=64)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'evidence', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Evidence is stored by its SHA-256, so the listed hash is the proof of what was filed.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Notice',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('case', fields.ForeignKeyField('models.Case', source_field='case_id', null=True, db_constraint=True, to_field='id', related_name='notices', on_delete=OnDelete.CASCADE)),
+                ('channel', fields.CharEnumField(description='EMAIL: email\nSMS: sms', enum_type=NoticeChannel, max_length=8)),
+                ('recipient', fields.CharField(max_length=254)),
+                ('subject', fields.CharField(max_length=200)),
+                ('body', fields.TextField(unique=False)),
+                ('status', fields.CharEnumField(default=NoticeStatus.PENDING, description='PENDING: pending\nSENT: sent\nFAILED: failed', enum_type=NoticeStatus, max_length=8)),
+                ('attempts', fields.IntField(default=0)),
+                ('last_error', fields.TextField(default='', unique=False)),
+                ('next_attempt_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+                ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'notice', 'app': 'models', 'pk_attr': 'id', 'table_description': 'An outbound notice (a service record, 送达). Written in the same transaction as the change'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Party',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('case', fields.ForeignKeyField('models.Case', source_field='case_id', db_constraint=True, to_field='id', related_name='parties', on_delete=OnDelete.CASCADE)),
+                ('side', fields.CharEnumField(description='APPLICANT: applicant\nRESPONDENT: respondent', enum_type=Side, max_length=16)),
+                ('kind', fields.CharEnumField(description='NATURAL_PERSON: natural_person\nORGANISATION: organisation\nMERCHANT: merchant\nPLATFORM: platform', enum_type=PartyKind, max_length=20)),
+                ('name', fields.CharField(max_length=200)),
+                ('id_number', fields.CharField(null=True, max_length=18)),
+                ('mobile', fields.CharField(null=True, max_length=11)),
+                ('email', fields.CharField(null=True, max_length=254)),
+                ('service_address', fields.CharField(default='', max_length=300)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', null=True, db_constraint=True, to_field='id', related_name='parties', on_delete=OnDelete.RESTRICT)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'party', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Invitation',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('case', fields.ForeignKeyField('models.Case', source_field='case_id', db_constraint=True, to_field='id', related_name='invitations', on_delete=OnDelete.CASCADE)),
+                ('party', fields.ForeignKeyField('models.Party', source_field='party_id', db_constraint=True, to_field='id', related_name='invitations', on_delete=OnDelete.CASCADE)),
+                ('nonce', fields.CharField(unique=True, max_length=32)),
+                ('expires_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+                ('answered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('answer', fields.CharField(null=True, max_length=16)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'invitation', 'app': 'models', 'pk_attr': 'id', 'table_description': "The respondent's invitation. The link carries a signed, expiring token naming this row."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='TimelineEvent',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('case', fields.ForeignKeyField('models.Case', source_field='case_id', db_constraint=True, to_field='id', related_name='timeline', on_delete=OnDelete.CASCADE)),
+                ('at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+                ('actor', fields.ForeignKeyField('models.User', source_field='actor_id', null=True, db_constraint=True, to_field='id', related_name='timeline_events', on_delete=OnDelete.RESTRICT)),
+                ('actor_label', fields.CharField(default='', max_length=120)),
+                ('kind', fields.CharField(max_length=40)),
+                ('data', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+            ],
+            options={'table': 'timeline_event', 'app': 'models', 'pk_attr': 'id', 'table_description': 'The audit trail: every change to a case, with when, who, and what changed.'},
+            bases=['Model'],
+        ),
+    ]

@@ -1,0 +1,159 @@
+"""Partner platforms pushing disputes by API: keys, and idempotent filing.
+
+A request carries an Idempotency-Key. The key is claimed in the same transaction that files
+the case, so a retried request (or two racing copies) never creates a second case: the
+second sees the first's stored answer, or waits on the unique index until it is committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from cases.actions import Filer
+from cases.errors import CaseError
+from cases.models import Case, TimelineEvent
+from mediation.intake import FilingInvalid, Upload, file_dispute
+from mediation.models import IdempotencyRecord, PartnerPlatform
+from mediation.settings import Settings
+
+KEY_PREFIX_LEN = 8
+
+
+class PartnerError(CaseError):
+    pass
+
+
+class Unauthorised(PartnerError):
+    status_code = 401
+
+
+class IdempotencyConflict(PartnerError):
+    status_code = 422
+
+
+def _sha256(value: str | bytes) -> str:
+    return hashlib.sha256(value.encode() if isinstance(value, str) else value).hexdigest()
+
+
+async def do_create_partner(name: str, key: str | None = None) -> tuple[PartnerPlatform, str]:
+    """Create a partner and return its API key, shown once (only its hash is kept)."""
+    key = key or f"{secrets.token_hex(KEY_PREFIX_LEN // 2)}.{secrets.token_urlsafe(32)}"
+    prefix = key.split(".", 1)[0]
+    partner = await PartnerPlatform.create(name=name, key_prefix=prefix, key_sha256=_sha256(key))
+    return partner, key
+
+
+async def access_partner(authorization: str | None) -> PartnerPlatform:
+    scheme, _, key = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or "." not in key:
+        raise Unauthorised("unauthorised")
+    partner = await PartnerPlatform.get_or_none(key_prefix=key.split(".", 1)[0], is_active=True)
+    # Compare digests in constant time; a missing partner costs the same as a wrong key.
+    expected = partner.key_sha256 if partner else "0" * 64
+    if not hmac.compare_digest(expected, _sha256(key)) or partner is None:
+        raise Unauthorised("unauthorised")
+    return partner
+
+
+@dataclass(frozen=True)
+class ApiAnswer:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def canonical_request(body: Mapping[str, Any]) -> str:
+    return _sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+
+
+async def case_summary(case: Case) -> dict[str, Any]:
+    events = await TimelineEvent.filter(case=case, kind="status_changed").order_by("at", "id")
+    return {
+        "case_number": case.number,
+        "partner_reference": case.partner_reference,
+        "status": str(case.status),
+        "created_at": case.created_at.isoformat(),
+        "respondent_reply_due": (
+            case.respondent_reply_due.isoformat() if case.respondent_reply_due else None
+        ),
+        "closed_reason": case.closed_reason or None,
+        "history": [
+            {"at": e.at.isoformat(), "from": e.data["status"][0], "to": e.data["status"][1]}
+            for e in events
+        ],
+    }
+
+
+async def do_partner_filing(
+    settings: Settings,
+    partner: PartnerPlatform,
+    idempotency_key: str,
+    body: Mapping[str, Any],
+    fields: Mapping[str, str],
+    uploads: Sequence[Upload],
+    now: datetime,
+    describe_invalid: Callable[[FilingInvalid], dict[str, Any]],
+) -> ApiAnswer:
+    request_hash = canonical_request(body)
+    try:
+        async with in_transaction():
+            record = await IdempotencyRecord.create(
+                partner=partner,
+                key=idempotency_key,
+                request_sha256=request_hash,
+                status_code=0,
+                response_body={},
+            )
+            try:
+                async with in_transaction():  # a savepoint: an invalid filing leaves no rows
+                    case = await file_dispute(
+                        settings,
+                        fields,
+                        uploads,
+                        Filer(
+                            partner_id=partner.id,
+                            partner_name=partner.name,
+                            partner_reference=fields.get("partner_reference") or None,
+                        ),
+                        now,
+                    )
+                answer = ApiAnswer(201, await case_summary(case))
+            except FilingInvalid as invalid:
+                answer = ApiAnswer(422, describe_invalid(invalid))
+            record.status_code = answer.status_code
+            record.response_body = answer.body
+            await record.save(update_fields=["status_code", "response_body"])
+            return answer
+    except IntegrityError:
+        pass
+    # The key (or the partner's reference) was used before: replay the stored answer.
+    stored = await IdempotencyRecord.get_or_none(partner=partner, key=idempotency_key)
+    if stored is None:
+        existing = await Case.get_or_none(
+            partner=partner, partner_reference=fields.get("partner_reference")
+        )
+        if existing is None:
+            raise
+        return ApiAnswer(200, await case_summary(existing), replayed=True)
+    if stored.request_sha256 != request_hash:
+        raise IdempotencyConflict("idempotency_key_reused")
+    return ApiAnswer(stored.status_code, stored.response_body, replayed=True)
+
+
+async def access_partner_case(partner: PartnerPlatform, number: str) -> Case:
+    case = await Case.get_or_none(number=number, partner=partner)
+    if case is None:
+        from cases.errors import CaseNotFound
+
+        raise CaseNotFound("case_not_found")
+    return case

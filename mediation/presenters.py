@@ -1,0 +1,147 @@
+"""What a case page shows a given viewer: masking is decided here, never in a template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from cases.access import CaseFacts, Viewer, sees_identity_of
+from cases.categories import BY_CODE
+from cases.identity import mask_email, mask_mobile, mask_resident_id, mask_uscc
+from cases.models import Case, Evidence, Party, PartyKind, TimelineEvent
+from mediation.i18n import N_
+from mediation.models import User
+
+STATUS_LABELS: dict[str, str] = {
+    "submitted": N_("Submitted"),
+    "awaiting_consent": N_("Waiting for the respondent's consent"),
+    "refused": N_("Closed: the respondent refused mediation"),
+    "no_response": N_("Closed: the respondent did not answer in time"),
+    "accepted": N_("Accepted: the respondent consented"),
+    "assigning": N_("Assigning a mediator"),
+    "awaiting_mediator": N_("Waiting for the mediator to accept"),
+    "in_mediation": N_("In mediation"),
+    "settled": N_("Settled: agreement signed"),
+    "failed": N_("Mediation failed"),
+    "withdrawn": N_("Withdrawn"),
+    "timed_out": N_("Ended: time limit reached"),
+    "confirmation_requested": N_("Judicial confirmation requested"),
+    "confirmed": N_("Judicially confirmed"),
+    "confirmation_rejected": N_("Judicial confirmation rejected"),
+    "transferred": N_("Transferred to the court"),
+    "returned_for_correction": N_("Returned by the court for correction"),
+    "docketed": N_("Docketed by the court"),
+}
+
+EVENT_LABELS: dict[str, str] = {
+    "filed": N_("Dispute filed"),
+    "evidence_added": N_("Evidence added"),
+    "status_changed": N_("Status changed"),
+}
+
+PARTY_KIND_LABELS: dict[str, str] = {
+    "natural_person": N_("Natural person"),
+    "organisation": N_("Organisation"),
+    "merchant": N_("Merchant"),
+    "platform": N_("Platform"),
+}
+
+
+@dataclass(frozen=True)
+class PartyView:
+    side: str
+    kind: str
+    name: str
+    id_number: str
+    mobile: str
+    email: str
+    service_address: str
+    is_you: bool
+
+
+@dataclass(frozen=True)
+class EventView:
+    at: datetime
+    kind: str
+    actor: str
+    data: dict[str, object]
+
+
+def _mask_id(party: Party) -> str:
+    if not party.id_number:
+        return ""
+    if party.kind == PartyKind.NATURAL_PERSON:
+        return mask_resident_id(party.id_number)
+    return mask_uscc(party.id_number)
+
+
+def party_view(party: Party, viewer: Viewer, facts: CaseFacts) -> PartyView:
+    party_user_id: int | None = party.user_id  # type: ignore[attr-defined]
+    full = sees_identity_of(viewer, party_user_id, facts)
+    # Merchants and platforms are businesses: their registered codes are public records.
+    business = party.kind in (PartyKind.MERCHANT, PartyKind.PLATFORM, PartyKind.ORGANISATION)
+    return PartyView(
+        side=str(party.side),
+        kind=str(party.kind),
+        name=party.name,
+        id_number=(party.id_number or "") if full or business else _mask_id(party),
+        mobile=(party.mobile or "") if full else mask_mobile(party.mobile or ""),
+        email=(party.email or "") if full else mask_email(party.email or ""),
+        service_address=party.service_address if full or business else "",
+        is_you=party_user_id is not None and party_user_id == viewer.user_id,
+    )
+
+
+@dataclass(frozen=True)
+class CaseView:
+    number: str
+    status: str
+    domain: str
+    category_zh: str
+    category_en: str
+    claim_amount: Decimal
+    facts: str
+    requested_outcome: str
+    created_at: datetime
+    respondent_reply_due: datetime | None
+    closed_reason: str
+    parties: list[PartyView]
+    evidence: list[Evidence]
+    timeline: list[EventView]
+    viewer_side: str | None
+
+
+async def case_view(case: Case, viewer: Viewer, facts: CaseFacts) -> CaseView:
+    parties = await Party.filter(case=case).order_by("id")
+    evidence = await Evidence.filter(case=case).order_by("created_at", "id")
+    events = await TimelineEvent.filter(case=case).order_by("at", "id")
+    actor_ids = {e.actor_id for e in events if e.actor_id}  # type: ignore[attr-defined]
+    names = dict(await User.filter(id__in=actor_ids).values_list("id", "display_name"))
+    category = BY_CODE.get(case.category)
+    views = [party_view(p, viewer, facts) for p in parties]
+    return CaseView(
+        number=case.number,
+        status=str(case.status),
+        domain=str(case.domain),
+        category_zh=category.zh if category else case.category,
+        category_en=category.en if category else case.category,
+        claim_amount=case.claim_amount,
+        facts=case.facts,
+        requested_outcome=case.requested_outcome,
+        created_at=case.created_at,
+        respondent_reply_due=case.respondent_reply_due,
+        closed_reason=case.closed_reason,
+        parties=views,
+        evidence=list(evidence),
+        timeline=[
+            EventView(
+                at=e.at,
+                kind=e.kind,
+                actor=str(names.get(e.actor_id, e.actor_label or "")),  # type: ignore[attr-defined]
+                data=e.data,
+            )
+            for e in events
+        ],
+        viewer_side=next((p.side for p in views if p.is_you), None),
+    )

@@ -1,0 +1,1 @@
+"""Thin routes: parse the request, call one action, render or redirect."""

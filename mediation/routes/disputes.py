@@ -1,0 +1,158 @@
+"""The disputant portal: file a dispute, my cases, case detail, evidence."""
+
+from __future__ import annotations
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from cases.actions import Filer, access_case, access_evidence, cases_visible_to, do_add_evidence
+from cases.categories import CATEGORIES
+from cases.evidence_files import MAX_EVIDENCE_BYTES
+from cases.evidence_store import blob_path
+from cases.filing import REQUIRED_CONSENTS
+from cases.models import Side
+from mediation.intake import FilingInvalid, Upload, check_uploads, file_dispute, store_uploads
+from mediation.models import Role, User
+from mediation.presenters import PARTY_KIND_LABELS, STATUS_LABELS, case_view
+from mediation.web import (
+    checked_form,
+    form_text,
+    render,
+    settings_of,
+    signed_in,
+    utcnow,
+    viewer_of,
+)
+
+
+async def read_uploads(form: FormData, field: str = "evidence") -> list[Upload]:
+    uploads = []
+    for item in form.getlist(field):
+        if isinstance(item, UploadFile) and item.filename:
+            # Read one byte past the limit: enough to know a file is too large, no more.
+            data = await item.read(MAX_EVIDENCE_BYTES + 1)
+            uploads.append(Upload(item.filename, data))
+    return uploads
+
+
+def _filing_context(
+    user: User, values: dict[str, str], error: FilingInvalid | None
+) -> dict[str, object]:
+    defaults = {
+        "domain": "tourism",
+        "applicant_kind": "natural_person",
+        "respondent_kind": "merchant",
+        "applicant_name": user.display_name,
+        "applicant_mobile": user.mobile or "",
+        "applicant_email": user.email or "",
+    }
+    return {
+        "values": {**defaults, **values},
+        "errors": error.field_errors if error else {},
+        "file_errors": error.file_errors if error else [],
+        "all_categories": CATEGORIES,
+        "consents": REQUIRED_CONSENTS,
+        "kind_labels": PARTY_KIND_LABELS,
+    }
+
+
+@signed_in(Role.DISPUTANT)
+async def file_case(request: Request) -> Response:
+    user: User = request.state.user
+    if request.method == "GET":
+        return render(request, "disputant/file.html", _filing_context(user, {}, None))
+    async with checked_form(request) as form:
+        values = form_text(form)
+        uploads = await read_uploads(form)
+    try:
+        case = await file_dispute(
+            settings_of(request), values, uploads, Filer(user_id=user.id), utcnow()
+        )
+    except FilingInvalid as error:
+        return render(
+            request, "disputant/file.html", _filing_context(user, values, error), status=422
+        )
+    return RedirectResponse(f"/cases/{case.number}?filed=1", status_code=303)
+
+
+@signed_in()
+async def case_list(request: Request) -> Response:
+    user: User = request.state.user
+    cases = await cases_visible_to(viewer_of(user))
+    return render(request, "disputant/cases.html", {"cases": cases, "status_labels": STATUS_LABELS})
+
+
+@signed_in()
+async def case_detail(request: Request) -> Response:
+    user: User = request.state.user
+    viewer = viewer_of(user)
+    case, facts = await access_case(viewer, request.path_params["number"])
+    view = await case_view(case, viewer, facts)
+    return render(
+        request,
+        "disputant/case.html",
+        {
+            "case": view,
+            "status_labels": STATUS_LABELS,
+            "kind_labels": PARTY_KIND_LABELS,
+            "just_filed": request.query_params.get("filed") == "1",
+            "file_errors": [],
+        },
+    )
+
+
+@signed_in()
+async def add_evidence(request: Request) -> Response:
+    user: User = request.state.user
+    viewer = viewer_of(user)
+    number = request.path_params["number"]
+    case, facts = await access_case(viewer, number)
+    async with checked_form(request) as form:
+        uploads = await read_uploads(form)
+    view = await case_view(case, viewer, facts)
+    accepted, file_errors = check_uploads(uploads)
+    if file_errors or view.viewer_side is None:
+        return render(
+            request,
+            "disputant/case.html",
+            {
+                "case": view,
+                "status_labels": STATUS_LABELS,
+                "kind_labels": PARTY_KIND_LABELS,
+                "just_filed": False,
+                "file_errors": file_errors or [("forbidden", "")],
+            },
+            status=422 if file_errors else 403,
+        )
+    stored = store_uploads(settings_of(request), accepted)
+    await do_add_evidence(viewer, number, Side(view.viewer_side), stored, utcnow())
+    return RedirectResponse(f"/cases/{number}#evidence", status_code=303)
+
+
+@signed_in()
+async def download_evidence(request: Request) -> Response:
+    from starlette.responses import FileResponse
+
+    user: User = request.state.user
+    evidence = await access_evidence(
+        viewer_of(user), request.path_params["number"], request.path_params["evidence_id"]
+    )
+    path = blob_path(settings_of(request).evidence_dir, evidence.sha256)
+    return FileResponse(
+        path,
+        media_type=evidence.media_type,
+        filename=evidence.filename,
+        # Never let a browser render an upload inline as a page on our origin.
+        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
+    )
+
+
+routes = [
+    Route("/file", file_case, methods=["GET", "POST"]),
+    Route("/cases", case_list),
+    Route("/cases/{number}", case_detail),
+    Route("/cases/{number}/evidence", add_evidence, methods=["POST"]),
+    Route("/cases/{number}/evidence/{evidence_id:int}", download_evidence),
+]

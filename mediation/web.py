@@ -1,0 +1,196 @@
+"""The web shell's helpers: rendering in the visitor's language, who is signed in, CSRF."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from cases.access import Viewer
+from cases.categories import BY_CODE
+from cases.errors import CaseError
+from mediation.i18n import LOCALE_COOKIE, LOCALES, negotiate, translations
+from mediation.messages import ERROR_MESSAGES
+from mediation.models import Role, User
+from mediation.settings import Settings
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    return value.astimezone(SHANGHAI).strftime(fmt)
+
+
+def _environment(locale: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["local_time"] = _local_time
+    env.globals["locale"] = locale
+    env.globals["categories"] = BY_CODE
+    return env
+
+
+# One environment per language, so no request ever renders with another's translations.
+ENVIRONMENTS = {locale: _environment(locale) for locale in LOCALES}
+
+
+def locale_of(request: Request) -> str:
+    if "locale" not in request.state._state:
+        request.state.locale = negotiate(
+            request.cookies.get(LOCALE_COOKIE), request.headers.get("accept-language")
+        )
+    return str(request.state.locale)
+
+
+def gettext(request: Request, message: str, **params: object) -> str:
+    text = translations(locale_of(request)).gettext(message)
+    return text % params if params else text
+
+
+def error_text(request: Request, code: str, **params: object) -> str:
+    return gettext(request, ERROR_MESSAGES.get(code, code), **params)
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    locale = locale_of(request)
+    page = ENVIRONMENTS[locale].get_template(template)
+    ctx = {
+        "request": request,
+        "user": getattr(request.state, "user", None),
+        "csrf_token": csrf_token(request),
+        "other_locale": "en" if locale == "zh_CN" else "zh_CN",
+        "error_text": lambda code, **p: error_text(request, code, **p),
+        **(context or {}),
+    }
+    return HTMLResponse(page.render(ctx), status_code=status)
+
+
+def error_page(request: Request, code: str, status: int, **params: object) -> HTMLResponse:
+    return render(
+        request,
+        "error.html",
+        {"message": error_text(request, code, **params), "status": status},
+        status=status,
+    )
+
+
+async def load_user(request: Request) -> User | None:
+    if "user" in request.state._state:
+        user: User | None = request.state.user
+        return user
+    user = None
+    user_id = request.session.get("uid")
+    if user_id is not None:
+        user = await User.get_or_none(id=user_id, is_active=True)
+        if user is None:
+            request.session.clear()
+    request.state.user = user
+    return user
+
+
+def viewer_of(user: User) -> Viewer:
+    return Viewer(
+        user_id=user.id,
+        role=str(user.role),
+        organisation_id=user.organisation_id,  # type: ignore[attr-defined]
+    )
+
+
+def sign_in(request: Request, user: User) -> None:
+    # A fresh session on sign-in, so a token planted before it is worthless afterwards.
+    request.session.clear()
+    request.session["uid"] = user.id
+    request.state.user = user
+
+
+def signed_in(*roles: Role) -> Callable[[Handler], Handler]:
+    """Require a signed-in user (of one of `roles`, if given); visitors go to sign in."""
+
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def wrapper(request: Request) -> Response:
+            user = await load_user(request)
+            if user is None:
+                target = request.url.path
+                if request.url.query:
+                    target += "?" + request.url.query
+                return RedirectResponse(f"/signin?next={_quote(target)}", status_code=303)
+            if roles and user.role not in roles:
+                return error_page(request, "forbidden", 403)
+            return await handler(request)
+
+        return wrapper
+
+    return decorate
+
+
+def _quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site paths are followed after sign-in (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+class CsrfFailed(CaseError):
+    status_code = 403
+
+
+@asynccontextmanager
+async def checked_form(request: Request, *, max_files: int = 10) -> AsyncIterator[FormData]:
+    """Parse a form and check its CSRF token; uploads stay readable inside the block."""
+    async with request.form(max_files=max_files, max_fields=200) as form:
+        sent = form.get("csrf_token")
+        expected = request.session.get("csrf")
+        if not isinstance(sent, str) or not expected or not secrets.compare_digest(sent, expected):
+            raise CsrfFailed("csrf_failed")
+        yield form
+
+
+def form_text(form: FormData) -> dict[str, str]:
+    return {k: v for k, v in form.multi_items() if isinstance(v, str)}

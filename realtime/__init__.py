@@ -1,0 +1,1 @@
+"""Live mediation rooms over WebSocket: the joint room and one caucus per party."""

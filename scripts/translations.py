@@ -1,0 +1,84 @@
+"""Refresh the message catalog: extract every marked string and merge it into messages.po.
+
+    python scripts/translations.py          # extract and update; new strings come in empty
+    python scripts/translations.py --check  # exit 1 if any string lacks a Chinese translation
+
+tests/mediation/test_i18n.py runs the same check, so an untranslated string fails the suite.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+PO = ROOT / "mediation" / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+METHODS = [
+    ("mediation/**.py", "python"),
+    ("templates/**.html", "jinja2"),
+]
+OPTIONS = {
+    "templates/**.html": {
+        "extensions": "jinja2.ext.i18n",
+        "trim_blocks": "true",
+        "lstrip_blocks": "true",
+    }
+}
+KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}
+
+
+def extract() -> Catalog:
+    template = Catalog(project="changning-mediation")
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        ROOT, METHODS, keywords=KEYWORDS, options_map=OPTIONS
+    ):
+        template.add(message, locations=[(filename, lineno)])
+    return template
+
+
+def load() -> Catalog:
+    with PO.open("rb") as f:
+        return read_po(f, locale="zh_CN")
+
+
+def untranslated(template: Catalog, catalog: Catalog) -> list[str]:
+    missing = []
+    for message in template:
+        if not message.id:
+            continue
+        found = catalog.get(message.id)
+        if found is None or not found.string or found.fuzzy:
+            missing.append(str(message.id))
+    return missing
+
+
+def main() -> int:
+    template = extract()
+    if "--check" in sys.argv:
+        missing = untranslated(template, load())
+        for message_id in missing:
+            print(f"untranslated: {message_id!r}")
+        return 1 if missing else 0
+    catalog = load() if PO.exists() else Catalog(locale="zh_CN")
+    catalog.update(template, no_fuzzy_matching=True)
+    PO.parent.mkdir(parents=True, exist_ok=True)
+    with PO.open("wb") as f:
+        write_po(
+            f,
+            catalog,
+            omit_header=False,
+            sort_output=True,
+            include_previous=False,
+            width=100,
+            no_location=True,
+        )
+    print(f"{PO.relative_to(ROOT)}: {len(untranslated(template, catalog))} untranslated")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

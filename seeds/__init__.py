@@ -1,0 +1,1 @@
+"""Demo and reference data, loaded idempotently through the same actions users trigger."""

@@ -1,0 +1,87 @@
+"""Fixtures shared by every test: one fresh, migrated database per test.
+
+SQLite (the default) copies a migrated template file; PostgreSQL (DATABASE_URL=postgres://...)
+creates each test database from a migrated template database, so every test starts from the
+real schema produced by the checked-in migrations, not from generate_schemas().
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+from tortoise import Tortoise
+
+from mediation.app import create_app
+from mediation.db import migrate, tortoise_config
+from mediation.settings import Settings
+from tests.support.databases import PostgresAdmin, is_postgres
+
+BASE_DATABASE_URL = os.environ.get("DATABASE_URL", "")
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if is_postgres(BASE_DATABASE_URL):
+        admin = PostgresAdmin(BASE_DATABASE_URL)
+        name = f"mediation_tpl_{uuid.uuid4().hex[:10]}"
+        asyncio.run(admin.create(name))
+        try:
+            asyncio.run(migrate(admin.url_for(name)))
+            yield name
+        finally:
+            asyncio.run(admin.drop(name))
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+        asyncio.run(migrate(f"sqlite://{path}"))
+        yield str(path)
+
+
+@pytest.fixture
+def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
+    if is_postgres(BASE_DATABASE_URL):
+        admin = PostgresAdmin(BASE_DATABASE_URL)
+        name = f"mediation_t_{uuid.uuid4().hex[:12]}"
+        asyncio.run(admin.create(name, template=template_database))
+        try:
+            yield admin.url_for(name)
+        finally:
+            asyncio.run(admin.drop(name))
+    else:
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(template_database, path)
+        yield f"sqlite://{path}"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret-key-not-for-production",
+        data_dir=tmp_path / "data",
+        base_url="http://testserver",
+        smtp_host="127.0.0.1",
+        smtp_port=1,  # nothing listens there unless a test starts an SMTP server
+    )
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[None]:
+    """The ORM for tests that call actions directly (no web app in the same test)."""
+    await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, background_jobs=False)) as test_client:
+        yield test_client
