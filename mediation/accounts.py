@@ -161,3 +161,19 @@ async def check_sign_in(
         raise AccountError("sign_in_failed")
     await LoginFailure.filter(identifier=key).delete()
     return user
+
+
+def check_may_create_staff(
+    creator_role: str, creator_org_id: int | None, role: Role, organisation_id: int | None
+) -> bool:
+    """Platform admins create any staff account; organisation admins add mediators and
+    admins to their own organisation's roster only."""
+    if creator_role == Role.PLATFORM_ADMIN:
+        return role is not Role.DISPUTANT
+    if creator_role == Role.ORG_ADMIN:
+        return (
+            role in (Role.MEDIATOR, Role.ORG_ADMIN)
+            and organisation_id is not None
+            and organisation_id == creator_org_id
+        )
+    return False

@@ -23,7 +23,7 @@ from cases.errors import CaseError
 from cases.status import TransitionError
 from mediation.db import tortoise_config
 from mediation.notify import Notifier
-from mediation.routes import accounts, disputes, invitations, partner_api
+from mediation.routes import accounts, admin, disputes, invitations, partner_api
 from mediation.settings import Settings, load_settings
 from mediation.web import TEMPLATES_DIR, error_page, utcnow
 
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
             *disputes.routes,
             *invitations.routes,
             *partner_api.routes,
+            *admin.routes,
         ],
         middleware=[
             Middleware(

@@ -1,0 +1,192 @@
+"""The `mediation` command: migrate, seed, serve, createuser, createpartner, demo, jobs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from tortoise import Tortoise
+
+from mediation.db import migrate, tortoise_config
+from mediation.models import Organisation, Role
+from mediation.settings import Settings, load_settings
+from mediation.web import utcnow
+
+T = TypeVar("T")
+
+
+def with_orm(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Init, run and close in one asyncio.run (aiosqlite's thread would otherwise hang exit)."""
+
+    async def run() -> T:
+        await Tortoise.init(config=tortoise_config(settings.database_url))
+        try:
+            return await work()
+        finally:
+            await Tortoise.close_connections()
+
+    return asyncio.run(run())
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(migrate(settings.database_url))
+    print(f"database migrated: {_redacted(settings.database_url)}")
+    return 0
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from seeds.demo import seed_demo
+
+    created = with_orm(settings, lambda: seed_demo(settings, utcnow()))
+    for line in created:
+        print(f"  + {line}")
+    print(f"demo data loaded ({len(created)} new records)")
+    return 0
+
+
+def cmd_createuser(settings: Settings, args: argparse.Namespace) -> int:
+    from mediation.accounts import AccountError, RegistrationError, do_create_staff
+
+    password = args.password or getpass.getpass("Password: ")
+
+    async def work() -> int:
+        org_id = None
+        if args.organisation:
+            org = await Organisation.get_or_none(code=args.organisation)
+            if org is None:
+                print(f"no organisation with code {args.organisation}", file=sys.stderr)
+                return 2
+            org_id = org.id
+        try:
+            user = await do_create_staff(
+                username=args.username,
+                password=password,
+                role=Role(args.role),
+                display_name=args.name or args.username,
+                organisation_id=org_id,
+            )
+        except RegistrationError as error:
+            print(f"not created: {error.field_errors}", file=sys.stderr)
+            return 2
+        except AccountError as error:
+            print(f"not created: {error.code}", file=sys.stderr)
+            return 2
+        print(f"created {user.role} {user.username}")
+        return 0
+
+    return with_orm(settings, work)
+
+
+def cmd_createpartner(settings: Settings, args: argparse.Namespace) -> int:
+    from mediation.partners import do_create_partner
+
+    partner, key = with_orm(settings, lambda: do_create_partner(args.name))
+    print(f"partner {partner.name} created. API key (shown once, keep it safe):\n{key}")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "mediation.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the background jobs on their own (the scaled deployment's worker process)."""
+    from mediation.app import run_background_jobs
+    from mediation.notify import Notifier
+
+    async def work() -> None:
+        await run_background_jobs(Notifier.from_settings(settings), args.interval)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        with_orm(settings, work)
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from mediation.mailsink import start_mail_sink
+
+    cmd_migrate(settings, args)
+    cmd_seed(settings, args)
+    sink = start_mail_sink(settings.data_dir / "mail", settings.smtp_port)
+    from seeds.demo import DEMO_PASSWORD, DISPUTANTS, STAFF
+
+    print(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
+    for mobile, name in DISPUTANTS:
+        print(f"  disputant     {mobile}  {name}")
+    for username, role, name, _ in STAFF:
+        print(f"  {role.value:<13} {username:<11}  {name}")
+    print(f"Mail sent by the platform is kept in {settings.data_dir / 'mail'} (and logged below).")
+    print(f"\nOpen http://{args.host}:{args.port}/ in a browser.\n")
+    try:
+        return cmd_serve(settings, args)
+    finally:
+        sink.stop()
+
+
+def _redacted(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mediation", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply the database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("seed", help="load demo data (idempotent)").set_defaults(func=cmd_seed)
+    for name, func, helptext in (
+        ("serve", cmd_serve, "serve the platform"),
+        ("demo", cmd_demo, "migrate, seed, and serve with a local mail sink"),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        p.add_argument("--workers", type=int, default=1)
+        p.set_defaults(func=func)
+    user = sub.add_parser("createuser", help="create a staff account")
+    user.add_argument("--username", required=True)
+    user.add_argument(
+        "--role", required=True, choices=[r.value for r in Role if r != Role.DISPUTANT]
+    )
+    user.add_argument("--name")
+    user.add_argument("--organisation", help="organisation code (mediators and org admins)")
+    user.add_argument("--password", help="omit to be asked")
+    user.set_defaults(func=cmd_createuser)
+    partner = sub.add_parser("createpartner", help="register a partner platform; prints its key")
+    partner.add_argument("name")
+    partner.set_defaults(func=cmd_createpartner)
+    jobs = sub.add_parser("jobs", help="run notice delivery and deadline jobs in this process")
+    jobs.add_argument("--interval", type=float, default=5.0)
+    jobs.set_defaults(func=cmd_jobs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
+    args = build_parser().parse_args(argv)
+    result: int = args.func(load_settings(), args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""Demo data for the embedded mode: organisations of the four tracks in Changning, one staff
+account per role, a partner platform, and a few realistic cases filed through the actions.
+
+Idempotent: running it again finds what exists and adds only what is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cases.actions import Filer
+from cases.models import Case
+from mediation.accounts import do_create_staff, do_register_disputant
+from mediation.intake import Upload, file_dispute
+from mediation.models import Organisation, PartnerPlatform, Role, Track, User
+from mediation.partners import do_create_partner
+from mediation.settings import Settings
+
+DEMO_PASSWORD = "Demo2026!"
+DEMO_PARTNER_KEY = "demo0001.demo-partner-key-for-local-use-only"
+
+
+@dataclass(frozen=True)
+class DemoOrganisation:
+    code: str
+    name: str
+    name_en: str
+    track: Track
+    categories: tuple[str, ...]
+    address: str
+
+
+ORGANISATIONS = (
+    DemoOrganisation(
+        "CN-PMC-TOUR",
+        "长宁区旅游纠纷人民调解工作室",
+        "Changning Tourism Disputes People's Mediation Office",
+        Track.PEOPLES,
+        ("tour_contract", "tour_refund", "forced_shopping", "guide_service", "tourism_other"),
+        "上海市长宁区愚园路1320号",
+    ),
+    DemoOrganisation(
+        "CN-TQO",
+        "长宁区文化和旅游局旅游质量监督管理所",
+        "Changning Tourism Quality Supervision Office",
+        Track.ADMINISTRATIVE,
+        ("tour_contract", "tour_refund", "accommodation", "scenic_spot", "transport_tickets"),
+        "上海市长宁区长宁路599号",
+    ),
+    DemoOrganisation(
+        "CN-SAMR",
+        "长宁区市场监督管理局消费纠纷调解中心",
+        "Changning Market Regulation Consumer Mediation Centre",
+        Track.ADMINISTRATIVE,
+        (
+            "goods_quality",
+            "non_delivery_refund",
+            "false_advertising",
+            "livestream_commerce",
+            "food_delivery",
+        ),
+        "上海市长宁区安化路492号",
+    ),
+    DemoOrganisation(
+        "SHAC-MC",
+        "上海仲裁委员会调解中心",
+        "Shanghai Arbitration Commission Mediation Centre",
+        Track.ARBITRATION,
+        ("tour_contract", "platform_service", "travel_booking", "internet_other"),
+        "上海市长宁区遵义路100号",
+    ),
+    DemoOrganisation(
+        "SHTA-MC",
+        "上海市旅游行业协会旅游纠纷调解委员会",
+        "Shanghai Tourism Industry Association Mediation Committee",
+        Track.INDUSTRY,
+        ("tour_contract", "accommodation", "travel_booking", "guide_service"),
+        "上海市长宁区仙霞路350号",
+    ),
+    DemoOrganisation(
+        "CN-CC",
+        "长宁区消费者权益保护委员会",
+        "Changning Consumer Council",
+        Track.INDUSTRY,
+        (
+            "goods_quality",
+            "non_delivery_refund",
+            "platform_service",
+            "personal_information",
+            "food_delivery",
+            "livestream_commerce",
+        ),
+        "上海市长宁区天山路600号",
+    ),
+)
+
+# (username, role, display name, organisation code)
+STAFF = (
+    ("admin", Role.PLATFORM_ADMIN, "平台管理员 周敏", None),
+    ("orgadmin", Role.ORG_ADMIN, "调解组织管理员 陈静", "CN-PMC-TOUR"),
+    ("mediator", Role.MEDIATOR, "调解员 王建国", "CN-PMC-TOUR"),
+    ("mediator2", Role.MEDIATOR, "调解员 李晓红", "CN-SAMR"),
+    ("clerk", Role.COURT_CLERK, "书记员 刘洋", None),
+)
+
+# (mobile, display name)
+DISPUTANTS = (("13800000001", "张伟"), ("13800000002", "王芳"))
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+@dataclass(frozen=True)
+class DemoCase:
+    filer: str
+    fields: dict[str, str]
+    evidence: tuple[str, ...] = ()
+
+
+CASES = (
+    DemoCase(
+        filer="13800000001",
+        fields={
+            "domain": "tourism",
+            "category": "tour_refund",
+            "applicant_kind": "natural_person",
+            "applicant_name": "张伟",
+            "applicant_id_number": "310105198803154211",
+            "applicant_mobile": "13800000001",
+            "applicant_address": "上海市长宁区江苏路街道华山路1000弄5号",
+            "respondent_kind": "merchant",
+            "respondent_name": "上海悦途国际旅行社有限公司",
+            "respondent_id_number": "91310105MA1FL3XK4E",
+            "respondent_mobile": "13900000011",
+            "respondent_email": "service@yuetu-travel.example.com",
+            "respondent_address": "上海市长宁区延安西路1118号",
+            "claim_amount": "6980.00",
+            "facts": "2026年9月报名参加“云南昆明大理丽江六日游”，已支付团费6980元。出发前三天旅行社"
+            "以“成团人数不足”为由单方取消行程，承诺七个工作日内退款，至今未退。",
+            "requested_outcome": "退还全部团费6980元，并按合同约定支付违约金。",
+        },
+        evidence=("旅游合同.pdf",),
+    ),
+    DemoCase(
+        filer="13800000002",
+        fields={
+            "domain": "internet",
+            "category": "goods_quality",
+            "applicant_kind": "natural_person",
+            "applicant_name": "王芳",
+            "applicant_id_number": "310105199206204422",
+            "applicant_mobile": "13800000002",
+            "applicant_address": "上海市长宁区天山路800号",
+            "respondent_kind": "merchant",
+            "respondent_name": "杭州某某家电旗舰店",
+            "respondent_mobile": "13900000022",
+            "claim_amount": "2399.00",
+            "facts": "2026年11月在某电商平台购买空气净化器一台，收货后发现机身开裂、无法开机。"
+            "申请退货退款，商家以“人为损坏”为由拒绝。",
+            "requested_outcome": "退货并退还货款2399元。",
+        },
+        evidence=("订单截图.pdf",),
+    ),
+    DemoCase(
+        filer="13800000001",
+        fields={
+            "domain": "tourism",
+            "category": "forced_shopping",
+            "applicant_kind": "natural_person",
+            "applicant_name": "张伟",
+            "applicant_id_number": "310105198803154211",
+            "applicant_mobile": "13800000001",
+            "applicant_address": "上海市长宁区江苏路街道华山路1000弄5号",
+            "respondent_kind": "merchant",
+            "respondent_name": "上海畅游假期旅行社有限公司",
+            "respondent_email": "complaints@changyou.example.com",
+            "claim_amount": "1500.00",
+            "facts": "参加“海南五日游”期间，导游安排进入合同未约定的珠宝店停留三小时，"
+            "并以不购物不发车相要挟，被迫购买玉器一件1500元。",
+            "requested_outcome": "退还购物款1500元，旅行社书面道歉。",
+        },
+    ),
+)
+
+
+async def seed_demo(settings: Settings, now: datetime) -> list[str]:
+    """Load the demo data; returns a line per thing created, for the console."""
+    created: list[str] = []
+    orgs: dict[str, Organisation] = {}
+    for spec in ORGANISATIONS:
+        org = await Organisation.get_or_none(code=spec.code)
+        if org is None:
+            org = await Organisation.create(
+                code=spec.code,
+                name=spec.name,
+                name_en=spec.name_en,
+                track=spec.track,
+                categories=list(spec.categories),
+                address=spec.address,
+            )
+            created.append(f"organisation {spec.name}")
+        orgs[spec.code] = org
+
+    for username, role, name, org_code in STAFF:
+        if not await User.exists(username=username):
+            await do_create_staff(
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                display_name=name,
+                organisation_id=orgs[org_code].id if org_code else None,
+            )
+            created.append(f"{role.value} {username}")
+
+    users: dict[str, User] = {}
+    for mobile, name in DISPUTANTS:
+        user = await User.get_or_none(mobile=mobile)
+        if user is None:
+            user = await do_register_disputant(
+                identifier=mobile, password=DEMO_PASSWORD, display_name=name
+            )
+            created.append(f"disputant {mobile}")
+        users[mobile] = user
+
+    if not await PartnerPlatform.exists(name="演示电商平台"):
+        await do_create_partner("演示电商平台", key=DEMO_PARTNER_KEY)
+        created.append("partner 演示电商平台")
+
+    for case_spec in CASES:
+        filer = users[case_spec.filer]
+        fields = {
+            **case_spec.fields,
+            "consent_voluntary": "on",
+            "consent_service_address": "on",
+            "consent_false_mediation": "on",
+        }
+        if await Case.exists(filed_by=filer, facts=fields["facts"]):
+            continue
+        uploads = [Upload(name, PDF) for name in case_spec.evidence]
+        case = await file_dispute(settings, fields, uploads, Filer(user_id=filer.id), now)
+        created.append(f"case {case.number}")
+    return created
+
+
+__all__ = ["DEMO_PASSWORD", "seed_demo"]
