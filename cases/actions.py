@@ -10,26 +10,24 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from cases.access import CaseFacts, Viewer, can_view_case
 from cases.errors import CaseConflict, CaseNotFound
 from cases.filing import Filing, PartyInput
+from cases.journal import notify_applicant, queue_notice, record_event, transition
 from cases.models import (
     Case,
     Evidence,
     Invitation,
-    Notice,
     NoticeChannel,
     Party,
     Side,
     Source,
-    TimelineEvent,
 )
 from cases.numbering import next_case_number
-from cases.status import Actor, Status, check_transition
+from cases.status import Actor, Status
 
 
 @dataclass(frozen=True)
@@ -57,49 +55,6 @@ class Filer:
 InvitationLink = Callable[[Invitation], str]
 
 
-async def record_event(
-    case: Case,
-    kind: str,
-    now: datetime,
-    *,
-    actor_id: int | None = None,
-    actor_label: str = "",
-    **data: Any,
-) -> TimelineEvent:
-    return await TimelineEvent.create(
-        case=case, at=now, actor_id=actor_id, actor_label=actor_label, kind=kind, data=data
-    )
-
-
-async def transition(
-    case: Case,
-    target: Status,
-    actor: Actor,
-    now: datetime,
-    *,
-    actor_id: int | None = None,
-    actor_label: str = "",
-    **data: Any,
-) -> None:
-    """Move a case along the status machine, guarded against a concurrent change."""
-    source = Status(case.status)
-    check_transition(source, target, actor)
-    changed = await Case.filter(id=case.id, status=source).update(status=target, updated_at=now)
-    if not changed:
-        raise CaseConflict("case_changed_meanwhile")
-    case.status = target
-    case.updated_at = now
-    await record_event(
-        case,
-        "status_changed",
-        now,
-        actor_id=actor_id,
-        actor_label=actor_label or actor.value,
-        status=[source.value, target.value],
-        **data,
-    )
-
-
 def _party_row(
     case: Case, side: Side, party: PartyInput, user_id: int | None, now: datetime
 ) -> Party:
@@ -113,26 +68,6 @@ def _party_row(
         email=party.email,
         service_address=party.service_address,
         user_id=user_id,
-        created_at=now,
-    )
-
-
-async def queue_notice(
-    case: Case | None,
-    channel: NoticeChannel,
-    recipient: str,
-    subject: str,
-    body: str,
-    now: datetime,
-) -> Notice:
-    """Record a notice in the current transaction; `mediation.notify` delivers it after commit."""
-    return await Notice.create(
-        case=case,
-        channel=channel,
-        recipient=recipient,
-        subject=subject,
-        body=body,
-        next_attempt_at=now,
         created_at=now,
     )
 
@@ -162,6 +97,8 @@ async def do_file_case(
             facts=filing.facts,
             requested_outcome=filing.requested_outcome,
             consents={c: now.isoformat() for c in filing.consents},
+            language=filing.language,
+            has_arbitration_clause=filing.has_arbitration_clause,
             created_at=now,
             updated_at=now,
         )
@@ -257,14 +194,6 @@ async def access_invitation(invitation_id: int, nonce: str) -> Invitation:
     return invitation
 
 
-async def _notify_applicant(case: Case, subject: str, body: str, now: datetime) -> None:
-    applicant = await Party.get(case=case, side=Side.APPLICANT)
-    if applicant.email:
-        await queue_notice(case, NoticeChannel.EMAIL, applicant.email, subject, body, now)
-    if applicant.mobile:
-        await queue_notice(case, NoticeChannel.SMS, applicant.mobile, subject, body, now)
-
-
 async def do_answer_invitation(
     invitation: Invitation,
     *,
@@ -282,17 +211,17 @@ async def do_answer_invitation(
         if not claimed:
             fresh = await Invitation.get(id=invitation.id)
             raise CaseConflict(
-                "invitation_already_answered" if fresh.answered_at else "invitation_expired"
+                "invitation_already_answered"
+                if fresh.answered_at and fresh.answer != "expired"
+                else "invitation_expired"
             )
-        case = await Case.get(id=invitation.case_id)  # type: ignore[attr-defined]
+        case = await Case.get(id=invitation.case_id)
         if consent:
-            await Party.filter(id=invitation.party_id).update(  # type: ignore[attr-defined]
-                user_id=respondent_user_id
-            )
+            await Party.filter(id=invitation.party_id).update(user_id=respondent_user_id)
             await transition(
                 case, Status.ACCEPTED, Actor.RESPONDENT, now, actor_id=respondent_user_id
             )
-            await _notify_applicant(
+            await notify_applicant(
                 case,
                 f"被申请人同意调解 Respondent consented: {case.number}",
                 f"案件 {case.number}：被申请人已同意调解，平台将为您分派调解组织和调解员。\n"
@@ -311,7 +240,7 @@ async def do_answer_invitation(
                 actor_label="respondent",
                 reason=reason,
             )
-            await _notify_applicant(
+            await notify_applicant(
                 case,
                 f"被申请人拒绝调解 Respondent refused: {case.number}",
                 f"案件 {case.number}：被申请人拒绝调解，调解终结。理由：{reason}\n"
@@ -346,7 +275,7 @@ async def do_end_unanswered_invitations(now: datetime) -> list[str]:
             case.closed_reason = "respondent_no_response"
             await case.save(update_fields=["closed_reason"])
             await transition(case, Status.NO_RESPONSE, Actor.SYSTEM, now)
-            await _notify_applicant(
+            await notify_applicant(
                 case,
                 f"调解未能开始 Mediation could not start: {case.number}",
                 f"案件 {case.number}：被申请人未在期限内答复，调解终结。"
@@ -364,8 +293,8 @@ async def case_facts(case: Case) -> CaseFacts:
     )
     return CaseFacts(
         party_user_ids=frozenset(int(str(u)) for u in user_ids),
-        mediator_id=case.mediator_id,  # type: ignore[attr-defined]
-        organisation_id=case.organisation_id,  # type: ignore[attr-defined]
+        mediator_id=case.mediator_id,
+        organisation_id=case.organisation_id,
     )
 
 

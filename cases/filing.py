@@ -27,9 +27,12 @@ FACTS_MIN, FACTS_MAX = 10, 5000
 OUTCOME_MAX = 2000
 NAME_MAX = 100
 ADDRESS_MAX = 300
+REFERENCE_MAX = 100  # a partner platform's own order or ticket number
 
 # What the applicant must agree to before filing (online mediation rules Art. 4, 8, 17).
 REQUIRED_CONSENTS = ("consent_voluntary", "consent_service_address", "consent_false_mediation")
+
+LANGUAGES = ("zh", "en")
 
 APPLICANT_KINDS = (PartyKind.NATURAL_PERSON, PartyKind.ORGANISATION)
 RESPONDENT_KINDS = (
@@ -60,6 +63,9 @@ class Filing:
     facts: str
     requested_outcome: str
     consents: tuple[str, ...]
+    # Mediation in English needs a mediator who speaks it (foreign tourists, Art. 10).
+    language: str = "zh"
+    has_arbitration_clause: bool = False
 
 
 FieldErrors = dict[str, str]
@@ -106,6 +112,7 @@ def _check_party(
         kind = None
     if kind not in kinds:
         errors[f"{prefix}_kind"] = "choose_one"
+        kind = None  # a kind this side may not have: do not check the ID number against it
     name = _text(raw, f"{prefix}_name")
     if not name:
         errors[f"{prefix}_name"] = "required"
@@ -186,6 +193,13 @@ def check_filing(raw: Mapping[str, str]) -> tuple[Filing | None, FieldErrors]:
     elif len(outcome) > OUTCOME_MAX:
         errors["requested_outcome"] = "too_long"
 
+    if len(_text(raw, "partner_reference")) > REFERENCE_MAX:
+        errors["partner_reference"] = "too_long"
+    language = _text(raw, "language") or "zh"
+    if language not in LANGUAGES:
+        errors["language"] = "choose_one"
+    arbitration_clause = _text(raw, "has_arbitration_clause") in ("on", "true", "1", "yes")
+
     for consent in REQUIRED_CONSENTS:
         if _text(raw, consent) not in ("on", "true", "1", "yes"):
             errors[consent] = "consent_required"
@@ -203,6 +217,8 @@ def check_filing(raw: Mapping[str, str]) -> tuple[Filing | None, FieldErrors]:
             facts=facts,
             requested_outcome=outcome,
             consents=REQUIRED_CONSENTS,
+            language=language,
+            has_arbitration_clause=arbitration_clause,
         ),
         {},
     )

@@ -61,6 +61,13 @@ class Case(Model):
         "models.User", related_name="mediated_cases", null=True, on_delete=fields.RESTRICT
     )
     respondent_reply_due = fields.DatetimeField(null=True)
+    # Triage inputs and the recommendation with its reasons (mediation.triage).
+    has_arbitration_clause = fields.BooleanField(default=False)
+    group_size = fields.IntField(default=1)
+    # The language the parties asked to mediate in, besides Chinese ("zh" or "en").
+    language = fields.CharField(max_length=8, default="zh")
+    triage: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    mediator_accepted_at = fields.DatetimeField(null=True)
     closed_reason = fields.TextField(default="")
     # The consents the applicant gave at filing, each with the time it was given.
     consents: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
@@ -70,9 +77,15 @@ class Case(Model):
     parties: fields.ReverseRelation[Party]
     evidence: fields.ReverseRelation[Evidence]
     timeline: fields.ReverseRelation[TimelineEvent]
+    # The foreign-key columns Tortoise adds, declared for type checkers (annotations only).
+    partner_id: int | None
+    filed_by_id: int | None
+    organisation_id: int | None
+    mediator_id: int | None
 
     class Meta:
         table = "case_record"
+        indexes = (("mediator_id", "status"), ("organisation_id", "status"), ("filed_by_id",))
         unique_together = (("partner", "partner_reference"),)
 
 
@@ -93,9 +106,12 @@ class Party(Model):
         "models.User", related_name="parties", null=True, on_delete=fields.RESTRICT
     )
     created_at = fields.DatetimeField()
+    case_id: int
+    user_id: int | None
 
     class Meta:
         table = "party"
+        indexes = (("case_id", "side"), ("user_id",), ("id_number",))
 
 
 class Evidence(Model):
@@ -117,6 +133,7 @@ class Evidence(Model):
 
     class Meta:
         table = "evidence"
+        indexes = (("case_id",),)
 
 
 class TimelineEvent(Model):
@@ -134,9 +151,12 @@ class TimelineEvent(Model):
     actor_label = fields.CharField(max_length=120, default="")
     kind = fields.CharField(max_length=40)
     data: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    case_id: int
+    actor_id: int | None
 
     class Meta:
         table = "timeline_event"
+        indexes = (("case_id", "at"),)
         ordering = ["at", "id"]
 
 
@@ -155,9 +175,12 @@ class Invitation(Model):
     answered_at = fields.DatetimeField(null=True)
     answer = fields.CharField(max_length=16, null=True)  # consented | refused | expired
     created_at = fields.DatetimeField()
+    case_id: int
+    party_id: int
 
     class Meta:
         table = "invitation"
+        indexes = (("case_id",),)
 
 
 class NoticeChannel(StrEnum):
@@ -192,6 +215,7 @@ class Notice(Model):
 
     class Meta:
         table = "notice"
+        indexes = (("case_id",), ("status", "next_attempt_at"))
 
 
 class CaseNumberCounter(Model):
@@ -208,3 +232,105 @@ class CaseNumberCounter(Model):
     class Meta:
         table = "case_number_counter"
         unique_together = (("year", "domain"),)
+
+
+class AssignmentOutcome(StrEnum):
+    CHOSEN = "chosen"  # chosen jointly by the parties (Art. 10)
+    APPOINTED = "appointed"  # appointed by the platform's scorer
+    OVERRIDDEN = "overridden"  # appointed by an admin, with a reason
+    ACCEPTED = "accepted"
+    DECLINED = "declined"  # Art. 12: declining needs reasons
+    RECUSED = "recused"  # disclosed a tie (Art. 13)
+    REPLACED = "replaced"  # a party asked for a change (Art. 14) or an admin reassigned
+    NO_ANSWER = "no_answer"  # did not answer within 3 working days
+
+
+class MediatorAssignment(Model):
+    """Every mediator a case was put to, and how it ended: the history behind Case.mediator."""
+
+    id = fields.IntField(primary_key=True)
+    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
+        "models.Case", related_name="assignments", on_delete=fields.CASCADE
+    )
+    mediator: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="assignments", on_delete=fields.RESTRICT
+    )
+    how = fields.CharEnumField(AssignmentOutcome, max_length=16)
+    outcome = fields.CharEnumField(AssignmentOutcome, max_length=16, null=True)
+    reason = fields.TextField(default="")
+    # The scorer's explanation (top candidates with their scores), shown to staff.
+    explanation: fields.Field[list[Any]] = fields.JSONField(default=list)
+    created_at = fields.DatetimeField()
+    ended_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "mediator_assignment"
+        indexes = (("case_id",), ("mediator_id",))
+
+
+class MediatorChoice(Model):
+    """A party's choice of mediator. Two matching choices make a joint choice (Art. 10)."""
+
+    id = fields.IntField(primary_key=True)
+    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
+        "models.Case", related_name="mediator_choices", on_delete=fields.CASCADE
+    )
+    side = fields.CharEnumField(Side, max_length=16)
+    mediator: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="chosen_by", on_delete=fields.RESTRICT
+    )
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "mediator_choice"
+        unique_together = (("case", "side"),)
+
+
+class ConflictDisclosure(Model):
+    """The mediator's answer to the disclosure question before accepting (Art. 13)."""
+
+    id = fields.IntField(primary_key=True)
+    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
+        "models.Case", related_name="disclosures", on_delete=fields.CASCADE
+    )
+    mediator: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="disclosures", on_delete=fields.RESTRICT
+    )
+    has_tie = fields.BooleanField()
+    statement = fields.TextField(default="")
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "conflict_disclosure"
+        indexes = (("case_id",),)
+
+
+class DeadlineStatus(StrEnum):
+    OPEN = "open"
+    MET = "met"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class CaseDeadline(Model):
+    """A running time limit of a case. The due date is always recomputed by the pure engine
+    (cases.deadlines) from the start, pauses and extensions kept here."""
+
+    id = fields.IntField(primary_key=True)
+    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
+        "models.Case", related_name="deadlines", on_delete=fields.CASCADE
+    )
+    regime = fields.CharField(max_length=40)
+    started_on = fields.DateField()
+    due_on = fields.DateField(null=True)  # None while an open pause freezes it
+    provisional = fields.BooleanField(default=False)
+    status = fields.CharEnumField(DeadlineStatus, max_length=12, default=DeadlineStatus.OPEN)
+    pauses: fields.Field[list[dict[str, Any]]] = fields.JSONField(default=list)
+    extensions: fields.Field[list[dict[str, Any]]] = fields.JSONField(default=list)
+    reminded_at = fields.DatetimeField(null=True)
+    closed_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "case_deadline"
+        indexes = (("status", "due_on"), ("case_id", "regime", "status"))

@@ -66,11 +66,22 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(S.ACCEPTED, S.WITHDRAWN, A.APPLICANT),
     _t(S.ASSIGNING, S.AWAITING_MEDIATOR, A.SYSTEM, A.ORG_ADMIN, A.PLATFORM_ADMIN),
     _t(S.ASSIGNING, S.WITHDRAWN, A.APPLICANT),
-    # Declined or recused: back to assigning (online mediation rules Art. 12-14).
-    _t(S.AWAITING_MEDIATOR, S.ASSIGNING, A.MEDIATOR, A.ORG_ADMIN, A.PLATFORM_ADMIN, A.SYSTEM),
+    # Declined, recused, unanswered, or a party asked for a change: back to assigning
+    # (online mediation rules Art. 12-14).
+    _t(
+        S.AWAITING_MEDIATOR,
+        S.ASSIGNING,
+        A.MEDIATOR,
+        A.ORG_ADMIN,
+        A.PLATFORM_ADMIN,
+        A.SYSTEM,
+        A.APPLICANT,
+        A.RESPONDENT,
+    ),
     _t(S.AWAITING_MEDIATOR, S.IN_MEDIATION, A.MEDIATOR),
     _t(S.AWAITING_MEDIATOR, S.WITHDRAWN, A.APPLICANT),
-    _t(S.IN_MEDIATION, S.ASSIGNING, A.ORG_ADMIN, A.PLATFORM_ADMIN),  # change of mediator
+    # A change of mediator (Art. 14), asked by a party or made by an admin.
+    _t(S.IN_MEDIATION, S.ASSIGNING, A.ORG_ADMIN, A.PLATFORM_ADMIN, A.APPLICANT, A.RESPONDENT),
     _t(S.IN_MEDIATION, S.SETTLED, A.SYSTEM),  # the last required signature (Art. 19)
     _t(S.IN_MEDIATION, S.FAILED, A.MEDIATOR),
     _t(S.IN_MEDIATION, S.WITHDRAWN, A.APPLICANT, A.RESPONDENT),

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 from cases.errors import CaseError
 from cases.filing import check_email
 from cases.identity import is_valid_mainland_mobile, normalise_mobile
-from mediation.models import LoginFailure, Role, User
+from mediation.models import LoginFailure, MediatorProfile, Role, User
 
 _hasher = PasswordHasher()
 PASSWORD_MIN = 8
@@ -111,15 +111,26 @@ async def do_create_staff(
     if role in (Role.MEDIATOR, Role.ORG_ADMIN) and organisation_id is None:
         raise RegistrationError({"organisation": "required"})
     try:
-        return await User.create(
-            role=role,
-            username=username.strip(),
-            display_name=display_name,
-            password_hash=hash_password(password),
-            organisation_id=organisation_id,
-            email=email,
-            mobile=mobile,
-        )
+        async with in_transaction():
+            user = await User.create(
+                role=role,
+                username=username.strip(),
+                display_name=display_name,
+                password_hash=hash_password(password),
+                organisation_id=organisation_id,
+                email=email,
+                mobile=mobile,
+            )
+            if role is Role.MEDIATOR and organisation_id is not None:
+                # Every mediator is on their organisation's roster from the start; the
+                # organisation admin fills in specialties, languages and capacity.
+                await MediatorProfile.create(
+                    user=user,
+                    organisation_id=organisation_id,
+                    languages=["zh"],
+                    regions=["长宁区"],
+                )
+            return user
     except IntegrityError:
         raise RegistrationError({"username": "identifier_taken"}) from None
 
@@ -147,7 +158,10 @@ async def check_sign_in(
     Failures are counted in the database, per identifier and per address, so the limit
     holds across server processes.
     """
-    key = identifier.strip().lower()[:254]
+    # Count by the account the identifier names, not by how it was typed: otherwise
+    # "138 1234 5678", "+8613812345678", ... would each get their own allowance.
+    mobile, email, username = split_identifier(identifier)
+    key = (mobile or email or (username or "").lower())[:254]
     since = now - window
     by_identifier = await LoginFailure.filter(identifier=key, at__gt=since).count()
     by_addr = await LoginFailure.filter(remote_addr=remote_addr, at__gt=since).count()

@@ -21,9 +21,15 @@ from tortoise.contrib.starlette import RegisterTortoise
 from cases.actions import do_end_unanswered_invitations
 from cases.errors import CaseError
 from cases.status import TransitionError
+from cases.timelimits import do_send_deadline_reminders, do_time_out_overdue_mediations
+from mediation.assignment import (
+    do_appoint_when_choice_window_closes,
+    do_reassign_unanswered,
+    do_route_accepted_cases,
+)
 from mediation.db import tortoise_config
 from mediation.notify import Notifier
-from mediation.routes import accounts, admin, disputes, invitations, partner_api
+from mediation.routes import accounts, admin, disputes, invitations, partner_api, routing
 from mediation.settings import Settings, load_settings
 from mediation.web import TEMPLATES_DIR, error_page, utcnow
 
@@ -31,12 +37,19 @@ log = logging.getLogger("mediation")
 
 
 async def run_background_jobs(notifier: Notifier, interval: float) -> None:
-    """Deliver notices and end unanswered invitations. Each step is safe to run in several
-    processes at once (claims by conditional update), so every server may run it."""
+    """The platform's clockwork: end unanswered invitations, route accepted cases, appoint
+    when the parties' choice window closes, replace mediators who did not answer, end
+    mediations past their limit, send reminders, deliver notices. Each step claims its rows
+    by conditional update, so every server process may run it at once."""
     while True:
         try:
             now = utcnow()
             await do_end_unanswered_invitations(now)
+            await do_route_accepted_cases(now)
+            await do_appoint_when_choice_window_closes(now)
+            await do_reassign_unanswered(now)
+            await do_time_out_overdue_mediations(now)
+            await do_send_deadline_reminders(now)
             await notifier.deliver_due(now)
         except Exception:  # a failing round must not end the loop; the next one retries
             log.exception("background jobs round failed")
@@ -99,6 +112,7 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
             *invitations.routes,
             *partner_api.routes,
             *admin.routes,
+            *routing.routes,
         ],
         middleware=[
             Middleware(

@@ -39,6 +39,9 @@ class Organisation(Model):
     phone = fields.CharField(max_length=30, default="")
     # Dispute categories (cases.categories codes) the organisation takes.
     categories: fields.Field[list[str]] = fields.JSONField(default=list)
+    service_areas: fields.Field[list[str]] = fields.JSONField(default=list)
+    # Takes pre-litigation mediation entrusted by the court (诉前委派调解).
+    accepts_court_entrusted = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -60,13 +63,60 @@ class User(Model):
     locale = fields.CharField(max_length=10, default="zh_CN")
     is_active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    organisation_id: int | None  # the column behind `organisation`, for type checkers
 
     class Meta:
         table = "account"
+        indexes = (("organisation_id",),)
 
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+
+class MediatorProfile(Model):
+    """A mediator's roster entry: what they take, and the load the scorer weighs."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.OneToOneRelation[User] = fields.OneToOneField(
+        "models.User", related_name="mediator_profile", on_delete=fields.CASCADE
+    )
+    # Copied from the user so the scorer reads one organisation's roster with one indexed query.
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="mediators", on_delete=fields.RESTRICT
+    )
+    specialties: fields.Field[list[str]] = fields.JSONField(default=list)
+    languages: fields.Field[list[str]] = fields.JSONField(default=list)
+    regions: fields.Field[list[str]] = fields.JSONField(default=list)
+    capacity = fields.IntField(default=20)
+    # Kept by the assignment actions in the same transaction as the case change, so the
+    # scorer never counts a mediator's cases at assignment time.
+    open_cases = fields.IntField(default=0)
+    # Unified social credit codes of organisations the mediator declared ties with (Art. 13).
+    affiliations: fields.Field[list[str]] = fields.JSONField(default=list)
+    cases_closed = fields.IntField(default=0)
+    cases_settled = fields.IntField(default=0)
+    total_days = fields.IntField(default=0)
+    bio = fields.TextField(default="")
+    is_active = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "mediator_profile"
+        indexes = (("organisation_id", "is_active"),)
+
+
+class MediatorLeave(Model):
+    id = fields.IntField(primary_key=True)
+    mediator: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="leaves", on_delete=fields.CASCADE
+    )
+    starts_on = fields.DateField()
+    ends_on = fields.DateField()
+    reason = fields.CharField(max_length=200, default="")
+
+    class Meta:
+        table = "mediator_leave"
+        indexes = (("mediator_id", "ends_on"),)
 
 
 class LoginFailure(Model):

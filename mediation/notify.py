@@ -88,7 +88,7 @@ class Notifier:
                 await self.email.send(notice.recipient, notice.subject, notice.body)
             else:
                 await self.sms.send(notice.recipient, notice.body)
-        except (OSError, smtplib.SMTPException) as error:
+        except Exception as error:  # any failure of a sender is retried, never lost
             attempts = notice.attempts + 1
             give_up = attempts >= MAX_ATTEMPTS
             await Notice.filter(id=notice.id).update(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cases.categories import CATEGORIES
-from cases.filing import REQUIRED_CONSENTS
+from cases.filing import LANGUAGES, REQUIRED_CONSENTS
 from cases.status import Status
 
 _party: dict[str, dict[str, Any]] = {
@@ -78,6 +78,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     "properties": {
                         "partner_reference": {
                             "type": "string",
+                            "maxLength": 100,
                             "description": "The partner's own order or ticket number; "
                             "unique per partner.",
                         },
@@ -94,6 +95,17 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                         },
                         "facts": {"type": "string", "minLength": 10, "maxLength": 5000},
                         "requested_outcome": {"type": "string", "maxLength": 2000},
+                        "language": {
+                            "type": "string",
+                            "enum": list(LANGUAGES),
+                            "default": "zh",
+                            "description": "The language the mediation is held in.",
+                        },
+                        "has_arbitration_clause": {
+                            "type": "boolean",
+                            "default": False,
+                            "description": "The parties' contract has an arbitration clause.",
+                        },
                         **{c: {"type": "boolean", "const": True} for c in REQUIRED_CONSENTS},
                         "evidence": {
                             "type": "array",

@@ -134,16 +134,20 @@ async def do_partner_filing(
             record.response_body = answer.body
             await record.save(update_fields=["status_code", "response_body"])
             return answer
-    except IntegrityError:
-        pass
+    except IntegrityError as error:
+        conflict = error
     # The key (or the partner's reference) was used before: replay the stored answer.
     stored = await IdempotencyRecord.get_or_none(partner=partner, key=idempotency_key)
     if stored is None:
-        existing = await Case.get_or_none(
-            partner=partner, partner_reference=fields.get("partner_reference")
+        reference = fields.get("partner_reference") or None
+        # Without a reference there is nothing to replay (a NULL reference matches no case).
+        existing = (
+            await Case.get_or_none(partner=partner, partner_reference=reference)
+            if reference
+            else None
         )
         if existing is None:
-            raise
+            raise conflict
         return ApiAnswer(200, await case_summary(existing), replayed=True)
     if stored.request_sha256 != request_hash:
         raise IdempotencyConflict("idempotency_key_reused")

@@ -38,6 +38,15 @@ EVENT_LABELS: dict[str, str] = {
     "filed": N_("Dispute filed"),
     "evidence_added": N_("Evidence added"),
     "status_changed": N_("Status changed"),
+    "deadline_opened": N_("Time limit started"),
+    "deadline_paused": N_("Time limit paused"),
+    "deadline_resumed": N_("Time limit resumed"),
+    "deadline_extended": N_("Time limit extended with the parties' consent"),
+    "mediator_chosen": N_("A party chose a mediator"),
+    "no_mediator_available": N_("No mediator available yet"),
+    "conflict_disclosed": N_("The mediator disclosed a relationship"),
+    "no_conflict_declared": N_("The mediator declared no conflict of interest"),
+    "organisation_overridden": N_("Organisation changed by an administrator"),
 }
 
 PARTY_KIND_LABELS: dict[str, str] = {
@@ -77,7 +86,7 @@ def _mask_id(party: Party) -> str:
 
 
 def party_view(party: Party, viewer: Viewer, facts: CaseFacts) -> PartyView:
-    party_user_id: int | None = party.user_id  # type: ignore[attr-defined]
+    party_user_id: int | None = party.user_id
     full = sees_identity_of(viewer, party_user_id, facts)
     # Merchants and platforms are businesses: their registered codes are public records.
     business = party.kind in (PartyKind.MERCHANT, PartyKind.PLATFORM, PartyKind.ORGANISATION)
@@ -116,7 +125,7 @@ async def case_view(case: Case, viewer: Viewer, facts: CaseFacts) -> CaseView:
     parties = await Party.filter(case=case).order_by("id")
     evidence = await Evidence.filter(case=case).order_by("created_at", "id")
     events = await TimelineEvent.filter(case=case).order_by("at", "id")
-    actor_ids = {e.actor_id for e in events if e.actor_id}  # type: ignore[attr-defined]
+    actor_ids = {e.actor_id for e in events if e.actor_id}
     names = dict(await User.filter(id__in=actor_ids).values_list("id", "display_name"))
     category = BY_CODE.get(case.category)
     views = [party_view(p, viewer, facts) for p in parties]
@@ -138,7 +147,7 @@ async def case_view(case: Case, viewer: Viewer, facts: CaseFacts) -> CaseView:
             EventView(
                 at=e.at,
                 kind=e.kind,
-                actor=str(names.get(e.actor_id, e.actor_label or "")),  # type: ignore[attr-defined]
+                actor=str(names.get(e.actor_id, e.actor_label or "")),
                 data=e.data,
             )
             for e in events

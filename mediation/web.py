@@ -22,6 +22,8 @@ from cases.errors import CaseError
 from mediation.i18n import LOCALE_COOKIE, LOCALES, negotiate, translations
 from mediation.messages import ERROR_MESSAGES
 from mediation.models import Role, User
+from mediation.presenters import EVENT_LABELS
+from mediation.routing_view import HOW_LABELS, REASON_LABELS, REGIME_LABELS, TRACK_LABELS
 from mediation.settings import Settings
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -52,7 +54,22 @@ def _environment(locale: str) -> jinja2.Environment:
     env.filters["local_time"] = _local_time
     env.globals["locale"] = locale
     env.globals["categories"] = BY_CODE
+    env.globals.update(
+        track_labels=TRACK_LABELS,
+        reason_labels=REASON_LABELS,
+        regime_labels=REGIME_LABELS,
+        how_labels=HOW_LABELS,
+        event_labels=EVENT_LABELS,
+    )
+    # Also a global, not only a render variable: macros imported without context (the
+    # partials/forms.html field errors) see globals only.
+    env.globals["error_text"] = lambda code, **params: _error_text_in(locale, code, **params)
     return env
+
+
+def _error_text_in(locale: str, code: str, **params: object) -> str:
+    text = translations(locale).gettext(ERROR_MESSAGES.get(code, code))
+    return text % params if params else text
 
 
 # One environment per language, so no request ever renders with another's translations.
@@ -132,7 +149,7 @@ def viewer_of(user: User) -> Viewer:
     return Viewer(
         user_id=user.id,
         role=str(user.role),
-        organisation_id=user.organisation_id,  # type: ignore[attr-defined]
+        organisation_id=user.organisation_id,
     )
 
 

@@ -13,7 +13,7 @@ from cases.actions import Filer
 from cases.models import Case
 from mediation.accounts import do_create_staff, do_register_disputant
 from mediation.intake import Upload, file_dispute
-from mediation.models import Organisation, PartnerPlatform, Role, Track, User
+from mediation.models import MediatorProfile, Organisation, PartnerPlatform, Role, Track, User
 from mediation.partners import do_create_partner
 from mediation.settings import Settings
 
@@ -102,12 +102,21 @@ STAFF = (
     ("mediator", Role.MEDIATOR, "调解员 王建国", "CN-PMC-TOUR"),
     ("mediator2", Role.MEDIATOR, "调解员 李晓红", "CN-SAMR"),
     ("clerk", Role.COURT_CLERK, "书记员 刘洋", None),
+    ("mediator3", Role.MEDIATOR, "调解员 赵敏", "CN-PMC-TOUR"),
+    ("mediator4", Role.MEDIATOR, "调解员 孙立", "CN-TQO"),
+    ("mediator5", Role.MEDIATOR, "调解员 周华", "CN-CC"),
+    ("mediator6", Role.MEDIATOR, "调解员 吴敏", "SHAC-MC"),
+    ("mediator7", Role.MEDIATOR, "调解员 郑强", "SHTA-MC"),
+    ("mediator8", Role.MEDIATOR, "调解员 冯静", "CN-SAMR"),
 )
+# Mediators who also mediate in English (foreign tourists).
+ENGLISH_SPEAKING = frozenset({"mediator3", "mediator8"})
 
 # (mobile, display name)
 DISPUTANTS = (("13800000001", "张伟"), ("13800000002", "王芳"))
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
 
 @dataclass(frozen=True)
 class DemoCase:
@@ -196,6 +205,8 @@ async def seed_demo(settings: Settings, now: datetime) -> list[str]:
                 track=spec.track,
                 categories=list(spec.categories),
                 address=spec.address,
+                service_areas=["长宁区"] if spec.code.startswith("CN-") else ["上海市", "长宁区"],
+                accepts_court_entrusted=spec.track in (Track.PEOPLES, Track.INDUSTRY),
             )
             created.append(f"organisation {spec.name}")
         orgs[spec.code] = org
@@ -210,16 +221,25 @@ async def seed_demo(settings: Settings, now: datetime) -> list[str]:
                 organisation_id=orgs[org_code].id if org_code else None,
             )
             created.append(f"{role.value} {username}")
+        if role is Role.MEDIATOR and org_code:
+            # The roster entry, as an organisation admin would fill it in.
+            mediator = await User.get(username=username)
+            await MediatorProfile.filter(user=mediator).update(
+                specialties=list(orgs[org_code].categories),
+                languages=["zh", "en"] if username in ENGLISH_SPEAKING else ["zh"],
+                regions=["长宁区"],
+                capacity=20,
+            )
 
     users: dict[str, User] = {}
     for mobile, name in DISPUTANTS:
-        user = await User.get_or_none(mobile=mobile)
-        if user is None:
-            user = await do_register_disputant(
+        found = await User.get_or_none(mobile=mobile)
+        if found is None:
+            found = await do_register_disputant(
                 identifier=mobile, password=DEMO_PASSWORD, display_name=name
             )
             created.append(f"disputant {mobile}")
-        users[mobile] = user
+        users[mobile] = found
 
     if not await PartnerPlatform.exists(name="演示电商平台"):
         await do_create_partner("演示电商平台", key=DEMO_PARTNER_KEY)

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from cases.categories import CATEGORIES
 from mediation.accounts import RegistrationError, check_may_create_staff, do_create_staff
 from mediation.i18n import N_
-from mediation.models import Organisation, Role, User
+from mediation.models import MediatorLeave, Organisation, Role, User
+from mediation.roster import (
+    LANGUAGES,
+    RosterInvalid,
+    access_profile,
+    check_profile,
+    do_add_leave,
+    do_update_profile,
+    roster_of,
+)
 from mediation.web import checked_form, error_page, form_text, render, signed_in
 
 ROLE_LABELS = {
@@ -25,10 +37,10 @@ async def _context(user: User, values: dict[str, str], errors: dict[str, str]) -
         staff = await User.filter(role__not=Role.DISPUTANT).prefetch_related("organisation")
         roles = [r for r in Role if r is not Role.DISPUTANT]
     else:
-        organisations = await Organisation.filter(id=user.organisation_id)  # type: ignore[attr-defined]
-        staff = await User.filter(
-            organisation_id=user.organisation_id  # type: ignore[attr-defined]
-        ).prefetch_related("organisation")
+        organisations = await Organisation.filter(id=user.organisation_id)
+        staff = await User.filter(organisation_id=user.organisation_id).prefetch_related(
+            "organisation"
+        )
         roles = [Role.MEDIATOR, Role.ORG_ADMIN]
     return {
         "organisations": organisations,
@@ -59,7 +71,7 @@ async def staff(request: Request) -> Response:
         )
     if not check_may_create_staff(
         user.role,
-        user.organisation_id,  # type: ignore[attr-defined]
+        user.organisation_id,
         role,
         org_id,
     ):
@@ -81,3 +93,73 @@ async def staff(request: Request) -> Response:
 
 
 routes = [Route("/admin/staff", staff, methods=["GET", "POST"])]
+
+
+@signed_in(Role.PLATFORM_ADMIN, Role.ORG_ADMIN)
+async def roster(request: Request) -> Response:
+    user: User = request.state.user
+    return render(
+        request,
+        "admin/roster.html",
+        {"profiles": await roster_of(user), "role_labels": ROLE_LABELS},
+    )
+
+
+@signed_in(Role.PLATFORM_ADMIN, Role.ORG_ADMIN)
+async def roster_entry(request: Request) -> Response:
+    user: User = request.state.user
+    mediator_id = request.path_params["user_id"]
+    profile = await access_profile(user, mediator_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        async with checked_form(request) as form:
+            action = form.get("action")
+            try:
+                if action == "leave":
+                    values = form_text(form)
+                    await do_add_leave(
+                        user,
+                        mediator_id,
+                        _date_field(values, "starts_on"),
+                        _date_field(values, "ends_on"),
+                        values.get("reason", ""),
+                    )
+                else:
+                    data = check_profile(
+                        [str(v) for v in form.getlist("specialties")],
+                        [str(v) for v in form.getlist("languages")],
+                        str(form.get("regions") or "").split(","),
+                        str(form.get("capacity") or ""),
+                        str(form.get("affiliations") or "").split(),
+                        form.get("is_active") == "on",
+                    )
+                    await do_update_profile(user, mediator_id, data)
+                return RedirectResponse(f"/admin/roster/{mediator_id}", status_code=303)
+            except RosterInvalid as invalid:
+                errors = invalid.field_errors
+    leaves = await MediatorLeave.filter(mediator_id=mediator_id).order_by("-starts_on")
+    return render(
+        request,
+        "admin/roster_entry.html",
+        {
+            "profile": profile,
+            "leaves": leaves,
+            "errors": errors,
+            "all_categories": CATEGORIES,
+            "languages": LANGUAGES,
+        },
+        status=422 if errors else 200,
+    )
+
+
+def _date_field(values: dict[str, str], name: str) -> date:
+    try:
+        return date.fromisoformat(values.get(name, "").strip())
+    except ValueError:
+        raise RosterInvalid({name: "date_invalid"}) from None
+
+
+routes += [
+    Route("/admin/roster", roster),
+    Route("/admin/roster/{user_id:int}", roster_entry, methods=["GET", "POST"]),
+]

@@ -16,6 +16,7 @@ from cases.models import Side
 from mediation.intake import FilingInvalid, Upload, check_uploads, file_dispute, store_uploads
 from mediation.models import Role, User
 from mediation.presenters import PARTY_KIND_LABELS, STATUS_LABELS, case_view
+from mediation.routing_view import routing_view
 from mediation.web import (
     checked_form,
     form_text,
@@ -95,6 +96,7 @@ async def case_detail(request: Request) -> Response:
         "disputant/case.html",
         {
             "case": view,
+            "routing": await routing_view(case, viewer, facts, view.viewer_side),
             "status_labels": STATUS_LABELS,
             "kind_labels": PARTY_KIND_LABELS,
             "just_filed": request.query_params.get("filed") == "1",
@@ -119,6 +121,7 @@ async def add_evidence(request: Request) -> Response:
             "disputant/case.html",
             {
                 "case": view,
+                "routing": await routing_view(case, viewer, facts, view.viewer_side),
                 "status_labels": STATUS_LABELS,
                 "kind_labels": PARTY_KIND_LABELS,
                 "just_filed": False,

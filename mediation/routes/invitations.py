@@ -7,11 +7,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from cases.actions import access_invitation, do_answer_invitation
-from cases.errors import CaseNotFound
+from cases.errors import CaseConflict, CaseNotFound
 from cases.filing import REQUIRED_CONSENTS
 from cases.identity import mask_name
 from cases.models import Invitation, Party, Side
 from mediation.accounts import RegistrationError, do_register_disputant
+from mediation.assignment import do_respondent_consents
 from mediation.intake import read_invitation_token
 from mediation.models import Role, User
 from mediation.web import (
@@ -57,7 +58,9 @@ async def _page(
             if applicant.kind == "natural_person"
             else applicant.name,
             "respondent": respondent,
-            "expired": invitation.answered_at is None and invitation.expires_at <= utcnow(),
+            # Ended by the expiry job (answer "expired"), or past its time before the job ran.
+            "expired": invitation.answer == "expired"
+            or (invitation.answered_at is None and invitation.expires_at <= utcnow()),
             "values": {**defaults, **(values or {})},
             "errors": errors or {},
             "consents": REQUIRED_CONSENTS,
@@ -76,6 +79,10 @@ async def consent(request: Request) -> Response:
     invitation = await _invitation(request)
     async with checked_form(request) as form:
         values = form_text(form)
+    if invitation.answered_at is not None or invitation.expires_at <= utcnow():
+        # Refuse before creating an account that would have nothing to answer.
+        expired = invitation.answered_at is None or invitation.answer == "expired"
+        raise CaseConflict("invitation_expired" if expired else "invitation_already_answered")
     errors = {c: "consent_required" for c in REQUIRED_CONSENTS if values.get(c) != "on"}
     user: User | None = await load_user(request)
     if user is not None and user.role != Role.DISPUTANT:
@@ -95,9 +102,7 @@ async def consent(request: Request) -> Response:
                 request, invitation, values=values, errors=error.field_errors, status=422
             )
         sign_in(request, user)
-    case = await do_answer_invitation(
-        invitation, consent=True, reason="", respondent_user_id=user.id, now=utcnow()
-    )
+    case = await do_respondent_consents(invitation, user.id, utcnow())
     return RedirectResponse(f"/cases/{case.number}", status_code=303)
 
 

@@ -105,3 +105,210 @@ def file_case(
     match = re.match(r"^/cases/(CNM-\d{4}-[TI]-\d{5})\?filed=1$", location)
     assert match, location
     return match.group(1)
+
+
+def api_filing_body(
+    partner_reference: str | None = "ORDER-20261105-0001",
+    evidence: list[tuple[str, bytes]] | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A partner API JSON body: the form's fields, consents as true booleans, base64 evidence."""
+    import base64
+
+    body: dict[str, Any] = dict(filing_fields(**overrides))
+    for name, value in body.items():
+        if name.startswith("consent_"):
+            body[name] = value == "on"
+    if partner_reference is not None:
+        body["partner_reference"] = partner_reference
+    files = [("合同.pdf", PDF_BYTES)] if evidence is None else evidence
+    body["evidence"] = [
+        {"filename": name, "content_base64": base64.b64encode(data).decode("ascii")}
+        for name, data in files
+    ]
+    return body
+
+
+# --- Helpers for tests that seed and inspect through a TestClient's portal. ---
+
+STAFF_PASSWORD = "staff password 1"
+
+
+def run(client: TestClient, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+    """Run an async function (with keyword arguments) in the app's event loop."""
+    import functools
+
+    return client.portal.call(functools.partial(fn, *args, **kwargs))
+
+
+def create_organisation(client: TestClient, code: str, name: str = "长宁区人民调解委员会") -> Any:
+    from mediation.models import Organisation, Track
+
+    return run(
+        client,
+        Organisation.create,
+        code=code,
+        name=f"{name} {code}",
+        name_en=f"Mediation committee {code}",
+        track=Track.PEOPLES,
+    )
+
+
+def create_staff(
+    client: TestClient,
+    username: str,
+    role: Any,
+    organisation_id: int | None = None,
+    display_name: str = "工作人员",
+) -> Any:
+    from mediation.accounts import do_create_staff
+
+    return run(
+        client,
+        do_create_staff,
+        username=username,
+        password=STAFF_PASSWORD,
+        role=role,
+        display_name=display_name,
+        organisation_id=organisation_id,
+    )
+
+
+def switch_to(client: TestClient, identifier: str, password: str) -> None:
+    """Drop the current session and sign in as someone else."""
+    client.cookies.clear()
+    sign_in(client, identifier, password)
+
+
+async def _row_counts() -> dict[str, int]:
+    from cases.models import Case, Evidence, Invitation, Notice, Party, TimelineEvent
+    from mediation.models import LoginFailure, User
+
+    models: list[Any] = [
+        Case,
+        Party,
+        Evidence,
+        TimelineEvent,
+        Notice,
+        Invitation,
+        User,
+        LoginFailure,
+    ]
+    return {model.__name__: await model.all().count() for model in models}
+
+
+def row_counts(client: TestClient) -> dict[str, int]:
+    counts: dict[str, int] = client.portal.call(_row_counts)
+    return counts
+
+
+def invitation_path(client: TestClient, number: str) -> str:
+    """The respondent's invitation link (path only), read from the queued e-mail notice."""
+    from cases.models import Notice, NoticeChannel
+
+    notice = run(
+        client,
+        Notice.get,
+        case__number=number,
+        channel=NoticeChannel.EMAIL,
+        subject__contains="Mediation invitation",
+    )
+    match = re.search(r"http://testserver(/invitations/[A-Za-z0-9_\-.]+)", notice.body)
+    assert match, notice.body
+    return match.group(1)
+
+
+def cheap_password_hashing(monkeypatch: Any) -> None:
+    """Hash test passwords with tiny Argon2 costs: the production costs take ~0.25 s a hash
+    here, and the cost parameters are not what these tests are about."""
+    from argon2 import PasswordHasher
+
+    from mediation import accounts
+
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(accounts, "_hasher", hasher)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", hasher.hash("not-a-real-password"))
+
+
+# --- Routing helpers (action level): call them in a `db` test, or via run(client, ...). ---
+
+
+def party_ids(n: int) -> dict[str, str]:
+    """Filing overrides giving case `n` its own applicant ID number and respondent USCC, so
+    that cases do not share parties (a shared party is a prior-involvement conflict)."""
+    return {
+        "applicant_id_number": resident_id(f"31010519900307{n:03d}"),
+        "respondent_id_number": uscc(f"91310105MA1FL{n:04d}"),
+    }
+
+
+async def new_organisation(
+    code: str,
+    *,
+    track: str = "peoples",
+    categories: tuple[str, ...] = ("tour_refund",),
+    **fields: Any,
+) -> Any:
+    from mediation.models import Organisation, Track
+
+    return await Organisation.create(
+        code=code,
+        name=f"调解组织 {code}",
+        name_en=f"Organisation {code}",
+        track=Track(track),
+        categories=list(categories),
+        service_areas=["长宁区"],
+        **fields,
+    )
+
+
+async def new_mediator(
+    username: str,
+    organisation_id: int,
+    *,
+    email: str | None = None,
+    mobile: str | None = None,
+    display_name: str | None = None,
+    **profile: Any,
+) -> Any:
+    """A mediator on the organisation's roster; `profile` sets MediatorProfile fields
+    (specialties, languages, capacity, affiliations, ...)."""
+    from mediation.accounts import do_create_staff
+    from mediation.models import MediatorProfile, Role
+
+    user = await do_create_staff(
+        username=username,
+        password=STAFF_PASSWORD,
+        role=Role.MEDIATOR,
+        display_name=display_name or f"调解员 {username}",
+        organisation_id=organisation_id,
+        email=email,
+        mobile=mobile,
+    )
+    if profile:
+        await MediatorProfile.filter(user=user).update(**profile)
+    return user
+
+
+async def file_and_consent(
+    settings: Any,
+    now: Any,
+    *,
+    filer_user_id: int | None = None,
+    respondent_user_id: int | None = None,
+    consent_at: Any = None,
+    **overrides: Any,
+) -> Any:
+    """File a dispute through the intake action, then the respondent consents (which routes
+    it). Returns the case as stored after routing."""
+    from cases.actions import Filer
+    from cases.models import Case, Invitation
+    from mediation.assignment import do_respondent_consents
+    from mediation.intake import file_dispute
+
+    case = await file_dispute(
+        settings, filing_fields(**overrides), [], Filer(user_id=filer_user_id), now
+    )
+    invitation = await Invitation.get(case=case)
+    await do_respondent_consents(invitation, respondent_user_id, consent_at or now)
+    return await Case.get(id=case.id)

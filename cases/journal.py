@@ -1,0 +1,100 @@
+"""The case's journal: status transitions, timeline events and queued notices.
+
+Every action that changes a case writes through these, inside its own transaction, so the
+change, its audit row and the notices it causes commit (or roll back) together.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from cases.errors import CaseConflict
+from cases.models import Case, Notice, NoticeChannel, Party, Side, TimelineEvent
+from cases.status import Actor, Status, check_transition
+
+
+async def record_event(
+    case: Case,
+    kind: str,
+    now: datetime,
+    *,
+    actor_id: int | None = None,
+    actor_label: str = "",
+    **data: Any,
+) -> TimelineEvent:
+    return await TimelineEvent.create(
+        case=case, at=now, actor_id=actor_id, actor_label=actor_label, kind=kind, data=data
+    )
+
+
+async def transition(
+    case: Case,
+    target: Status,
+    actor: Actor,
+    now: datetime,
+    *,
+    actor_id: int | None = None,
+    actor_label: str = "",
+    **data: Any,
+) -> None:
+    """Move a case along the status machine, guarded against a concurrent change."""
+    source = Status(case.status)
+    check_transition(source, target, actor)
+    changed = await Case.filter(id=case.id, status=source).update(status=target, updated_at=now)
+    if not changed:
+        raise CaseConflict("case_changed_meanwhile")
+    case.status = target
+    case.updated_at = now
+    await record_event(
+        case,
+        "status_changed",
+        now,
+        actor_id=actor_id,
+        actor_label=actor_label or actor.value,
+        status=[source.value, target.value],
+        **data,
+    )
+
+
+async def queue_notice(
+    case: Case | None,
+    channel: NoticeChannel,
+    recipient: str,
+    subject: str,
+    body: str,
+    now: datetime,
+) -> Notice:
+    """Record a notice in the current transaction; `mediation.notify` delivers it after commit."""
+    return await Notice.create(
+        case=case,
+        channel=channel,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+async def notify_applicant(case: Case, subject: str, body: str, now: datetime) -> None:
+    applicant = await Party.get(case=case, side=Side.APPLICANT)
+    if applicant.email:
+        await queue_notice(case, NoticeChannel.EMAIL, applicant.email, subject, body, now)
+    if applicant.mobile:
+        await queue_notice(case, NoticeChannel.SMS, applicant.mobile, subject, body, now)
+
+
+async def notify_parties(
+    case: Case, subject: str, body: str, now: datetime, *, also_mediator: bool = False
+) -> None:
+    """Notify every party (and the mediator, when asked) by each channel they gave."""
+    for party in await Party.filter(case=case).order_by("id"):
+        if party.email:
+            await queue_notice(case, NoticeChannel.EMAIL, party.email, subject, body, now)
+        if party.mobile:
+            await queue_notice(case, NoticeChannel.SMS, party.mobile, subject, body, now)
+    if also_mediator and case.mediator_id is not None:
+        await case.fetch_related("mediator")
+        if case.mediator is not None and case.mediator.email:
+            await queue_notice(case, NoticeChannel.EMAIL, case.mediator.email, subject, body, now)

@@ -1,0 +1,315 @@
+"""Deadline records of cases: opened, paused, extended and closed by actions, always recomputed
+by the pure engine in `cases.deadlines`, and the jobs that remind and end overdue mediations.
+
+The jobs are safe in several processes at once: each row is claimed by a conditional update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+
+from tortoise.transactions import in_transaction
+
+from cases.calendar_cn import WorkingDayCalendar
+from cases.deadlines import (
+    RULES,
+    SHANGHAI,
+    Deadline,
+    Extension,
+    Pause,
+    Regime,
+    Unit,
+    compute_deadline,
+    working_days_between,
+)
+from cases.errors import CaseConflict, CaseError
+from cases.journal import notify_parties, queue_notice, record_event, transition
+from cases.models import Case, CaseDeadline, DeadlineStatus, NoticeChannel
+from cases.status import Actor, Status
+
+
+@cache
+def official_calendar() -> WorkingDayCalendar:
+    return WorkingDayCalendar()
+
+
+def local_date(moment: datetime) -> date:
+    """The day in Shanghai: periods are counted in local days."""
+    return moment.astimezone(SHANGHAI).date()
+
+
+def _pauses(row: CaseDeadline) -> list[Pause]:
+    return [
+        Pause(
+            date.fromisoformat(p["start"]),
+            date.fromisoformat(p["end"]) if p.get("end") else None,
+            p["reason"],
+        )
+        for p in row.pauses
+    ]
+
+
+def _extensions(row: CaseDeadline) -> list[Extension]:
+    return [Extension(e["days"], Unit(e["unit"]), e["reason"]) for e in row.extensions]
+
+
+def recompute(row: CaseDeadline, calendar: WorkingDayCalendar | None = None) -> Deadline:
+    return compute_deadline(
+        RULES[Regime(row.regime)],
+        row.started_on,
+        calendar or official_calendar(),
+        _pauses(row),
+        _extensions(row),
+    )
+
+
+def _apply(row: CaseDeadline, result: Deadline) -> None:
+    row.due_on = result.due
+    row.provisional = result.provisional
+
+
+async def do_open_deadline(
+    case: Case, regime: Regime, started_on: date, now: datetime
+) -> CaseDeadline:
+    """Start a period (the start day itself is not counted). Call inside the action's
+    transaction so the case change and its deadline commit together."""
+    row = CaseDeadline(
+        case=case, regime=regime, started_on=started_on, created_at=now, pauses=[], extensions=[]
+    )
+    _apply(row, recompute(row))
+    await row.save()
+    await record_event(
+        case,
+        "deadline_opened",
+        now,
+        actor_label="system",
+        regime=regime.value,
+        due_on=row.due_on.isoformat() if row.due_on else None,
+        provisional=row.provisional,
+    )
+    return row
+
+
+async def do_close_deadline(
+    case: Case, regime: Regime, status: DeadlineStatus, now: datetime
+) -> None:
+    await CaseDeadline.filter(case=case, regime=regime, status=DeadlineStatus.OPEN).update(
+        status=status, closed_at=now
+    )
+
+
+async def open_deadline(case: Case, regime: Regime) -> CaseDeadline | None:
+    return await CaseDeadline.get_or_none(case=case, regime=regime, status=DeadlineStatus.OPEN)
+
+
+class DeadlineError(CaseError):
+    status_code = 422
+
+
+async def do_pause_deadline(
+    case: Case, regime: Regime, start: date, reason: str, now: datetime, actor_id: int | None
+) -> CaseDeadline:
+    """Time that does not count (expert appraisal, Art. 26) starts."""
+    if not reason.strip():
+        raise DeadlineError("pause_reason_required")
+    async with in_transaction():
+        row = await open_deadline(case, regime)
+        if row is None:
+            raise CaseConflict("no_open_deadline")
+        if any(p.get("end") is None for p in row.pauses):
+            raise CaseConflict("deadline_already_paused")
+        row.pauses = [*row.pauses, {"start": start.isoformat(), "end": None, "reason": reason}]
+        _apply(row, recompute(row))
+        await row.save(update_fields=["pauses", "due_on", "provisional"])
+        await record_event(
+            case,
+            "deadline_paused",
+            now,
+            actor_id=actor_id,
+            regime=regime.value,
+            start=start.isoformat(),
+            reason=reason,
+        )
+    return row
+
+
+async def do_resume_deadline(
+    case: Case, regime: Regime, end: date, now: datetime, actor_id: int | None
+) -> CaseDeadline:
+    async with in_transaction():
+        row = await open_deadline(case, regime)
+        running = [p for p in (row.pauses if row else []) if p.get("end") is None]
+        if row is None or not running:
+            raise CaseConflict("deadline_not_paused")
+        if end < date.fromisoformat(running[0]["start"]):
+            raise DeadlineError("pause_end_before_start")
+        row.pauses = [
+            {**p, "end": end.isoformat()} if p.get("end") is None else p for p in row.pauses
+        ]
+        _apply(row, recompute(row))
+        await row.save(update_fields=["pauses", "due_on", "provisional"])
+        await record_event(
+            case,
+            "deadline_resumed",
+            now,
+            actor_id=actor_id,
+            regime=regime.value,
+            end=end.isoformat(),
+            due_on=row.due_on.isoformat() if row.due_on else None,
+        )
+    return row
+
+
+async def do_extend_deadline(
+    case: Case,
+    regime: Regime,
+    days: int,
+    unit: Unit,
+    reason: str,
+    now: datetime,
+    actor_id: int | None,
+) -> CaseDeadline:
+    """An extension by the parties' consent (Art. 24) moves the end; recorded with its reason."""
+    if days < 1 or days > 365:
+        raise DeadlineError("extension_days_invalid")
+    if not reason.strip():
+        raise DeadlineError("extension_reason_required")
+    async with in_transaction():
+        row = await open_deadline(case, regime)
+        if row is None:
+            raise CaseConflict("no_open_deadline")
+        before = row.due_on
+        row.extensions = [*row.extensions, {"days": days, "unit": unit.value, "reason": reason}]
+        _apply(row, recompute(row))
+        await row.save(update_fields=["extensions", "due_on", "provisional"])
+        await record_event(
+            case,
+            "deadline_extended",
+            now,
+            actor_id=actor_id,
+            regime=regime.value,
+            days=days,
+            unit=unit.value,
+            reason=reason,
+            due_on=[
+                before.isoformat() if before else None,
+                row.due_on.isoformat() if row.due_on else None,
+            ],
+        )
+    return row
+
+
+@dataclass(frozen=True)
+class DueItem:
+    case_number: str
+    case_status: str
+    regime: str
+    due_on: date | None
+    provisional: bool
+    overdue: bool
+    working_days_left: int | None
+
+
+async def due_work(case_ids: Sequence[int] | None, today: date) -> list[DueItem]:
+    """Open deadlines of the given cases (all when None), the soonest first, frozen last."""
+    query = CaseDeadline.filter(status=DeadlineStatus.OPEN).prefetch_related("case")
+    if case_ids is not None:
+        query = query.filter(case_id__in=list(case_ids))
+    rows = await query
+    calendar = official_calendar()
+    items = [
+        DueItem(
+            case_number=row.case.number,
+            case_status=str(row.case.status),
+            regime=row.regime,
+            due_on=row.due_on,
+            provisional=row.provisional,
+            overdue=row.due_on is not None and today > row.due_on,
+            working_days_left=(
+                working_days_between(today, row.due_on, calendar)
+                if row.due_on is not None and row.due_on >= today
+                else None
+            ),
+        )
+        for row in rows
+    ]
+    return sorted(items, key=lambda i: (i.due_on is None, i.due_on or date.max, i.case_number))
+
+
+async def do_time_out_overdue_mediations(now: datetime) -> list[str]:
+    """End mediations whose time limit passed without an extension (Art. 24, 25)."""
+    today = local_date(now)
+    ended: list[str] = []
+    regimes = [Regime.ONLINE_MEDIATION.value, Regime.CONSUMER_MEDIATION.value]
+    overdue = await CaseDeadline.filter(
+        status=DeadlineStatus.OPEN, regime__in=regimes, due_on__lt=today
+    ).values_list("id", flat=True)
+    for deadline_id in overdue:
+        async with in_transaction():
+            claimed = await CaseDeadline.filter(
+                id=deadline_id, status=DeadlineStatus.OPEN, due_on__lt=today
+            ).update(status=DeadlineStatus.MISSED, closed_at=now)
+            if not claimed:
+                continue
+            row = await CaseDeadline.get(id=deadline_id).prefetch_related("case")
+            case = row.case
+            if case.status != Status.IN_MEDIATION:
+                continue
+            case.closed_reason = "mediation_time_limit"
+            await case.save(update_fields=["closed_reason"])
+            await transition(case, Status.TIMED_OUT, Actor.SYSTEM, now, regime=row.regime)
+            await notify_parties(
+                case,
+                f"调解期限届满 Mediation time limit reached: {case.number}",
+                f"案件 {case.number}：调解期限已届满且未经当事人同意延长，调解终结。"
+                f"您可以依法通过诉讼、仲裁等其他途径解决纠纷，或申请将案件移送法院。\n"
+                f"Case {case.number}: the mediation time limit passed without an agreed "
+                f"extension, so mediation has ended. You may go to court or arbitration.",
+                now,
+                also_mediator=True,
+            )
+            ended.append(case.number)
+    return ended
+
+
+REMIND_WITHIN_WORKING_DAYS = 1
+
+
+async def do_send_deadline_reminders(now: datetime) -> int:
+    """Remind the people who must act, once per deadline, when one working day is left."""
+    today = local_date(now)
+    horizon = today + timedelta(days=10)  # enough to cover a long holiday before the due day
+    calendar = official_calendar()
+    candidates = await CaseDeadline.filter(
+        status=DeadlineStatus.OPEN,
+        reminded_at__isnull=True,
+        due_on__gte=today,
+        due_on__lte=horizon,
+    ).values_list("id", "due_on")
+    sent = 0
+    for deadline_id, due_on in candidates:
+        if working_days_between(today, due_on, calendar) > REMIND_WITHIN_WORKING_DAYS:
+            continue
+        claimed = await CaseDeadline.filter(id=deadline_id, reminded_at__isnull=True).update(
+            reminded_at=now
+        )
+        if not claimed:
+            continue
+        row = await CaseDeadline.get(id=deadline_id).prefetch_related("case", "case__mediator")
+        case = row.case
+        mediator = case.mediator
+        label = RULES[Regime(row.regime)].summary or row.regime
+        subject = f"期限提醒 Deadline reminder: {case.number}"
+        body = (
+            f"案件 {case.number}：{label}将于 {due_on.isoformat()} 届满，请及时处理。\n"
+            f"Case {case.number}: a time limit ({row.regime}) ends on {due_on.isoformat()}."
+        )
+        if mediator is not None and mediator.email:
+            await queue_notice(case, NoticeChannel.EMAIL, mediator.email, subject, body, now)
+        if mediator is not None and mediator.mobile:
+            await queue_notice(case, NoticeChannel.SMS, mediator.mobile, subject, body, now)
+        sent += 1
+    return sent
