@@ -29,9 +29,19 @@ from mediation.assignment import (
 )
 from mediation.db import tortoise_config
 from mediation.notify import Notifier
-from mediation.routes import accounts, admin, disputes, invitations, partner_api, routing
+from mediation.routes import (
+    accounts,
+    admin,
+    disputes,
+    invitations,
+    partner_api,
+    routing,
+    sessions,
+)
 from mediation.settings import Settings, load_settings
 from mediation.web import TEMPLATES_DIR, error_page, utcnow
+from realtime.broker import broker_for
+from realtime.hub import Hub
 
 log = logging.getLogger("mediation")
 
@@ -92,6 +102,9 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            hub = Hub(broker_for(settings.redis_url))
+            app.state.hub = hub
+            await hub.start()
             task = None
             if background_jobs:
                 task = asyncio.create_task(run_background_jobs(notifier, 5.0))
@@ -102,6 +115,7 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                await hub.stop()
 
     app = Starlette(
         routes=[
@@ -113,6 +127,7 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
             *partner_api.routes,
             *admin.routes,
             *routing.routes,
+            *sessions.routes,
         ],
         middleware=[
             Middleware(

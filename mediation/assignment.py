@@ -35,6 +35,7 @@ from cases.models import (
     PartyKind,
     Side,
     Source,
+    TimelineEvent,
 )
 from cases.status import Actor, Status
 from cases.timelimits import do_close_deadline, do_open_deadline, local_date
@@ -101,7 +102,8 @@ async def do_begin_routing(case_id: int, now: datetime) -> Case | None:
     so a crash between the respondent's consent and this step delays routing, never loses it).
     """
     async with in_transaction():
-        case = await Case.get_or_none(id=case_id, status=Status.ACCEPTED)
+        # Locked, so a second job round waits here and then finds the case already routed.
+        case = await Case.select_for_update().get_or_none(id=case_id, status=Status.ACCEPTED)
         if case is None:
             return None
         recommendation = recommend(await _case_profile(case), await organisation_profiles())
@@ -123,8 +125,9 @@ async def do_begin_routing(case_id: int, now: datetime) -> Case | None:
         )
         today = local_date(now)
         await do_open_deadline(case, Regime.PARTY_CHOICE, today, now)
-        # Art. 10: appointment within 3 working days of the application.
-        await do_open_deadline(case, Regime.APPOINTMENT, local_date(case.created_at), now)
+        # Art. 10: appointment within 3 working days of the application. Mediation is
+        # voluntary (Art. 4), so the application is complete when the respondent consents.
+        await do_open_deadline(case, Regime.APPOINTMENT, today, now)
         await notify_parties(
             case,
             f"请选择调解员 Choose a mediator: {case.number}",
@@ -316,20 +319,24 @@ async def do_appoint(case_id: int, now: datetime) -> int | None:
     """Appoint the scorer's choice to a case still being assigned; None if nobody is free
     (the case stays in ASSIGNING, visible on the organisation admin's queue)."""
     async with in_transaction():
-        case = await Case.get_or_none(id=case_id, status=Status.ASSIGNING)
+        # Locked, so a concurrent round waits here and then finds the case already assigned.
+        case = await Case.select_for_update().get_or_none(id=case_id, status=Status.ASSIGNING)
         if case is None or case.organisation_id is None:
             return None
         scoring_case, candidates = await candidates_for(case, local_date(now))
         choice = rank_mediators(scoring_case, candidates, top_n=5)
         lines = explain(choice)
         if choice.chosen is None:
-            await record_event(
-                case,
+            excluded = [asdict(e) for e in choice.excluded][:20]
+            # Recorded once, not on every round of the job while nobody is free.
+            last = await TimelineEvent.filter(case=case).order_by("-id").first()
+            if last is None or (last.kind, last.data.get("excluded")) != (
                 "no_mediator_available",
-                now,
-                actor_label="system",
-                excluded=[asdict(e) for e in choice.excluded][:20],
-            )
+                excluded,
+            ):
+                await record_event(
+                    case, "no_mediator_available", now, actor_label="system", excluded=excluded
+                )
             return None
         await _assign(
             case,
@@ -434,8 +441,9 @@ async def _end_current_assignment(
     mediator_id: int | None = case.mediator_id
     if mediator_id is None:
         return None
+    # The current assignment is the one not yet ended: it may already be ACCEPTED.
     await MediatorAssignment.filter(
-        case=case, mediator_id=mediator_id, outcome__isnull=True
+        case=case, mediator_id=mediator_id, ended_at__isnull=True
     ).update(outcome=outcome, reason=reason, ended_at=now)
     await MediatorProfile.filter(user_id=mediator_id, open_cases__gt=0).update(
         open_cases=F("open_cases") - 1

@@ -154,3 +154,40 @@ async def case_view(case: Case, viewer: Viewer, facts: CaseFacts) -> CaseView:
         ],
         viewer_side=next((p.side for p in views if p.is_you), None),
     )
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: int
+    starts_at: datetime
+    duration_minutes: int
+    mode: str
+    status: str
+    is_open: bool
+    has_transcript: bool
+    no_shows: list[str]
+
+
+async def session_rows(case: Case, now: datetime) -> list[SessionRow]:
+    from mediation.models import MediationSession, Transcript
+    from mediation.sessions import is_open
+
+    sessions = await MediationSession.filter(case=case).order_by("starts_at")
+    with_transcript = set(
+        await Transcript.filter(session_id__in=[s.id for s in sessions]).values_list(
+            "session_id", flat=True
+        )
+    )
+    return [
+        SessionRow(
+            id=s.id,
+            starts_at=s.starts_at,
+            duration_minutes=s.duration_minutes,
+            mode=str(s.mode),
+            status=str(s.status),
+            is_open=is_open(s, now),
+            has_transcript=s.id in with_transcript,
+            no_shows=list(s.no_shows),
+        )
+        for s in sessions
+    ]

@@ -108,6 +108,7 @@ class RoutingView:
     can_override: bool = False
     can_manage_deadline: bool = False
     is_staff_view: bool = False
+    organisations: list[Organisation] = field(default_factory=list)
 
 
 async def routing_view(
@@ -171,6 +172,8 @@ async def routing_view(
         view.roster = await _roster(case, viewer_side)
     if staff:
         view.assignments = await _assignment_history(case)
+    if viewer.role == "platform_admin" and status is Status.ASSIGNING:
+        view.organisations = await Organisation.all().order_by("track", "id")
     return view
 
 

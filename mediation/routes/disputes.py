@@ -15,7 +15,7 @@ from cases.filing import REQUIRED_CONSENTS
 from cases.models import Side
 from mediation.intake import FilingInvalid, Upload, check_uploads, file_dispute, store_uploads
 from mediation.models import Role, User
-from mediation.presenters import PARTY_KIND_LABELS, STATUS_LABELS, case_view
+from mediation.presenters import PARTY_KIND_LABELS, STATUS_LABELS, case_view, session_rows
 from mediation.routing_view import routing_view
 from mediation.web import (
     checked_form,
@@ -97,6 +97,7 @@ async def case_detail(request: Request) -> Response:
         {
             "case": view,
             "routing": await routing_view(case, viewer, facts, view.viewer_side),
+            "sessions": await session_rows(case, utcnow()),
             "status_labels": STATUS_LABELS,
             "kind_labels": PARTY_KIND_LABELS,
             "just_filed": request.query_params.get("filed") == "1",
@@ -122,6 +123,7 @@ async def add_evidence(request: Request) -> Response:
             {
                 "case": view,
                 "routing": await routing_view(case, viewer, facts, view.viewer_side),
+                "sessions": await session_rows(case, utcnow()),
                 "status_labels": STATUS_LABELS,
                 "kind_labels": PARTY_KIND_LABELS,
                 "just_filed": False,

@@ -27,6 +27,7 @@ from mediation.assignment import (
     do_choose_mediator,
     do_mediator_answer,
     do_override_mediator,
+    do_override_organisation,
     do_request_mediator_change,
 )
 from mediation.models import Role, User
@@ -105,6 +106,17 @@ async def override_mediator(request: Request) -> Response:
         values = form_text(form)
     await do_override_mediator(
         user, case, _int(values, "mediator_id"), values.get("reason", ""), utcnow()
+    )
+    return _back(case)
+
+
+@signed_in(Role.PLATFORM_ADMIN)
+async def override_organisation(request: Request) -> Response:
+    user, case, _, _ = await _case_for(request)
+    async with checked_form(request) as form:
+        values = form_text(form)
+    await do_override_organisation(
+        user, case, _int(values, "organisation_id"), values.get("reason", ""), utcnow()
     )
     return _back(case)
 
@@ -190,5 +202,6 @@ routes = [
     Route("/cases/{number}/change-mediator", change_mediator, methods=["POST"]),
     Route("/cases/{number}/answer", answer, methods=["POST"]),
     Route("/cases/{number}/override-mediator", override_mediator, methods=["POST"]),
+    Route("/cases/{number}/override-organisation", override_organisation, methods=["POST"]),
     Route("/cases/{number}/deadline/{action}", manage_deadline, methods=["POST"]),
 ]

@@ -1,0 +1,204 @@
+"""Live sessions: scheduling from the case page, the room page and its WebSocket, the
+calendar file, and the transcript."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from cases.access import CaseFacts, handles_case
+from cases.actions import access_case
+from cases.errors import CaseNotFound
+from cases.models import Case, Evidence, Party
+from mediation.models import MediationSession, Role, SessionMode, Transcript, User
+from mediation.sessions import (
+    SessionError,
+    do_confirm_transcript,
+    do_end_session,
+    do_record_no_show,
+    do_reschedule_session,
+    do_schedule_session,
+    enrich_post,
+    ics_for,
+    is_open,
+    opens_at,
+    participant_of,
+)
+from mediation.web import (
+    SHANGHAI,
+    checked_form,
+    form_text,
+    render,
+    settings_of,
+    signed_in,
+    utcnow,
+    viewer_of,
+)
+from realtime.endpoint import room_endpoint
+from realtime.hub import Hub
+from realtime.protocol import CloseCode, Participant
+
+
+async def access_session(user: User, session_id: int) -> tuple[MediationSession, Case, CaseFacts]:
+    session = await MediationSession.get_or_none(id=session_id)
+    if session is None:
+        raise CaseNotFound("not_found")
+    case = await Case.get(id=session.case_id)
+    _, facts = await access_case(viewer_of(user), case.number)
+    return session, case, facts
+
+
+def _local_datetime(values: dict[str, str], name: str) -> datetime:
+    try:
+        naive = datetime.fromisoformat(values.get(name, "").strip())
+    except ValueError:
+        raise SessionError("date_invalid") from None
+    return naive.replace(tzinfo=SHANGHAI) if naive.tzinfo is None else naive
+
+
+@signed_in(Role.MEDIATOR)
+async def schedule(request: Request) -> Response:
+    user: User = request.state.user
+    case, _ = await access_case(viewer_of(user), request.path_params["number"])
+    async with checked_form(request) as form:
+        values = form_text(form)
+    try:
+        mode = SessionMode(values.get("mode", "joint"))
+        duration = int(values.get("duration", "60"))
+    except ValueError:
+        raise SessionError("choose_one") from None
+    await do_schedule_session(
+        user, case, _local_datetime(values, "starts_at"), mode, duration, utcnow()
+    )
+    return RedirectResponse(f"/cases/{case.number}#sessions", status_code=303)
+
+
+@signed_in(Role.MEDIATOR)
+async def manage(request: Request) -> Response:
+    user: User = request.state.user
+    session, case, _ = await access_session(user, request.path_params["session_id"])
+    async with checked_form(request) as form:
+        values = form_text(form)
+    if request.path_params["action"] == "reschedule":
+        await do_reschedule_session(
+            user,
+            session,
+            _local_datetime(values, "starts_at"),
+            values.get("reason", ""),
+            utcnow(),
+        )
+    elif request.path_params["action"] == "no-show":
+        await do_record_no_show(user, session, values.get("side", ""), utcnow())
+    else:
+        raise CaseNotFound("not_found")
+    return RedirectResponse(f"/cases/{case.number}#sessions", status_code=303)
+
+
+@signed_in()
+async def room(request: Request) -> Response:
+    user: User = request.state.user
+    session, case, _ = await access_session(user, request.path_params["session_id"])
+    now = utcnow()
+    participant = await participant_of(user, session, now)
+    evidence = await Evidence.filter(case=case).order_by("id")
+    parties = await Party.filter(case=case, user_id__isnull=False).values_list(
+        "user_id", "side", "name"
+    )
+    return render(
+        request,
+        "mediator/room.html",
+        {
+            "session": session,
+            "case": case,
+            "participant": participant,
+            "room_open": participant is not None,
+            "opens_at": opens_at(session),
+            "is_open": is_open(session, now),
+            "evidence": evidence,
+            "parties": parties,
+        },
+    )
+
+
+@signed_in()
+async def calendar(request: Request) -> Response:
+    user: User = request.state.user
+    session, case, _ = await access_session(user, request.path_params["session_id"])
+    url = f"{settings_of(request).base_url}/sessions/{session.id}"
+    return Response(
+        ics_for(session, case.number, url),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="session-{session.id}.ics"'},
+    )
+
+
+@signed_in()
+async def transcript(request: Request) -> Response:
+    user: User = request.state.user
+    session, case, facts = await access_session(user, request.path_params["session_id"])
+    record = await Transcript.get_or_none(session=session)
+    if record is None:
+        raise CaseNotFound("not_found")
+    side = await Party.filter(case=case, user_id=user.id).values_list("side", flat=True)
+    if request.method == "POST":
+        async with checked_form(request):
+            pass
+        if not side:
+            raise CaseNotFound("not_found")
+        await do_confirm_transcript(user, record, str(side[0]), utcnow())
+        return RedirectResponse(f"/sessions/{session.id}/transcript", status_code=303)
+    return render(
+        request,
+        "disputant/transcript.html",
+        {
+            "session": session,
+            "case": case,
+            "transcript": record,
+            "your_side": str(side[0]) if side else None,
+            "staff": handles_case(viewer_of(user), facts),
+        },
+    )
+
+
+# --- the WebSocket ----------------------------------------------------------------------------
+
+
+def hub_of(websocket: WebSocket) -> Hub:
+    hub: Hub = websocket.app.state.hub
+    return hub
+
+
+async def authenticate(websocket: WebSocket) -> tuple[int, Participant] | int:
+    user_id = websocket.session.get("uid") if "session" in websocket.scope else None
+    user = await User.get_or_none(id=user_id, is_active=True) if user_id else None
+    if user is None:
+        return CloseCode.UNAUTHORISED
+    session = await MediationSession.get_or_none(id=websocket.path_params["session_id"])
+    if session is None:
+        return CloseCode.NOT_A_PARTICIPANT
+    participant = await participant_of(user, session, utcnow())
+    if participant is None or hub_of(websocket).is_barred(session.id, user.id):
+        return CloseCode.NOT_A_PARTICIPANT
+    return session.id, participant
+
+
+async def on_control(session_id: int, action: str) -> None:
+    if action == "end":
+        await do_end_session(session_id, utcnow())
+
+
+routes = [
+    Route("/cases/{number}/sessions", schedule, methods=["POST"]),
+    Route("/sessions/{session_id:int}", room),
+    Route("/sessions/{session_id:int}/calendar.ics", calendar),
+    Route("/sessions/{session_id:int}/transcript", transcript, methods=["GET", "POST"]),
+    Route("/sessions/{session_id:int}/{action}", manage, methods=["POST"]),
+    WebSocketRoute(
+        "/ws/sessions/{session_id:int}",
+        room_endpoint(hub_of, authenticate, enrich_post, on_control),
+    ),
+]

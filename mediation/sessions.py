@@ -1,0 +1,357 @@
+"""Scheduling live sessions, who may join them, calendar files, and the transcript (笔录)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tortoise.transactions import in_transaction
+
+from cases.errors import CaseConflict, CaseError, CaseNotFound
+from cases.journal import notify_parties, record_event
+from cases.models import Case, Evidence, Party
+from cases.status import Status
+from mediation.models import MediationSession, SessionMode, SessionStatus, Transcript, User
+from realtime.models import RoomMessage
+from realtime.protocol import JOINT, FrameError, Kind, Participant, Post
+
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
+OPENS_BEFORE = timedelta(minutes=10)  # the room opens a few minutes before the time
+STAYS_OPEN_AFTER = timedelta(hours=3)  # after the planned end, unless ended earlier
+
+
+class SessionError(CaseError):
+    status_code = 422
+
+
+def opens_at(session: MediationSession) -> datetime:
+    return session.starts_at - OPENS_BEFORE
+
+
+def closes_at(session: MediationSession) -> datetime:
+    return session.starts_at + timedelta(minutes=session.duration_minutes) + STAYS_OPEN_AFTER
+
+
+def is_open(session: MediationSession, now: datetime) -> bool:
+    return session.status == SessionStatus.SCHEDULED and opens_at(session) <= now <= closes_at(
+        session
+    )
+
+
+async def _mediator_case(mediator: User, case: Case) -> Case:
+    if case.mediator_id != mediator.id:
+        raise CaseNotFound("case_not_found")
+    if case.status != Status.IN_MEDIATION:
+        raise CaseConflict("case_not_in_mediation")
+    return case
+
+
+def _check_time(starts_at: datetime, duration: int, now: datetime) -> None:
+    if starts_at <= now:
+        raise SessionError("session_in_past")
+    if starts_at > now + timedelta(days=180):
+        raise SessionError("session_too_far")
+    if not 15 <= duration <= 480:
+        raise SessionError("session_duration_invalid")
+
+
+async def do_schedule_session(
+    mediator: User,
+    case: Case,
+    starts_at: datetime,
+    mode: SessionMode,
+    duration_minutes: int,
+    now: datetime,
+) -> MediationSession:
+    await _mediator_case(mediator, case)
+    _check_time(starts_at, duration_minutes, now)
+    async with in_transaction():
+        session = await MediationSession.create(
+            case=case,
+            starts_at=starts_at,
+            duration_minutes=duration_minutes,
+            mode=mode,
+            scheduled_by=mediator,
+            created_at=now,
+        )
+        await record_event(
+            case,
+            "session_scheduled",
+            now,
+            actor_id=mediator.id,
+            session_id=session.id,
+            starts_at=starts_at.isoformat(),
+            mode=mode.value,
+        )
+        local = starts_at.astimezone(_SHANGHAI)
+        await notify_parties(
+            case,
+            f"在线调解安排 Online mediation session: {case.number}",
+            f"案件 {case.number} 的在线调解定于 {local:%Y-%m-%d %H:%M}（北京时间）进行，"
+            f"方式：{'同时调解' if mode == SessionMode.JOINT else '背对背调解'}。"
+            f"请提前登录平台，在案件页面进入调解室，并可下载日历文件。\n"
+            f"Case {case.number}: an online mediation session is scheduled for "
+            f"{local:%Y-%m-%d %H:%M} (Beijing time). Sign in and join from the case page.",
+            now,
+        )
+    return session
+
+
+async def do_reschedule_session(
+    mediator: User, session: MediationSession, starts_at: datetime, reason: str, now: datetime
+) -> MediationSession:
+    case = await Case.get(id=session.case_id)
+    await _mediator_case(mediator, case)
+    if session.status != SessionStatus.SCHEDULED:
+        raise CaseConflict("session_not_scheduled")
+    if not reason.strip():
+        raise SessionError("reschedule_reason_required")
+    _check_time(starts_at, session.duration_minutes, now)
+    async with in_transaction():
+        before = session.starts_at
+        session.starts_at = starts_at
+        await session.save(update_fields=["starts_at"])
+        await record_event(
+            case,
+            "session_rescheduled",
+            now,
+            actor_id=mediator.id,
+            session_id=session.id,
+            starts_at=[before.isoformat(), starts_at.isoformat()],
+            reason=reason,
+        )
+        local = starts_at.astimezone(_SHANGHAI)
+        await notify_parties(
+            case,
+            f"调解时间变更 Session rescheduled: {case.number}",
+            f"案件 {case.number} 的在线调解改期至 {local:%Y-%m-%d %H:%M}（北京时间）。"
+            f"原因：{reason}\n"
+            f"Case {case.number}: the session moved to {local:%Y-%m-%d %H:%M} (Beijing time).",
+            now,
+        )
+    return session
+
+
+async def do_record_no_show(
+    mediator: User, session: MediationSession, side: str, now: datetime
+) -> None:
+    case = await Case.get(id=session.case_id)
+    await _mediator_case(mediator, case)
+    if side not in ("applicant", "respondent"):
+        raise SessionError("choose_one")
+    if now < session.starts_at:
+        raise SessionError("session_not_started")
+    async with in_transaction():
+        if side not in session.no_shows:
+            session.no_shows = [*session.no_shows, side]
+            await session.save(update_fields=["no_shows"])
+        await record_event(
+            case, "session_no_show", now, actor_id=mediator.id, session_id=session.id, side=side
+        )
+
+
+async def do_end_session(session_id: int, now: datetime) -> None:
+    """Called when the mediator ends the session in the room; idempotent."""
+    session = await MediationSession.get_or_none(id=session_id, status=SessionStatus.SCHEDULED)
+    if session is None:
+        return
+    async with in_transaction():
+        changed = await MediationSession.filter(
+            id=session_id, status=SessionStatus.SCHEDULED
+        ).update(status=SessionStatus.ENDED, ended_at=now)
+        if changed:
+            case = await Case.get(id=session.case_id)
+            await record_event(
+                case, "session_ended", now, actor_label="mediator", session_id=session_id
+            )
+            await make_transcript(session, now)
+
+
+# --- who is in the room ------------------------------------------------------------------------
+
+
+async def participant_of(
+    user: User, session: MediationSession, now: datetime
+) -> Participant | None:
+    """The user as a participant of the session, or None if they are not one (or the room
+    is not open)."""
+    if not is_open(session, now):
+        return None
+    case = await Case.get(id=session.case_id)
+    if case.status != Status.IN_MEDIATION:
+        return None
+    if user.id == case.mediator_id:
+        return Participant(user.id, user.display_name, is_mediator=True, side=None)
+    party = await Party.get_or_none(case=case, user_id=user.id)
+    if party is None:
+        return None
+    return Participant(user.id, user.display_name, is_mediator=False, side=str(party.side))
+
+
+async def enrich_post(session_id: int, participant: Participant, post: Post) -> Post:
+    """Evidence shown in the room must already be on the case; its name and hash travel."""
+    if post.kind is not Kind.EVIDENCE:
+        return post
+    session = await MediationSession.get(id=session_id)
+    evidence = await Evidence.get_or_none(id=post.body["evidence_id"], case_id=session.case_id)
+    if evidence is None:
+        raise FrameError("evidence_not_on_case", post.client_id)
+    body = {
+        "evidence_id": evidence.id,
+        "filename": evidence.filename,
+        "sha256": evidence.sha256,
+        "media_type": evidence.media_type,
+    }
+    return Post(post.room, post.client_id, post.kind, body, post.concession)
+
+
+# --- calendar and transcript -------------------------------------------------------------------
+
+
+def ics_for(session: MediationSession, case_number: str, url: str) -> str:
+    """An iCalendar event (RFC 5545) for the session, in UTC."""
+
+    def stamp(moment: datetime) -> str:
+        return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    end = session.starts_at + timedelta(minutes=session.duration_minutes)
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Changning Online Mediation//Sessions//ZH",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:session-{session.id}@mediation.changning.example",
+        f"DTSTAMP:{stamp(session.created_at)}",
+        f"DTSTART:{stamp(session.starts_at)}",
+        f"DTEND:{stamp(end)}",
+        f"SUMMARY:{_ics_text(f'在线调解 {case_number}')}",
+        f"DESCRIPTION:{_ics_text(f'Online mediation session for case {case_number}: {url}')}",
+        f"URL:{url}",
+        "BEGIN:VALARM",
+        "TRIGGER:-PT30M",
+        "ACTION:DISPLAY",
+        "DESCRIPTION:在线调解即将开始",
+        "END:VALARM",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+
+
+def _ics_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _fold(line: str) -> str:
+    # RFC 5545 3.1: lines longer than 75 octets are folded (without splitting a character).
+    out, current = [], ""
+    for char in line:
+        if len((current + char).encode()) > 75:
+            out.append(current)
+            current = " " + char
+        else:
+            current += char
+    out.append(current)
+    return "\r\n".join(out)
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    at: str
+    who: str
+    text: str
+
+
+KIND_LABELS = {
+    Kind.MESSAGE.value: "",
+    Kind.NOTE.value: "【调解员记录】",
+    Kind.OFFER.value: "【方案】",
+    Kind.OFFER_RESPONSE.value: "【答复】",
+    Kind.EVIDENCE.value: "【出示证据】",
+    Kind.CONTROL.value: "【调解室】",
+}
+
+
+def transcript_lines(rows: list[RoomMessage]) -> list[TranscriptLine]:
+    """The joint room only, never a caucus or a concession (Art. 18)."""
+    lines = []
+    for row in rows:
+        if row.room != JOINT or row.concession:
+            continue
+        body = row.body
+        if row.kind == Kind.OFFER.value:
+            text = f"¥{body['amount']} {body.get('text', '')}".strip()
+        elif row.kind == Kind.OFFER_RESPONSE.value:
+            parts = [f"#{body['offer_seq']}", body["response"], body.get("amount", "")]
+            text = " ".join([*parts, body.get("text", "")])
+        elif row.kind == Kind.EVIDENCE.value:
+            text = f"{body.get('filename', '')} (SHA-256 {body.get('sha256', '')})"
+        elif row.kind == Kind.CONTROL.value:
+            text = str(body.get("action", ""))
+        else:
+            text = str(body.get("text", ""))
+        local = row.created_at.astimezone(_SHANGHAI)
+        lines.append(
+            TranscriptLine(
+                f"{local:%Y-%m-%d %H:%M:%S}",
+                row.sender_name,
+                f"{KIND_LABELS.get(row.kind, '')}{text.strip()}",
+            )
+        )
+    return lines
+
+
+async def make_transcript(session: MediationSession, now: datetime) -> Transcript:
+    existing = await Transcript.get_or_none(session=session)
+    if existing is not None:
+        return existing
+    case = await Case.get(id=session.case_id)
+    rows = await RoomMessage.filter(session_id=session.id, room=JOINT).order_by("seq")
+    header = [
+        "在线调解笔录",
+        f"案件编号：{case.number}",
+        f"调解时间：{session.starts_at.astimezone(_SHANGHAI):%Y-%m-%d %H:%M}（北京时间）",
+        f"调解方式：{'同时调解' if session.mode == SessionMode.JOINT else '背对背调解'}",
+        "",
+    ]
+    body = [f"[{line.at}] {line.who}：{line.text}" for line in transcript_lines(list(rows))]
+    text = "\n".join(header + body) + "\n"
+    transcript = await Transcript.create(
+        session=session,
+        text=text,
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        created_at=now,
+    )
+    await record_event(
+        case,
+        "transcript_made",
+        now,
+        actor_label="system",
+        session_id=session.id,
+        sha256=transcript.sha256,
+    )
+    return transcript
+
+
+async def do_confirm_transcript(
+    user: User, transcript: Transcript, side: str, now: datetime
+) -> Transcript:
+    async with in_transaction():
+        if side not in transcript.confirmations:
+            transcript.confirmations = {**transcript.confirmations, side: now.isoformat()}
+            await transcript.save(update_fields=["confirmations"])
+            session = await MediationSession.get(id=transcript.session_id)  # type: ignore[attr-defined]
+            case = await Case.get(id=session.case_id)
+            await record_event(
+                case,
+                "transcript_confirmed",
+                now,
+                actor_id=user.id,
+                side=side,
+                sha256=transcript.sha256,
+            )
+    return transcript

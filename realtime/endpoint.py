@@ -1,0 +1,209 @@
+"""The WebSocket endpoint of a live session, served by the same ASGI app as the pages.
+
+The web shell supplies `authenticate` (who is this, and are they a participant of that
+session?) and `enrich` (checks that need the case, such as evidence shown in the room).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from realtime.hub import CLOSE_MARK, Connection, Hub
+from realtime.models import RoomMessage
+from realtime.protocol import (
+    JOINT,
+    CloseCode,
+    ControlRequest,
+    FrameError,
+    Kind,
+    Participant,
+    Ping,
+    Post,
+    Resume,
+    Typing,
+    parse_frame,
+)
+
+log = logging.getLogger("realtime.endpoint")
+
+Authenticate = Callable[[WebSocket], Awaitable[tuple[int, Participant] | int]]
+Enrich = Callable[[int, Participant, Post], Awaitable[Post]]
+OnControl = Callable[[int, str], Awaitable[None]]
+
+HEARTBEAT_SECONDS = 20.0
+IDLE_TIMEOUT_SECONDS = 60.0  # three missed heartbeats
+RESUME_WAIT_SECONDS = 10.0
+
+
+async def _no_enrich(session_id: int, participant: Participant, post: Post) -> Post:
+    return post
+
+
+async def _no_control(session_id: int, action: str) -> None:
+    return None
+
+
+def room_endpoint(
+    hub_of: Callable[[WebSocket], Hub],
+    authenticate: Authenticate,
+    enrich: Enrich = _no_enrich,
+    on_control: OnControl = _no_control,
+) -> Callable[[WebSocket], Awaitable[None]]:
+    async def endpoint(websocket: WebSocket) -> None:
+        identity = await authenticate(websocket)
+        await websocket.accept()
+        if isinstance(identity, int):
+            await websocket.close(code=identity)
+            return
+        session_id, participant = identity
+        hub = hub_of(websocket)
+        connection = Connection(
+            session_id=session_id,
+            participant=participant,
+            send=websocket.send_text,
+            close=lambda code: _close(websocket, code),
+        )
+        sender = asyncio.create_task(_sender(websocket, connection), name="room-sender")
+        try:
+            first = await _receive(websocket, RESUME_WAIT_SECONDS)
+            positions: dict[str, tuple[str, int]] = {}
+            pending_first: str | bytes | None = first
+            if first is not None:
+                try:
+                    frame = parse_frame(first, participant)
+                except FrameError:
+                    frame = None
+                if isinstance(frame, Resume):
+                    positions, pending_first = frame.positions, None
+            await hub.join(connection, positions)
+            if connection.closed:
+                return
+            if pending_first is not None:
+                await _handle(hub, connection, pending_first, enrich, on_control)
+            while not connection.closed:
+                raw = await _receive(websocket, IDLE_TIMEOUT_SECONDS)
+                if raw is None:
+                    await _close(websocket, CloseCode.HEARTBEAT_TIMEOUT)
+                    break
+                await _handle(hub, connection, raw, enrich, on_control)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            # Like Starlette's WebSocketEndpoint: leaving always runs, however we got here.
+            await hub.leave(connection)
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
+
+    return endpoint
+
+
+async def _receive(websocket: WebSocket, wait: float) -> str | bytes | None:
+    try:
+        message = await asyncio.wait_for(websocket.receive(), wait)
+    except TimeoutError:
+        return None
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    text = message.get("text")
+    if text is not None:
+        return str(text)
+    return bytes(message.get("bytes") or b"")
+
+
+async def _close(websocket: WebSocket, code: int) -> None:
+    if websocket.application_state != WebSocketState.DISCONNECTED:
+        with contextlib.suppress(Exception):
+            await websocket.close(code=code)
+
+
+async def _sender(websocket: WebSocket, connection: Connection) -> None:
+    """Writes queued frames; sends a heartbeat when idle so clients can tell we are alive."""
+    while True:
+        try:
+            frame = await asyncio.wait_for(connection.queue.get(), HEARTBEAT_SECONDS)
+        except TimeoutError:
+            frame = '{"type":"ping"}'
+        if frame is None:
+            return
+        if frame.startswith(CLOSE_MARK):
+            connection.closed = True
+            await _close(websocket, int(frame[len(CLOSE_MARK) :]))
+            return
+        try:
+            await websocket.send_text(frame)
+        except Exception:
+            connection.closed = True
+            return
+
+
+def _error(connection: Connection, code: str, ref: str | None = None) -> None:
+    connection.offer(json.dumps({"type": "error", "code": code, "ref": ref}))
+
+
+async def _handle(
+    hub: Hub, connection: Connection, raw: str | bytes, enrich: Enrich, on_control: OnControl
+) -> None:
+    participant = connection.participant
+    try:
+        frame = parse_frame(raw, participant)
+    except FrameError as error:
+        _error(connection, error.code, error.ref)
+        return
+    if isinstance(frame, Ping):
+        connection.offer('{"type":"pong"}')
+    elif isinstance(frame, Resume):
+        _error(connection, "already_resumed")
+    elif isinstance(frame, Typing):
+        await hub.ephemeral(connection, {"type": "typing", "room": frame.room})
+    elif isinstance(frame, ControlRequest):
+        body = {"action": frame.action.value, "side": frame.side, "user_id": frame.user_id}
+        post = Post(room=JOINT, client_id=frame.client_id, kind=Kind.CONTROL, body=body)
+        if await _store(hub, connection, post):
+            await on_control(connection.session_id, frame.action.value)
+    else:
+        if problem := hub.may_post(connection):
+            _error(connection, problem, frame.client_id)
+            return
+        try:
+            if frame.kind is Kind.OFFER_RESPONSE:
+                await _check_offer(connection.session_id, frame)
+            frame = await enrich(connection.session_id, participant, frame)
+        except FrameError as error:
+            _error(connection, error.code, frame.client_id)
+            return
+        await _store(hub, connection, frame)
+
+
+async def _store(hub: Hub, connection: Connection, post: Post) -> bool:
+    try:
+        stored = await hub.post(connection, post)
+    except Exception:
+        log.exception("a room message could not be stored")
+        _error(connection, "not_stored", post.client_id)  # no ack: the client resends
+        return False
+    connection.offer(
+        json.dumps(
+            {"type": "ack", "client_id": post.client_id, "room": stored.room, "seq": stored.seq}
+        )
+    )
+    return True
+
+
+async def _check_offer(session_id: int, post: Post) -> None:
+    """An answer must refer to an offer, or to a counter-offer, in the same room."""
+    target = await RoomMessage.get_or_none(
+        session_id=session_id, room=post.room, seq=post.body["offer_seq"]
+    )
+    is_offer = target is not None and (
+        target.kind == Kind.OFFER.value
+        or (target.kind == Kind.OFFER_RESPONSE.value and target.body.get("response") == "counter")
+    )
+    if not is_offer:
+        raise FrameError("bad_offer_reference", post.client_id)

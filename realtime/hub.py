@@ -1,0 +1,345 @@
+"""The process's live rooms: connections, ordered delivery, replay, presence, controls.
+
+Delivery order: every stored message reaches this process through the broker (even from
+this process's own writer), and each room here remembers the last sequence it delivered. A
+message that arrives ahead of a missing one triggers a fetch of the gap from the database,
+so every connection sees each room's messages in sequence order, with no gap and no
+duplicate, whichever process stored them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from realtime.broker import Broker
+from realtime.protocol import (
+    JOINT,
+    CloseCode,
+    Control,
+    Participant,
+    Post,
+    may_read,
+    readable_rooms,
+)
+from realtime.store import Stored, Writer, ensure_rooms, messages_after
+
+log = logging.getLogger("realtime.hub")
+
+QUEUE_LIMIT = 512  # frames waiting for one connection before it is cut off as too slow
+REPLAY_LIMIT = 5000  # beyond this a client is told to reload instead of replaying
+
+
+@dataclass(eq=False)
+class Connection:
+    """One client connection. `send` writes a frame to the socket; `close` closes it."""
+
+    session_id: int
+    participant: Participant
+    send: Callable[[str], Awaitable[None]]
+    close: Callable[[int], Awaitable[None]]
+    queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    # While replaying, live frames wait here and are released after the replay.
+    held: list[Stored] | None = field(default_factory=list)
+    last_seen: float = field(default_factory=time.monotonic)
+    closed: bool = False
+
+    def offer(self, frame: str) -> bool:
+        """Queue a frame; False if the connection is too slow (its queue is full)."""
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+
+@dataclass
+class _Room:
+    delivered: int
+    epoch: str
+
+
+@dataclass
+class _SessionState:
+    rooms: dict[str, _Room]
+    connections: set[Connection] = field(default_factory=set)
+    muted: set[int] = field(default_factory=set)
+    removed: set[int] = field(default_factory=set)
+    ended: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class Hub:
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+        self.writer = Writer(self._publish_stored)
+        self._sessions: dict[int, _SessionState] = {}
+        self._joining: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def start(self) -> None:
+        await self.broker.start(self._on_event)
+        self.writer.start()
+
+    async def stop(self) -> None:
+        await self.writer.stop()
+        for state in list(self._sessions.values()):
+            for connection in list(state.connections):
+                await self._cut(connection, CloseCode.NORMAL)
+        await self.broker.stop()
+
+    # --- joining and leaving -----------------------------------------------------------------
+
+    async def _session(self, session_id: int) -> _SessionState:
+        async with self._joining[session_id]:
+            state = self._sessions.get(session_id)
+            if state is None:
+                await self.broker.subscribe(session_id)
+                rooms = await ensure_rooms(session_id)
+                state = _SessionState(
+                    {
+                        room: _Room(delivered=last, epoch=epoch)
+                        for room, (epoch, last) in rooms.items()
+                    }
+                )
+                await self._restore_controls(session_id, state)
+                self._sessions[session_id] = state
+            return state
+
+    async def _restore_controls(self, session_id: int, state: _SessionState) -> None:
+        """Mute, removal and end are durable control messages; rebuild them on first use."""
+        from realtime.models import RoomMessage
+
+        rows = await RoomMessage.filter(session_id=session_id, room=JOINT, kind="control").order_by(
+            "seq"
+        )
+        for row in rows:
+            self._apply_control(state, row.body)
+
+    def is_barred(self, session_id: int, user_id: int) -> bool:
+        state = self._sessions.get(session_id)
+        return state is not None and (state.ended or user_id in state.removed)
+
+    async def join(self, connection: Connection, positions: dict[str, tuple[str, int]]) -> None:
+        """Register a connection, replay what it missed in each room it may read, then let
+        live frames through: subscribe first, read the database second, release the held
+        live frames last (skipping what the replay already sent)."""
+        state = await self._session(connection.session_id)
+        if state.ended or connection.participant.user_id in state.removed:
+            await connection.close(CloseCode.SESSION_ENDED if state.ended else CloseCode.REMOVED)
+            return
+        state.connections.add(connection)
+        replayed: dict[str, int] = {}
+        welcome_rooms = []
+        for room in readable_rooms(connection.participant):
+            current = state.rooms[room]
+            epoch, seq = positions.get(room, ("", 0))
+            if epoch and epoch != current.epoch:
+                connection.offer(_frame({"type": "reset", "room": room, "reason": "epoch_changed"}))
+                seq = 0
+            elif seq > current.delivered and seq > await self._stored_last(
+                connection.session_id, room
+            ):
+                connection.offer(_frame({"type": "error", "code": "seq_from_future", "room": room}))
+                connection.offer(
+                    _frame({"type": "reset", "room": room, "reason": "seq_from_future"})
+                )
+                seq = 0
+            welcome_rooms.append({"room": room, "epoch": current.epoch})
+            replayed[room] = seq
+        connection.offer(
+            _frame(
+                {
+                    "type": "welcome",
+                    "you": {
+                        "id": connection.participant.user_id,
+                        "name": connection.participant.name,
+                        "mediator": connection.participant.is_mediator,
+                        "side": connection.participant.side,
+                    },
+                    "rooms": welcome_rooms,
+                    "muted": connection.participant.user_id in state.muted,
+                }
+            )
+        )
+        for room, after in replayed.items():
+            missed = await messages_after(connection.session_id, room, after, REPLAY_LIMIT + 1)
+            if len(missed) > REPLAY_LIMIT:
+                connection.offer(
+                    _frame({"type": "reset", "room": room, "reason": "too_far_behind"})
+                )
+                replayed[room] = missed[-1].seq
+                continue
+            for message in missed:
+                replayed[room] = message.seq
+                if not message.visible_to(connection.participant):
+                    continue
+                if not connection.offer(json.dumps(message.frame(), ensure_ascii=False)):
+                    await self._cut(connection, CloseCode.SLOW_CONSUMER)
+                    return
+            connection.offer(_frame({"type": "replayed", "room": room, "seq": replayed[room]}))
+        held, connection.held = connection.held or [], None
+        for message in held:
+            if message.seq > replayed.get(message.room, 0):
+                self._deliver_one(connection, message)
+        await self._presence(connection, online=True)
+
+    async def _stored_last(self, session_id: int, room: str) -> int:
+        rooms = await ensure_rooms(session_id)
+        return rooms[room][1]
+
+    async def leave(self, connection: Connection) -> None:
+        state = self._sessions.get(connection.session_id)
+        connection.closed = True
+        if state is None or connection not in state.connections:
+            return
+        state.connections.discard(connection)
+        await self._presence(connection, online=False)
+        if not state.connections:
+            self._sessions.pop(connection.session_id, None)
+            await self.broker.unsubscribe(connection.session_id)
+
+    async def _cut(self, connection: Connection, code: int) -> None:
+        if connection.closed:
+            return
+        connection.closed = True
+        with contextlib.suppress(Exception):
+            await connection.close(code)
+
+    # --- posting -----------------------------------------------------------------------------
+
+    def may_post(self, connection: Connection) -> str | None:
+        state = self._sessions.get(connection.session_id)
+        if state is None or state.ended:
+            return "session_ended"
+        if connection.participant.user_id in state.muted and not connection.participant.is_mediator:
+            return "muted"
+        return None
+
+    async def post(self, connection: Connection, post: Post) -> Stored:
+        return await self.writer.append(connection.session_id, connection.participant, post)
+
+    async def ephemeral(self, connection: Connection, event: dict[str, Any]) -> None:
+        await self.broker.publish(
+            connection.session_id,
+            {
+                **event,
+                "user": {"id": connection.participant.user_id, "name": connection.participant.name},
+            },
+        )
+
+    async def _presence(self, connection: Connection, *, online: bool) -> None:
+        with contextlib.suppress(Exception):
+            await self.ephemeral(connection, {"type": "presence", "online": online})
+
+    # --- receiving from the broker -----------------------------------------------------------
+
+    async def _publish_stored(self, session_id: int, room: str, messages: list[Stored]) -> None:
+        await self.broker.publish(
+            session_id,
+            {"type": "stored", "room": room, "messages": [m.frame() for m in messages]},
+        )
+
+    async def _on_event(self, session_id: int, event: dict[str, Any]) -> None:
+        state = self._sessions.get(session_id)
+        if state is None:
+            return
+        if event.get("type") != "stored":
+            frame = _frame(event)
+            room = event.get("room")
+            for connection in list(state.connections):
+                visible = room is None or may_read(connection.participant, room)
+                if visible and connection.held is None and not connection.offer(frame):
+                    await self._cut(connection, CloseCode.SLOW_CONSUMER)
+            return
+        room = event["room"]
+        messages = [_stored(session_id, room, m) for m in event["messages"]]
+        async with state.lock:
+            current = state.rooms[room]
+            for message in messages:
+                if message.seq <= current.delivered:
+                    continue  # a duplicate
+                if message.seq > current.delivered + 1:
+                    # A gap: another process's message whose event has not arrived yet (or
+                    # was lost). It is committed, so the database has it.
+                    for missing in await messages_after(
+                        session_id, room, current.delivered, message.seq - current.delivered - 1
+                    ):
+                        await self._fan_out(state, missing)
+                        current.delivered = missing.seq
+                if message.seq == current.delivered + 1:
+                    await self._fan_out(state, message)
+                    current.delivered = message.seq
+
+    async def _fan_out(self, state: _SessionState, message: Stored) -> None:
+        for connection in list(state.connections):
+            if message.visible_to(connection.participant):
+                self._deliver_one(connection, message)
+        if message.kind == "control":
+            self._control(state, message)
+
+    def _deliver_one(self, connection: Connection, message: Stored) -> None:
+        if connection.held is not None:
+            connection.held.append(message)
+            return
+        if not connection.offer(json.dumps(message.frame(), ensure_ascii=False)):
+            asyncio.get_running_loop().create_task(self._cut(connection, CloseCode.SLOW_CONSUMER))
+
+    # --- the mediator's controls -------------------------------------------------------------
+
+    @staticmethod
+    def _apply_control(state: _SessionState, body: dict[str, Any]) -> None:
+        action, user_id = body.get("action"), body.get("user_id")
+        if action == Control.MUTE and isinstance(user_id, int):
+            state.muted.add(user_id)
+        elif action == Control.UNMUTE and isinstance(user_id, int):
+            state.muted.discard(user_id)
+        elif action == Control.REMOVE and isinstance(user_id, int):
+            state.removed.add(user_id)
+        elif action == Control.END:
+            state.ended = True
+
+    def _control(self, state: _SessionState, message: Stored) -> None:
+        """Apply a control everyone has now received; end and removal close connections
+        after the control frame itself has gone out."""
+        self._apply_control(state, message.body)
+        action, user_id = message.body.get("action"), message.body.get("user_id")
+        for connection in list(state.connections):
+            if action == Control.END:
+                connection.offer(close_after(CloseCode.SESSION_ENDED))
+            elif action == Control.REMOVE and connection.participant.user_id == user_id:
+                connection.offer(close_after(CloseCode.REMOVED))
+
+
+CLOSE_MARK = "\x00close:"
+
+
+def close_after(code: int) -> str:
+    """A queue entry telling the connection's sender to close with `code` when it gets here."""
+    return f"{CLOSE_MARK}{code}"
+
+
+def _frame(event: dict[str, Any]) -> str:
+    return json.dumps(event, ensure_ascii=False)
+
+
+def _stored(session_id: int, room: str, frame: dict[str, Any]) -> Stored:
+    return Stored(
+        session_id=session_id,
+        room=room,
+        seq=int(frame["seq"]),
+        sender_id=frame["sender"]["id"],
+        sender_name=frame["sender"]["name"],
+        sender_side=frame["sender"].get("side"),
+        kind=frame["kind"],
+        body=frame["body"],
+        concession=frame["concession"],
+        client_id=frame["client_id"],
+        at=frame["at"],
+    )

@@ -1,0 +1,293 @@
+"""The live room protocol: parsing client frames and the rules of who may use which room.
+
+Pure: no I/O. A session has one joint room and one caucus room per party ("caucus:<side>").
+Each room has its own gap-free sequence, so a participant who may not see a caucus never
+sees a hole in the numbers of the rooms they do see, and resuming is per room.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+MAX_FRAME_BYTES = 16 * 1024
+MAX_TEXT_CHARS = 4000
+MAX_AMOUNT = Decimal("100000000.00")
+
+JOINT = "joint"
+CAUCUS_PREFIX = "caucus:"
+SIDES = ("applicant", "respondent")
+ROOMS = (JOINT, *(f"{CAUCUS_PREFIX}{side}" for side in SIDES))
+
+
+class CloseCode:
+    """WebSocket close codes (4000-4999 are the application's own)."""
+
+    NORMAL = 1000
+    TOO_LARGE = 1009
+    UNAUTHORISED = 4401
+    NOT_A_PARTICIPANT = 4403
+    REMOVED = 4404
+    HEARTBEAT_TIMEOUT = 4408
+    SLOW_CONSUMER = 4409
+    SESSION_ENDED = 4410
+
+
+class Kind(StrEnum):
+    """Durable things said in a room."""
+
+    MESSAGE = "message"
+    OFFER = "offer"
+    OFFER_RESPONSE = "offer_response"
+    EVIDENCE = "evidence"  # showing evidence already on the case
+    NOTE = "note"  # the mediator's notes for the transcript (joint room only)
+    CONTROL = "control"  # the mediator's room actions, kept so the record shows them
+
+
+class OfferResponse(StrEnum):
+    ACCEPT = "accept"
+    REJECT = "reject"
+    COUNTER = "counter"
+
+
+class Control(StrEnum):
+    OPEN_CAUCUS = "open_caucus"
+    CLOSE_CAUCUS = "close_caucus"
+    MUTE = "mute"
+    UNMUTE = "unmute"
+    REMOVE = "remove"
+    END = "end"
+
+
+@dataclass(frozen=True)
+class Participant:
+    """Who is connected: a user, their role in this session, and their side if a party."""
+
+    user_id: int
+    name: str
+    is_mediator: bool
+    side: str | None  # "applicant" | "respondent" for parties
+
+
+def may_read(participant: Participant, room: str) -> bool:
+    """The joint room is everyone's; a caucus is the mediator's and that party's only
+    (online mediation rules Art. 16 back-to-back sessions; Art. 18 privilege)."""
+    if room == JOINT:
+        return True
+    if not room.startswith(CAUCUS_PREFIX) or room not in ROOMS:
+        return False
+    return participant.is_mediator or room == f"{CAUCUS_PREFIX}{participant.side}"
+
+
+def may_see(participant: Participant, room: str, concession: bool, sender_side: str | None) -> bool:
+    """A message marked as a concession is privileged (Art. 18): only the mediator and the
+    party who made it ever receive it, even in the joint room."""
+    if not may_read(participant, room):
+        return False
+    return not concession or participant.is_mediator or participant.side == sender_side
+
+
+def readable_rooms(participant: Participant) -> tuple[str, ...]:
+    return tuple(room for room in ROOMS if may_read(participant, room))
+
+
+class FrameError(Exception):
+    """A frame that cannot be accepted; changes nothing. `code` is stable and translated."""
+
+    def __init__(self, code: str, ref: str | None = None) -> None:
+        super().__init__(code)
+        self.code, self.ref = code, ref
+
+
+@dataclass(frozen=True)
+class Resume:
+    """What the client has: per room, the epoch it saw and the last sequence it holds."""
+
+    positions: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Post:
+    """Something durable to say in a room; `client_id` makes a resend idempotent."""
+
+    room: str
+    client_id: str
+    kind: Kind
+    body: dict[str, Any]
+    concession: bool = False
+
+
+@dataclass(frozen=True)
+class Typing:
+    room: str
+
+
+@dataclass(frozen=True)
+class Ping:
+    pass
+
+
+@dataclass(frozen=True)
+class ControlRequest:
+    client_id: str
+    action: Control
+    side: str | None
+    user_id: int | None
+
+
+Frame = Resume | Post | Typing | Ping | ControlRequest
+
+
+def _text(body: dict[str, Any], name: str, *, required: bool, ref: str | None) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str):
+        raise FrameError("bad_field", ref)
+    value = value.strip()
+    if required and not value:
+        raise FrameError("empty_message", ref)
+    if len(value) > MAX_TEXT_CHARS:
+        raise FrameError("message_too_long", ref)
+    return value
+
+
+def _amount(value: Any, ref: str | None) -> str:
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise FrameError("bad_amount", ref) from None
+    if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
+        raise FrameError("bad_amount", ref)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise FrameError("bad_amount", ref)
+    return str(amount.quantize(Decimal("0.01")))
+
+
+def parse_frame(raw: str | bytes, participant: Participant) -> Frame:
+    """Parse and check one client frame against what this participant may do.
+
+    Raises FrameError with a stable code; nothing is stored for a bad frame."""
+    if len(raw) > MAX_FRAME_BYTES:
+        raise FrameError("frame_too_large")
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise FrameError("not_json") from None
+    if not isinstance(data, dict):
+        raise FrameError("not_an_object")
+    kind = data.get("type")
+    ref = data.get("client_id") if isinstance(data.get("client_id"), str) else None
+    if kind == "ping":
+        return Ping()
+    if kind == "resume":
+        return _parse_resume(data)
+    if kind == "typing":
+        room = _room(data, participant, ref)
+        return Typing(room)
+    if kind == "control":
+        return _parse_control(data, participant, ref)
+    if kind in ("message", "offer", "offer_response", "evidence", "note"):
+        return _parse_post(data, participant, ref)
+    raise FrameError("unknown_type", ref)
+
+
+def _room(data: dict[str, Any], participant: Participant, ref: str | None) -> str:
+    room = data.get("room")
+    if not isinstance(room, str) or room not in ROOMS:
+        raise FrameError("unknown_room", ref)
+    if not may_read(participant, room):
+        raise FrameError("room_forbidden", ref)
+    return room
+
+
+def _client_id(data: dict[str, Any]) -> str:
+    client_id = data.get("client_id")
+    if not isinstance(client_id, str) or not 8 <= len(client_id) <= 64:
+        raise FrameError("bad_client_id")
+    return client_id
+
+
+def _parse_resume(data: dict[str, Any]) -> Resume:
+    rooms = data.get("rooms", {})
+    if not isinstance(rooms, dict):
+        raise FrameError("bad_resume")
+    positions: dict[str, tuple[str, int]] = {}
+    for room, position in rooms.items():
+        if room not in ROOMS or not isinstance(position, dict):
+            raise FrameError("bad_resume")
+        epoch, seq = position.get("epoch", ""), position.get("seq", 0)
+        if not isinstance(epoch, str) or not isinstance(seq, int) or isinstance(seq, bool):
+            raise FrameError("bad_resume")
+        if seq < 0:
+            raise FrameError("bad_resume")
+        positions[room] = (epoch, seq)
+    return Resume(positions)
+
+
+def _parse_post(data: dict[str, Any], participant: Participant, ref: str | None) -> Post:
+    client_id = _client_id(data)
+    room = _room(data, participant, client_id)
+    kind = Kind(data["type"])
+    body: dict[str, Any]
+    concession = data.get("concession", False)
+    if not isinstance(concession, bool):
+        raise FrameError("bad_field", client_id)
+    if kind is Kind.MESSAGE:
+        body = {"text": _text(data, "text", required=True, ref=client_id)}
+    elif kind is Kind.NOTE:
+        if not participant.is_mediator or room != JOINT:
+            raise FrameError("mediator_only", client_id)
+        body = {"text": _text(data, "text", required=True, ref=client_id)}
+    elif kind is Kind.OFFER:
+        body = {
+            "amount": _amount(data.get("amount"), client_id),
+            "text": _text(data, "text", required=False, ref=client_id),
+        }
+    elif kind is Kind.OFFER_RESPONSE:
+        offer_seq = data.get("offer_seq")
+        response = data.get("response")
+        if not isinstance(offer_seq, int) or isinstance(offer_seq, bool) or offer_seq < 1:
+            raise FrameError("bad_offer_reference", client_id)
+        if response not in {r.value for r in OfferResponse}:
+            raise FrameError("bad_field", client_id)
+        body = {
+            "offer_seq": offer_seq,
+            "response": response,
+            "text": _text(data, "text", required=False, ref=client_id),
+        }
+        if response == OfferResponse.COUNTER:
+            body["amount"] = _amount(data.get("amount"), client_id)
+    else:  # evidence
+        evidence_id = data.get("evidence_id")
+        if not isinstance(evidence_id, int) or isinstance(evidence_id, bool):
+            raise FrameError("bad_field", client_id)
+        body = {"evidence_id": evidence_id}
+    return Post(room=room, client_id=client_id, kind=kind, body=body, concession=concession)
+
+
+def _parse_control(
+    data: dict[str, Any], participant: Participant, ref: str | None
+) -> ControlRequest:
+    client_id = _client_id(data)
+    if not participant.is_mediator:
+        raise FrameError("mediator_only", client_id)
+    try:
+        action = Control(str(data.get("action")))
+    except ValueError:
+        raise FrameError("bad_field", client_id) from None
+    side = data.get("side")
+    if action in (Control.OPEN_CAUCUS, Control.CLOSE_CAUCUS) and side not in SIDES:
+        raise FrameError("bad_field", client_id)
+    user_id = data.get("user_id")
+    if action in (Control.MUTE, Control.UNMUTE, Control.REMOVE) and (
+        not isinstance(user_id, int) or isinstance(user_id, bool)
+    ):
+        raise FrameError("bad_field", client_id)
+    return ControlRequest(
+        client_id,
+        action,
+        side if isinstance(side, str) else None,
+        user_id if isinstance(user_id, int) else None,
+    )

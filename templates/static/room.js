@@ -1,0 +1,207 @@
+// The live room: one WebSocket, a position (epoch, seq) per room, resume after any drop.
+// Messages are shown in sequence order per room; an unacknowledged message is resent with
+// the same client_id after a reconnect, and the server stores it once.
+(function () {
+  "use strict";
+  var root = document.getElementById("room");
+  if (!root) { return; }
+  var T = root.dataset;
+  var sessionId = T.session, me = Number(T.me), isMediator = T.mediator === "true";
+  var positions = {};      // room -> {epoch, seq}
+  var unacked = {};        // client_id -> frame, resent after reconnect
+  var shown = {};          // room -> {seq: true}
+  var current = "joint";
+  var socket = null, backoff = 500, closedForGood = false;
+  var list = document.getElementById("messages");
+  var conn = document.getElementById("conn");
+  var presence = {};
+
+  function uid() {
+    var a = new Uint8Array(12); (window.crypto || window.msCrypto).getRandomValues(a);
+    return Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  function setConn(state, text) { conn.className = "conn " + state; conn.textContent = text; }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag); if (cls) { e.className = cls; }
+    if (text !== undefined) { e.textContent = text; } return e;
+  }
+  function time(iso) { var d = new Date(iso); return d.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"}); }
+
+  function render(m) {
+    shown[m.room] = shown[m.room] || {};
+    if (shown[m.room][m.seq]) { return; }            // never twice
+    shown[m.room][m.seq] = true;
+    var li = el("li", "msg kind-" + m.kind + (m.sender.id === me ? " mine" : ""));
+    li.dataset.room = m.room; li.dataset.seq = m.seq;
+    li.hidden = m.room !== current;
+    var head = el("div", "msg-head");
+    head.appendChild(el("span", "who", m.sender.name));
+    head.appendChild(el("time", "at", time(m.at)));
+    if (m.concession) { head.appendChild(el("span", "tag other", T.textConcession)); }
+    li.appendChild(head);
+    var body = el("div", "msg-body");
+    if (m.kind === "offer") {
+      body.appendChild(el("strong", "amount", T.textOffer + " ¥" + m.body.amount));
+      if (m.body.text) { body.appendChild(el("p", "", m.body.text)); }
+      if (m.sender.id !== me) { body.appendChild(offerButtons(m)); }
+    } else if (m.kind === "offer_response") {
+      var word = {accept: T.textAccepted, reject: T.textRejected, counter: T.textCountered}[m.body.response];
+      body.appendChild(el("strong", "", "#" + m.body.offer_seq + " " + word + (m.body.amount ? " ¥" + m.body.amount : "")));
+      if (m.body.text) { body.appendChild(el("p", "", m.body.text)); }
+      if (m.body.response === "counter" && m.sender.id !== me) { body.appendChild(offerButtons(m)); }
+    } else if (m.kind === "evidence") {
+      body.appendChild(el("span", "", T.textEvidence + ": " + m.body.filename));
+      body.appendChild(el("code", "hash", "SHA-256 " + m.body.sha256));
+    } else if (m.kind === "control") {
+      body.appendChild(el("em", "", m.body.action));
+      applyControl(m);
+    } else {
+      if (m.kind === "note") { body.appendChild(el("em", "", T.textNote + ": ")); }
+      body.appendChild(document.createTextNode(m.body.text));
+    }
+    li.appendChild(body);
+    // Keep each room in sequence order even if frames were held during a replay.
+    var after = null;
+    Array.prototype.forEach.call(list.children, function (c) {
+      if (c.dataset.room === m.room && Number(c.dataset.seq) > m.seq && !after) { after = c; }
+    });
+    list.insertBefore(li, after);
+    if (!li.hidden) { li.scrollIntoView({block: "end"}); }
+  }
+
+  function offerButtons(m) {
+    var box = el("div", "offer-actions");
+    [["accept", T.textAccept], ["reject", T.textReject], ["counter", T.textCounter]].forEach(function (pair) {
+      var b = el("button", "button", pair[1]); b.type = "button";
+      b.addEventListener("click", function () {
+        var frame = {type: "offer_response", room: m.room, client_id: uid(), offer_seq: m.seq, response: pair[0]};
+        if (pair[0] === "counter") {
+          var amount = window.prompt(T.textCounter + " ¥"); if (!amount) { return; }
+          frame.amount = amount;
+        }
+        send(frame);
+      });
+      box.appendChild(b);
+    });
+    return box;
+  }
+
+  function applyControl(m) {
+    var a = m.body.action;
+    if ((a === "open_caucus" || a === "close_caucus") && !isMediator && m.body.side === T.side) {
+      switchRoom(a === "open_caucus" ? "caucus:" + T.side : "joint");
+    }
+    if (a === "mute" && m.body.user_id === me) { setConn("muted", T.textMuted); }
+    if (a === "unmute" && m.body.user_id === me) { setConn("live", "✓"); }
+    if (a === "end") { closedForGood = true; setConn("ended", T.textEnded); }
+    if (a === "remove" && m.body.user_id === me) { closedForGood = true; setConn("ended", T.textRemoved); }
+  }
+
+  function switchRoom(room) {
+    current = room;
+    Array.prototype.forEach.call(document.querySelectorAll(".tab"), function (t) {
+      var on = t.dataset.room === room; t.classList.toggle("active", on); t.setAttribute("aria-selected", on);
+    });
+    Array.prototype.forEach.call(list.children, function (c) { c.hidden = c.dataset.room !== room; });
+  }
+
+  function send(frame) {
+    if (frame.client_id && frame.type !== "typing") { unacked[frame.client_id] = frame; }
+    if (socket && socket.readyState === 1) { socket.send(JSON.stringify(frame)); }
+  }
+
+  function connect() {
+    var proto = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(proto + location.host + "/ws/sessions/" + sessionId);
+    setConn("connecting", conn.textContent);
+    socket.onopen = function () {
+      backoff = 500;
+      socket.send(JSON.stringify({type: "resume", rooms: positions}));
+    };
+    socket.onmessage = function (event) {
+      var f = JSON.parse(event.data);
+      if (f.type === "welcome") {
+        f.rooms.forEach(function (r) {
+          if (!positions[r.room]) { positions[r.room] = {epoch: r.epoch, seq: 0}; }
+        });
+        setConn(f.muted ? "muted" : "live", f.muted ? T.textMuted : "✓");
+      } else if (f.type === "message") {
+        render(f);
+        var p = positions[f.room]; if (p && f.seq > p.seq) { p.seq = f.seq; }
+        if (f.sender.id === me) { delete unacked[f.client_id]; }
+      } else if (f.type === "replayed") {
+        // Replay done for this room: resend what was never acknowledged.
+        Object.keys(unacked).forEach(function (id) {
+          if (unacked[id].room === f.room) { socket.send(JSON.stringify(unacked[id])); }
+        });
+      } else if (f.type === "ack") {
+        delete unacked[f.client_id];
+      } else if (f.type === "reset") {
+        setConn("connecting", T.textReload);
+        closedForGood = true; setTimeout(function () { location.reload(); }, 800);
+      } else if (f.type === "presence") {
+        presence[f.user.id] = f.online ? f.user.name : null;
+        document.getElementById("presence").textContent =
+          Object.keys(presence).filter(function (k) { return presence[k]; }).map(function (k) { return "● " + presence[k]; }).join("  ");
+      } else if (f.type === "typing" && f.user.id !== me && f.room === current) {
+        var t = document.getElementById("typing"); t.textContent = f.user.name + " " + T.textTyping;
+        clearTimeout(t._timer); t._timer = setTimeout(function () { t.textContent = ""; }, 3000);
+      } else if (f.type === "ping") {
+        socket.send('{"type":"ping"}');
+      } else if (f.type === "error") {
+        if (f.code === "muted") { setConn("muted", T.textMuted); }
+        if (f.ref) { delete unacked[f.ref]; }
+        var e = el("li", "msg error", T.textError + " (" + f.code + ")"); e.dataset.room = current; list.appendChild(e);
+      }
+    };
+    socket.onclose = function (event) {
+      if (closedForGood || event.code === 4410 || event.code === 4404 || event.code === 4403) {
+        closedForGood = true; if (event.code === 4403) { setConn("ended", T.textRemoved); } return;
+      }
+      setConn("connecting", conn.textContent);
+      setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 10000);
+    };
+  }
+
+  document.querySelectorAll(".tab").forEach(function (t) {
+    t.addEventListener("click", function () { switchRoom(t.dataset.room); });
+  });
+  document.getElementById("composer").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var box = document.getElementById("text"), text = box.value.trim(); if (!text) { return; }
+    var note = document.getElementById("note");
+    send({type: note && note.checked ? "note" : "message", room: current, client_id: uid(), text: text,
+          concession: document.getElementById("concession").checked});
+    box.value = ""; document.getElementById("concession").checked = false;
+  });
+  var lastTyping = 0;
+  document.getElementById("text").addEventListener("input", function () {
+    if (Date.now() - lastTyping > 2000 && socket && socket.readyState === 1) {
+      lastTyping = Date.now(); socket.send(JSON.stringify({type: "typing", room: current}));
+    }
+  });
+  document.getElementById("offer-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var amount = document.getElementById("offer-amount").value.trim(); if (!amount) { return; }
+    send({type: "offer", room: current, client_id: uid(), amount: amount, text: document.getElementById("offer-text").value});
+    document.getElementById("offer-amount").value = ""; document.getElementById("offer-text").value = "";
+  });
+  var evidenceForm = document.getElementById("evidence-form");
+  if (evidenceForm) {
+    evidenceForm.addEventListener("submit", function (e) {
+      e.preventDefault();
+      send({type: "evidence", room: current, client_id: uid(), evidence_id: Number(document.getElementById("evidence-id").value)});
+    });
+  }
+  document.querySelectorAll("[data-control]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var frame = {type: "control", client_id: uid(), action: b.dataset.control};
+      if (b.dataset.side) { frame.side = b.dataset.side; }
+      if (b.dataset.user) { frame.user_id = Number(b.dataset.user); }
+      if (frame.action === "open_caucus") { switchRoom("caucus:" + frame.side); }
+      if (frame.action === "close_caucus") { switchRoom("joint"); }
+      send(frame);
+    });
+  });
+  connect();
+})();
