@@ -103,14 +103,12 @@ async def build(
     by_org: dict[int, list[int]] = {}
     for uid, oid in users:
         by_org.setdefault(oid, []).append(uid)
-    load: dict[int, int] = {}
     batch = 5000
     for start in range(0, open_cases, batch):
         cases = []
         for n in range(start, min(start + batch, open_cases)):
             oid = org_ids[n % organisations]
             mediator = rng.choice(by_org[oid])
-            load[mediator] = load.get(mediator, 0) + 1
             cases.append(
                 Case(
                     number=f"BENCH-{n:07d}",
@@ -146,8 +144,6 @@ async def build(
             ],
             batch_size=2000,
         )
-    for mediator, count in load.items():
-        await MediatorProfile.filter(user_id=mediator).update(open_cases=min(count, 59))
     return org_ids
 
 

@@ -116,26 +116,7 @@ async def do_file_case(
             category=filing.category,
             claim_amount=str(filing.claim_amount),
         )
-        for item in evidence:
-            await Evidence.create(
-                case=case,
-                side=Side.APPLICANT,
-                uploaded_by_id=filer.user_id,
-                filename=item.filename,
-                media_type=item.media_type,
-                size=item.size,
-                sha256=item.sha256,
-                created_at=now,
-            )
-            await record_event(
-                case,
-                "evidence_added",
-                now,
-                actor_id=filer.user_id,
-                actor_label=filer.label,
-                filename=item.filename,
-                sha256=item.sha256,
-            )
+        await _add_evidence(case, Side.APPLICANT, evidence, now, filer.user_id, filer.label)
         await _invite_respondent(case, respondent, now, reply_days, invitation_link)
     return case
 
@@ -335,23 +316,36 @@ async def do_add_evidence(
 ) -> Case:
     case, _ = await access_case(viewer, number)
     async with in_transaction():
-        for item in items:
-            await Evidence.create(
-                case=case,
-                side=side,
-                uploaded_by_id=viewer.user_id,
-                filename=item.filename,
-                media_type=item.media_type,
-                size=item.size,
-                sha256=item.sha256,
-                created_at=now,
-            )
-            await record_event(
-                case,
-                "evidence_added",
-                now,
-                actor_id=viewer.user_id,
-                filename=item.filename,
-                sha256=item.sha256,
-            )
+        await _add_evidence(case, side, items, now, viewer.user_id)
     return case
+
+
+async def _add_evidence(
+    case: Case,
+    side: Side,
+    items: Sequence[StoredEvidence],
+    now: datetime,
+    uploader_id: int | None,
+    actor_label: str = "",
+) -> None:
+    """Evidence rows for blobs already stored, each with its timeline event."""
+    for item in items:
+        await Evidence.create(
+            case=case,
+            side=side,
+            uploaded_by_id=uploader_id,
+            filename=item.filename,
+            media_type=item.media_type,
+            size=item.size,
+            sha256=item.sha256,
+            created_at=now,
+        )
+        await record_event(
+            case,
+            "evidence_added",
+            now,
+            actor_id=uploader_id,
+            actor_label=actor_label,
+            filename=item.filename,
+            sha256=item.sha256,
+        )

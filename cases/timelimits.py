@@ -239,20 +239,30 @@ async def due_work(case_ids: Sequence[int] | None, today: date) -> list[DueItem]
     return sorted(items, key=lambda i: (i.due_on is None, i.due_on or date.max, i.case_number))
 
 
+async def overdue_deadlines(regimes: Sequence[Regime], today: date) -> list[tuple[int, int]]:
+    """(deadline id, case id) of open deadlines of these regimes whose last day has passed."""
+    rows = await CaseDeadline.filter(
+        status=DeadlineStatus.OPEN, regime__in=[r.value for r in regimes], due_on__lt=today
+    ).values_list("id", "case_id")
+    return [(int(d), int(c)) for d, c in rows]
+
+
+async def claim_missed(deadline_id: int, today: date, now: datetime) -> bool:
+    """Mark an overdue deadline missed; only one of several processes racing gets True."""
+    claimed = await CaseDeadline.filter(
+        id=deadline_id, status=DeadlineStatus.OPEN, due_on__lt=today
+    ).update(status=DeadlineStatus.MISSED, closed_at=now)
+    return bool(claimed)
+
+
 async def do_time_out_overdue_mediations(now: datetime) -> list[str]:
     """End mediations whose time limit passed without an extension (Art. 24, 25)."""
     today = local_date(now)
     ended: list[str] = []
-    regimes = [Regime.ONLINE_MEDIATION.value, Regime.CONSUMER_MEDIATION.value]
-    overdue = await CaseDeadline.filter(
-        status=DeadlineStatus.OPEN, regime__in=regimes, due_on__lt=today
-    ).values_list("id", flat=True)
-    for deadline_id in overdue:
+    regimes = (Regime.ONLINE_MEDIATION, Regime.CONSUMER_MEDIATION)
+    for deadline_id, _ in await overdue_deadlines(regimes, today):
         async with in_transaction():
-            claimed = await CaseDeadline.filter(
-                id=deadline_id, status=DeadlineStatus.OPEN, due_on__lt=today
-            ).update(status=DeadlineStatus.MISSED, closed_at=now)
-            if not claimed:
+            if not await claim_missed(deadline_id, today, now):
                 continue
             row = await CaseDeadline.get(id=deadline_id).prefetch_related("case")
             case = row.case
@@ -277,6 +287,14 @@ async def do_time_out_overdue_mediations(now: datetime) -> list[str]:
 
 REMIND_WITHIN_WORKING_DAYS = 1
 
+# Who must act before each kind of deadline, and so is reminded. The appointment and the
+# respondent's answer are the platform's and the respondent's own business (the jobs act
+# when they pass), so nobody is reminded of those.
+REMIND_PARTIES = frozenset({Regime.PARTY_CHOICE.value})
+REMIND_MEDIATOR = frozenset(
+    {Regime.MEDIATOR_ANSWER.value, Regime.ONLINE_MEDIATION.value, Regime.CONSUMER_MEDIATION.value}
+)
+
 
 async def do_send_deadline_reminders(now: datetime) -> int:
     """Remind the people who must act, once per deadline, when one working day is left."""
@@ -288,6 +306,7 @@ async def do_send_deadline_reminders(now: datetime) -> int:
         reminded_at__isnull=True,
         due_on__gte=today,
         due_on__lte=horizon,
+        regime__in=sorted(REMIND_PARTIES | REMIND_MEDIATOR),
     ).values_list("id", "due_on")
     sent = 0
     for deadline_id, due_on in candidates:
@@ -300,16 +319,22 @@ async def do_send_deadline_reminders(now: datetime) -> int:
             continue
         row = await CaseDeadline.get(id=deadline_id).prefetch_related("case", "case__mediator")
         case = row.case
-        mediator = case.mediator
         label = RULES[Regime(row.regime)].summary or row.regime
         subject = f"期限提醒 Deadline reminder: {case.number}"
         body = (
             f"案件 {case.number}：{label}将于 {due_on.isoformat()} 届满，请及时处理。\n"
             f"Case {case.number}: a time limit ({row.regime}) ends on {due_on.isoformat()}."
         )
-        if mediator is not None and mediator.email:
-            await queue_notice(case, NoticeChannel.EMAIL, mediator.email, subject, body, now)
-        if mediator is not None and mediator.mobile:
-            await queue_notice(case, NoticeChannel.SMS, mediator.mobile, subject, body, now)
+        if row.regime in REMIND_PARTIES:
+            await notify_parties(case, subject, body, now)
+        elif case.mediator is not None:
+            if case.mediator.email:
+                await queue_notice(
+                    case, NoticeChannel.EMAIL, case.mediator.email, subject, body, now
+                )
+            if case.mediator.mobile:
+                await queue_notice(
+                    case, NoticeChannel.SMS, case.mediator.mobile, subject, body, now
+                )
         sent += 1
     return sent

@@ -14,7 +14,6 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from cases.actions import do_answer_invitation
@@ -38,9 +37,23 @@ from cases.models import (
     TimelineEvent,
 )
 from cases.status import Actor, Status
-from cases.timelimits import do_close_deadline, do_open_deadline, local_date
+from cases.timelimits import (
+    claim_missed,
+    do_close_deadline,
+    do_open_deadline,
+    local_date,
+    overdue_deadlines,
+)
 from mediation.models import MediatorLeave, MediatorProfile, Organisation, Role, User
-from mediation.scoring import CaseForScoring, MediatorCandidate, explain, rank_mediators
+from mediation.roster import open_case_counts
+from mediation.scoring import (
+    CONFLICT_AFFILIATION,
+    CONFLICT_DISCLOSED,
+    CONFLICT_PRIOR_INVOLVEMENT,
+    CaseForScoring,
+    MediatorCandidate,
+    rank_mediators,
+)
 from mediation.triage import CaseProfile, OrganisationProfile, recommend
 
 # Assignments that ended this way keep the mediator off the case for good.
@@ -208,12 +221,12 @@ async def candidates_for(case: Case, today: date) -> tuple[CaseForScoring, list[
         "languages",
         "regions",
         "capacity",
-        "open_cases",
         "affiliations",
         "cases_closed",
         "cases_settled",
     )
     user_ids = [p["user_id"] for p in profiles]
+    load = await open_case_counts(user_ids)
     leaves: dict[int, list[tuple[date, date]]] = defaultdict(list)
     for mediator_id, starts, ends in await MediatorLeave.filter(
         mediator_id__in=user_ids, ends_on__gte=today, starts_on__lte=today
@@ -248,7 +261,7 @@ async def candidates_for(case: Case, today: date) -> tuple[CaseForScoring, list[
             languages=frozenset(p["languages"] or ["zh"]),
             regions=frozenset(p["regions"]),
             capacity=p["capacity"],
-            open_cases=p["open_cases"],
+            open_cases=load[p["user_id"]],
             on_leave=tuple(leaves.get(p["user_id"], ())),
             affiliations=frozenset(p["affiliations"]),
             past_party_codes=frozenset(past_ids.get(p["user_id"], ())),
@@ -263,6 +276,23 @@ async def candidates_for(case: Case, today: date) -> tuple[CaseForScoring, list[
         if p["user_id"] not in ended
     ]
     return scoring_case, candidates
+
+
+CONFLICTS = frozenset({CONFLICT_AFFILIATION, CONFLICT_PRIOR_INVOLVEMENT, CONFLICT_DISCLOSED})
+
+
+async def check_free_of_conflict(case: Case, mediator_id: int, today: date) -> None:
+    """A mediator chosen by the parties or an admin must be on the organisation's roster,
+    must not have stepped off this case before, and must have no conflict of interest
+    (Art. 13): the same checks the scorer applies, asked of one mediator. Capacity and
+    leave are the scorer's concern, not a bar to a deliberate choice."""
+    scoring_case, candidates = await candidates_for(case, today)
+    candidate = next((c for c in candidates if c.user_id == mediator_id), None)
+    if candidate is None:
+        raise AssignmentError("mediator_not_on_roster")
+    excluded = rank_mediators(scoring_case, [candidate], top_n=1).excluded
+    if excluded and excluded[0].reason in CONFLICTS:
+        raise AssignmentError("mediator_conflicted")
 
 
 async def _assign(
@@ -286,7 +316,6 @@ async def _assign(
     )
     case.mediator_id = mediator_id
     await case.save(update_fields=["mediator_id"])
-    await MediatorProfile.filter(user_id=mediator_id).update(open_cases=F("open_cases") + 1)
     await transition(
         case,
         Status.AWAITING_MEDIATOR,
@@ -297,7 +326,13 @@ async def _assign(
         how=how.value,
         reason=reason,
     )
-    await do_close_deadline(case, Regime.PARTY_CHOICE, DeadlineStatus.MET, now)
+    # The parties' window is met only by their joint choice; otherwise it was cut short.
+    await do_close_deadline(
+        case,
+        Regime.PARTY_CHOICE,
+        DeadlineStatus.MET if how is AssignmentOutcome.CHOSEN else DeadlineStatus.CANCELLED,
+        now,
+    )
     await do_close_deadline(case, Regime.APPOINTMENT, DeadlineStatus.MET, now)
     await do_open_deadline(case, Regime.MEDIATOR_ANSWER, local_date(now), now)
     mediator = await User.get(id=mediator_id)
@@ -325,7 +360,6 @@ async def do_appoint(case_id: int, now: datetime) -> int | None:
             return None
         scoring_case, candidates = await candidates_for(case, local_date(now))
         choice = rank_mediators(scoring_case, candidates, top_n=5)
-        lines = explain(choice)
         if choice.chosen is None:
             excluded = [asdict(e) for e in choice.excluded][:20]
             # Recorded once, not on every round of the job while nobody is free.
@@ -347,8 +381,7 @@ async def do_appoint(case_id: int, now: datetime) -> int | None:
             explanation=[
                 {"user_id": s.user_id, "total": s.total, "parts": dict(s.parts)}
                 for s in choice.ranked
-            ]
-            + [{"line": line} for line in lines][:0],
+            ],
         )
         return choice.chosen
 
@@ -356,15 +389,9 @@ async def do_appoint(case_id: int, now: datetime) -> int | None:
 async def do_appoint_when_choice_window_closes(now: datetime) -> list[int]:
     """Job: the parties did not agree on a mediator in time, so the platform appoints."""
     today = local_date(now)
-    due = await CaseDeadline.filter(
-        regime=Regime.PARTY_CHOICE.value, status=DeadlineStatus.OPEN, due_on__lt=today
-    ).values_list("id", "case_id")
     appointed = []
-    for deadline_id, case_id in due:
-        claimed = await CaseDeadline.filter(id=deadline_id, status=DeadlineStatus.OPEN).update(
-            status=DeadlineStatus.MISSED, closed_at=now
-        )
-        if claimed and await do_appoint(case_id, now) is not None:
+    for deadline_id, case_id in await overdue_deadlines((Regime.PARTY_CHOICE,), today):
+        if await claim_missed(deadline_id, today, now) and await do_appoint(case_id, now):
             appointed.append(case_id)
     # Cases that went back to assigning (decline, change) and found nobody: try again.
     still_choosing = set(
@@ -400,13 +427,8 @@ async def do_choose_mediator(case: Case, side: Side, mediator_id: int, now: date
             raise CaseConflict("choice_window_closed")
         if window.due_on is not None and local_date(now) > window.due_on:
             raise CaseConflict("choice_window_closed")
-        on_roster = await MediatorProfile.exists(
-            user_id=mediator_id,
-            organisation_id=case.organisation_id,
-            is_active=True,
-        )
-        if not on_roster:
-            raise AssignmentError("mediator_not_on_roster")
+        # Joint choice or an admin's appointment: never over a conflict of interest.
+        await check_free_of_conflict(case, mediator_id, local_date(now))
         await MediatorChoice.filter(case=case, side=side).delete()
         await MediatorChoice.create(case=case, side=side, mediator_id=mediator_id, at=now)
         await record_event(
@@ -445,9 +467,6 @@ async def _end_current_assignment(
     await MediatorAssignment.filter(
         case=case, mediator_id=mediator_id, ended_at__isnull=True
     ).update(outcome=outcome, reason=reason, ended_at=now)
-    await MediatorProfile.filter(user_id=mediator_id, open_cases__gt=0).update(
-        open_cases=F("open_cases") - 1
-    )
     case.mediator_id = None
     await case.save(update_fields=["mediator_id"])
     return mediator_id
@@ -480,7 +499,7 @@ async def do_mediator_answer(
     A disclosed tie means the mediator steps aside: the case is reassigned (Art. 13-14)."""
     if has_tie and not statement.strip():
         raise AssignmentError("disclosure_statement_required")
-    if not accept and not decline_reason.strip():
+    if not accept and not has_tie and not decline_reason.strip():
         raise AssignmentError("decline_reason_required")
     async with in_transaction():
         case = await Case.select_for_update().get(id=case.id)
@@ -563,13 +582,8 @@ async def do_override_mediator(
         case = await Case.select_for_update().get(id=case.id)
         if admin.role == Role.ORG_ADMIN and case.organisation_id != admin.organisation_id:
             raise CaseNotFound("case_not_found")
-        on_roster = await MediatorProfile.exists(
-            user_id=mediator_id,
-            organisation_id=case.organisation_id,
-            is_active=True,
-        )
-        if not on_roster:
-            raise AssignmentError("mediator_not_on_roster")
+        # Joint choice or an admin's appointment: never over a conflict of interest.
+        await check_free_of_conflict(case, mediator_id, local_date(now))
         actor = _actor_of(admin)
         if case.status in (Status.AWAITING_MEDIATOR, Status.IN_MEDIATION):
             await _end_current_assignment(case, AssignmentOutcome.REPLACED, reason, now)
@@ -604,16 +618,10 @@ async def do_override_mediator(
 async def do_reassign_unanswered(now: datetime) -> list[int]:
     """Job: a mediator who did not answer within 3 working days (Art. 12) is replaced."""
     today = local_date(now)
-    due = await CaseDeadline.filter(
-        regime=Regime.MEDIATOR_ANSWER.value, status=DeadlineStatus.OPEN, due_on__lt=today
-    ).values_list("id", "case_id")
     moved = []
-    for deadline_id, case_id in due:
+    for deadline_id, case_id in await overdue_deadlines((Regime.MEDIATOR_ANSWER,), today):
         async with in_transaction():
-            claimed = await CaseDeadline.filter(id=deadline_id, status=DeadlineStatus.OPEN).update(
-                status=DeadlineStatus.MISSED, closed_at=now
-            )
-            if not claimed:
+            if not await claim_missed(deadline_id, today, now):
                 continue
             case = await Case.get(id=case_id)
             if case.status != Status.AWAITING_MEDIATOR:

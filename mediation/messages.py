@@ -61,6 +61,9 @@ ERROR_MESSAGES: dict[str, str] = {
     "invalid_input": N_("Some fields are not valid."),
     "choice_window_closed": N_("The time for choosing a mediator together has passed."),
     "mediator_not_on_roster": N_("That mediator is not on this organisation's roster."),
+    "mediator_conflicted": N_(
+        "That mediator cannot take this case: a possible conflict of interest."
+    ),
     "disclosure_required": N_("Please answer the disclosure question first."),
     "disclosure_statement_required": N_("Please describe the relationship you disclose."),
     "decline_reason_required": N_("Declining needs a reason."),

@@ -90,9 +90,6 @@ class MediatorProfile(Model):
     languages: fields.Field[list[str]] = fields.JSONField(default=list)
     regions: fields.Field[list[str]] = fields.JSONField(default=list)
     capacity = fields.IntField(default=20)
-    # Kept by the assignment actions in the same transaction as the case change, so the
-    # scorer never counts a mediator's cases at assignment time.
-    open_cases = fields.IntField(default=0)
     # Unified social credit codes of organisations the mediator declared ties with (Art. 13).
     affiliations: fields.Field[list[str]] = fields.JSONField(default=list)
     cases_closed = fields.IntField(default=0)

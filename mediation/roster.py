@@ -6,9 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from tortoise.functions import Count
+
 from cases.categories import BY_CODE
 from cases.errors import CaseError, CaseNotFound
 from cases.identity import is_valid_uscc, normalise_uscc
+from cases.models import Case
+from cases.status import Status
 from mediation.models import MediatorLeave, MediatorProfile, Role, User
 
 LANGUAGES = ("zh", "en", "ja", "ko", "fr", "de", "ru", "es")
@@ -97,6 +101,26 @@ async def do_add_leave(
     return await MediatorLeave.create(
         mediator_id=mediator_id, starts_on=starts_on, ends_on=ends_on, reason=reason[:200]
     )
+
+
+# A mediator carries a case from the moment it is put to them until it leaves mediation.
+OPEN_STATUSES = (Status.AWAITING_MEDIATOR, Status.IN_MEDIATION)
+
+
+async def open_case_counts(mediator_ids: Iterable[int]) -> dict[int, int]:
+    """Each mediator's current load, counted from the cases themselves (an index on
+    (mediator_id, status) makes this cheap), so no ending of a case can leave it stale."""
+    ids = list(mediator_ids)
+    if not ids:
+        return {}
+    rows = (
+        await Case.filter(mediator_id__in=ids, status__in=OPEN_STATUSES)
+        .group_by("mediator_id")
+        .annotate(n=Count("id"))
+        .values_list("mediator_id", "n")
+    )
+    counts = {int(m): int(n) for m, n in rows}
+    return {i: counts.get(i, 0) for i in ids}
 
 
 async def roster_of(editor: User) -> list[MediatorProfile]:

@@ -33,7 +33,7 @@ REASON_LABELS = {
     "arbitration_clause": N_("The contract has an arbitration clause."),
     "court_entrusted": N_("The court entrusted this case for pre-litigation mediation."),
     "small_consumer_claim": N_(
-        "An online consumer claim of %(claim_amount)s yuan, under %(limit)s yuan."
+        "A consumer's claim of %(claim_amount)s yuan, under %(limit)s yuan."
     ),
     "tourism_quality_office": N_("A tourist's complaint about a tourism operator."),
     "industry_committee": N_("An industry mediation committee handles this kind of dispute."),

@@ -199,8 +199,11 @@ class CsrfFailed(CaseError):
 
 
 @asynccontextmanager
-async def checked_form(request: Request, *, max_files: int = 10) -> AsyncIterator[FormData]:
-    """Parse a form and check its CSRF token; uploads stay readable inside the block."""
+async def checked_form(request: Request, *, max_files: int = 50) -> AsyncIterator[FormData]:
+    """Parse a form and check its CSRF token; uploads stay readable inside the block.
+
+    The parser's own file limit is set above the evidence limit, so that a person who picks
+    too many files gets our translated message, not the parser's bare 400."""
     async with request.form(max_files=max_files, max_fields=200) as form:
         sent = form.get("csrf_token")
         expected = request.session.get("csrf")

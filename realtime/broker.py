@@ -11,12 +11,17 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 log = logging.getLogger("realtime.broker")
 
 Handler = Callable[[int, dict[str, Any]], Awaitable[None]]
+
+# Channel names are "<prefix><session id>". ROOM_REDIS_PREFIX keeps deployments (or test runs)
+# that share one Redis apart: session ids are only unique within one database.
+CHANNEL_PREFIX = os.environ.get("ROOM_REDIS_PREFIX", "mediation:session:")
 
 
 class Broker(Protocol):
@@ -54,7 +59,7 @@ class RedisBroker:
     """Several processes: one Redis channel per session, subscribed while this process has
     a participant of that session connected."""
 
-    def __init__(self, url: str, prefix: str = "mediation:session:") -> None:
+    def __init__(self, url: str, prefix: str = CHANNEL_PREFIX) -> None:
         import redis.asyncio as redis
 
         self._redis = redis.from_url(url)

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from collections.abc import Awaitable, Callable
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -36,8 +37,9 @@ Authenticate = Callable[[WebSocket], Awaitable[tuple[int, Participant] | int]]
 Enrich = Callable[[int, Participant, Post], Awaitable[Post]]
 OnControl = Callable[[int, str], Awaitable[None]]
 
-HEARTBEAT_SECONDS = 20.0
-IDLE_TIMEOUT_SECONDS = 60.0  # three missed heartbeats
+# Overridable (ROOM_HEARTBEAT_SECONDS, ROOM_IDLE_TIMEOUT_SECONDS) so tests can use short ones.
+HEARTBEAT_SECONDS = float(os.environ.get("ROOM_HEARTBEAT_SECONDS", "20"))
+IDLE_TIMEOUT_SECONDS = float(os.environ.get("ROOM_IDLE_TIMEOUT_SECONDS", "60"))  # three beats
 RESUME_WAIT_SECONDS = 10.0
 
 

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -33,7 +34,9 @@ from realtime.store import Stored, Writer, ensure_rooms, messages_after
 
 log = logging.getLogger("realtime.hub")
 
-QUEUE_LIMIT = 512  # frames waiting for one connection before it is cut off as too slow
+# Frames waiting for one connection before it is cut off as too slow (ROOM_QUEUE_LIMIT lets a
+# test use a small limit in a server subprocess).
+QUEUE_LIMIT = int(os.environ.get("ROOM_QUEUE_LIMIT", "512"))
 REPLAY_LIMIT = 5000  # beyond this a client is told to reload instead of replaying
 
 

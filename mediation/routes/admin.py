@@ -19,6 +19,7 @@ from mediation.roster import (
     check_profile,
     do_add_leave,
     do_update_profile,
+    open_case_counts,
     roster_of,
 )
 from mediation.web import checked_form, error_page, form_text, render, signed_in
@@ -98,10 +99,15 @@ routes = [Route("/admin/staff", staff, methods=["GET", "POST"])]
 @signed_in(Role.PLATFORM_ADMIN, Role.ORG_ADMIN)
 async def roster(request: Request) -> Response:
     user: User = request.state.user
+    profiles = await roster_of(user)
     return render(
         request,
         "admin/roster.html",
-        {"profiles": await roster_of(user), "role_labels": ROLE_LABELS},
+        {
+            "profiles": profiles,
+            "load": await open_case_counts(p.user_id for p in profiles),  # type: ignore[attr-defined]
+            "role_labels": ROLE_LABELS,
+        },
     )
 
 
@@ -143,6 +149,7 @@ async def roster_entry(request: Request) -> Response:
         "admin/roster_entry.html",
         {
             "profile": profile,
+            "load": await open_case_counts([mediator_id]),
             "leaves": leaves,
             "errors": errors,
             "all_categories": CATEGORIES,

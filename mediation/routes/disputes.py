@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from cases.actions import Filer, access_case, access_evidence, cases_visible_to, do_add_evidence
 from cases.categories import CATEGORIES
-from cases.evidence_files import MAX_EVIDENCE_BYTES
+from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
 from cases.evidence_store import blob_path
 from cases.filing import REQUIRED_CONSENTS
 from cases.models import Side
@@ -29,13 +29,12 @@ from mediation.web import (
 
 
 async def read_uploads(form: FormData, field: str = "evidence") -> list[Upload]:
-    uploads = []
-    for item in form.getlist(field):
-        if isinstance(item, UploadFile) and item.filename:
-            # Read one byte past the limit: enough to know a file is too large, no more.
-            data = await item.read(MAX_EVIDENCE_BYTES + 1)
-            uploads.append(Upload(item.filename, data))
-    return uploads
+    files = [f for f in form.getlist(field) if isinstance(f, UploadFile) and f.filename]
+    if len(files) > MAX_EVIDENCE_FILES:
+        # Too many: the check refuses them all, so none needs reading into memory.
+        return [Upload(str(f.filename), b"") for f in files]
+    # Read one byte past the limit: enough to know a file is too large, no more.
+    return [Upload(str(f.filename), await f.read(MAX_EVIDENCE_BYTES + 1)) for f in files]
 
 
 def _filing_context(

@@ -171,9 +171,8 @@ def test_more_than_ten_files_are_refused(client: TestClient, settings: Settings)
     register(client, A_ID, A_PASSWORD)
     before = row_counts(client)
     response = post_filing(client, files=[(f"{i}.pdf", PDF_BYTES) for i in range(11)])
-    # The form parser's own file limit (checked_form max_files=10) answers first, with a
-    # bare 400, so the friendlier "evidence_too_many" form message is never reached.
-    assert response.status_code == 400
+    assert response.status_code == 422
+    assert "一次最多上传 10 个文件。" in response.text
     assert row_counts(client) == before
     assert blobs(settings) == []
 

@@ -1,0 +1,202 @@
+"""Privacy: a caucus is the mediator's and that party's only; a concession reaches only the
+mediator and its author; neither is replayed to anyone else or written into the transcript;
+only the case's participants get into an open room."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.support.rooms import (
+    LiveRoom,
+    RoomClient,
+    enter,
+    live_room,
+    orm,
+    refused,
+)
+
+APPLICANT_SECRET = "底线是两千八"
+RESPONDENT_SECRET = "我们最多退两千"
+CONCESSION = "其实可以接受一半"
+CONCESSION_AMOUNT = "1840.00"
+
+
+@pytest.fixture(scope="module")
+def live(template_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRoom]:
+    with live_room(template_database, tmp_path_factory.mktemp("privacy")) as room:
+        yield room
+
+
+def _texts(client: RoomClient) -> list[str]:
+    return [str(f["body"].get("text", "")) for f in client.of_type("message")]
+
+
+def _leaks(client: RoomClient, other_side: str) -> list[dict[str, Any]]:
+    """Frames the client should never have had: the other caucus, or anyone's secrets."""
+    secrets = {APPLICANT_SECRET, RESPONDENT_SECRET, CONCESSION}
+    return [
+        f
+        for f in client.frames
+        if f.get("room") == f"caucus:{other_side}"
+        or (f["type"] == "message" and f["body"].get("text") in secrets)
+        or (f["type"] == "message" and f.get("concession"))
+        or CONCESSION_AMOUNT in str(f)
+    ]
+
+
+async def _say_private_things(
+    mediator: RoomClient, applicant: RoomClient, respondent: RoomClient
+) -> None:
+    await applicant.ack(await applicant.post(APPLICANT_SECRET, "caucus:applicant"))
+    await respondent.ack(await respondent.post(RESPONDENT_SECRET, "caucus:respondent"))
+    await mediator.ack(await mediator.post("单独沟通：您的底线？", "caucus:respondent"))
+    await applicant.ack(await applicant.post(CONCESSION, "joint", concession=True))
+    await applicant.ack(
+        await applicant.post(
+            "让步方案", "joint", kind="offer", amount=CONCESSION_AMOUNT, concession=True
+        )
+    )
+    await respondent.ack(await respondent.post("公开发言", "joint"))
+    # Typing in a caucus is ephemeral, and private too.
+    await applicant.send({"type": "typing", "room": "caucus:applicant"})
+    await mediator.ack(await mediator.post("记录：双方已陈述", "joint", kind="note"))
+
+
+def test_caucus_and_concessions_never_reach_the_other_party_live_or_by_replay(
+    live: LiveRoom,
+) -> None:
+    session_id = live.new_session()
+
+    async def scenario() -> None:
+        mediator = await enter(live.base, session_id, live.cookies["mediator"], "mediator")
+        applicant = await enter(live.base, session_id, live.cookies["applicant"], "applicant")
+        respondent = await enter(live.base, session_id, live.cookies["respondent"], "respondent")
+        position = {room: dict(p) for room, p in respondent.positions.items()}
+        await _say_private_things(mediator, applicant, respondent)
+        # The last joint message has arrived everywhere; so has anything sent before it.
+        for client in (mediator, applicant, respondent):
+            await client.wait(lambda f: f["type"] == "message" and f["kind"] == "note")
+        await mediator.wait(lambda f: f["type"] == "typing")
+
+        # Live: the mediator sees everything; each party its own caucus and concessions.
+        assert {APPLICANT_SECRET, RESPONDENT_SECRET, CONCESSION} <= set(_texts(mediator))
+        assert APPLICANT_SECRET in _texts(applicant) and CONCESSION in _texts(applicant)
+        assert RESPONDENT_SECRET not in _texts(applicant)
+        assert RESPONDENT_SECRET in _texts(respondent)
+        assert _leaks(respondent, "applicant") == []
+        assert [f for f in applicant.frames if f.get("room") == "caucus:respondent"] == []
+        assert [f for f in respondent.frames if f["type"] == "typing"] == []
+        assert [m["kind"] for m in mediator.messages() if m["concession"]] == ["message", "offer"]
+        assert [m["kind"] for m in applicant.messages() if m["concession"]] == [
+            "message",
+            "offer",
+        ]
+
+        # Replay after reconnecting from the old position, and from nothing at all, even
+        # when asking for the other caucus by name.
+        await respondent.close()
+        for rooms in (
+            position,
+            {},
+            {
+                "joint": {"epoch": position["joint"]["epoch"], "seq": 0},
+                "caucus:applicant": {"epoch": "", "seq": 0},
+            },
+        ):
+            again = await enter(live.base, session_id, live.cookies["respondent"], "r", rooms)
+            assert _leaks(again, "applicant") == []
+            assert RESPONDENT_SECRET in _texts(again)
+            assert "公开发言" in _texts(again)
+            assert {r["room"] for r in again.of_type("welcome")[0]["rooms"]} == {
+                "joint",
+                "caucus:respondent",
+            }
+            await again.close()
+        # The author and the mediator get the concession back on replay.
+        for who, client in (("applicant", applicant), ("mediator", mediator)):
+            await client.close()
+            again = await enter(live.base, session_id, live.cookies[who], who)
+            assert CONCESSION in _texts(again)
+            assert [m["body"].get("amount") for m in again.messages() if m["kind"] == "offer"] == [
+                CONCESSION_AMOUNT
+            ]
+            if who == "applicant":
+                assert RESPONDENT_SECRET not in _texts(again)
+                assert [f for f in again.frames if f.get("room") == "caucus:respondent"] == []
+            await again.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_transcript_keeps_the_joint_room_and_notes_but_no_caucus_or_concession(
+    live: LiveRoom,
+) -> None:
+    session_id = live.new_session()
+
+    async def scenario() -> None:
+        from mediation.models import MediationSession, Transcript
+
+        async with orm(live.database_url):
+            mediator = await enter(live.base, session_id, live.cookies["mediator"], "mediator")
+            applicant = await enter(live.base, session_id, live.cookies["applicant"], "applicant")
+            respondent = await enter(
+                live.base, session_id, live.cookies["respondent"], "respondent"
+            )
+            await applicant.ack(await applicant.post("请求退还团费", "joint"))
+            await _say_private_things(mediator, applicant, respondent)
+            await mediator.ack(await mediator.control("end"))
+            for client in (mediator, applicant, respondent):
+                assert await client.closed() == 4410
+            transcript = None
+            for _ in range(100):
+                transcript = await Transcript.get_or_none(session_id=session_id)
+                if transcript is not None:
+                    break
+                await asyncio.sleep(0.1)
+            assert transcript is not None, "no transcript after the end"
+            session = await MediationSession.get(id=session_id)
+            assert session.status == "ended"
+
+        text = transcript.text
+        assert transcript.sha256 == hashlib.sha256(text.encode()).hexdigest()
+        for present in ("请求退还团费", "公开发言", "记录：双方已陈述", "【调解员记录】"):
+            assert present in text, present
+        for absent in (
+            APPLICANT_SECRET,
+            RESPONDENT_SECRET,
+            "单独沟通",
+            CONCESSION,
+            "让步方案",
+            CONCESSION_AMOUNT,
+        ):
+            assert absent not in text, absent
+
+    asyncio.run(scenario())
+
+
+def test_only_the_case_participants_get_into_an_open_room(live: LiveRoom) -> None:
+    session_id = live.new_session()
+    later = live.new_session(starts_in=timedelta(hours=2))
+
+    async def scenario() -> None:
+        cookies = live.cookies
+        assert await refused(live.base, session_id, cookies["outsider"]) == 4403
+        assert await refused(live.base, session_id, cookies["other_mediator"]) == 4403
+        assert await refused(live.base, session_id, None) == 4401
+        assert await refused(live.base, session_id, "mediation_session=forged") == 4401
+        assert await refused(live.base, 999_999, cookies["mediator"]) == 4403
+        # Not yet open: starts in two hours, the room opens ten minutes before.
+        for who in ("mediator", "applicant", "respondent"):
+            assert await refused(live.base, later, cookies[who]) == 4403
+        # The participants themselves do get in.
+        for who in ("mediator", "applicant", "respondent"):
+            client = await enter(live.base, session_id, cookies[who], who)
+            await client.close()
+
+    asyncio.run(scenario())
