@@ -10,11 +10,13 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from tortoise.transactions import in_transaction
 
 from cases.access import CaseFacts, Viewer, can_view_case
 from cases.errors import CaseConflict, CaseNotFound
+from cases.evidence_store import blobs_older_than
 from cases.filing import Filing, PartyInput
 from cases.journal import notify_applicant, queue_notice, record_event, transition
 from cases.models import (
@@ -349,3 +351,18 @@ async def _add_evidence(
             filename=item.filename,
             sha256=item.sha256,
         )
+
+
+async def do_sweep_unreferenced_evidence(root: Path, now: datetime, keep_for: timedelta) -> int:
+    """Delete blobs no evidence row refers to: files kept for a form that was never
+    resubmitted. Only older ones go, so a filing in progress never loses its files."""
+    old = blobs_older_than(root, (now - keep_for).timestamp())
+    if not old:
+        return 0
+    referenced = set(await Evidence.filter(sha256__in=list(old)).values_list("sha256", flat=True))
+    removed = 0
+    for digest, path in old.items():
+        if digest not in referenced:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

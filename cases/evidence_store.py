@@ -40,3 +40,14 @@ def store_blob(root: Path, data: bytes) -> str:
 
 def read_blob(root: Path, sha256: str) -> bytes:
     return blob_path(root, sha256).read_bytes()
+
+
+def blobs_older_than(root: Path, cutoff: float) -> dict[str, Path]:
+    """Stored blobs last written before `cutoff` (a POSIX timestamp), by their hash."""
+    if not root.exists():
+        return {}
+    return {
+        path.name: path
+        for path in root.glob("??/*")
+        if len(path.name) == 64 and not path.name.startswith(".") and path.stat().st_mtime < cutoff
+    }

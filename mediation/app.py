@@ -7,6 +7,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -18,7 +20,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
-from cases.actions import do_end_unanswered_invitations
+from cases.actions import do_end_unanswered_invitations, do_sweep_unreferenced_evidence
 from cases.errors import CaseError
 from cases.status import TransitionError
 from cases.timelimits import do_send_deadline_reminders, do_time_out_overdue_mediations
@@ -46,14 +48,22 @@ from realtime.hub import Hub
 log = logging.getLogger("mediation")
 
 
-async def run_background_jobs(notifier: Notifier, interval: float) -> None:
+KEEP_UNREFERENCED_FILES = timedelta(days=1)
+SWEEP_EVERY_ROUNDS = 720  # about hourly at the default interval
+
+
+async def run_background_jobs(notifier: Notifier, interval: float, evidence_dir: Path) -> None:
     """The platform's clockwork: end unanswered invitations, route accepted cases, appoint
     when the parties' choice window closes, replace mediators who did not answer, end
     mediations past their limit, send reminders, deliver notices. Each step claims its rows
     by conditional update, so every server process may run it at once."""
+    rounds = 0
     while True:
+        rounds += 1
         try:
             now = utcnow()
+            if rounds % SWEEP_EVERY_ROUNDS == 1:
+                await do_sweep_unreferenced_evidence(evidence_dir, now, KEEP_UNREFERENCED_FILES)
             await do_end_unanswered_invitations(now)
             await do_route_accepted_cases(now)
             await do_appoint_when_choice_window_closes(now)
@@ -107,7 +117,9 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
             await hub.start()
             task = None
             if background_jobs:
-                task = asyncio.create_task(run_background_jobs(notifier, 5.0))
+                task = asyncio.create_task(
+                    run_background_jobs(notifier, 5.0, settings.evidence_dir)
+                )
             try:
                 yield
             finally:

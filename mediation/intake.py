@@ -34,10 +34,17 @@ class Upload:
 class FilingInvalid(CaseError):
     status_code = 422
 
-    def __init__(self, field_errors: dict[str, str], file_errors: list[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        field_errors: dict[str, str],
+        file_errors: list[tuple[str, str]],
+        kept: Sequence[StoredEvidence] = (),
+    ) -> None:
         super().__init__("invalid_input")
         self.field_errors = field_errors
         self.file_errors = file_errors  # (code, file name)
+        # Files that were fine, kept so the person does not have to attach them again.
+        self.kept = list(kept)
 
 
 def check_uploads(
@@ -101,18 +108,52 @@ def invitation_url(settings: Settings, invitation: Invitation) -> str:
     return f"{settings.base_url}/invitations/{invitation_token(settings, invitation)}"
 
 
+def _kept_serializer(settings: Settings) -> URLSafeSerializer:
+    return URLSafeSerializer(settings.secret_key, salt="kept-evidence")
+
+
+def kept_token(settings: Settings, kept: Sequence[StoredEvidence]) -> str:
+    """Signed, so a form can only bring back files this platform itself stored for it."""
+    return str(
+        _kept_serializer(settings).dumps(
+            [[k.filename, k.media_type, k.size, k.sha256] for k in kept]
+        )
+    )
+
+
+def read_kept(settings: Settings, token: str | None) -> list[StoredEvidence]:
+    if not token:
+        return []
+    try:
+        items = _kept_serializer(settings).loads(token)
+    except BadSignature:
+        return []
+    return [StoredEvidence(str(n), str(t), int(z), str(h)) for n, t, z, h in items]
+
+
 async def file_dispute(
     settings: Settings,
     fields: Mapping[str, str],
     uploads: Sequence[Upload],
     filer: Filer,
     now: datetime,
+    kept: Sequence[StoredEvidence] = (),
+    *,
+    keep_good_files: bool = True,
 ) -> Case:
+    """File a dispute, or raise FilingInvalid having written nothing but, for a person at a
+    form (`keep_good_files`), the blobs of the files that were fine."""
     filing, field_errors = check_filing(fields)
     accepted, file_errors = check_uploads(uploads)
+    if len(kept) + len(accepted) > MAX_EVIDENCE_FILES and not file_errors:
+        file_errors = [("evidence_too_many", "")]
     if filing is None or file_errors:
-        raise FilingInvalid(field_errors, file_errors)
-    stored = store_uploads(settings, accepted)
+        # Good files are stored (content-addressed, referenced by nothing yet) and handed
+        # back, so a mistake in one field never costs a person their attachments.
+        too_many = ("evidence_too_many", "") in file_errors
+        good = accepted if keep_good_files and not too_many else []
+        raise FilingInvalid(field_errors, file_errors, [*kept, *store_uploads(settings, good)])
+    stored = [*kept, *store_uploads(settings, accepted)]
     return await do_file_case(
         filing,
         filer,

@@ -126,6 +126,7 @@ async def do_partner_filing(
                             partner_reference=fields.get("partner_reference") or None,
                         ),
                         now,
+                        keep_good_files=False,  # an API client resends its files anyway
                     )
                 answer = ApiAnswer(201, await case_summary(case))
             except FilingInvalid as invalid:

@@ -13,7 +13,15 @@ from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
 from cases.evidence_store import blob_path
 from cases.filing import REQUIRED_CONSENTS
 from cases.models import Side
-from mediation.intake import FilingInvalid, Upload, check_uploads, file_dispute, store_uploads
+from mediation.intake import (
+    FilingInvalid,
+    Upload,
+    check_uploads,
+    file_dispute,
+    kept_token,
+    read_kept,
+    store_uploads,
+)
 from mediation.models import Role, User
 from mediation.presenters import PARTY_KIND_LABELS, STATUS_LABELS, case_view, session_rows
 from mediation.routing_view import routing_view
@@ -38,7 +46,7 @@ async def read_uploads(form: FormData, field: str = "evidence") -> list[Upload]:
 
 
 def _filing_context(
-    user: User, values: dict[str, str], error: FilingInvalid | None
+    request: Request, user: User, values: dict[str, str], error: FilingInvalid | None
 ) -> dict[str, object]:
     defaults = {
         "domain": "tourism",
@@ -55,6 +63,8 @@ def _filing_context(
         "all_categories": CATEGORIES,
         "consents": REQUIRED_CONSENTS,
         "kind_labels": PARTY_KIND_LABELS,
+        "kept": error.kept if error else [],
+        "kept_token": kept_token(settings_of(request), error.kept) if error and error.kept else "",
     }
 
 
@@ -62,17 +72,20 @@ def _filing_context(
 async def file_case(request: Request) -> Response:
     user: User = request.state.user
     if request.method == "GET":
-        return render(request, "disputant/file.html", _filing_context(user, {}, None))
+        return render(request, "disputant/file.html", _filing_context(request, user, {}, None))
     async with checked_form(request) as form:
         values = form_text(form)
         uploads = await read_uploads(form)
     try:
-        case = await file_dispute(
-            settings_of(request), values, uploads, Filer(user_id=user.id), utcnow()
-        )
+        settings = settings_of(request)
+        kept = read_kept(settings, values.pop("kept_evidence", None))
+        case = await file_dispute(settings, values, uploads, Filer(user_id=user.id), utcnow(), kept)
     except FilingInvalid as error:
         return render(
-            request, "disputant/file.html", _filing_context(user, values, error), status=422
+            request,
+            "disputant/file.html",
+            _filing_context(request, user, values, error),
+            status=422,
         )
     return RedirectResponse(f"/cases/{case.number}?filed=1", status_code=303)
 

@@ -222,9 +222,15 @@ def test_phone_filing_invitation_by_email_and_consent(
     phones.assert_fits(applicant)
     phones.screenshot(applicant, "browser-filing-form-error")
 
-    # Corrected. A browser never keeps a chosen file across a page load: attach it again.
+    # A browser never keeps a chosen file across a page load, so the platform kept it: the
+    # page says so, and the person does not attach it again.
+    expect(applicant.locator("ul.kept li")).to_have_text(["合同.pdf"])
+    expect(
+        applicant.get_by_text(zh("These files are kept; you do not need to attach them again:"))
+    ).to_be_visible()
+
+    # Corrected.
     id_field.fill(good_id)
-    evidence_input(applicant).set_input_files(evidence)
     applicant.get_by_role("button", name=zh("Submit dispute")).tap()
 
     expect(applicant).to_have_url(re.compile(r"/cases/CNM-\d{4}-T-\d{5}\?filed=1$"))

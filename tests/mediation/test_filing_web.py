@@ -96,7 +96,46 @@ def test_invalid_filing_shows_translated_field_errors_and_saves_nothing(
     assert 'value="abc"' in text
     assert FACTS in text
     assert row_counts(client) == before
-    assert blobs(settings) == []
+    # The good file is kept for the corrected submission (stored by its hash, referenced
+    # by nothing), so a mistake in a field never costs the person their attachment.
+    assert [p.name for p in blobs(settings)] == [hashlib.sha256(PDF_BYTES).hexdigest()]
+    assert "以下文件已保留，无需重新上传：" in text and "<li>合同.pdf</li>" in text
+
+
+def test_the_corrected_filing_carries_the_kept_file(client: TestClient, settings: Settings) -> None:
+    register(client, A_ID, A_PASSWORD)
+    first = post_filing(client, files=[("合同.pdf", PDF_BYTES)], claim_amount="abc")
+    token = re.search(r'name="kept_evidence" value="([^"]+)"', first.text)
+    assert token
+    response = client.post(
+        "/file",
+        data={
+            "csrf_token": csrf_of(client, "/file"),
+            "kept_evidence": token.group(1),
+            **filing_fields(),
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    number = response.headers["location"].split("/")[2].split("?")[0]
+    evidence = run(client, Evidence.get, case__number=number)
+    assert (evidence.filename, evidence.sha256) == (
+        "合同.pdf",
+        hashlib.sha256(PDF_BYTES).hexdigest(),
+    )
+
+
+def test_a_forged_kept_token_brings_nothing(client: TestClient, settings: Settings) -> None:
+    register(client, A_ID, A_PASSWORD)
+    forged = "W1si5ZCI5ZCMLnBkZiIsImFwcGxpY2F0aW9uL3BkZiIsMSwiMDAiXV0.bad-signature"
+    response = client.post(
+        "/file",
+        data={"csrf_token": csrf_of(client, "/file"), "kept_evidence": forged, **filing_fields()},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    number = response.headers["location"].split("/")[2].split("?")[0]
+    assert run(client, Evidence.filter(case__number=number).count) == 0
 
 
 def test_invalid_filing_in_english(client: TestClient, settings: Settings) -> None:
@@ -149,12 +188,12 @@ def test_bad_evidence_is_rejected_and_nothing_saved(
 ) -> None:
     register(client, A_ID, A_PASSWORD)
     before = row_counts(client)
-    # A good file alongside: it must not be stored either.
+    # A good file alongside: kept for the retry; the bad one is never stored.
     response = post_filing(client, files=[("合同.pdf", PDF_BYTES), (name, data)])
     assert response.status_code == 422
     assert message in response.text
     assert row_counts(client) == before
-    assert blobs(settings) == []
+    assert [p.name for p in blobs(settings)] == [hashlib.sha256(PDF_BYTES).hexdigest()]
 
 
 def test_exactly_20mb_is_accepted(client: TestClient, settings: Settings) -> None:
