@@ -93,8 +93,6 @@ async def build(
                 regions=["长宁区"],
                 capacity=60,
                 affiliations=[f"9131{rng.randrange(10**13):013d}X"] if uid % 5 == 0 else [],
-                cases_closed=rng.randrange(0, 200),
-                cases_settled=0,
             )
             for uid, oid in users
         ],

@@ -45,7 +45,7 @@ from cases.timelimits import (
     overdue_deadlines,
 )
 from mediation.models import MediatorLeave, MediatorProfile, Organisation, Role, User
-from mediation.roster import open_case_counts
+from mediation.roster import mediator_records
 from mediation.scoring import (
     CONFLICT_AFFILIATION,
     CONFLICT_DISCLOSED,
@@ -222,11 +222,9 @@ async def candidates_for(case: Case, today: date) -> tuple[CaseForScoring, list[
         "regions",
         "capacity",
         "affiliations",
-        "cases_closed",
-        "cases_settled",
     )
     user_ids = [p["user_id"] for p in profiles]
-    load = await open_case_counts(user_ids)
+    records = await mediator_records(user_ids)
     leaves: dict[int, list[tuple[date, date]]] = defaultdict(list)
     for mediator_id, starts, ends in await MediatorLeave.filter(
         mediator_id__in=user_ids, ends_on__gte=today, starts_on__lte=today
@@ -261,7 +259,7 @@ async def candidates_for(case: Case, today: date) -> tuple[CaseForScoring, list[
             languages=frozenset(p["languages"] or ["zh"]),
             regions=frozenset(p["regions"]),
             capacity=p["capacity"],
-            open_cases=load[p["user_id"]],
+            open_cases=records[p["user_id"]].open_cases,
             on_leave=tuple(leaves.get(p["user_id"], ())),
             affiliations=frozenset(p["affiliations"]),
             past_party_codes=frozenset(past_ids.get(p["user_id"], ())),
@@ -269,8 +267,8 @@ async def candidates_for(case: Case, today: date) -> tuple[CaseForScoring, list[
             disclosed_conflict_case_ids=(
                 frozenset({case.id}) if p["user_id"] in disclosed else frozenset()
             ),
-            settlement_rate=(p["cases_settled"] / p["cases_closed"] if p["cases_closed"] else None),
-            cases_closed=p["cases_closed"],
+            settlement_rate=records[p["user_id"]].settlement_rate,
+            cases_closed=records[p["user_id"]].closed,
         )
         for p in profiles
         if p["user_id"] not in ended

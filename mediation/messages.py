@@ -79,4 +79,11 @@ ERROR_MESSAGES: dict[str, str] = {
     "pause_end_before_start": N_("A pause cannot end before it starts."),
     "date_invalid": N_("Please enter a date as YYYY-MM-DD."),
     "capacity_invalid": N_("Capacity is a whole number from 0 to 500."),
+    "case_not_in_mediation": N_("This case is not in mediation."),
+    "session_in_past": N_("The session must start later than now."),
+    "session_too_far": N_("A session can be scheduled at most 180 days ahead."),
+    "session_duration_invalid": N_("A session lasts from 15 to 480 minutes."),
+    "reschedule_reason_required": N_("Please give the reason for moving the session."),
+    "session_not_scheduled": N_("This session is no longer scheduled."),
+    "session_not_started": N_("The session has not started yet."),
 }

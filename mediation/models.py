@@ -92,9 +92,6 @@ class MediatorProfile(Model):
     capacity = fields.IntField(default=20)
     # Unified social credit codes of organisations the mediator declared ties with (Art. 13).
     affiliations: fields.Field[list[str]] = fields.JSONField(default=list)
-    cases_closed = fields.IntField(default=0)
-    cases_settled = fields.IntField(default=0)
-    total_days = fields.IntField(default=0)
     bio = fields.TextField(default="")
     is_active = fields.BooleanField(default=True)
 

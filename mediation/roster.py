@@ -105,22 +105,62 @@ async def do_add_leave(
 
 # A mediator carries a case from the moment it is put to them until it leaves mediation.
 OPEN_STATUSES = (Status.AWAITING_MEDIATOR, Status.IN_MEDIATION)
+# Mediation ended: with an agreement (and whatever the court did with it afterwards) ...
+SETTLED_STATUSES = (
+    Status.SETTLED,
+    Status.CONFIRMATION_REQUESTED,
+    Status.CONFIRMED,
+    Status.CONFIRMATION_REJECTED,
+)
+# ... or without one.
+UNSETTLED_STATUSES = (
+    Status.FAILED,
+    Status.TIMED_OUT,
+    Status.TRANSFERRED,
+    Status.RETURNED_FOR_CORRECTION,
+    Status.DOCKETED,
+)
 
 
-async def open_case_counts(mediator_ids: Iterable[int]) -> dict[int, int]:
-    """Each mediator's current load, counted from the cases themselves (an index on
-    (mediator_id, status) makes this cheap), so no ending of a case can leave it stale."""
+@dataclass(frozen=True)
+class MediatorRecord:
+    """A mediator's load and record, counted from the cases themselves (one grouped query on
+    the (mediator_id, status) index), so no ending of a case can leave a counter stale."""
+
+    open_cases: int = 0
+    closed: int = 0
+    settled: int = 0
+
+    @property
+    def settlement_rate(self) -> float | None:
+        return self.settled / self.closed if self.closed else None
+
+
+async def mediator_records(mediator_ids: Iterable[int]) -> dict[int, MediatorRecord]:
     ids = list(mediator_ids)
     if not ids:
         return {}
+    counted = OPEN_STATUSES + SETTLED_STATUSES + UNSETTLED_STATUSES
     rows = (
-        await Case.filter(mediator_id__in=ids, status__in=OPEN_STATUSES)
-        .group_by("mediator_id")
+        await Case.filter(mediator_id__in=ids, status__in=counted)
+        .group_by("mediator_id", "status")
         .annotate(n=Count("id"))
-        .values_list("mediator_id", "n")
+        .values_list("mediator_id", "status", "n")
     )
-    counts = {int(m): int(n) for m, n in rows}
-    return {i: counts.get(i, 0) for i in ids}
+    tally: dict[int, list[int]] = {i: [0, 0, 0] for i in ids}
+    for mediator_id, status, n in rows:
+        counts = tally[int(mediator_id)]
+        if status in OPEN_STATUSES:
+            counts[0] += int(n)
+        else:
+            counts[1] += int(n)
+            if status in SETTLED_STATUSES:
+                counts[2] += int(n)
+    return {i: MediatorRecord(*counts) for i, counts in tally.items()}
+
+
+async def open_case_counts(mediator_ids: Iterable[int]) -> dict[int, int]:
+    return {i: r.open_cases for i, r in (await mediator_records(mediator_ids)).items()}
 
 
 async def roster_of(editor: User) -> list[MediatorProfile]:

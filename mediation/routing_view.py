@@ -21,6 +21,7 @@ from cases.status import Status
 from cases.timelimits import recompute
 from mediation.i18n import N_
 from mediation.models import MediatorProfile, Organisation, User
+from mediation.roster import mediator_records
 
 TRACK_LABELS = {
     "peoples": N_("People's mediation"),
@@ -184,15 +185,18 @@ async def _roster(case: Case, viewer_side: str | None) -> list[RosterEntry]:
     choices = dict(await MediatorChoice.filter(case=case).values_list("side", "mediator_id"))
     mine = choices.get(viewer_side) if viewer_side else None
     other = next((m for s, m in choices.items() if s != viewer_side), None)
+    records = await mediator_records(p.user.id for p in profiles)
     return [
         RosterEntry(
             user_id=p.user.id,
             name=p.user.display_name,
             specialties=[BY_CODE[c].zh for c in p.specialties if c in BY_CODE],
             languages=list(p.languages),
-            cases_closed=p.cases_closed,
+            cases_closed=records[p.user.id].closed,
             settlement_rate=(
-                round(100 * p.cases_settled / p.cases_closed) if p.cases_closed else None
+                round(100 * rate)
+                if (rate := records[p.user.id].settlement_rate) is not None
+                else None
             ),
             chosen_by_you=mine == p.user.id,
             chosen_by_other=other == p.user.id,

@@ -19,7 +19,7 @@ from mediation.roster import (
     check_profile,
     do_add_leave,
     do_update_profile,
-    open_case_counts,
+    mediator_records,
     roster_of,
 )
 from mediation.web import checked_form, error_page, form_text, render, signed_in
@@ -105,7 +105,7 @@ async def roster(request: Request) -> Response:
         "admin/roster.html",
         {
             "profiles": profiles,
-            "load": await open_case_counts(p.user_id for p in profiles),  # type: ignore[attr-defined]
+            "records": await mediator_records(p.user_id for p in profiles),  # type: ignore[attr-defined]
             "role_labels": ROLE_LABELS,
         },
     )
@@ -149,7 +149,7 @@ async def roster_entry(request: Request) -> Response:
         "admin/roster_entry.html",
         {
             "profile": profile,
-            "load": await open_case_counts([mediator_id]),
+            "records": await mediator_records([mediator_id]),
             "leaves": leaves,
             "errors": errors,
             "all_categories": CATEGORIES,

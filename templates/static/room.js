@@ -11,7 +11,7 @@
   var unacked = {};        // client_id -> frame, resent after reconnect
   var shown = {};          // room -> {seq: true}
   var current = "joint";
-  var socket = null, backoff = 500, closedForGood = false;
+  var socket = null, backoff = 500, closedForGood = false, retry = null, lastHeard = 0;
   var list = document.getElementById("messages");
   var conn = document.getElementById("conn");
   var presence = {};
@@ -47,13 +47,16 @@
     } else if (m.kind === "offer_response") {
       var word = {accept: T.textAccepted, reject: T.textRejected, counter: T.textCountered}[m.body.response];
       body.appendChild(el("strong", "", "#" + m.body.offer_seq + " " + word + (m.body.amount ? " ¥" + m.body.amount : "")));
+      // "#3" alone means nothing to a party: name the offer that was answered.
+      var answered = list.querySelector('li[data-room="' + m.room + '"][data-seq="' + m.body.offer_seq + '"] .amount');
+      if (answered) { body.appendChild(el("span", "answered", answered.textContent)); }
       if (m.body.text) { body.appendChild(el("p", "", m.body.text)); }
       if (m.body.response === "counter" && m.sender.id !== me) { body.appendChild(offerButtons(m)); }
     } else if (m.kind === "evidence") {
       body.appendChild(el("span", "", T.textEvidence + ": " + m.body.filename));
       body.appendChild(el("code", "hash", "SHA-256 " + m.body.sha256));
     } else if (m.kind === "control") {
-      body.appendChild(el("em", "", m.body.action));
+      body.appendChild(el("em", "", controlText[m.body.action] || m.body.action));
       applyControl(m);
     } else {
       if (m.kind === "note") { body.appendChild(el("em", "", T.textNote + ": ")); }
@@ -66,7 +69,12 @@
       if (c.dataset.room === m.room && Number(c.dataset.seq) > m.seq && !after) { after = c; }
     });
     list.insertBefore(li, after);
-    if (!li.hidden) { li.scrollIntoView({block: "end"}); }
+    // Scroll the list only: scrollIntoView would also scroll the page, pulling a phone's
+    // half-typed message or offer off the screen whenever someone else says something.
+    if (!li.hidden) {
+      var below = li.getBoundingClientRect().bottom - list.getBoundingClientRect().bottom;
+      if (below > 0) { list.scrollTop += below; }
+    }
   }
 
   function offerButtons(m) {
@@ -86,6 +94,16 @@
     return box;
   }
 
+  var controlText = {open_caucus: T.textOpenCaucus, close_caucus: T.textCloseCaucus, mute: T.textMute,
+                     unmute: T.textUnmute, remove: T.textRemove, end: T.textEnded};
+
+  // The room is over for this page: say so, and take away what can no longer be sent.
+  function closeRoom(text) {
+    closedForGood = true; setConn("ended", text);
+    Array.prototype.forEach.call(root.querySelectorAll("form textarea, form input, form select, form button, .offer-actions button, [data-control]"),
+      function (c) { c.disabled = true; });
+  }
+
   function applyControl(m) {
     var a = m.body.action;
     if ((a === "open_caucus" || a === "close_caucus") && !isMediator && m.body.side === T.side) {
@@ -93,8 +111,8 @@
     }
     if (a === "mute" && m.body.user_id === me) { setConn("muted", T.textMuted); }
     if (a === "unmute" && m.body.user_id === me) { setConn("live", "✓"); }
-    if (a === "end") { closedForGood = true; setConn("ended", T.textEnded); }
-    if (a === "remove" && m.body.user_id === me) { closedForGood = true; setConn("ended", T.textRemoved); }
+    if (a === "end") { closeRoom(T.textEnded); }
+    if (a === "remove" && m.body.user_id === me) { closeRoom(T.textRemoved); }
   }
 
   function switchRoom(room) {
@@ -103,6 +121,23 @@
       var on = t.dataset.room === room; t.classList.toggle("active", on); t.setAttribute("aria-selected", on);
     });
     Array.prototype.forEach.call(list.children, function (c) { c.hidden = c.dataset.room !== room; });
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function reconnectSoon() {
+    setConn("connecting", T.textConnecting);
+    clearTimeout(retry); retry = setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 10000);
+  }
+
+  // A phone that loses its network keeps the socket "open" (nothing arrives, nothing says so):
+  // give up on it at once when the browser knows it is offline, or after 45 s without even
+  // the server's heartbeat (every 20 s when idle), and resume on a new socket.
+  function drop() {
+    if (!socket || closedForGood) { return; }
+    var old = socket; socket = null;
+    old.onopen = old.onmessage = old.onclose = null;
+    try { old.close(); } catch (e) { /* already closing */ }
+    reconnectSoon();
   }
 
   function send(frame) {
@@ -113,12 +148,13 @@
   function connect() {
     var proto = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(proto + location.host + "/ws/sessions/" + sessionId);
-    setConn("connecting", conn.textContent);
+    setConn("connecting", T.textConnecting);
     socket.onopen = function () {
-      backoff = 500;
+      backoff = 500; lastHeard = Date.now();
       socket.send(JSON.stringify({type: "resume", rooms: positions}));
     };
     socket.onmessage = function (event) {
+      lastHeard = Date.now();
       var f = JSON.parse(event.data);
       if (f.type === "welcome") {
         f.rooms.forEach(function (r) {
@@ -156,12 +192,20 @@
     };
     socket.onclose = function (event) {
       if (closedForGood || event.code === 4410 || event.code === 4404 || event.code === 4403) {
-        closedForGood = true; if (event.code === 4403) { setConn("ended", T.textRemoved); } return;
+        closedForGood = true; if (event.code === 4403) { closeRoom(T.textRemoved); } return;
       }
-      setConn("connecting", conn.textContent);
-      setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 10000);
+      reconnectSoon();
     };
   }
+  window.addEventListener("offline", drop);
+  window.addEventListener("online", function () {
+    if (closedForGood || (socket && socket.readyState <= 1)) { return; }
+    if (socket) { socket.onclose = null; }  // a failed attempt: its retry is replaced by this one
+    backoff = 500; clearTimeout(retry); connect();
+  });
+  setInterval(function () {
+    if (socket && socket.readyState === 1 && Date.now() - lastHeard > 45000) { drop(); }
+  }, 5000);
 
   document.querySelectorAll(".tab").forEach(function (t) {
     t.addEventListener("click", function () { switchRoom(t.dataset.room); });

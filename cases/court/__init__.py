@@ -1,0 +1,1 @@
+"""The court handoff: packages, privilege filter, signing, delivery and the court desk."""
