@@ -14,6 +14,10 @@ from cases.models import Case, Notice, NoticeChannel, Party, Side, TimelineEvent
 from cases.status import Actor, Status, check_transition
 
 
+# Leaving mediation this way ends the mediator's work on the case (their record counts it).
+MEDIATION_ENDINGS = frozenset({Status.SETTLED, Status.FAILED, Status.TIMED_OUT, Status.WITHDRAWN})
+
+
 async def record_event(
     case: Case,
     kind: str,
@@ -41,7 +45,11 @@ async def transition(
     """Move a case along the status machine, guarded against a concurrent change."""
     source = Status(case.status)
     check_transition(source, target, actor)
-    changed = await Case.filter(id=case.id, status=source).update(status=target, updated_at=now)
+    changes: dict[str, Any] = {"status": target, "updated_at": now}
+    if source is Status.IN_MEDIATION and target in MEDIATION_ENDINGS:
+        changes["mediation_ended_at"] = now
+        case.mediation_ended_at = now
+    changed = await Case.filter(id=case.id, status=source).update(**changes)
     if not changed:
         raise CaseConflict("case_changed_meanwhile")
     case.status = target

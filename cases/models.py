@@ -68,6 +68,8 @@ class Case(Model):
     language = fields.CharField(max_length=8, default="zh")
     triage: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
     mediator_accepted_at = fields.DatetimeField(null=True)
+    # When the case left mediation (agreement, failure, time-out or withdrawal).
+    mediation_ended_at = fields.DatetimeField(null=True)
     closed_reason = fields.TextField(default="")
     # The consents the applicant gave at filing, each with the time it was given.
     consents: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)

@@ -159,6 +159,22 @@ async def mediator_records(mediator_ids: Iterable[int]) -> dict[int, MediatorRec
     return {i: MediatorRecord(*counts) for i, counts in tally.items()}
 
 
+async def average_days(mediator_ids: Iterable[int]) -> dict[int, float | None]:
+    """Average calendar days from the mediator's acceptance to the end of mediation, over
+    the cases they closed (the figure the best platforms publish, e.g. 23.33 days in 2020)."""
+    ids = list(mediator_ids)
+    rows = await Case.filter(
+        mediator_id__in=ids,
+        status__in=SETTLED_STATUSES + UNSETTLED_STATUSES,
+        mediator_accepted_at__isnull=False,
+    ).values_list("mediator_id", "mediator_accepted_at", "mediation_ended_at")
+    spans: dict[int, list[float]] = {i: [] for i in ids}
+    for mediator_id, accepted, ended in rows:
+        if ended is not None:
+            spans[int(mediator_id)].append((ended - accepted).total_seconds() / 86400)
+    return {i: (sum(d) / len(d) if d else None) for i, d in spans.items()}
+
+
 async def open_case_counts(mediator_ids: Iterable[int]) -> dict[int, int]:
     return {i: r.open_cases for i, r in (await mediator_records(mediator_ids)).items()}
 

@@ -21,7 +21,7 @@ from cases.status import Status
 from cases.timelimits import recompute
 from mediation.i18n import N_
 from mediation.models import MediatorProfile, Organisation, User
-from mediation.roster import mediator_records
+from mediation.roster import average_days, mediator_records
 
 TRACK_LABELS = {
     "peoples": N_("People's mediation"),
@@ -90,6 +90,7 @@ class RosterEntry:
     languages: list[str]
     cases_closed: int
     settlement_rate: int | None  # percent
+    average_days: float | None
     chosen_by_you: bool
     chosen_by_other: bool
 
@@ -185,7 +186,9 @@ async def _roster(case: Case, viewer_side: str | None) -> list[RosterEntry]:
     choices = dict(await MediatorChoice.filter(case=case).values_list("side", "mediator_id"))
     mine = choices.get(viewer_side) if viewer_side else None
     other = next((m for s, m in choices.items() if s != viewer_side), None)
-    records = await mediator_records(p.user.id for p in profiles)
+    ids = [p.user.id for p in profiles]
+    records = await mediator_records(ids)
+    days = await average_days(ids)
     return [
         RosterEntry(
             user_id=p.user.id,
@@ -198,6 +201,7 @@ async def _roster(case: Case, viewer_side: str | None) -> list[RosterEntry]:
                 if (rate := records[p.user.id].settlement_rate) is not None
                 else None
             ),
+            average_days=days[p.user.id],
             chosen_by_you=mine == p.user.id,
             chosen_by_other=other == p.user.id,
         )

@@ -16,6 +16,7 @@ from mediation.roster import (
     LANGUAGES,
     RosterInvalid,
     access_profile,
+    average_days,
     check_profile,
     do_add_leave,
     do_update_profile,
@@ -150,6 +151,7 @@ async def roster_entry(request: Request) -> Response:
         {
             "profile": profile,
             "records": await mediator_records([mediator_id]),
+            "days": await average_days([mediator_id]),
             "leaves": leaves,
             "errors": errors,
             "all_categories": CATEGORIES,

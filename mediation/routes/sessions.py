@@ -14,7 +14,14 @@ from cases.access import CaseFacts, handles_case
 from cases.actions import access_case
 from cases.errors import CaseNotFound
 from cases.models import Case, Evidence, Party
-from mediation.models import MediationSession, Role, SessionMode, Transcript, User
+from mediation.models import (
+    MediationSession,
+    Role,
+    SessionMode,
+    SessionStatus,
+    Transcript,
+    User,
+)
 from mediation.sessions import (
     SessionError,
     do_confirm_transcript,
@@ -180,6 +187,10 @@ async def authenticate(websocket: WebSocket) -> tuple[int, Participant] | int:
     session = await MediationSession.get_or_none(id=websocket.path_params["session_id"])
     if session is None:
         return CloseCode.NOT_A_PARTICIPANT
+    if session.status == SessionStatus.ENDED:
+        # Told apart from a refusal, so a party who was offline at the end is not told
+        # they were removed.
+        return CloseCode.SESSION_ENDED
     participant = await participant_of(user, session, utcnow())
     if participant is None or hub_of(websocket).is_barred(session.id, user.id):
         return CloseCode.NOT_A_PARTICIPANT

@@ -192,7 +192,11 @@
     };
     socket.onclose = function (event) {
       if (closedForGood || event.code === 4410 || event.code === 4404 || event.code === 4403) {
-        closedForGood = true; if (event.code === 4403) { closeRoom(T.textRemoved); } return;
+        if (!closedForGood) {
+          // 4410: the session ended while we were away; 4403/4404: not (or no longer) allowed in.
+          closeRoom(event.code === 4410 ? T.textEnded : T.textRemoved);
+        }
+        closedForGood = true; return;
       }
       reconnectSoon();
     };

@@ -111,6 +111,8 @@ def test_room_between_a_desk_and_two_phones(site: LiveSite, desk: Page, phones: 
 
     # The party proposes terms; the mediator sees the amount and accepts. A message that
     # arrives while the party is typing the terms leaves the page where it was.
+    # The offer panel starts folded on a phone, so the composer stays above the fold.
+    party.locator(".offer-panel summary").tap()
     party.locator("#offer-amount").fill("3000")
     party.locator("#offer-text").fill("七日内退还团费3000元，")
     expect(party.locator("#offer-text")).to_be_in_viewport()

@@ -63,3 +63,32 @@ async def test_records_count_every_ending(db: None) -> None:
     }
     assert records[wang.id].settlement_rate == 0.4
     assert records[li.id].settlement_rate is None
+
+
+async def test_average_days_run_from_acceptance_to_the_end_of_mediation(db: None) -> None:
+    from datetime import timedelta
+
+    from cases.journal import transition
+    from cases.status import Actor
+    from mediation.accounts import do_create_staff
+    from mediation.models import Organisation, Role, Track
+    from mediation.roster import average_days
+
+    org = await Organisation.create(code="O", name="组织", name_en="Org", track=Track.PEOPLES)
+    wang = await do_create_staff(
+        username="wang",
+        password="long enough pw",
+        role=Role.MEDIATOR,
+        display_name="王",
+        organisation_id=org.id,
+    )
+    assert await average_days([wang.id]) == {wang.id: None}
+    for n, days in ((1, 10), (2, 20)):
+        await _case(n, wang.id, Status.IN_MEDIATION)
+        case = await Case.get(number=f"CNM-2026-T-{n:05d}")
+        case.mediator_accepted_at = NOW
+        await case.save(update_fields=["mediator_accepted_at"])
+        await transition(case, Status.TIMED_OUT, Actor.SYSTEM, NOW + timedelta(days=days))
+        assert (await Case.get(id=case.id)).mediation_ended_at == NOW + timedelta(days=days)
+
+    assert await average_days([wang.id]) == {wang.id: 15.0}
