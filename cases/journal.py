@@ -13,7 +13,6 @@ from cases.errors import CaseConflict
 from cases.models import Case, Notice, NoticeChannel, Party, Side, TimelineEvent
 from cases.status import Actor, Status, check_transition
 
-
 # Leaving mediation this way ends the mediator's work on the case (their record counts it).
 MEDIATION_ENDINGS = frozenset({Status.SETTLED, Status.FAILED, Status.TIMED_OUT, Status.WITHDRAWN})
 

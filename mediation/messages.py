@@ -77,7 +77,7 @@ ERROR_MESSAGES: dict[str, str] = {
     "deadline_already_paused": N_("The time limit is already paused."),
     "deadline_not_paused": N_("The time limit is not paused."),
     "pause_end_before_start": N_("A pause cannot end before it starts."),
-    "date_invalid": N_("Please enter a date as YYYY-MM-DD."),
+    "date_invalid": N_("Please enter a valid date (and time, where asked)."),
     "capacity_invalid": N_("Capacity is a whole number from 0 to 500."),
     "case_not_in_mediation": N_("This case is not in mediation."),
     "session_in_past": N_("The session must start later than now."),

@@ -47,6 +47,12 @@ EVENT_LABELS: dict[str, str] = {
     "conflict_disclosed": N_("The mediator disclosed a relationship"),
     "no_conflict_declared": N_("The mediator declared no conflict of interest"),
     "organisation_overridden": N_("Organisation changed by an administrator"),
+    "session_scheduled": N_("Online session scheduled"),
+    "session_rescheduled": N_("Online session rescheduled"),
+    "session_no_show": N_("A party did not attend the session"),
+    "session_ended": N_("Online session ended"),
+    "transcript_made": N_("Transcript made"),
+    "transcript_confirmed": N_("A party confirmed the transcript"),
 }
 
 PARTY_KIND_LABELS: dict[str, str] = {

@@ -28,6 +28,7 @@ from realtime.protocol import (
     Post,
     Resume,
     Typing,
+    may_see,
     parse_frame,
 )
 
@@ -125,13 +126,28 @@ async def _close(websocket: WebSocket, code: int) -> None:
             await websocket.close(code=code)
 
 
+PING = '{"type":"ping"}'
+
+
 async def _sender(websocket: WebSocket, connection: Connection) -> None:
-    """Writes queued frames; sends a heartbeat when idle so clients can tell we are alive."""
+    """Writes queued frames, and a heartbeat every HEARTBEAT_SECONDS so clients can tell we
+    are alive. Busy or not: a client that only listens sends nothing but its answers to
+    these pings, and would otherwise be closed as idle in a room that never goes quiet."""
+    loop = asyncio.get_running_loop()
+    ping_at = loop.time() + HEARTBEAT_SECONDS
     while True:
-        try:
-            frame = await asyncio.wait_for(connection.queue.get(), HEARTBEAT_SECONDS)
-        except TimeoutError:
-            frame = '{"type":"ping"}'
+        frame: str | None = PING
+        if (wait := ping_at - loop.time()) > 0:
+            # Not asyncio.wait_for: on Python 3.11 it makes a task per frame, which was the
+            # largest single cost of a busy room server.
+            try:
+                frame = connection.queue.get_nowait()
+            except asyncio.QueueEmpty:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        frame = await connection.queue.get()
+        if frame is PING:
+            ping_at = loop.time() + HEARTBEAT_SECONDS
         if frame is None:
             return
         if frame.startswith(CLOSE_MARK):
@@ -175,7 +191,7 @@ async def _handle(
             return
         try:
             if frame.kind is Kind.OFFER_RESPONSE:
-                await _check_offer(connection.session_id, frame)
+                await _check_offer(connection.session_id, participant, frame)
             frame = await enrich(connection.session_id, participant, frame)
         except FrameError as error:
             _error(connection, error.code, frame.client_id)
@@ -198,14 +214,23 @@ async def _store(hub: Hub, connection: Connection, post: Post) -> bool:
     return True
 
 
-async def _check_offer(session_id: int, post: Post) -> None:
-    """An answer must refer to an offer, or to a counter-offer, in the same room."""
+async def _check_offer(session_id: int, participant: Participant, post: Post) -> None:
+    """An answer must refer to an offer, or to a counter-offer, in the same room, that the
+    answering participant may see (not another party's concession: the same error as for
+    no offer at all, so that it does not tell what the hidden message is)."""
     target = await RoomMessage.get_or_none(
         session_id=session_id, room=post.room, seq=post.body["offer_seq"]
     )
-    is_offer = target is not None and (
-        target.kind == Kind.OFFER.value
-        or (target.kind == Kind.OFFER_RESPONSE.value and target.body.get("response") == "counter")
+    is_offer = (
+        target is not None
+        and may_see(participant, target.room, target.concession, target.sender_side)
+        and (
+            target.kind == Kind.OFFER.value
+            or (
+                target.kind == Kind.OFFER_RESPONSE.value
+                and target.body.get("response") == "counter"
+            )
+        )
     )
     if not is_offer:
         raise FrameError("bad_offer_reference", post.client_id)

@@ -37,7 +37,11 @@ log = logging.getLogger("realtime.hub")
 # Frames waiting for one connection before it is cut off as too slow (ROOM_QUEUE_LIMIT lets a
 # test use a small limit in a server subprocess).
 QUEUE_LIMIT = int(os.environ.get("ROOM_QUEUE_LIMIT", "512"))
-REPLAY_LIMIT = 5000  # beyond this a client is told to reload instead of replaying
+# Beyond this a resuming client is told to reload; a fresh one gets the newest this many.
+REPLAY_LIMIT = int(os.environ.get("ROOM_REPLAY_LIMIT", "5000"))
+# A replay waits for the client to read (it may be far longer than the queue); a client that
+# takes no frame for this long is cut off as too slow.
+REPLAY_STALL_SECONDS = 10.0
 
 
 @dataclass(eq=False)
@@ -51,6 +55,9 @@ class Connection:
     queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     # While replaying, live frames wait here and are released after the replay.
     held: list[Stored] | None = field(default_factory=list)
+    # Per room, the last sequence queued for this connection (replayed or live): a message
+    # that comes again (a gap filled from the database after the replay) is not sent twice.
+    sent: dict[str, int] = field(default_factory=dict)
     last_seen: float = field(default_factory=time.monotonic)
     closed: bool = False
 
@@ -85,6 +92,7 @@ class Hub:
         self.writer = Writer(self._publish_stored)
         self._sessions: dict[int, _SessionState] = {}
         self._joining: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._closing: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         await self.broker.start(self._on_event)
@@ -173,25 +181,56 @@ class Hub:
         )
         for room, after in replayed.items():
             missed = await messages_after(connection.session_id, room, after, REPLAY_LIMIT + 1)
-            if len(missed) > REPLAY_LIMIT:
-                connection.offer(
-                    _frame({"type": "reset", "room": room, "reason": "too_far_behind"})
-                )
-                replayed[room] = missed[-1].seq
+            if len(missed) > REPLAY_LIMIT and positions.get(room, ("", 0))[0]:
+                # A resuming client too far behind reloads; it then arrives fresh (below).
+                reset = {"type": "reset", "room": room, "reason": "too_far_behind"}
+                replayed[room] = await self._stored_last(connection.session_id, room)
+                done = {"type": "replayed", "room": room, "seq": replayed[room]}
+                if not (
+                    await self._replay(connection, _frame(reset))
+                    and await self._replay(connection, _frame(done))
+                ):
+                    return
                 continue
+            if len(missed) > REPLAY_LIMIT:
+                # A fresh client (a page load) gets the newest REPLAY_LIMIT messages, told
+                # where they start, rather than a reset it would meet again on every reload.
+                last = await self._stored_last(connection.session_id, room)
+                first = last - REPLAY_LIMIT + 1
+                missed = await messages_after(connection.session_id, room, first - 1, REPLAY_LIMIT)
+                notice = {"type": "history_truncated", "room": room, "from_seq": first}
+                if not await self._replay(connection, _frame(notice)):
+                    return
             for message in missed:
                 replayed[room] = message.seq
                 if not message.visible_to(connection.participant):
                     continue
-                if not connection.offer(json.dumps(message.frame(), ensure_ascii=False)):
-                    await self._cut(connection, CloseCode.SLOW_CONSUMER)
+                if not await self._replay(connection, _message_frame(message)):
                     return
-            connection.offer(_frame({"type": "replayed", "room": room, "seq": replayed[room]}))
-        held, connection.held = connection.held or [], None
-        for message in held:
+            done = {"type": "replayed", "room": room, "seq": replayed[room]}
+            if not await self._replay(connection, _frame(done)):
+                return
+        # Release the live frames held meanwhile, in order; more may be held while we wait,
+        # so live delivery starts only once none is left (no await between the two).
+        held = connection.held if connection.held is not None else []
+        while held:
+            message = held.pop(0)
             if message.seq > replayed.get(message.room, 0):
-                self._deliver_one(connection, message)
+                if not await self._replay(connection, _message_frame(message)):
+                    return
+                replayed[message.room] = message.seq
+        connection.sent.update(replayed)
+        connection.held = None
         await self._presence(connection, online=True)
+
+    async def _replay(self, connection: Connection, frame: str) -> bool:
+        """Queue a frame of a replay, waiting while the client reads what came before it;
+        False if the connection is closed or was cut off for not reading."""
+        try:
+            await asyncio.wait_for(connection.queue.put(frame), REPLAY_STALL_SECONDS)
+        except TimeoutError:
+            self._cut_soon(connection, CloseCode.SLOW_CONSUMER)
+        return not connection.closed
 
     async def _stored_last(self, session_id: int, room: str) -> int:
         rooms = await ensure_rooms(session_id)
@@ -214,6 +253,22 @@ class Hub:
         connection.closed = True
         with contextlib.suppress(Exception):
             await connection.close(code)
+
+    def _cut_soon(self, connection: Connection, code: int) -> None:
+        """Cut a connection off without waiting for its socket to close: the close frame of a
+        client that does not read waits behind the unread data, maybe for ever, and the
+        caller is delivering to the whole room."""
+        if connection.closed:
+            return
+        connection.closed = True
+
+        async def close() -> None:
+            with contextlib.suppress(Exception):
+                await connection.close(code)
+
+        task = asyncio.get_running_loop().create_task(close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     # --- posting -----------------------------------------------------------------------------
 
@@ -258,8 +313,9 @@ class Hub:
             room = event.get("room")
             for connection in list(state.connections):
                 visible = room is None or may_read(connection.participant, room)
-                if visible and connection.held is None and not connection.offer(frame):
-                    await self._cut(connection, CloseCode.SLOW_CONSUMER)
+                live = connection.held is None and not connection.closed
+                if visible and live and not connection.offer(frame):
+                    self._cut_soon(connection, CloseCode.SLOW_CONSUMER)
             return
         room = event["room"]
         messages = [_stored(session_id, room, m) for m in event["messages"]]
@@ -281,18 +337,29 @@ class Hub:
                     current.delivered = message.seq
 
     async def _fan_out(self, state: _SessionState, message: Stored) -> None:
+        frame = None  # encoded once for all its receivers, not once per connection
         for connection in list(state.connections):
             if message.visible_to(connection.participant):
-                self._deliver_one(connection, message)
+                frame = frame or _message_frame(message)
+                self._deliver_one(connection, message, frame)
         if message.kind == "control":
             self._control(state, message)
 
-    def _deliver_one(self, connection: Connection, message: Stored) -> None:
-        if connection.held is not None:
-            connection.held.append(message)
+    def _deliver_one(self, connection: Connection, message: Stored, frame: str = "") -> None:
+        if connection.closed:
             return
-        if not connection.offer(json.dumps(message.frame(), ensure_ascii=False)):
-            asyncio.get_running_loop().create_task(self._cut(connection, CloseCode.SLOW_CONSUMER))
+        if connection.held is not None:
+            if len(connection.held) >= QUEUE_LIMIT:  # held during a replay, bounded too
+                self._cut_soon(connection, CloseCode.SLOW_CONSUMER)
+            else:
+                connection.held.append(message)
+            return
+        if message.seq <= connection.sent.get(message.room, 0):
+            return  # already sent, by the replay
+        if connection.offer(frame or _message_frame(message)):
+            connection.sent[message.room] = message.seq
+        else:
+            self._cut_soon(connection, CloseCode.SLOW_CONSUMER)
 
     # --- the mediator's controls -------------------------------------------------------------
 
@@ -314,10 +381,13 @@ class Hub:
         self._apply_control(state, message.body)
         action, user_id = message.body.get("action"), message.body.get("user_id")
         for connection in list(state.connections):
+            code = None
             if action == Control.END:
-                connection.offer(close_after(CloseCode.SESSION_ENDED))
+                code = CloseCode.SESSION_ENDED
             elif action == Control.REMOVE and connection.participant.user_id == user_id:
-                connection.offer(close_after(CloseCode.REMOVED))
+                code = CloseCode.REMOVED
+            if code is not None and not connection.offer(close_after(code)):
+                self._cut_soon(connection, code)  # its queue is full: close it now
 
 
 CLOSE_MARK = "\x00close:"
@@ -330,6 +400,10 @@ def close_after(code: int) -> str:
 
 def _frame(event: dict[str, Any]) -> str:
     return json.dumps(event, ensure_ascii=False)
+
+
+def _message_frame(message: Stored) -> str:
+    return json.dumps(message.frame(), ensure_ascii=False)
 
 
 def _stored(session_id: int, room: str, frame: dict[str, Any]) -> Stored:

@@ -169,7 +169,9 @@ def parse_frame(raw: str | bytes, participant: Participant) -> Frame:
     """Parse and check one client frame against what this participant may do.
 
     Raises FrameError with a stable code; nothing is stored for a bad frame."""
-    if len(raw) > MAX_FRAME_BYTES:
+    # The limit is in bytes: a text frame arrives as str, where one character can be 4 bytes.
+    size = len(raw.encode("utf-8", "surrogatepass")) if isinstance(raw, str) else len(raw)
+    if size > MAX_FRAME_BYTES:
         raise FrameError("frame_too_large")
     try:
         data = json.loads(raw)

@@ -186,7 +186,11 @@
         socket.send('{"type":"ping"}');
       } else if (f.type === "error") {
         if (f.code === "muted") { setConn("muted", T.textMuted); }
-        if (f.ref) { delete unacked[f.ref]; }
+        if (f.ref && f.code === "not_stored") {
+          // Not stored (the server could not write it): keep it and send it again shortly.
+          var again = unacked[f.ref];
+          setTimeout(function () { if (again && unacked[f.ref]) { send(again); } }, 2000);
+        } else if (f.ref) { delete unacked[f.ref]; }
         var e = el("li", "msg error", T.textError + " (" + f.code + ")"); e.dataset.room = current; list.appendChild(e);
       }
     };

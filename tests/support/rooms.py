@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import json
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -118,7 +118,10 @@ async def join(
     base_url: str, session_id: int, cookie: str, rooms: dict[str, Any] | None = None
 ) -> ClientConnection:
     socket = await connect(ws_url(base_url, session_id), additional_headers={"Cookie": cookie})
-    await socket.send(json.dumps({"type": "resume", "rooms": rooms or {}}))
+    # A refused client is closed right after the handshake, maybe before this resume goes
+    # out: the caller then finds the close code on the socket.
+    with suppress(ConnectionClosed):
+        await socket.send(json.dumps({"type": "resume", "rooms": rooms or {}}))
     return socket
 
 
@@ -293,10 +296,15 @@ def live_room(
     processes: int = 1,
 ) -> Iterator[LiveRoom]:
     """A fresh database with the world in it, served by `processes` server processes (all
-    with `env` added to their environment), and everyone signed in."""
+    with `env` added to their environment), and everyone signed in. With REDIS_URL set (in
+    `env` or inherited), the Redis channels are this call's own: session ids repeat from
+    one test database to the next, and other runs may share the Redis."""
+    import uuid
     from contextlib import ExitStack
 
     from tests.support.live_server import run_server, run_with_orm
+
+    env = {"ROOM_REDIS_PREFIX": f"test-{uuid.uuid4().hex[:12]}:session:", **(env or {})}
 
     with fresh_database(template_database, scratch) as url:
         settings = Settings(
@@ -308,7 +316,7 @@ def live_room(
             world = run_with_orm(url, lambda: build_live_world(settings))
         with ExitStack() as stack:
             bases = [
-                stack.enter_context(run_server({"DATABASE_URL": url, **(env or {})}))
+                stack.enter_context(run_server({"DATABASE_URL": url, **env}))
                 for _ in range(processes)
             ]
             cookies = {who: session_cookie(bases[0], *creds) for who, creds in CREDENTIALS.items()}
@@ -336,6 +344,28 @@ def new_client_id(prefix: str = "c") -> str:
     return f"{prefix}-{next(_ids):08d}-{uuid4().hex[:8]}"
 
 
+_OPEN: set[RoomClient] = set()
+
+
+def _brief(frames: list[dict[str, Any]]) -> str:
+    return "; ".join(str(frame)[:300] for frame in frames[-3:])
+
+
+def run_scenario(scenario: Callable[[], Awaitable[None]]) -> None:
+    """asyncio.run(scenario()), closing every RoomClient it left open (even on failure)."""
+
+    async def main() -> None:
+        try:
+            await scenario()
+        finally:
+            for client in list(_OPEN):
+                await client.close()
+                if not client.socket.transport.is_closing():
+                    client.socket.transport.abort()
+
+    asyncio.run(main())
+
+
 class RoomClient:
     """A participant's socket with a background reader that keeps every frame (server pings
     are answered like room.js does, and not kept)."""
@@ -348,6 +378,7 @@ class RoomClient:
         self.answer_pings = answer_pings
         self._changed = asyncio.Condition()
         self._reader = asyncio.create_task(self._read(), name=f"reader-{name}")
+        _OPEN.add(self)
 
     async def _read(self) -> None:
         try:
@@ -410,7 +441,7 @@ class RoomClient:
                     if self.is_closed:
                         raise AssertionError(
                             f"{self.name}: closed ({self.close_code}) before the frame came; "
-                            f"last frames {self.frames[-3:]}"
+                            f"last frames {_brief(self.frames)}"
                         )
                     await self._changed.wait()
 
@@ -418,7 +449,7 @@ class RoomClient:
             return await asyncio.wait_for(scan(), within)
         except TimeoutError:
             raise AssertionError(
-                f"{self.name}: no matching frame in {within}s; last frames {self.frames[-3:]}"
+                f"{self.name}: no matching frame in {within}s; last frames {_brief(self.frames)}"
             ) from None
 
     async def ready(self, within: float = 10.0, since: int = 0) -> dict[str, Any]:
@@ -438,8 +469,16 @@ class RoomClient:
             lambda f: f["type"] == "message" and f["room"] == room and f["seq"] >= seq, within
         )
 
+    async def delivered(self, client_id: str, within: float = 10.0) -> dict[str, Any]:
+        """The message frame of `client_id` (its sender's ack is another frame)."""
+        return await self.wait(
+            lambda f: f["type"] == "message" and f["client_id"] == client_id, within
+        )
+
     async def send(self, frame: dict[str, Any] | str) -> None:
-        await self.socket.send(frame if isinstance(frame, str) else json.dumps(frame))
+        # Like JSON.stringify in a browser: UTF-8, no \u escapes.
+        text = frame if isinstance(frame, str) else json.dumps(frame, ensure_ascii=False)
+        await self.socket.send(text)
 
     async def post(
         self,
@@ -492,14 +531,16 @@ class RoomClient:
 
     async def drop(self) -> None:
         """Vanish without a closing handshake (a dead network, a closed laptop)."""
+        _OPEN.discard(self)
         transport = self.socket.transport
         transport.abort()
         with suppress(Exception):
             await asyncio.wait_for(asyncio.shield(self._reader), 5)
 
     async def close(self) -> None:
+        _OPEN.discard(self)
         with suppress(Exception):
-            await self.socket.close()
+            await asyncio.wait_for(self.socket.close(), 5)
         with suppress(Exception):
             await asyncio.wait_for(asyncio.shield(self._reader), 5)
 

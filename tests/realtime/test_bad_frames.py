@@ -1,0 +1,244 @@
+"""Bad frames: each gets an error frame with its exact code, nothing is stored, and the
+connection stays usable (a valid message right after it is acknowledged)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.support.rooms import (
+    LiveRoom,
+    RoomClient,
+    enter,
+    live_room,
+    new_client_id,
+    orm,
+    run_scenario,
+    stored_rows,
+)
+
+
+@pytest.fixture(scope="module")
+def live(template_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRoom]:
+    with live_room(template_database, tmp_path_factory.mktemp("bad-frames")) as room:
+        yield room
+
+
+@pytest.fixture(scope="module")
+def session_id(live: LiveRoom) -> int:
+    """One session for the table: each case checks the count of its rows before and after."""
+    return live.new_session()
+
+
+def message(**fields: Any) -> dict[str, Any]:
+    return {"type": "message", "room": "joint", "client_id": new_client_id("bad"), **fields}
+
+
+def offer(amount: Any) -> dict[str, Any]:
+    return {
+        "type": "offer",
+        "room": "joint",
+        "client_id": new_client_id("bad"),
+        "amount": amount,
+        "text": "方案",
+    }
+
+
+@dataclass(frozen=True)
+class Case:
+    who: str
+    frame: Any  # a dict (sent as JSON), a str (sent as is) or bytes (a binary frame)
+    code: str
+
+
+ASCII_TOO_LARGE = json.dumps(message(text="x", padding="p" * (16 * 1024)))
+# 6,000 characters but 18,000 bytes: the limit is in bytes.
+CJK_TOO_LARGE = json.dumps(message(text="长" * 3000, padding="宁" * 3000), ensure_ascii=False)
+
+CASES: dict[str, Case] = {
+    "not JSON": Case("applicant", "{not json", "not_json"),
+    "not UTF-8": Case("applicant", b"\xff\xfe{", "not_json"),
+    "JSON array": Case("applicant", "[1, 2, 3]", "not_an_object"),
+    "JSON string": Case("applicant", '"message"', "not_an_object"),
+    "unknown type": Case("applicant", {"type": "shout", "client_id": "abcdefgh1"}, "unknown_type"),
+    "no type": Case("applicant", {"room": "joint"}, "unknown_type"),
+    "frame too large": Case("applicant", ASCII_TOO_LARGE, "frame_too_large"),
+    "frame too large in bytes": Case("applicant", CJK_TOO_LARGE, "frame_too_large"),
+    "empty text": Case("applicant", message(text=""), "empty_message"),
+    "blank text": Case("applicant", message(text="  \n "), "empty_message"),
+    "no text": Case("applicant", message(), "empty_message"),
+    "text not a string": Case("applicant", message(text=42), "bad_field"),
+    "text too long": Case("applicant", message(text="x" * 4001), "message_too_long"),
+    "text too long in characters": Case(
+        "applicant", json.dumps(message(text="长" * 4001), ensure_ascii=False), "message_too_long"
+    ),
+    "unknown room": Case("applicant", message(room="lobby", text="hi"), "unknown_room"),
+    "no room": Case("applicant", message(room=None, text="hi"), "unknown_room"),
+    "other party's caucus": Case(
+        "applicant", message(room="caucus:respondent", text="hi"), "room_forbidden"
+    ),
+    "typing in the other caucus": Case(
+        "respondent", {"type": "typing", "room": "caucus:applicant"}, "room_forbidden"
+    ),
+    "concession not a boolean": Case(
+        "applicant", message(text="hi", concession="yes"), "bad_field"
+    ),
+    "note by a party": Case("applicant", message(type="note", text="记录"), "mediator_only"),
+    "note in a caucus": Case(
+        "mediator", message(type="note", room="caucus:applicant", text="记录"), "mediator_only"
+    ),
+    "control by a party": Case(
+        "respondent",
+        {"type": "control", "client_id": new_client_id("bad"), "action": "end"},
+        "mediator_only",
+    ),
+    "unknown control": Case(
+        "mediator",
+        {"type": "control", "client_id": new_client_id("bad"), "action": "explode"},
+        "bad_field",
+    ),
+    "mute without a user": Case(
+        "mediator",
+        {"type": "control", "client_id": new_client_id("bad"), "action": "mute"},
+        "bad_field",
+    ),
+    "amount abc": Case("applicant", offer("abc"), "bad_amount"),
+    "amount -1": Case("applicant", offer("-1"), "bad_amount"),
+    "amount 1.234": Case("applicant", offer("1.234"), "bad_amount"),
+    "amount NaN": Case("applicant", offer("NaN"), "bad_amount"),
+    "amount too large": Case("applicant", offer("100000000.01"), "bad_amount"),
+    "no amount": Case("applicant", offer(None), "bad_amount"),
+    "counter with a bad amount": Case(
+        "applicant",
+        {
+            "type": "offer_response",
+            "room": "joint",
+            "client_id": new_client_id("bad"),
+            "offer_seq": 1,
+            "response": "counter",
+            "amount": "1,000",
+        },
+        "bad_amount",
+    ),
+    "answer to a plain message": Case("respondent", "ANSWER_PLAIN", "bad_offer_reference"),
+    "answer to no message": Case(
+        "respondent",
+        {
+            "type": "offer_response",
+            "room": "joint",
+            "client_id": new_client_id("bad"),
+            "offer_seq": 99_999,
+            "response": "accept",
+        },
+        "bad_offer_reference",
+    ),
+    "answer to seq 0": Case(
+        "respondent",
+        {
+            "type": "offer_response",
+            "room": "joint",
+            "client_id": new_client_id("bad"),
+            "offer_seq": 0,
+            "response": "accept",
+        },
+        "bad_offer_reference",
+    ),
+    "answer without a response": Case(
+        "respondent",
+        {
+            "type": "offer_response",
+            "room": "joint",
+            "client_id": new_client_id("bad"),
+            "offer_seq": 1,
+            "response": "maybe",
+        },
+        "bad_field",
+    ),
+    "evidence of another case": Case("applicant", "FOREIGN_EVIDENCE", "evidence_not_on_case"),
+    "evidence that does not exist": Case(
+        "applicant",
+        {"type": "evidence", "room": "joint", "client_id": new_client_id("bad"), "evidence_id": 0},
+        "evidence_not_on_case",
+    ),
+    "evidence id not a number": Case(
+        "applicant",
+        {
+            "type": "evidence",
+            "room": "joint",
+            "client_id": new_client_id("bad"),
+            "evidence_id": "1",
+        },
+        "bad_field",
+    ),
+    "client_id too short": Case("applicant", message(text="hi", client_id="abc"), "bad_client_id"),
+    "client_id too long": Case(
+        "applicant", message(text="hi", client_id="x" * 65), "bad_client_id"
+    ),
+    "client_id missing": Case("applicant", message(text="hi", client_id=None), "bad_client_id"),
+    "client_id a number": Case(
+        "applicant", message(text="hi", client_id=12345678), "bad_client_id"
+    ),
+    "a second resume": Case("applicant", {"type": "resume", "rooms": {}}, "already_resumed"),
+}
+
+
+async def _frame_for(case: Case, live: LiveRoom, clients: dict[str, RoomClient]) -> Any:
+    if case.frame == "ANSWER_PLAIN":
+        mediator = clients["mediator"]
+        seq = (await mediator.ack(await mediator.post("只是一条消息")))["seq"]
+        return {
+            "type": "offer_response",
+            "room": "joint",
+            "client_id": new_client_id("bad"),
+            "offer_seq": seq,
+            "response": "accept",
+        }
+    if case.frame == "FOREIGN_EVIDENCE":
+        return {
+            "type": "evidence",
+            "room": "joint",
+            "client_id": new_client_id("bad"),
+            "evidence_id": live.world.foreign_evidence_id,
+        }
+    return case.frame
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_bad_frame_gets_its_error_code_stores_nothing_and_leaves_the_socket_usable(
+    live: LiveRoom, session_id: int, name: str
+) -> None:
+    case = CASES[name]
+
+    async def scenario() -> None:
+        async with orm(live.database_url):
+            clients = {
+                who: await enter(live.base, session_id, live.cookies[who], who)
+                for who in {case.who, "mediator"}
+            }
+            sender = clients[case.who]
+            frame = await _frame_for(case, live, clients)
+            before = [(r.room, r.seq) for r in await stored_rows(session_id)]
+            mark = len(sender.frames)
+            if isinstance(frame, bytes | str):
+                await sender.socket.send(frame)
+            else:
+                await sender.send(frame)
+            assert await sender.error(since=mark) == case.code
+            # The connection still works: a valid message is acknowledged...
+            ok = await sender.post("还在")
+            ack = await sender.ack(ok)
+            after = [(r.room, r.seq) for r in await stored_rows(session_id)]
+            # ...and it is the only thing stored since the bad frame.
+            assert after == [*before, ("joint", ack["seq"])]
+            assert [f for f in sender.frames[mark:] if f["type"] == "error"] == [
+                next(f for f in sender.frames[mark:] if f["type"] == "error")
+            ]
+            for client in clients.values():
+                assert not client.is_closed
+                await client.close()
+
+    run_scenario(scenario)

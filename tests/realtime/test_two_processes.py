@@ -1,0 +1,243 @@
+"""The same guarantees with participants on different server processes: two uvicorn
+processes on one database, fanning out through Redis.
+
+Redis: REDIS_URL when set; otherwise a throwaway redis-server started for this module. Each
+run uses channels of its own (ROOM_REDIS_PREFIX), so runs sharing a Redis do not mix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.live_server import free_port
+from tests.support.rooms import (
+    LiveRoom,
+    RoomClient,
+    enter,
+    live_room,
+    new_client_id,
+    orm,
+    refused,
+    run_scenario,
+    stored_rows,
+)
+
+PER_SENDER = 50
+JOIN_ATTEMPTS = 10
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    if url := os.environ.get("REDIS_URL"):
+        yield url
+        return
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("no REDIS_URL and no redis-server to start")
+    port = free_port()
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            ping = subprocess.run(
+                ["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True
+            )
+            if ping.stdout.strip() == "PONG":
+                break
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def live(
+    template_database: str, tmp_path_factory: pytest.TempPathFactory, redis_url: str
+) -> Iterator[LiveRoom]:
+    env = {"REDIS_URL": redis_url}  # live_room gives the run channels of its own
+    scratch = tmp_path_factory.mktemp("two-processes")
+    with live_room(template_database, scratch, env, processes=2) as room:
+        yield room
+
+
+async def _join(
+    live: LiveRoom, process: int, session_id: int, who: str, rooms: dict[str, Any] | None = None
+) -> RoomClient:
+    """`who` joins through server process 0 or 1."""
+    name = f"{who}@{process}"
+    return await enter(live.bases[process], session_id, live.cookies[who], name, rooms)
+
+
+def test_participants_on_two_processes_share_one_gap_free_order(live: LiveRoom) -> None:
+    session_id = live.new_session()
+    total = PER_SENDER * 4
+
+    async def scenario() -> None:
+        async with orm(live.database_url):
+            mediator = await _join(live, 0, session_id, "mediator")
+            applicant = await _join(live, 1, session_id, "applicant")
+            respondent = await _join(live, 0, session_id, "respondent")
+            # A second tab of the respondent, on the other process.
+            respondent_b = await _join(live, 1, session_id, "respondent")
+            clients = [mediator, applicant, respondent, respondent_b]
+            acked: dict[str, int] = {}
+
+            async def talk(client: RoomClient) -> None:
+                ids = [new_client_id(client.name) for _ in range(PER_SENDER)]
+                for number, client_id in enumerate(ids):
+                    await client.post(f"{client.name} #{number}", client_id=client_id)
+                for client_id in ids:
+                    ack = await client.ack(client_id, within=30)
+                    acked[client_id] = ack["seq"]
+
+            await asyncio.gather(*(talk(c) for c in clients))
+            orders = []
+            for client in clients:
+                await client.wait_seq(total, within=30)
+                messages = client.messages()
+                assert [m["seq"] for m in messages] == list(range(1, total + 1)), client.name
+                orders.append([(m["seq"], m["client_id"]) for m in messages])
+                assert all(acked[m["client_id"]] == m["seq"] for m in messages)
+            assert all(order == orders[0] for order in orders)
+            assert {cid for _, cid in orders[0]} == set(acked)
+            rows = await stored_rows(session_id, "joint")
+            assert [r.seq for r in rows] == list(range(1, total + 1))
+
+    run_scenario(scenario)
+
+
+def test_caucus_privacy_and_controls_hold_across_processes(live: LiveRoom) -> None:
+    session_id = live.new_session()
+    applicant_id = live.world.room.user_ids["applicant"]
+    respondent_id = live.world.room.user_ids["respondent"]
+
+    async def scenario() -> None:
+        mediator = await _join(live, 0, session_id, "mediator")
+        applicant = await _join(live, 1, session_id, "applicant")
+        respondent_a = await _join(live, 0, session_id, "respondent")
+        respondent_b = await _join(live, 1, session_id, "respondent")
+        secret = await applicant.post("底线两千八", "caucus:applicant")
+        await applicant.ack(secret)
+        concession = await applicant.post("可以让一半", concession=True)
+        await applicant.ack(concession)
+        public = await applicant.post("公开发言")
+        await applicant.ack(public)
+        for client in (mediator, respondent_a, respondent_b):
+            await client.delivered(public)
+        caucus = await mediator.delivered(secret)
+        assert caucus["room"] == "caucus:applicant"
+        await mediator.delivered(concession)
+        for respondent in (respondent_a, respondent_b):
+            leaked = [
+                f
+                for f in respondent.frames
+                if f.get("room") == "caucus:applicant" or f.get("client_id") in (secret, concession)
+            ]
+            assert leaked == []
+        # A mute given on one process binds the party on the other.
+        await mediator.ack(await mediator.control("mute", user_id=applicant_id))
+        await applicant.wait(lambda f: f["type"] == "message" and f["kind"] == "control")
+        assert await applicant.error(await applicant.post("我还要说")) == "muted"
+        await mediator.ack(await mediator.control("unmute", user_id=applicant_id))
+        await applicant.wait(
+            lambda f: f["type"] == "message" and f["body"].get("action") == "unmute"
+        )
+        await applicant.ack(await applicant.post("谢谢"))
+        # A removal closes the party's sockets on both processes, and keeps it out of both.
+        await mediator.ack(await mediator.control("remove", user_id=respondent_id))
+        for respondent in (respondent_a, respondent_b):
+            assert await respondent.closed() == 4404, respondent.name
+        for base in live.bases:
+            assert await refused(base, session_id, live.cookies["respondent"]) in (4403, 4404)
+        # The end, given on one process, closes every socket on both.
+        end = await mediator.control("end")
+        for client in (mediator, applicant):
+            await client.delivered(end)
+            assert await client.closed() == 4410, client.name
+
+    run_scenario(scenario)
+
+
+def test_replay_after_reconnecting_to_the_other_process(live: LiveRoom) -> None:
+    session_id = live.new_session()
+
+    async def scenario() -> None:
+        mediator = await _join(live, 0, session_id, "mediator")
+        applicant = await _join(live, 1, session_id, "applicant")
+        respondent = await _join(live, 0, session_id, "respondent")
+
+        async def talk(count: int, pause: float) -> None:
+            for number in range(count):
+                speaker = (mediator, applicant)[number % 2]
+                await speaker.ack(await speaker.post(f"第{number}句"))
+                await asyncio.sleep(pause)
+
+        await talk(6, 0)
+        await respondent.wait_seq(6)
+        talking = asyncio.create_task(talk(PER_SENDER, 0.02))
+        await respondent.wait_seq(10)
+        position = {room: dict(p) for room, p in respondent.positions.items()}
+        before = respondent.seqs()
+        await respondent.drop()
+        await asyncio.sleep(0.2)
+        # Back on the other process, mid-stream.
+        back = await _join(live, 1, session_id, "respondent", rooms=position)
+        assert not talking.done(), "the reconnect should happen while messages still flow"
+        await talking
+        await talk(4, 0)
+        total = 6 + PER_SENDER + 4
+        await back.wait_seq(total)
+        assert back.seqs() == list(range(before[-1] + 1, total + 1))
+        assert back.of_type("reset") == []
+        # The same session's caucus replays on the other process as well.
+        await mediator.ack(await mediator.post("私下说", "caucus:respondent"))
+        await back.wait_seq(1, "caucus:respondent")
+        assert back.seqs("caucus:respondent") == [1]
+
+    run_scenario(scenario)
+
+
+def test_joining_a_process_new_to_a_busy_session_gives_no_duplicate(live: LiveRoom) -> None:
+    """The second process sets the session up while messages from the first keep coming
+    (some arrive before it is ready, and are filled in from the database later): whatever
+    it replays and then receives live, nothing comes twice and nothing is missing."""
+    session_id = live.new_session()
+
+    async def scenario() -> None:
+        mediator = await _join(live, 0, session_id, "mediator")
+        stop = asyncio.Event()
+
+        async def talk() -> None:
+            number = 0
+            while not stop.is_set():
+                number += 1
+                await mediator.ack(await mediator.post(f"第{number}句"))
+                await asyncio.sleep(0.03)
+
+        talking = asyncio.create_task(talk())
+        for attempt in range(JOIN_ATTEMPTS):
+            # Alone on process 1, so each join sets the session up there afresh.
+            client = await _join(live, 1, session_id, "respondent")
+            await asyncio.sleep(0.1)
+            await client.wait_seq(mediator.seqs()[-1])
+            seqs = client.seqs()
+            assert seqs == list(range(1, len(seqs) + 1)), f"attempt {attempt}: {seqs[-10:]}"
+            await client.close()
+        stop.set()
+        await talking
+
+    run_scenario(scenario)
