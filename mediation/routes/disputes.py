@@ -7,12 +7,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from cases.access import CaseFacts
 from cases.actions import Filer, access_case, access_evidence, cases_visible_to, do_add_evidence
 from cases.categories import CATEGORIES
 from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
 from cases.evidence_store import blob_path
 from cases.filing import REQUIRED_CONSENTS
-from cases.models import Side
+from cases.models import Case, Side
 from mediation.intake import (
     FilingInvalid,
     Upload,
@@ -23,7 +24,13 @@ from mediation.intake import (
     store_uploads,
 )
 from mediation.models import Role, User
-from mediation.presenters import PARTY_KIND_LABELS, STATUS_LABELS, case_view, session_rows
+from mediation.presenters import (
+    PARTY_KIND_LABELS,
+    STATUS_LABELS,
+    CaseView,
+    case_view,
+    session_rows,
+)
 from mediation.routing_view import routing_view
 from mediation.web import (
     checked_form,
@@ -103,6 +110,22 @@ async def case_detail(request: Request) -> Response:
     viewer = viewer_of(user)
     case, facts = await access_case(viewer, request.path_params["number"])
     view = await case_view(case, viewer, facts)
+    return await _case_page(
+        request, case, facts, view, just_filed=request.query_params.get("filed") == "1"
+    )
+
+
+async def _case_page(
+    request: Request,
+    case: Case,
+    facts: CaseFacts,
+    view: CaseView,
+    *,
+    just_filed: bool = False,
+    file_errors: list[tuple[str, str]] | None = None,
+    status: int = 200,
+) -> Response:
+    viewer = viewer_of(request.state.user)
     return render(
         request,
         "disputant/case.html",
@@ -112,9 +135,10 @@ async def case_detail(request: Request) -> Response:
             "sessions": await session_rows(case, utcnow()),
             "status_labels": STATUS_LABELS,
             "kind_labels": PARTY_KIND_LABELS,
-            "just_filed": request.query_params.get("filed") == "1",
-            "file_errors": [],
+            "just_filed": just_filed,
+            "file_errors": file_errors or [],
         },
+        status=status,
     )
 
 
@@ -129,18 +153,12 @@ async def add_evidence(request: Request) -> Response:
     view = await case_view(case, viewer, facts)
     accepted, file_errors = check_uploads(uploads)
     if file_errors or view.viewer_side is None:
-        return render(
+        return await _case_page(
             request,
-            "disputant/case.html",
-            {
-                "case": view,
-                "routing": await routing_view(case, viewer, facts, view.viewer_side),
-                "sessions": await session_rows(case, utcnow()),
-                "status_labels": STATUS_LABELS,
-                "kind_labels": PARTY_KIND_LABELS,
-                "just_filed": False,
-                "file_errors": file_errors or [("forbidden", "")],
-            },
+            case,
+            facts,
+            view,
+            file_errors=file_errors or [("forbidden", "")],
             status=422 if file_errors else 403,
         )
     stored = store_uploads(settings_of(request), accepted)
