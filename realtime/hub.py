@@ -293,8 +293,24 @@ class Hub:
         )
 
     async def _presence(self, connection: Connection, *, online: bool) -> None:
+        # "hello" on arrival asks every process to say who it has here, so the newcomer
+        # sees those who came before, wherever they are connected.
         with contextlib.suppress(Exception):
-            await self.ephemeral(connection, {"type": "presence", "online": online})
+            await self.ephemeral(
+                connection, {"type": "presence", "online": online, "hello": online}
+            )
+
+    async def _answer_hello(self, state: _SessionState, newcomer: int) -> None:
+        answered: set[int] = {newcomer}
+        for connection in list(state.connections):
+            user_id = connection.participant.user_id
+            if user_id in answered or connection.closed:
+                continue
+            answered.add(user_id)
+            with contextlib.suppress(Exception):
+                await self.ephemeral(
+                    connection, {"type": "presence", "online": True, "hello": False}
+                )
 
     # --- receiving from the broker -----------------------------------------------------------
 
@@ -316,6 +332,8 @@ class Hub:
                 live = connection.held is None and not connection.closed
                 if visible and live and not connection.offer(frame):
                     self._cut_soon(connection, CloseCode.SLOW_CONSUMER)
+            if event.get("type") == "presence" and event.get("hello"):
+                await self._answer_hello(state, int(event["user"]["id"]))
             return
         room = event["room"]
         messages = [_stored(session_id, room, m) for m in event["messages"]]

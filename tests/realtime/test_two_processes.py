@@ -241,3 +241,27 @@ def test_joining_a_process_new_to_a_busy_session_gives_no_duplicate(live: LiveRo
         await talking
 
     run_scenario(scenario)
+
+
+def test_a_late_joiner_sees_who_is_already_there_on_either_process(live: LiveRoom) -> None:
+    session_id = live.new_session()
+
+    async def scenario() -> None:
+        mediator = await _join(live, 0, session_id, "mediator")
+        applicant = await _join(live, 1, session_id, "applicant")
+        respondent = await _join(live, 1, session_id, "respondent")
+        ids = live.world.room.user_ids
+
+        def online(client: RoomClient) -> set[int]:
+            seen: dict[int, bool] = {}
+            for frame in client.of_type("presence"):
+                seen[frame["user"]["id"]] = frame["online"]
+            return {user for user, on in seen.items() if on}
+
+        expected = {ids["mediator"], ids["applicant"]}
+        await respondent.wait(lambda f: online(respondent) >= expected)
+        assert online(respondent) >= expected
+        for client in (mediator, applicant, respondent):
+            await client.socket.close()
+
+    run_scenario(scenario)
