@@ -15,7 +15,7 @@ from cases.models import Case, Evidence, Party
 from cases.status import Status
 from mediation.models import MediationSession, SessionMode, SessionStatus, Transcript, User
 from realtime.models import RoomMessage
-from realtime.protocol import JOINT, FrameError, Kind, Participant, Post
+from realtime.protocol import JOINT, FrameError, Kind, Participant, Post, may_see
 
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
 OPENS_BEFORE = timedelta(minutes=10)  # the room opens a few minutes before the time
@@ -355,3 +355,54 @@ async def do_confirm_transcript(
                 sha256=transcript.sha256,
             )
     return transcript
+
+
+@dataclass(frozen=True)
+class OfferLine:
+    at: datetime
+    room: str
+    who: str
+    kind: str
+    amount: str | None
+    response: str | None
+    refers_to: int | None
+    seq: int
+    text: str
+
+
+async def offer_history(case: Case, viewer: Participant | None) -> list[OfferLine]:
+    """The offers made in the case's sessions, as this viewer may see them: a party sees the
+    joint room's and its own caucus's, never the other side's caucus or concessions (Art. 18)."""
+    if viewer is None:
+        return []
+    session_ids = await MediationSession.filter(case=case).values_list("id", flat=True)
+    rows = await RoomMessage.filter(
+        session_id__in=list(session_ids),
+        kind__in=[Kind.OFFER.value, Kind.OFFER_RESPONSE.value],
+    ).order_by("created_at", "id")
+    return [
+        OfferLine(
+            at=row.created_at,
+            room=row.room,
+            who=row.sender_name,
+            kind=row.kind,
+            amount=row.body.get("amount"),
+            response=row.body.get("response"),
+            refers_to=row.body.get("offer_seq"),
+            seq=row.seq,
+            text=str(row.body.get("text", "")),
+        )
+        for row in rows
+        if may_see(viewer, row.room, row.concession, row.sender_side)
+    ]
+
+
+async def viewer_as_participant(user: User, case: Case, handles: bool) -> Participant | None:
+    """How the offer history should filter for this viewer: staff handling the case see as
+    the mediator does; a party sees as that party; anyone else sees nothing."""
+    if handles:
+        return Participant(user.id, user.display_name, is_mediator=True, side=None)
+    party = await Party.get_or_none(case=case, user_id=user.id)
+    if party is None:
+        return None
+    return Participant(user.id, user.display_name, is_mediator=False, side=str(party.side))

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from cases.access import CaseFacts
+from cases.access import CaseFacts, handles_case
 from cases.actions import Filer, access_case, access_evidence, cases_visible_to, do_add_evidence
 from cases.categories import CATEGORIES
 from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
@@ -32,6 +32,7 @@ from mediation.presenters import (
     session_rows,
 )
 from mediation.routing_view import routing_view
+from mediation.sessions import offer_history, viewer_as_participant
 from mediation.web import (
     checked_form,
     form_text,
@@ -126,11 +127,15 @@ async def _case_page(
     status: int = 200,
 ) -> Response:
     viewer = viewer_of(request.state.user)
+    as_participant = await viewer_as_participant(
+        request.state.user, case, handles_case(viewer, facts)
+    )
     return render(
         request,
         "disputant/case.html",
         {
             "case": view,
+            "offers": await offer_history(case, as_participant),
             "routing": await routing_view(case, viewer, facts, view.viewer_side),
             "sessions": await session_rows(case, utcnow()),
             "status_labels": STATUS_LABELS,
