@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from cases.errors import CaseError
@@ -191,3 +193,19 @@ def check_may_create_staff(
             and organisation_id == creator_org_id
         )
     return False
+
+
+async def user_of_session(session: Mapping[str, object]) -> User | None:
+    """The signed-in user a session cookie names, if it is still valid."""
+    user_id, generation = session.get("uid"), session.get("gen", 0)
+    if not isinstance(user_id, int):
+        return None
+    user = await User.get_or_none(id=user_id, is_active=True)
+    if user is None or user.session_generation != generation:
+        return None
+    return user
+
+
+async def do_sign_out_everywhere(user: User) -> None:
+    """End every session of this user, on every device and server process."""
+    await User.filter(id=user.id).update(session_generation=F("session_generation") + 1)

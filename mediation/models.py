@@ -63,6 +63,9 @@ class User(Model):
     )
     locale = fields.CharField(max_length=10, default="zh_CN")
     is_active = fields.BooleanField(default=True)
+    # Signed-cookie sessions carry this number; signing out raises it, so a copied cookie
+    # stops working everywhere at once.
+    session_generation = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
     organisation_id: int | None  # the column behind `organisation`, for type checkers
 

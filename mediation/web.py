@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from cases.access import Viewer
 from cases.categories import BY_CODE
 from cases.errors import CaseError
+from mediation.accounts import user_of_session
 from mediation.i18n import LOCALE_COOKIE, LOCALES, negotiate, translations
 from mediation.messages import ERROR_MESSAGES
 from mediation.models import Role, User
@@ -135,12 +136,9 @@ async def load_user(request: Request) -> User | None:
     if "user" in request.state._state:
         user: User | None = request.state.user
         return user
-    user = None
-    user_id = request.session.get("uid")
-    if user_id is not None:
-        user = await User.get_or_none(id=user_id, is_active=True)
-        if user is None:
-            request.session.clear()
+    user = await user_of_session(request.session)
+    if user is None and "uid" in request.session:
+        request.session.clear()
     request.state.user = user
     return user
 
@@ -157,6 +155,7 @@ def sign_in(request: Request, user: User) -> None:
     # A fresh session on sign-in, so a token planted before it is worthless afterwards.
     request.session.clear()
     request.session["uid"] = user.id
+    request.session["gen"] = user.session_generation
     request.state.user = user
 
 

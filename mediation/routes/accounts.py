@@ -8,7 +8,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from mediation.accounts import AccountError, RegistrationError, check_sign_in, do_register_disputant
+from mediation.accounts import (
+    AccountError,
+    RegistrationError,
+    check_sign_in,
+    do_register_disputant,
+    do_sign_out_everywhere,
+)
 from mediation.i18n import LOCALE_COOKIE, LOCALES
 from mediation.web import (
     checked_form,
@@ -96,6 +102,8 @@ async def signin(request: Request) -> Response:
 async def signout(request: Request) -> Response:
     async with checked_form(request):
         pass
+    if user := await load_user(request):
+        await do_sign_out_everywhere(user)
     request.session.clear()
     return RedirectResponse("/", status_code=303)
 

@@ -14,6 +14,7 @@ from cases.access import CaseFacts, handles_case
 from cases.actions import access_case
 from cases.errors import CaseNotFound
 from cases.models import Case, Evidence, Party
+from mediation.accounts import user_of_session
 from mediation.models import (
     MediationSession,
     Role,
@@ -180,8 +181,7 @@ def hub_of(websocket: WebSocket) -> Hub:
 
 
 async def authenticate(websocket: WebSocket) -> tuple[int, Participant] | int:
-    user_id = websocket.session.get("uid") if "session" in websocket.scope else None
-    user = await User.get_or_none(id=user_id, is_active=True) if user_id else None
+    user = await user_of_session(websocket.session) if "session" in websocket.scope else None
     if user is None:
         return CloseCode.UNAUTHORISED
     session = await MediationSession.get_or_none(id=websocket.path_params["session_id"])

@@ -307,6 +307,22 @@ def test_sign_out_clears_the_session(client: TestClient) -> None:
     assert client.post("/signout", data={"csrf_token": token}).status_code == 403
 
 
+def test_a_copied_session_cookie_stops_working_at_sign_out(client: TestClient) -> None:
+    register(client, MOBILE, PASSWORD)
+    copied = client.cookies.get("mediation_session")
+    assert copied
+    other_device = dict(client.cookies)
+    token = csrf_of(client, "/file")
+    assert client.post("/signout", data={"csrf_token": token}).status_code == 200
+    # The cookie taken before signing out (another device, or a stolen copy) is dead too.
+    client.cookies.clear()
+    client.cookies.update(other_device)
+    assert not is_signed_in(client)
+    # Signing in again gives a working session.
+    sign_in(client, MOBILE, PASSWORD)
+    assert is_signed_in(client)
+
+
 def test_token_from_before_sign_in_is_worthless_after_it(client: TestClient) -> None:
     register(client, MOBILE, PASSWORD)
     client.cookies.clear()
