@@ -14,7 +14,6 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from cases.actions import Filer, StoredEvidence, do_file_case
 from cases.errors import CaseError
 from cases.evidence_files import (
-    MAX_EVIDENCE_BYTES,
     MAX_EVIDENCE_FILES,
     check_evidence_file,
     safe_filename,
@@ -162,6 +161,3 @@ async def file_dispute(
         reply_days=settings.respondent_reply_days,
         invitation_link=lambda invitation: invitation_url(settings, invitation),
     )
-
-
-MAX_UPLOAD_BYTES = MAX_EVIDENCE_BYTES

@@ -30,7 +30,7 @@ from realtime.protocol import (
     may_read,
     readable_rooms,
 )
-from realtime.store import Stored, Writer, ensure_rooms, messages_after
+from realtime.store import Stored, Writer, ensure_rooms, last_seq, messages_after
 
 log = logging.getLogger("realtime.hub")
 
@@ -233,8 +233,8 @@ class Hub:
         return not connection.closed
 
     async def _stored_last(self, session_id: int, room: str) -> int:
-        rooms = await ensure_rooms(session_id)
-        return rooms[room][1]
+        # The rooms exist by now (joining created them): read the one number, insert nothing.
+        return await last_seq(session_id, room)
 
     async def leave(self, connection: Connection) -> None:
         state = self._sessions.get(connection.session_id)

@@ -91,6 +91,12 @@ async def ensure_rooms(session_id: int) -> dict[str, tuple[str, int]]:
     return {room: (epoch, int(last)) for room, epoch, last in rows}
 
 
+async def last_seq(session_id: int, room: str) -> int:
+    """The room's last stored sequence (committed messages only)."""
+    state = await RoomState.get_or_none(session_id=session_id, room=room)
+    return int(state.last_seq) if state else 0
+
+
 async def messages_after(session_id: int, room: str, after: int, limit: int) -> list[Stored]:
     rows = (
         await RoomMessage.filter(session_id=session_id, room=room, seq__gt=after)

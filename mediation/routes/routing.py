@@ -46,6 +46,14 @@ async def _case_for(request: Request) -> tuple[User, Case, CaseFacts, Side | Non
     return user, case, facts, Side(str(side[0])) if side else None
 
 
+async def _party_case_for(request: Request) -> tuple[User, Case, Side]:
+    """The case and the signed-in party's side; a non-party gets the same 404 as anyone."""
+    user, case, _, side = await _case_for(request)
+    if side is None:
+        raise CaseNotFound("case_not_found")
+    return user, case, side
+
+
 def _back(case: Case, anchor: str = "routing") -> Response:
     return RedirectResponse(f"/cases/{case.number}#{anchor}", status_code=303)
 
@@ -59,22 +67,18 @@ def _int(values: dict[str, str], name: str) -> int:
 
 @signed_in(Role.DISPUTANT)
 async def choose_mediator(request: Request) -> Response:
-    _, case, _, side = await _case_for(request)
+    _, case, side = await _party_case_for(request)
     async with checked_form(request) as form:
         values = form_text(form)
-    if side is None:
-        raise CaseNotFound("case_not_found")
     await do_choose_mediator(case, side, _int(values, "mediator_id"), utcnow())
     return _back(case)
 
 
 @signed_in(Role.DISPUTANT)
 async def change_mediator(request: Request) -> Response:
-    user, case, _, side = await _case_for(request)
+    user, case, side = await _party_case_for(request)
     async with checked_form(request) as form:
         values = form_text(form)
-    if side is None:
-        raise CaseNotFound("case_not_found")
     await do_request_mediator_change(case, side, values.get("reason", ""), utcnow(), user.id)
     return _back(case)
 
