@@ -336,3 +336,142 @@ class CaseDeadline(Model):
     class Meta:
         table = "case_deadline"
         indexes = (("status", "due_on"), ("case_id", "regime", "status"))
+
+
+# --- the end of mediation and the court handoff ----------------------------------------------
+
+
+class EndRecord(Model):
+    """The mediator's record when mediation ends without agreement (online mediation rules
+    Art. 21), and the other routes the parties were told of (People's Mediation Law Art. 26).
+    Only the three Art. 21 fields may cross to a court."""
+
+    id = fields.IntField(primary_key=True)
+    case: fields.OneToOneRelation[Case] = fields.OneToOneField(
+        "models.Case", related_name="end_record", on_delete=fields.CASCADE
+    )
+    ending = fields.CharEnumField(Status, max_length=32)  # failed | withdrawn | timed_out
+    undisputed_facts = fields.TextField(default="")
+    reasons_for_failure = fields.TextField(default="")
+    cost_raising_conduct = fields.TextField(default="")
+    # The routes named in the notice to the parties (litigation, arbitration, ...).
+    other_routes: fields.Field[list[str]] = fields.JSONField(default=list)
+    recorded_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="end_records", null=True, on_delete=fields.RESTRICT
+    )
+    created_at = fields.DatetimeField()
+    case_id: int
+    recorded_by_id: int | None
+
+    class Meta:
+        table = "end_record"
+
+
+class FilingKind(StrEnum):
+    TRANSFER = "transfer"  # to litigation after failure (诉调对接, 转立案)
+    CONFIRMATION = "confirmation"  # joint application for judicial confirmation (司法确认)
+
+
+class FilingStatus(StrEnum):
+    """A court filing's state as the platform knows it. Ranked: a callback may only move a
+    filing to a higher rank (late, repeated or reordered callbacks change nothing)."""
+
+    AWAITING_PARTIES = "awaiting_parties"  # a joint application waiting for the other side
+    QUEUED = "queued"  # in the outbox
+    RECEIVED = "received"  # the court desk acknowledged receipt
+    ACCEPTED = "accepted"  # a clerk accepted it for review
+    RETURNED = "returned"  # returned for correction (补正), with a reason
+    DOCKETED = "docketed"  # given a court case number (案号)
+    CONFIRMED = "confirmed"  # judicial confirmation granted
+    REJECTED = "rejected"  # judicial confirmation refused, with a reason
+
+
+class CourtFiling(Model):
+    """One package sent (or to be sent) to the court. A corrected resubmission is a new
+    filing that points at the one returned."""
+
+    id = fields.IntField(primary_key=True)
+    # The id that crosses the wire (webhook-id, ECF message id); the court's idempotency key.
+    filing_id = fields.CharField(max_length=64, unique=True)
+    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
+        "models.Case", related_name="court_filings", on_delete=fields.CASCADE
+    )
+    kind = fields.CharEnumField(FilingKind, max_length=16)
+    wire_format = fields.CharField(max_length=8, default="json")  # json | ecf
+    status = fields.CharEnumField(FilingStatus, max_length=20)
+    corrects: fields.ForeignKeyNullableRelation[CourtFiling] = fields.ForeignKeyField(
+        "models.CourtFiling", related_name="corrections", null=True, on_delete=fields.RESTRICT
+    )
+    # side -> ISO time the party joined the application (both for a confirmation).
+    applicants: fields.Field[dict[str, str]] = fields.JSONField(default=dict)
+    # The pre-check's findings (Art. 354 materials, Art. 355/358 grounds) when applied for.
+    precheck: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    payload_sha256 = fields.CharField(max_length=64, default="")
+    receipt_id = fields.CharField(max_length=64, null=True)
+    court_case_number = fields.CharField(max_length=64, null=True)
+    court_reason = fields.TextField(default="")
+    decided_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+    case_id: int
+    corrects_id: int | None
+
+    class Meta:
+        table = "court_filing"
+        indexes = (("case_id",), ("status",))
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"  # gave up after the last attempt: shown to admins, who can replay it
+
+
+class OutboxMessage(Model):
+    """A request to another system, written in the transaction that decided to send it and
+    delivered by the relay (at least once). `msg_id` is the receiver's idempotency key."""
+
+    id = fields.BigIntField(primary_key=True)
+    msg_id = fields.CharField(max_length=64, unique=True)
+    destination = fields.CharField(max_length=40)  # e.g. "court"
+    path = fields.CharField(max_length=200)  # appended to the destination's base URL
+    content_type = fields.CharField(max_length=80)
+    body = fields.TextField()
+    filing: fields.ForeignKeyNullableRelation[CourtFiling] = fields.ForeignKeyField(
+        "models.CourtFiling", related_name="outbox", null=True, on_delete=fields.CASCADE
+    )
+    status = fields.CharEnumField(OutboxStatus, max_length=12, default=OutboxStatus.PENDING)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    # A relay process claims a row until this time, so two relays never send it at once.
+    claimed_until = fields.DatetimeField(null=True)
+    claimed_by = fields.CharField(max_length=64, default="")
+    last_error = fields.TextField(default="")
+    last_status_code = fields.IntField(null=True)
+    response: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField()
+    delivered_at = fields.DatetimeField(null=True)
+    filing_id: int | None
+
+    class Meta:
+        table = "outbox_message"
+        indexes = (("status", "next_attempt_at"),)
+
+
+class CourtCallback(Model):
+    """Every signed status callback received from the court, kept once per webhook id."""
+
+    id = fields.IntField(primary_key=True)
+    webhook_id = fields.CharField(max_length=64, unique=True)
+    filing: fields.ForeignKeyNullableRelation[CourtFiling] = fields.ForeignKeyField(
+        "models.CourtFiling", related_name="callbacks", null=True, on_delete=fields.CASCADE
+    )
+    event_type = fields.CharField(max_length=80)
+    payload: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    # Whether it moved the filing forward (False: late, repeated or out of order).
+    applied = fields.BooleanField(default=False)
+    received_at = fields.DatetimeField()
+    filing_id: int | None
+
+    class Meta:
+        table = "court_callback"

@@ -215,3 +215,151 @@ class Transcript(Model):
 
     class Meta:
         table = "transcript"
+
+
+# --- agreements and signatures (People's Mediation Law Art. 29, online mediation rules Art. 19)
+
+
+class AgreementStatus(StrEnum):
+    DRAFT = "draft"  # being edited by the mediator, no signature yet
+    SIGNING = "signing"  # frozen for signature: any change makes a new version
+    EFFECTIVE = "effective"  # the last required signature was made (Art. 19)
+    SUPERSEDED = "superseded"  # a later version replaced it before it took effect
+
+
+class AgreementVersion(Model):
+    """One version of a case's mediation agreement (调解协议书). Versions are never edited once
+    put up for signature: a change is a new version that needs new signatures."""
+
+    id = fields.IntField(primary_key=True)
+    case: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
+        "models.Case", related_name="agreement_versions", on_delete=fields.CASCADE
+    )
+    number = fields.IntField()  # 1, 2, 3 ... per case
+    # The per-track template it was drafted from (mediation.models.Track values).
+    template = fields.CharField(max_length=20)
+    status = fields.CharEnumField(AgreementStatus, max_length=12, default=AgreementStatus.DRAFT)
+    # The Art. 29 contents as structured fields (parties, facts, disputed matters, each
+    # party's responsibility, terms with manner and time limit of performance).
+    content: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    # The full text as signed, and its SHA-256: what every signature and the seal cover.
+    text = fields.TextField(default="")
+    sha256 = fields.CharField(max_length=64, default="")
+    drafted_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="drafted_agreements", on_delete=fields.RESTRICT
+    )
+    created_at = fields.DatetimeField()
+    frozen_at = fields.DatetimeField(null=True)  # put up for signature
+    effective_at = fields.DatetimeField(null=True)  # the last required signature
+    # The organisation's e-seal over the text's hash, applied when the agreement takes effect.
+    sealed_by: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="sealed_agreements", null=True, on_delete=fields.RESTRICT
+    )
+    seal: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    # The signed PDF: stored content-addressed beside the evidence, checked by its hash.
+    pdf_sha256 = fields.CharField(max_length=64, null=True, db_index=True)
+    pdf_size = fields.IntField(null=True)
+    # The public verification page's address (printed on the PDF as a link and a QR code).
+    verification_code = fields.CharField(max_length=32, null=True, unique=True)
+    case_id: int
+    drafted_by_id: int
+    sealed_by_id: int | None
+
+    class Meta:
+        table = "agreement_version"
+        unique_together = (("case", "number"),)
+
+
+class SignerRole(StrEnum):
+    APPLICANT = "applicant"
+    RESPONDENT = "respondent"
+    MEDIATOR = "mediator"
+
+
+class SignatureMethod(StrEnum):
+    PASSWORD = "password"  # re-entered the account password
+    SMS_CODE = "sms_code"  # a one-time code sent to the registered mobile
+
+
+class AgreementSignature(Model):
+    """An electronic signature on one version, made after the signer re-confirmed identity."""
+
+    id = fields.IntField(primary_key=True)
+    version: fields.ForeignKeyRelation[AgreementVersion] = fields.ForeignKeyField(
+        "models.AgreementVersion", related_name="signatures", on_delete=fields.CASCADE
+    )
+    role = fields.CharEnumField(SignerRole, max_length=12)
+    signer: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="agreement_signatures", on_delete=fields.RESTRICT
+    )
+    method = fields.CharEnumField(SignatureMethod, max_length=12)
+    # The hash of the text signed (equal to the version's sha256 when it was made).
+    signed_sha256 = fields.CharField(max_length=64)
+    # The platform's attestation: HMAC over (version, role, signer, hash, time).
+    attestation = fields.CharField(max_length=128)
+    signed_at = fields.DatetimeField()
+    version_id: int
+    signer_id: int
+
+    class Meta:
+        table = "agreement_signature"
+        unique_together = (("version", "role"),)
+
+
+class SigningCode(Model):
+    """A one-time code sent by SMS to confirm a signer's identity, stored as a hash."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="signing_codes", on_delete=fields.CASCADE
+    )
+    version: fields.ForeignKeyRelation[AgreementVersion] = fields.ForeignKeyField(
+        "models.AgreementVersion", related_name="signing_codes", on_delete=fields.CASCADE
+    )
+    code_hash = fields.CharField(max_length=128)
+    attempts = fields.IntField(default=0)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+    user_id: int
+    version_id: int
+
+    class Meta:
+        table = "signing_code"
+        indexes = (("user_id", "version_id"),)
+
+
+class PerformanceStatus(StrEnum):
+    OPEN = "open"
+    PERFORMED = "performed"  # the obliged party says it is done
+    CONFIRMED = "confirmed"  # the other side confirms it
+    DISPUTED = "disputed"  # the other side says it was not done
+
+
+class PerformanceItem(Model):
+    """A term of an effective agreement with its time limit of performance: a deadline the
+    parties mark and the mediator watches."""
+
+    id = fields.IntField(primary_key=True)
+    version: fields.ForeignKeyRelation[AgreementVersion] = fields.ForeignKeyField(
+        "models.AgreementVersion", related_name="performance", on_delete=fields.CASCADE
+    )
+    case: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
+        "models.Case", related_name="performance", on_delete=fields.CASCADE
+    )
+    term_number = fields.IntField()
+    obligor_side = fields.CharField(max_length=16)  # applicant | respondent
+    description = fields.TextField()
+    due_on = fields.DateField()
+    status = fields.CharEnumField(PerformanceStatus, max_length=12, default=PerformanceStatus.OPEN)
+    performed_at = fields.DatetimeField(null=True)
+    performed_note = fields.TextField(default="")
+    answered_at = fields.DatetimeField(null=True)
+    answer_note = fields.TextField(default="")
+    reminded_at = fields.DatetimeField(null=True)
+    version_id: int
+    case_id: int
+
+    class Meta:
+        table = "performance_item"
+        indexes = (("case_id",), ("status", "due_on"))
