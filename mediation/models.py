@@ -253,7 +253,10 @@ class AgreementVersion(Model):
     effective_at = fields.DatetimeField(null=True)  # the last required signature
     # The organisation's e-seal over the text's hash, applied when the agreement takes effect.
     sealed_by: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
-        "models.Organisation", related_name="sealed_agreements", null=True, on_delete=fields.RESTRICT
+        "models.Organisation",
+        related_name="sealed_agreements",
+        null=True,
+        on_delete=fields.RESTRICT,
     )
     seal: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
     # The signed PDF: stored content-addressed beside the evidence, checked by its hash.
