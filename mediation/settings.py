@@ -27,6 +27,24 @@ def _secret_key(data_dir: Path) -> str:
     return key
 
 
+def _webhook_secret(data_dir: Path, name: str) -> str:
+    # Shared with the court desk (Standard Webhooks secrets, "whsec_" + base64). Generated once
+    # per installation like the secret key; the embedded court desk reads the same files, a
+    # real court is given them out of band (or both sides set the environment variables).
+    if secret := os.environ.get(name.upper()):
+        return secret
+    path = data_dir / name
+    if path.exists():
+        return path.read_text().strip()
+    from cases.court.signing import secret_from_key
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secret_from_key(secrets.token_bytes(32))
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -44,6 +62,11 @@ class Settings:
     max_login_failures: int = 5
     login_lockout_minutes: int = 15
     redis_url: str | None = None
+    # The court desk (a separate application) and the secrets that sign what crosses: the
+    # platform signs filings with the first, the desk signs its callbacks with the second.
+    court_desk_url: str = "http://127.0.0.1:8001"
+    court_filing_secret: str = "whsec_Y291cnQtZmlsaW5nLXNlY3JldC1mb3ItdGVzdHM="
+    court_callback_secret: str = "whsec_Y291cnQtY2FsbGJhY2stc2VjcmV0LWZvci10ZXN0cw=="
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -66,4 +89,7 @@ def load_settings() -> Settings:
         respondent_reply_days=int(os.environ.get("RESPONDENT_REPLY_DAYS", "5")),
         cookie_secure=os.environ.get("COOKIE_SECURE", "") == "1",
         redis_url=os.environ.get("REDIS_URL") or None,
+        court_desk_url=os.environ.get("COURT_DESK_URL", "http://127.0.0.1:8001").rstrip("/"),
+        court_filing_secret=_webhook_secret(data_dir, "court_filing_secret"),
+        court_callback_secret=_webhook_secret(data_dir, "court_callback_secret"),
     )

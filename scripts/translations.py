@@ -2,6 +2,8 @@
 
     python scripts/translations.py          # extract and update; new strings come in empty
     python scripts/translations.py --check  # exit 1 if any string lacks a Chinese translation
+    python scripts/translations.py --fill zh.json  # extract, then take translations from a
+                                                   # JSON object {"English msgid": "中文", ...}
 
 tests/mediation/test_i18n.py runs the same check, so an untranslated string fails the suite.
 """
@@ -65,6 +67,16 @@ def main() -> int:
         return 1 if missing else 0
     catalog = load() if PO.exists() else Catalog(locale="zh_CN")
     catalog.update(template, no_fuzzy_matching=True)
+    if "--fill" in sys.argv:
+        import json
+
+        filled = json.loads(Path(sys.argv[sys.argv.index("--fill") + 1]).read_text("utf-8"))
+        for message_id, translation in filled.items():
+            message = catalog.get(message_id)
+            if message is None:
+                print(f"not in the source (skipped): {message_id!r}")
+                continue
+            message.string = translation
     PO.parent.mkdir(parents=True, exist_ok=True)
     with PO.open("wb") as f:
         write_po(
