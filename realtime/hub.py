@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ from realtime.protocol import (
     JOINT,
     CloseCode,
     Control,
+    Kind,
     Participant,
     Post,
     may_read,
@@ -282,6 +284,15 @@ class Hub:
 
     async def post(self, connection: Connection, post: Post) -> Stored:
         return await self.writer.append(connection.session_id, connection.participant, post)
+
+    async def announce(self, session_id: int, kind: Kind, body: dict[str, Any]) -> Stored:
+        """The platform itself says something in the session's joint room (an agreement
+        version): stored like any message (same writer, same gap-free sequence, committed
+        before this returns), then delivered live to every process's participants, and by
+        replay to whoever comes back later. No sender: it is nobody's side."""
+        await ensure_rooms(session_id)  # nobody may have joined this session yet
+        post = Post(room=JOINT, client_id=f"platform-{secrets.token_hex(12)}", kind=kind, body=body)
+        return await self.writer.append(session_id, None, post)
 
     async def ephemeral(self, connection: Connection, event: dict[str, Any]) -> None:
         await self.broker.publish(

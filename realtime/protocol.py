@@ -45,6 +45,13 @@ class Kind(StrEnum):
     EVIDENCE = "evidence"  # showing evidence already on the case
     NOTE = "note"  # the mediator's notes for the transcript (joint room only)
     CONTROL = "control"  # the mediator's room actions, kept so the record shows them
+    # A version of the mediation agreement, posted by the platform itself (Hub.announce),
+    # never by a client.
+    AGREEMENT = "agreement"
+
+
+# Kinds only the platform posts: a client frame of one of these is refused.
+PLATFORM_KINDS = frozenset({Kind.AGREEMENT.value})
 
 
 class OfferResponse(StrEnum):
@@ -192,6 +199,8 @@ def parse_frame(raw: str | bytes, participant: Participant) -> Frame:
         return _parse_control(data, participant, ref)
     if kind in ("message", "offer", "offer_response", "evidence", "note"):
         return _parse_post(data, participant, ref)
+    if kind in PLATFORM_KINDS:
+        raise FrameError("platform_only", ref)
     raise FrameError("unknown_type", ref)
 
 

@@ -109,9 +109,14 @@ async def messages_after(session_id: int, room: str, after: int, limit: int) -> 
 @dataclass
 class _Pending:
     session_id: int
-    sender: Participant
+    sender: Participant | None  # None: the platform itself (an announcement)
     post: Post
     done: asyncio.Future[Stored]
+
+    @property
+    def key(self) -> tuple[int, int, str]:
+        """What makes a resend the same message (as `_already_stored` reads it back)."""
+        return (self.session_id, self.sender.user_id if self.sender else 0, self.post.client_id)
 
 
 Publish = Callable[[int, str, list[Stored]], Awaitable[None]]
@@ -121,7 +126,7 @@ class Writer:
     """The process's single writer of room messages (see the module docstring)."""
 
     def __init__(self, publish: Publish, max_batch: int = 256) -> None:
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._publish = publish
         self._max_batch = max_batch
         self._task: asyncio.Task[None] | None = None
@@ -130,14 +135,22 @@ class Writer:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="room-writer")
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 5.0) -> None:
+        """Finish what was queued before (store, acknowledge and publish it), then stop: a
+        message acknowledged just before a shutdown still reaches the other processes."""
         if self._task is not None:
+            await self._queue.put(None)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._task), grace)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        while not self._queue.empty():  # too late: not stored, so not acknowledged
+            if (left := self._queue.get_nowait()) is not None and not left.done.done():
+                left.done.set_exception(RuntimeError("the room writer has stopped"))
 
-    async def append(self, session_id: int, sender: Participant, post: Post) -> Stored:
+    async def append(self, session_id: int, sender: Participant | None, post: Post) -> Stored:
         """Store a message; returns once it is committed (the moment to acknowledge it)."""
         done: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
         await self._queue.put(_Pending(session_id, sender, post, done))
@@ -145,9 +158,16 @@ class Writer:
 
     async def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
+            first = await self._queue.get()
+            if first is None:
+                return
+            batch, stopping = [first], False
             while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+                more = self._queue.get_nowait()
+                if more is None:
+                    stopping = True
+                    break
+                batch.append(more)
             try:
                 stored = await self._commit(batch)
             except Exception as error:  # the senders are told; nothing was acknowledged
@@ -155,6 +175,8 @@ class Writer:
                 for item in batch:
                     if not item.done.done():
                         item.done.set_exception(error)
+                if stopping:
+                    return
                 continue
             for item, message in zip(batch, stored, strict=True):
                 if not item.done.done():
@@ -168,6 +190,8 @@ class Writer:
                     await self._publish(session_id, room, sorted(unique.values(), key=_seq))
                 except Exception:  # receivers recover from the database on the next one
                     log.exception("publishing to %s/%s failed", session_id, room)
+            if stopping:
+                return
 
     async def _commit(self, batch: Sequence[_Pending]) -> list[Stored]:
         now = datetime.now(UTC)
@@ -178,7 +202,7 @@ class Writer:
             seen: dict[tuple[int, int, str], int] = {}
             results: list[Stored | None] = []
             for index, item in enumerate(batch):
-                key = (item.session_id, item.sender.user_id, item.post.client_id)
+                key = item.key
                 if key in known:
                     results.append(known[key])
                 elif key in seen:  # the same message twice in one batch
@@ -193,14 +217,15 @@ class Writer:
                 first = firsts[(session_id, room)]
                 for offset, index in enumerate(indexes):
                     item = batch[index]
+                    sender = item.sender
                     rows.append(
                         RoomMessage(
                             session_id=session_id,
                             room=room,
                             seq=first + offset,
-                            sender_id=item.sender.user_id,
-                            sender_name=item.sender.name,
-                            sender_side=None if item.sender.is_mediator else item.sender.side,
+                            sender_id=sender.user_id if sender else None,
+                            sender_name=sender.name if sender else "",
+                            sender_side=None if not sender or sender.is_mediator else sender.side,
                             kind=item.post.kind.value,
                             body=item.post.body,
                             concession=item.post.concession,
@@ -213,8 +238,7 @@ class Writer:
                 await RoomMessage.bulk_create(rows)
         for index, item in enumerate(batch):
             if results[index] is None:
-                key = (item.session_id, item.sender.user_id, item.post.client_id)
-                results[index] = results[seen[key]]
+                results[index] = results[seen[item.key]]
         return [r for r in results if r is not None]
 
 

@@ -183,6 +183,13 @@ CASES: dict[str, Case] = {
         "applicant", message(text="hi", client_id=12345678), "bad_client_id"
     ),
     "a second resume": Case("applicant", {"type": "resume", "rooms": {}}, "already_resumed"),
+    # Agreement versions are the platform's to post (Hub.announce), never a participant's.
+    "agreement from a party": Case(
+        "applicant", message(type="agreement", body={"version": 1}), "platform_only"
+    ),
+    "agreement from the mediator": Case(
+        "mediator", message(type="agreement", text="协议", body={"version": 9}), "platform_only"
+    ),
 }
 
 

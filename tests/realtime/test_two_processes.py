@@ -12,11 +12,15 @@ import os
 import shutil
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from realtime.broker import RedisBroker
+from realtime.hub import Hub
+from realtime.protocol import Kind
 from tests.support.live_server import free_port
 from tests.support.rooms import (
     LiveRoom,
@@ -32,6 +36,8 @@ from tests.support.rooms import (
 
 PER_SENDER = 50
 JOIN_ATTEMPTS = 10
+# This module's Redis channels (the servers' and the announcing test's own hub's).
+PREFIX = f"test-{uuid.uuid4().hex[:12]}:session:"
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +74,7 @@ def redis_url() -> Iterator[str]:
 def live(
     template_database: str, tmp_path_factory: pytest.TempPathFactory, redis_url: str
 ) -> Iterator[LiveRoom]:
-    env = {"REDIS_URL": redis_url}  # live_room gives the run channels of its own
+    env = {"REDIS_URL": redis_url, "ROOM_REDIS_PREFIX": PREFIX}  # channels of this run's own
     scratch = tmp_path_factory.mktemp("two-processes")
     with live_room(template_database, scratch, env, processes=2) as room:
         yield room
@@ -263,5 +269,38 @@ def test_a_late_joiner_sees_who_is_already_there_on_either_process(live: LiveRoo
         assert online(respondent) >= expected
         for client in (mediator, applicant, respondent):
             await client.socket.close()
+
+    run_scenario(scenario)
+
+
+def test_an_announcement_from_a_third_process_reaches_both(live: LiveRoom, redis_url: str) -> None:
+    """The platform announces (an agreement version) from a process where none of the
+    session's participants is connected: stored in the room's sequence, live on both."""
+    session_id = live.new_session()
+
+    async def scenario() -> None:
+        async with orm(live.database_url):
+            mediator = await _join(live, 0, session_id, "mediator")
+            applicant = await _join(live, 1, session_id, "applicant")
+            await mediator.ack(await mediator.post("开始"))
+            hub = Hub(RedisBroker(redis_url, prefix=PREFIX))
+            await hub.start()
+            try:
+                stored = await hub.announce(session_id, Kind.AGREEMENT, {"version": 1})
+            finally:
+                await hub.stop()
+            assert stored.seq == 2
+            for client in (mediator, applicant):
+                await client.wait_seq(2)
+                frame = client.messages()[-1]
+                assert (frame["kind"], frame["body"], frame["sender"]["id"]) == (
+                    "agreement",
+                    {"version": 1},
+                    None,
+                )
+                assert client.seqs() == [1, 2]
+            await applicant.ack(await applicant.post("收到"))
+            await mediator.wait_seq(3)
+            assert mediator.seqs() == [1, 2, 3]
 
     run_scenario(scenario)
