@@ -84,7 +84,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(S.IN_MEDIATION, S.ASSIGNING, A.ORG_ADMIN, A.PLATFORM_ADMIN, A.APPLICANT, A.RESPONDENT),
     _t(S.IN_MEDIATION, S.SETTLED, A.SYSTEM),  # the last required signature (Art. 19)
     _t(S.IN_MEDIATION, S.FAILED, A.MEDIATOR),
-    _t(S.IN_MEDIATION, S.WITHDRAWN, A.APPLICANT, A.RESPONDENT),
+    # A party withdraws (Art. 25); the mediator may record a withdrawal a party declared in
+    # the session or by phone, with the Art. 21 record.
+    _t(S.IN_MEDIATION, S.WITHDRAWN, A.APPLICANT, A.RESPONDENT, A.MEDIATOR),
     _t(S.IN_MEDIATION, S.TIMED_OUT, A.SYSTEM, A.MEDIATOR),
     _t(S.SETTLED, S.CONFIRMATION_REQUESTED, A.APPLICANT, A.RESPONDENT),
     _t(S.CONFIRMATION_REQUESTED, S.CONFIRMED, A.COURT),

@@ -63,7 +63,7 @@ def test_transition_refused_for_every_other_actor(transition: Transition) -> Non
         (S.AWAITING_CONSENT, S.NO_RESPONSE, {A.SYSTEM}),
         (S.AWAITING_MEDIATOR, S.IN_MEDIATION, {A.MEDIATOR}),
         (S.IN_MEDIATION, S.SETTLED, {A.SYSTEM}),
-        (S.IN_MEDIATION, S.WITHDRAWN, {A.APPLICANT, A.RESPONDENT}),
+        (S.IN_MEDIATION, S.WITHDRAWN, {A.APPLICANT, A.RESPONDENT, A.MEDIATOR}),
         (S.CONFIRMATION_REQUESTED, S.CONFIRMED, {A.COURT}),
         (S.TRANSFERRED, S.DOCKETED, {A.COURT}),
     ],
@@ -177,7 +177,7 @@ def test_every_open_state_has_a_way_out() -> None:
         (S.ACCEPTED, A.ORG_ADMIN, (S.ASSIGNING,)),
         (S.AWAITING_MEDIATOR, A.MEDIATOR, (S.ASSIGNING, S.IN_MEDIATION)),
         (S.AWAITING_MEDIATOR, A.SYSTEM, (S.ASSIGNING,)),
-        (S.IN_MEDIATION, A.MEDIATOR, (S.FAILED, S.TIMED_OUT)),
+        (S.IN_MEDIATION, A.MEDIATOR, (S.FAILED, S.WITHDRAWN, S.TIMED_OUT)),
         (S.IN_MEDIATION, A.SYSTEM, (S.SETTLED, S.TIMED_OUT)),
         (S.IN_MEDIATION, A.PLATFORM_ADMIN, (S.ASSIGNING,)),
         # A party may ask for a change of mediator (Art. 14) or withdraw.
