@@ -34,7 +34,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -228,6 +228,7 @@ class _Document:
     description: str | None = None
     effective: datetime | None = None
     extra_ids: tuple[tuple[str, str], ...] = ()
+    url: str | None = None  # where the bytes can be fetched (evidence travels separately)
 
 
 def _text_document(
@@ -260,11 +261,13 @@ def build_core_filing(
     *,
     sender: str = PLATFORM_MDE,
     court_code: str = CHANGNING_COURT,
+    evidence_urls: Mapping[str, str] | None = None,
 ) -> bytes:
     """A CoreFilingMessage carrying the package as a CivilCase, UTF-8 XML bytes.
 
     Built from a CourtPackage only, never from a case record, so nothing the privilege
-    filter dropped can be reached from here.
+    filter dropped can be reached from here. `evidence_urls` maps an evidence item's SHA-256
+    to the link the court fetches it from (nc:BinaryLocationURI).
     """
     # Parties are referred to by position: two parties may hold equal data.
     party_ids = [f"party-{n}" for n in range(1, len(package.parties) + 1)]
@@ -280,7 +283,7 @@ def build_core_filing(
     # Identity numbers and addresses are inside (DOMAIN.md: shown only to those who must
     # see them), so the filing is marked confidential.
     _add(root, NS_CORE, "FilingConfidentialityIndicator", "true")
-    documents = _documents(package, by_side)
+    documents = _documents(package, by_side, evidence_urls or {})
     for n, document in enumerate(documents, 1):
         name = "FilingLeadDocument" if n == 1 else "FilingConnectedDocument"
         _document(_add(root, NS_CORE, name), document, f"doc-{n}")
@@ -354,7 +357,9 @@ def _participant(parent: etree._Element, party: CourtParty, party_id: str) -> No
         _add(contact, NS_NC, "ContactInformationDescriptionText", "送达地址")
 
 
-def _documents(package: CourtPackage, by_side: dict[str, tuple[str, ...]]) -> list[_Document]:
+def _documents(
+    package: CourtPackage, by_side: dict[str, tuple[str, ...]], urls: Mapping[str, str]
+) -> list[_Document]:
     applicants = by_side["applicant"]
     everyone = applicants + by_side.get("respondent", ())
     main: list[_Document] = []
@@ -391,6 +396,7 @@ def _documents(package: CourtPackage, by_side: dict[str, tuple[str, ...]]) -> li
             sha256=item.sha256,
             size=item.size,
             description="申请人证据" if item.side == "applicant" else "被申请人证据",
+            url=urls.get(item.sha256),
         )
         for item in package.evidence
     ]
@@ -423,6 +429,8 @@ def _document(element: etree._Element, document: _Document, document_id: str) ->
         _add(attachment, NS_NC, "BinaryBase64Object", encoded)
     _add(attachment, NS_NC, "BinaryDescriptionText", document.title)
     _add(attachment, NS_NC, "BinaryFormatStandardName", document.media_type)
+    if document.url is not None:
+        _add(attachment, NS_NC, "BinaryLocationURI", document.url)
     _add(attachment, NS_NC, "BinarySizeValue", str(document.size))
     _add(attachment, NS_ECF, "AttachmentSequenceID", "1")
 

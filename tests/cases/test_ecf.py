@@ -198,6 +198,25 @@ def test_evidence_is_listed_by_name_and_digest() -> None:
     assert filers["旅游合同.pdf"] == "party-1"
 
 
+def test_evidence_links_are_location_uris(core_schema: etree.XMLSchema) -> None:
+    package = transfer_package()
+    first = package.evidence[0]
+    url = "https://mediation.example/court/evidence/token-1"
+    xml = build_core_filing(package, "filing-0001", SENT_AT, evidence_urls={first.sha256: url})
+    root = assert_valid(core_schema, xml)
+    locations = {
+        d.findtext("nc:DocumentTitleText", namespaces=NS): d.findtext(
+            ".//ecf:DocumentAttachment/nc:BinaryLocationURI", namespaces=NS
+        )
+        for d in root.findall("core:FilingConnectedDocument", NS)
+    }
+    assert locations[first.filename] == url
+    # An item without a link has no location (the court asks for it another way).
+    assert [locations[item.filename] for item in package.evidence[1:]] == [None] * (
+        len(package.evidence) - 1
+    )
+
+
 def test_transfer_leads_with_the_failure_record() -> None:
     root = etree.fromstring(build_core_filing(transfer_package(), "filing-0001", SENT_AT))
     lead, statement = documents(root)[:2]
