@@ -4,6 +4,11 @@
     python scripts/translations.py --check  # exit 1 if any string lacks a Chinese translation
     python scripts/translations.py --fill zh.json  # extract, then take translations from a
                                                    # JSON object {"English msgid": "中文", ...}
+    python scripts/translations.py --desk [--fill zh.json]  # the same for the court desk's
+                                                   # own catalog (cases/court/desk/locale)
+
+--check covers both catalogs. The court desk is a separate application with its own catalog:
+its strings (cases/court/desk/**.py, templates/clerk/**.html) are kept out of the platform's.
 
 tests/mediation/test_i18n.py runs the same check, so an untranslated string fails the suite.
 """
@@ -19,31 +24,32 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "mediation" / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+DESK_PO = ROOT / "cases" / "court" / "desk" / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"
 METHODS = [
     ("mediation/**.py", "python"),
+    ("templates/clerk/**", "ignore"),  # the court desk's pages: its own catalog
     ("templates/**.html", "jinja2"),
 ]
-OPTIONS = {
-    "templates/**.html": {
-        "extensions": "jinja2.ext.i18n",
-        "trim_blocks": "true",
-        "lstrip_blocks": "true",
-    }
-}
+DESK_METHODS = [
+    ("cases/court/desk/**.py", "python"),
+    ("templates/clerk/**.html", "jinja2"),
+]
+_JINJA = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
+OPTIONS = {"templates/**.html": _JINJA, "templates/clerk/**.html": _JINJA}
 KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}
 
 
-def extract() -> Catalog:
+def extract(methods: list[tuple[str, str]] = METHODS) -> Catalog:
     template = Catalog(project="changning-mediation")
     for filename, lineno, message, _comments, _context in extract_from_dir(
-        ROOT, METHODS, keywords=KEYWORDS, options_map=OPTIONS
+        ROOT, methods, keywords=KEYWORDS, options_map=OPTIONS
     ):
         template.add(message, locations=[(filename, lineno)])
     return template
 
 
-def load() -> Catalog:
-    with PO.open("rb") as f:
+def load(po: Path = PO) -> Catalog:
+    with po.open("rb") as f:
         return read_po(f, locale="zh_CN")
 
 
@@ -59,13 +65,18 @@ def untranslated(template: Catalog, catalog: Catalog) -> list[str]:
 
 
 def main() -> int:
-    template = extract()
     if "--check" in sys.argv:
-        missing = untranslated(template, load())
+        missing = untranslated(extract(), load())
         for message_id in missing:
             print(f"untranslated: {message_id!r}")
-        return 1 if missing else 0
-    catalog = load() if PO.exists() else Catalog(locale="zh_CN")
+        desk_catalog = load(DESK_PO) if DESK_PO.exists() else Catalog(locale="zh_CN")
+        desk_missing = untranslated(extract(DESK_METHODS), desk_catalog)
+        for message_id in desk_missing:
+            print(f"untranslated (court desk): {message_id!r}")
+        return 1 if missing or desk_missing else 0
+    po, methods = (DESK_PO, DESK_METHODS) if "--desk" in sys.argv else (PO, METHODS)
+    template = extract(methods)
+    catalog = load(po) if po.exists() else Catalog(locale="zh_CN")
     catalog.update(template, no_fuzzy_matching=True)
     if "--fill" in sys.argv:
         import json
@@ -77,8 +88,8 @@ def main() -> int:
                 print(f"not in the source (skipped): {message_id!r}")
                 continue
             message.string = translation
-    PO.parent.mkdir(parents=True, exist_ok=True)
-    with PO.open("wb") as f:
+    po.parent.mkdir(parents=True, exist_ok=True)
+    with po.open("wb") as f:
         write_po(
             f,
             catalog,
@@ -88,7 +99,7 @@ def main() -> int:
             width=100,
             no_location=True,
         )
-    print(f"{PO.relative_to(ROOT)}: {len(untranslated(template, catalog))} untranslated")
+    print(f"{po.relative_to(ROOT)}: {len(untranslated(template, catalog))} untranslated")
     return 0
 
 

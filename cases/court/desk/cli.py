@@ -1,0 +1,109 @@
+"""`courtdesk` (or `python -m cases.court.desk`): serve, migrate, createclerk, seed.
+
+    courtdesk serve [--host 127.0.0.1] [--port 8001]   # migrates first, then serves
+    courtdesk migrate
+    courtdesk createclerk USERNAME [--name 姓名] [--password ...] [--update]
+    courtdesk seed                                      # the demo clerk: clerk / Demo2026!
+
+Settings come from the environment (cases/court/desk/settings.py): DESK_DATABASE_URL,
+PLATFORM_URL, COURT_FILING_SECRET, COURT_CALLBACK_SECRET, DESK_SECRET_KEY, MEDIATION_DATA_DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from tortoise import Tortoise
+
+from cases.court.desk.db import migrate, tortoise_config
+from cases.court.desk.errors import DeskError
+from cases.court.desk.settings import DEFAULT_PORT, load_settings
+
+T = TypeVar("T")
+DEMO_CLERK = ("clerk", "示范书记员", "Demo2026!")
+
+
+def _with_orm(database_url: str, work: Callable[[], Awaitable[T]]) -> T:
+    async def main() -> T:
+        await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+        try:
+            return await work()
+        finally:
+            await Tortoise.close_connections()
+
+    return asyncio.run(main())
+
+
+def _create_clerk(database_url: str, username: str, name: str, password: str, update: bool) -> str:
+    from cases.court.desk.accounts import create_clerk
+
+    async def work() -> str:
+        clerk = await create_clerk(username, name, password, datetime.now(UTC), update=update)
+        return clerk.username
+
+    return _with_orm(database_url, work)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="courtdesk", description="The court desk (法院立案庭)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="migrate the database, then serve the desk")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("DESK_PORT", DEFAULT_PORT)))
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    commands.add_parser("migrate", help="apply the desk's migrations")
+    create = commands.add_parser("createclerk", help="create a clerk account")
+    create.add_argument("username")
+    create.add_argument("--name", default="")
+    create.add_argument(
+        "--password", help="the password (default: $DESK_CLERK_PASSWORD, else asked for)"
+    )
+    create.add_argument("--update", action="store_true", help="reset an existing clerk's password")
+    commands.add_parser("seed", help="create the demo clerk (clerk / Demo2026!) if missing")
+    args = parser.parse_args(argv)
+
+    settings = load_settings()
+    if args.command == "migrate":
+        asyncio.run(migrate(settings.database_url))
+        print("court desk database migrated")
+        return 0
+    if args.command == "serve":
+        import uvicorn
+
+        from cases.court.desk.app import create_app
+
+        if not args.no_migrate:
+            asyncio.run(migrate(settings.database_url))
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+        return 0
+    if args.command == "createclerk":
+        password = args.password or os.environ.get("DESK_CLERK_PASSWORD") or getpass.getpass()
+        try:
+            username = _create_clerk(
+                settings.database_url, args.username, args.name, password, args.update
+            )
+        except DeskError as refused:
+            print(f"not created: {refused.code}", file=sys.stderr)
+            return 1
+        print(f"clerk {username} {'updated' if args.update else 'created'}")
+        return 0
+    if args.command == "seed":
+        asyncio.run(migrate(settings.database_url))
+        username, name, password = DEMO_CLERK
+        try:
+            _create_clerk(settings.database_url, username, name, password, False)
+        except DeskError as refused:
+            if refused.code != "clerk_exists":
+                raise
+            print(f"demo clerk {username} exists already")
+            return 0
+        print(f"demo clerk created: {username} / {password}")
+        return 0
+    return 2  # argparse has refused anything else already
