@@ -354,12 +354,21 @@ async def _add_evidence(
 
 
 async def do_sweep_unreferenced_evidence(root: Path, now: datetime, keep_for: timedelta) -> int:
-    """Delete blobs no evidence row refers to: files kept for a form that was never
-    resubmitted. Only older ones go, so a filing in progress never loses its files."""
+    """Delete blobs nothing refers to: files kept for a form that was never resubmitted, a
+    signed PDF rendered by a process that lost the race to record its own. Only older ones
+    go, so a filing in progress never loses its files."""
     old = blobs_older_than(root, (now - keep_for).timestamp())
     if not old:
         return 0
-    referenced = set(await Evidence.filter(sha256__in=list(old)).values_list("sha256", flat=True))
+    digests = list(old)
+    referenced = set(await Evidence.filter(sha256__in=digests).values_list("sha256", flat=True))
+    # Signed agreement PDFs share the store. Their versions are the shell's model, reached
+    # through the case's reverse relation so this package does not import the shell.
+    referenced |= set(
+        await Case.filter(agreement_versions__pdf_sha256__in=digests).values_list(
+            "agreement_versions__pdf_sha256", flat=True
+        )
+    )
     removed = 0
     for digest, path in old.items():
         if digest not in referenced:

@@ -8,7 +8,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -24,6 +23,7 @@ from cases.actions import do_end_unanswered_invitations, do_sweep_unreferenced_e
 from cases.errors import CaseError
 from cases.status import TransitionError
 from cases.timelimits import do_send_deadline_reminders, do_time_out_overdue_mediations
+from mediation.agreement_pdf import do_issue_missing_pdfs
 from mediation.assignment import (
     do_appoint_when_choice_window_closes,
     do_reassign_unanswered,
@@ -31,14 +31,17 @@ from mediation.assignment import (
 )
 from mediation.db import tortoise_config
 from mediation.notify import Notifier
+from mediation.performance import do_send_performance_reminders
 from mediation.routes import (
     accounts,
     admin,
     disputes,
     invitations,
     partner_api,
+    performance,
     routing,
     sessions,
+    verification,
 )
 from mediation.settings import Settings, load_settings
 from mediation.web import TEMPLATES_DIR, error_page, utcnow
@@ -52,10 +55,11 @@ KEEP_UNREFERENCED_FILES = timedelta(days=1)
 SWEEP_EVERY_ROUNDS = 720  # about hourly at the default interval
 
 
-async def run_background_jobs(notifier: Notifier, interval: float, evidence_dir: Path) -> None:
+async def run_background_jobs(notifier: Notifier, interval: float, settings: Settings) -> None:
     """The platform's clockwork: end unanswered invitations, route accepted cases, appoint
     when the parties' choice window closes, replace mediators who did not answer, end
-    mediations past their limit, send reminders, deliver notices. Each step claims its rows
+    mediations past their limit, issue signed PDFs a crash left behind, send reminders
+    (time limits, performance of agreements), deliver notices. Each step claims its rows
     by conditional update, so every server process may run it at once."""
     rounds = 0
     while True:
@@ -63,13 +67,17 @@ async def run_background_jobs(notifier: Notifier, interval: float, evidence_dir:
         try:
             now = utcnow()
             if rounds % SWEEP_EVERY_ROUNDS == 1:
-                await do_sweep_unreferenced_evidence(evidence_dir, now, KEEP_UNREFERENCED_FILES)
+                await do_sweep_unreferenced_evidence(
+                    settings.evidence_dir, now, KEEP_UNREFERENCED_FILES
+                )
             await do_end_unanswered_invitations(now)
             await do_route_accepted_cases(now)
             await do_appoint_when_choice_window_closes(now)
             await do_reassign_unanswered(now)
             await do_time_out_overdue_mediations(now)
+            await do_issue_missing_pdfs(settings, now)
             await do_send_deadline_reminders(now)
+            await do_send_performance_reminders(now)
             await notifier.deliver_due(now)
         except Exception:  # a failing round must not end the loop; the next one retries
             log.exception("background jobs round failed")
@@ -117,9 +125,7 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
             await hub.start()
             task = None
             if background_jobs:
-                task = asyncio.create_task(
-                    run_background_jobs(notifier, 5.0, settings.evidence_dir)
-                )
+                task = asyncio.create_task(run_background_jobs(notifier, 5.0, settings))
             try:
                 yield
             finally:
@@ -140,6 +146,8 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
             *admin.routes,
             *routing.routes,
             *sessions.routes,
+            *verification.routes,
+            *performance.routes,
         ],
         middleware=[
             Middleware(

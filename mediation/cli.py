@@ -113,9 +113,7 @@ def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
     from mediation.notify import Notifier
 
     async def work() -> None:
-        await run_background_jobs(
-            Notifier.from_settings(settings), args.interval, settings.evidence_dir
-        )
+        await run_background_jobs(Notifier.from_settings(settings), args.interval, settings)
 
     with contextlib.suppress(KeyboardInterrupt):
         with_orm(settings, work)

@@ -86,4 +86,28 @@ ERROR_MESSAGES: dict[str, str] = {
     "reschedule_reason_required": N_("Please give the reason for moving the session."),
     "session_not_scheduled": N_("This session is no longer scheduled."),
     "session_not_started": N_("The session has not started yet."),
+    # The signed agreement's PDF and its public check
+    "signed_pdf_version_not_found": N_("No such agreement version."),
+    "signed_pdf_not_effective": N_("This agreement version has not taken effect."),
+    "agreement_pdf_not_found": N_("The signed agreement is not available (yet)."),
+    "verification_not_found": N_(
+        "No effective agreement has this check address. Please check the link or QR code."
+    ),
+    "presented_too_large": N_("The file is larger than %(mb)s MB, so it cannot be the signed PDF."),
+    "presented_unreadable": N_("The upload could not be read. Please choose the file again."),
+    "presented_empty": N_("The file is empty."),
+    "presented_nothing": N_("Please choose a PDF file or paste its SHA-256."),
+    "sha256_invalid": N_("A SHA-256 is 64 characters, digits 0-9 and letters a-f."),
+    # Performance of an effective agreement
+    "performance_item_not_found": N_("No such term to perform."),
+    "performance_note_too_long": N_("The note is too long (at most 1000 characters)."),
+    "performance_dispute_note_required": N_("Please say what was not done."),
+    "performance_parties_only": N_("Only the parties mark or answer the performance of a term."),
+    "performance_obligor_only": N_("Only the side that owes this term can mark it performed."),
+    "performance_other_side_only": N_(
+        "Only the other side can confirm or dispute the performance of this term."
+    ),
+    "performance_changed_meanwhile": N_(
+        "This term changed meanwhile (it may already be marked or answered). Please reload."
+    ),
 }

@@ -53,6 +53,10 @@ EVENT_LABELS: dict[str, str] = {
     "session_ended": N_("Online session ended"),
     "transcript_made": N_("Transcript made"),
     "transcript_confirmed": N_("A party confirmed the transcript"),
+    "agreement_pdf_issued": N_("Signed agreement PDF issued"),
+    "performance_marked": N_("A term was marked performed"),
+    "performance_confirmed": N_("Performance of a term was confirmed"),
+    "performance_disputed": N_("Performance of a term was disputed"),
 }
 
 PARTY_KIND_LABELS: dict[str, str] = {

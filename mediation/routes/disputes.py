@@ -24,6 +24,7 @@ from mediation.intake import (
     store_uploads,
 )
 from mediation.models import Role, User
+from mediation.performance import case_outcome, local_date
 from mediation.presenters import (
     PARTY_KIND_LABELS,
     STATUS_LABELS,
@@ -138,6 +139,7 @@ async def _case_page(
             "offers": await offer_history(case, as_participant),
             "routing": await routing_view(case, viewer, facts, view.viewer_side),
             "sessions": await session_rows(case, utcnow()),
+            "outcome": await case_outcome(case, view.viewer_side, local_date(utcnow())),
             "status_labels": STATUS_LABELS,
             "kind_labels": PARTY_KIND_LABELS,
             "just_filed": just_filed,

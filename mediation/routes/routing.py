@@ -31,6 +31,7 @@ from mediation.assignment import (
     do_request_mediator_change,
 )
 from mediation.models import Role, User
+from mediation.performance import performance_needing_attention
 from mediation.routing_view import REGIME_LABELS
 from mediation.web import checked_form, form_text, render, signed_in, utcnow, viewer_of
 
@@ -196,6 +197,9 @@ async def work_queue(request: Request) -> Response:
             "regime_labels": REGIME_LABELS,
             "awaiting_answer": awaiting_answer,
             "unassigned": unassigned,
+            "performance_attention": await performance_needing_attention(
+                [c.id for c in cases], today
+            ),
         },
     )
 

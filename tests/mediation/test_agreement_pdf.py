@@ -1,0 +1,233 @@
+"""The signed agreement's PDF: what it says (read back with poppler), that its font is
+embedded, that the stored bytes are what the version records, and that issuing happens once
+however many times and processes ask."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from cases.actions import do_sweep_unreferenced_evidence
+from cases.evidence_store import blob_path, store_blob
+from cases.models import TimelineEvent
+from mediation.agreement_pdf import (
+    CODE_PATTERN,
+    do_issue_missing_pdfs,
+    issue_signed_pdf,
+    parse_sha256,
+    verification_url,
+)
+from mediation.models import AgreementStatus, AgreementVersion
+from mediation.settings import Settings
+from tests.mediation.signed_agreement import (
+    APPLICANT_NAME,
+    RESPONDENT_NAME,
+    TERM_REFUND,
+    TERM_WITHDRAW,
+    build_signed_world,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pdf_text(path: Path) -> str:
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.decode("utf-8")
+
+
+def pdf_fonts(path: Path) -> list[list[str]]:
+    out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True)
+    # Rows after the two header lines: name, type..., emb, sub, uni, object, id
+    return [line.split() for line in out.stdout.splitlines()[2:] if line.strip()]
+
+
+def squashed(text: str) -> str:
+    """Text without any whitespace: the PDF wraps long lines wherever they fit."""
+    return "".join(text.split())
+
+
+async def test_the_signed_pdf_carries_the_agreement_the_signatures_and_the_link(
+    db: None, settings: Settings
+) -> None:
+    world = await build_signed_world(settings)
+    digest = await issue_signed_pdf(world.version_id, settings)
+
+    version = await AgreementVersion.get(id=world.version_id)
+    assert version.pdf_sha256 == digest
+    path = blob_path(settings.evidence_dir, digest)
+    data = path.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert hashlib.sha256(data).hexdigest() == digest and version.pdf_size == len(data)
+    assert version.verification_code and CODE_PATTERN.match(version.verification_code)
+
+    text = squashed(pdf_text(path))
+    for expected in (
+        APPLICANT_NAME,
+        RESPONDENT_NAME,
+        TERM_REFUND,
+        TERM_WITHDRAW,
+        world.case_number,
+        world.organisation_name,
+        version.sha256,  # the text's hash, which signatures and seal cover
+        verification_url(settings, version.verification_code),
+    ):
+        assert squashed(expected) in text, expected
+    # Each signature: role, signer, method and time (Beijing time).
+    for expected in ("申请人", "被申请人", "调解员王", "某旅行社", "短信", "北京时间", "电子印章"):
+        assert expected in text, expected
+
+    fonts = pdf_fonts(path)
+    assert fonts, "no fonts in the PDF"
+    assert any("Noto-Sans-CJK-SC" in row[0] for row in fonts)
+    # Every font is embedded (the "emb" column), so the PDF reads the same on any machine.
+    assert all(row[-5] == "yes" for row in fonts), fonts
+
+    events = await TimelineEvent.filter(case_id=world.case_id, kind="agreement_pdf_issued")
+    assert len(events) == 1 and events[0].data["sha256"] == digest
+
+
+async def test_issuing_again_returns_the_same_pdf_without_rendering(
+    db: None, settings: Settings
+) -> None:
+    world = await build_signed_world(settings)
+    first = await issue_signed_pdf(world.version_id, settings)
+    code = (await AgreementVersion.get(id=world.version_id)).verification_code
+    blobs = sorted(settings.evidence_dir.rglob("*"))
+
+    assert await issue_signed_pdf(world.version_id, settings) == first
+    assert (await AgreementVersion.get(id=world.version_id)).verification_code == code
+    assert sorted(settings.evidence_dir.rglob("*")) == blobs  # nothing new written
+    assert await TimelineEvent.filter(kind="agreement_pdf_issued").count() == 1
+
+
+async def test_a_version_not_yet_effective_gets_no_pdf(db: None, settings: Settings) -> None:
+    from cases.errors import CaseConflict, CaseNotFound
+
+    world = await build_signed_world(settings)
+    await AgreementVersion.filter(id=world.version_id).update(status=AgreementStatus.SIGNING)
+    with pytest.raises(CaseConflict):
+        await issue_signed_pdf(world.version_id, settings)
+    with pytest.raises(CaseNotFound):
+        await issue_signed_pdf(world.version_id + 1000, settings)
+    assert (await AgreementVersion.get(id=world.version_id)).pdf_sha256 is None
+    assert not settings.evidence_dir.exists() or not any(settings.evidence_dir.rglob("*.pdf"))
+
+
+ISSUE_IN_ANOTHER_PROCESS = textwrap.dedent(
+    """
+    import asyncio, sys
+    from pathlib import Path
+    from tortoise import Tortoise
+    from mediation.agreement_pdf import issue_signed_pdf
+    from mediation.db import tortoise_config
+    from mediation.settings import Settings
+
+    async def main():
+        url, data_dir, version_id = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+        settings = Settings(database_url=url, secret_key="test-secret-key-not-for-production",
+                            data_dir=data_dir, base_url="http://testserver")
+        await Tortoise.init(config=tortoise_config(url))
+        try:
+            print(await issue_signed_pdf(version_id, settings))
+        finally:
+            await Tortoise.close_connections()
+
+    asyncio.run(main())
+    """
+)
+
+
+async def _issue_in_another_process(settings: Settings, version_id: int) -> str:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        ISSUE_IN_ANOTHER_PROCESS,
+        settings.database_url,
+        str(settings.data_dir),
+        str(version_id),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    return out.decode().strip().splitlines()[-1]
+
+
+async def test_two_processes_issuing_at_once_record_one_pdf(db: None, settings: Settings) -> None:
+    world = await build_signed_world(settings)
+
+    first, second = await asyncio.gather(
+        _issue_in_another_process(settings, world.version_id),
+        _issue_in_another_process(settings, world.version_id),
+    )
+
+    version = await AgreementVersion.get(id=world.version_id)
+    assert first == second == version.pdf_sha256
+    assert await TimelineEvent.filter(kind="agreement_pdf_issued").count() == 1
+    recorded = blob_path(settings.evidence_dir, first)
+    assert hashlib.sha256(recorded.read_bytes()).hexdigest() == first
+    # The loser's PDF (when both got as far as storing one) is referenced by nothing: the
+    # sweep removes it, and never the recorded one.
+    later = datetime.now(UTC) + timedelta(days=2)
+    await do_sweep_unreferenced_evidence(settings.evidence_dir, later, timedelta(days=1))
+    remaining = [p for p in settings.evidence_dir.rglob("*") if p.is_file()]
+    assert remaining == [recorded]
+
+
+async def test_the_sweeper_keeps_signed_pdfs_and_removes_strays(
+    db: None, settings: Settings
+) -> None:
+    world = await build_signed_world(settings)
+    digest = await issue_signed_pdf(world.version_id, settings)
+    stray = store_blob(settings.evidence_dir, b"%PDF-1.7 a stray render that lost the race")
+    later = datetime.now(UTC) + timedelta(days=2)
+
+    removed = await do_sweep_unreferenced_evidence(settings.evidence_dir, later, timedelta(days=1))
+
+    assert removed == 1
+    assert blob_path(settings.evidence_dir, digest).exists()
+    assert not blob_path(settings.evidence_dir, stray).exists()
+
+
+async def test_the_job_issues_pdfs_a_crash_left_behind(db: None, settings: Settings) -> None:
+    signed_at = datetime.now(UTC) - timedelta(minutes=5)
+    world = await build_signed_world(settings, effective_at=signed_at)
+
+    # Right after the signature the signer's own request is issuing: the job leaves it.
+    assert await do_issue_missing_pdfs(settings, signed_at + timedelta(seconds=5)) == []
+    assert (await AgreementVersion.get(id=world.version_id)).pdf_sha256 is None
+
+    assert await do_issue_missing_pdfs(settings, datetime.now(UTC)) == [world.version_id]
+    version = await AgreementVersion.get(id=world.version_id)
+    assert version.pdf_sha256 is not None
+    assert blob_path(settings.evidence_dir, version.pdf_sha256).exists()
+    # Done once: the next round finds nothing to do.
+    assert await do_issue_missing_pdfs(settings, datetime.now(UTC)) == []
+
+
+@pytest.mark.parametrize(
+    ("pasted", "parsed"),
+    [
+        ("a" * 64, "a" * 64),
+        ("  " + "AB" * 32 + "\n", "ab" * 32),
+        ("abcd " * 16, "abcd" * 16),  # grouped, as some tools print it
+        ("a" * 63, None),
+        ("a" * 65, None),
+        ("g" * 64, None),
+        ("", None),
+        ("sha256:" + "a" * 64, None),
+    ],
+)
+def test_a_pasted_sha256_is_64_hex_digits(pasted: str, parsed: str | None) -> None:
+    assert parse_sha256(pasted) == parsed
