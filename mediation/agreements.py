@@ -1,0 +1,611 @@
+"""The mediation agreement on the platform: drafting in versions, putting a version up for
+signature, signing after re-confirming identity, and the effect of the last signature.
+
+These actions are the only writers of AgreementVersion, AgreementSignature and SigningCode,
+and they create the PerformanceItem rows when an agreement takes effect. The rules (what a
+draft must contain, its text, who must still sign, the attestations) are the pure core in
+`cases.agreement`. Every write locks the case row first, so two signers, or a signer and a
+mediator saving a new version, are serialised: the last of several simultaneous signatures
+sees the others and the agreement takes effect exactly once.
+
+After commit, each new or changed version is announced in the case's session room, and an
+agreement that took effect gets its signed PDF (`mediation.agreement_pdf`, whose own sweep
+catches up if the process dies in between).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import importlib.util
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from cases import agreement as rules
+from cases.access import CaseFacts, Viewer, handles_case
+from cases.actions import access_case
+from cases.errors import CaseConflict, CaseError, CaseNotFound
+from cases.journal import notify_parties, queue_notice, record_event, transition
+from cases.models import Case, NoticeChannel, Party
+from cases.status import Actor, Status
+from mediation.accounts import check_password
+from mediation.models import (
+    AgreementSignature,
+    AgreementStatus,
+    AgreementVersion,
+    LoginFailure,
+    MediationSession,
+    Organisation,
+    PerformanceItem,
+    SessionStatus,
+    SignatureMethod,
+    SigningCode,
+    User,
+)
+from mediation.settings import Settings
+
+log = logging.getLogger("mediation.agreements")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+CODE_LIFETIME = timedelta(minutes=10)
+CODE_ATTEMPTS = 5
+CODE_RESEND_AFTER = timedelta(seconds=60)
+CODES_PER_HOUR = 5
+PASSWORD_WINDOW = timedelta(minutes=15)
+
+
+class AgreementError(CaseError):
+    """Refused input (a wrong password or code, an invalid draft): shown on the page."""
+
+    status_code = 422
+
+
+class AgreementInvalid(AgreementError):
+    def __init__(self, field_errors: dict[str, str]) -> None:
+        super().__init__("agreement_invalid")
+        self.field_errors = field_errors
+
+
+class AgreementForbidden(CaseError):
+    """The viewer may see the case but not do this (e.g. a party drafting)."""
+
+    status_code = 403
+
+
+class TooManyAttempts(AgreementError):
+    status_code = 429
+
+
+class Announcer(Protocol):
+    """What the actions need of the live hub (realtime.hub.Hub)."""
+
+    async def announce(self, session_id: int, kind: Any, body: dict[str, Any]) -> Any: ...
+
+
+# --- access ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgreementAccess:
+    """A case the viewer may see, and what the viewer is to its agreement."""
+
+    user_id: int
+    case: Case
+    facts: CaseFacts
+    handles: bool  # staff handling the case (its mediator, its organisation's admins, ...)
+    is_mediator: bool  # the case's mediator: drafts, puts up for signature, signs
+    side: str | None  # the viewer's side, if a party
+
+    @property
+    def signer_role(self) -> str | None:
+        """The role in which the viewer signs, if they sign at all."""
+        return rules.signer_role(self.user_id, self.case.mediator_id, self.side)
+
+
+def viewer_for(user: User) -> Viewer:
+    return Viewer(user_id=user.id, role=str(user.role), organisation_id=user.organisation_id)
+
+
+async def access_agreement(user: User, number: str) -> AgreementAccess:
+    """The case's agreement as this user may see it; CaseNotFound (404) for anyone who may
+    not see the case: its mediator, its parties and the staff handling it may."""
+    viewer = viewer_for(user)
+    case, facts = await access_case(viewer, number)
+    side = (
+        await Party.filter(case=case, user_id=user.id)
+        .order_by("id")
+        .first()
+        .values_list("side", flat=True)
+    )
+    return AgreementAccess(
+        user_id=user.id,
+        case=case,
+        facts=facts,
+        handles=handles_case(viewer, facts),
+        is_mediator=case.mediator_id is not None and case.mediator_id == user.id,
+        side=str(side) if side else None,
+    )
+
+
+async def versions_of(case: Case) -> list[AgreementVersion]:
+    return list(await AgreementVersion.filter(case=case).order_by("number"))
+
+
+async def access_version(access: AgreementAccess, number: int) -> AgreementVersion:
+    version = await AgreementVersion.get_or_none(case=access.case, number=number)
+    if version is None:
+        raise CaseNotFound("agreement_not_found")
+    return version
+
+
+async def signatures_of(version: AgreementVersion) -> list[AgreementSignature]:
+    return list(await AgreementSignature.filter(version=version).order_by("signed_at", "id"))
+
+
+async def party_rows(case: Case) -> list[dict[str, str]]:
+    """The parties as the agreement names them (from the case, never from a form)."""
+    return [
+        {
+            "side": str(p.side),
+            "name": p.name,
+            "kind": str(p.kind),
+            "id_number": p.id_number or "",
+            "service_address": p.service_address or "",
+        }
+        for p in await Party.filter(case=case).order_by("side", "id")
+    ]
+
+
+async def draft_to_edit(case: Case) -> dict[str, Any]:
+    """What the editor starts from: the latest version, or a first draft from the case."""
+    latest = await AgreementVersion.filter(case=case).order_by("-number").first()
+    if latest is not None:
+        return dict(latest.content)
+    return rules.prefill(await party_rows(case), case.facts, case.requested_outcome)
+
+
+def local_today(now: datetime) -> Any:
+    return now.astimezone(SHANGHAI).date()
+
+
+def _require_mediator(access: AgreementAccess) -> None:
+    if not access.is_mediator:
+        raise AgreementForbidden("forbidden")
+    if access.case.status != Status.IN_MEDIATION:
+        raise CaseConflict("case_not_in_mediation")
+
+
+async def _lock_case(case: Case) -> Case:
+    """Take the case row's write lock first thing in the transaction (PostgreSQL: the row
+    lock; SQLite: the database's write lock, which a later upgrade from a read could not get),
+    then read the case as it is now."""
+    await Case.filter(id=case.id).update(number=F("number"))
+    return await Case.get(id=case.id)
+
+
+# --- drafting ----------------------------------------------------------------------------------
+
+
+async def do_save_draft(
+    user: User,
+    number: str,
+    raw: dict[str, Any],
+    now: datetime,
+    settings: Settings,
+    hub: Announcer | None = None,
+) -> AgreementVersion:
+    """A new version (n+1) from the editor; earlier drafts and versions out for signature are
+    superseded (their signatures stay on record and count for nothing)."""
+    access = await access_agreement(user, number)
+    _require_mediator(access)
+    case = access.case
+    content, errors = rules.check_draft(raw, await party_rows(case), local_today(now))
+    if content is None:
+        raise AgreementInvalid(errors)
+    organisation = await Organisation.get_or_none(id=case.organisation_id or 0)
+    if organisation is None:
+        raise CaseConflict("agreement_no_organisation")
+    async with in_transaction():
+        case = await _lock_case(case)
+        if case.status != Status.IN_MEDIATION or case.mediator_id != user.id:
+            raise CaseConflict("case_changed_meanwhile")
+        last = await AgreementVersion.filter(case=case).order_by("-number").first()
+        version_number = (last.number if last else 0) + 1
+        text = rules.render_text(
+            content,
+            track=str(organisation.track),
+            organisation_name=organisation.name,
+            case_number=case.number,
+            version_number=version_number,
+            mediator_name=user.display_name,
+        )
+        replaced = await AgreementVersion.filter(
+            case=case, status__in=[AgreementStatus.DRAFT, AgreementStatus.SIGNING]
+        ).values_list("number", flat=True)
+        await AgreementVersion.filter(
+            case=case, status__in=[AgreementStatus.DRAFT, AgreementStatus.SIGNING]
+        ).update(status=AgreementStatus.SUPERSEDED)
+        version = await AgreementVersion.create(
+            case=case,
+            number=version_number,
+            template=str(organisation.track),
+            status=AgreementStatus.DRAFT,
+            content=content,
+            text=text,
+            sha256=rules.text_sha256(text),
+            drafted_by=user,
+            created_at=now,
+        )
+        await record_event(
+            case,
+            "agreement_drafted",
+            now,
+            actor_id=user.id,
+            version=version_number,
+            sha256=version.sha256,
+            superseded=sorted(int(str(n)) for n in replaced),
+        )
+    await announce_version(hub, version)
+    return version
+
+
+async def do_put_up_for_signature(
+    user: User,
+    number: str,
+    version_number: int,
+    now: datetime,
+    settings: Settings,
+    hub: Announcer | None = None,
+) -> AgreementVersion:
+    """Freeze a draft: from now on its text does not change; the parties are told to sign."""
+    access = await access_agreement(user, number)
+    _require_mediator(access)
+    version = await access_version(access, version_number)
+    if version.status != AgreementStatus.DRAFT:
+        raise CaseConflict(_status_code_of(version))
+    if problems := rules.check_still_valid(version.content, local_today(now)):
+        raise AgreementInvalid(problems)
+    async with in_transaction():
+        case = await _lock_case(access.case)
+        if case.status != Status.IN_MEDIATION:
+            raise CaseConflict("case_not_in_mediation")
+        changed = await AgreementVersion.filter(id=version.id, status=AgreementStatus.DRAFT).update(
+            status=AgreementStatus.SIGNING, frozen_at=now
+        )
+        if not changed:
+            raise CaseConflict("agreement_changed_meanwhile")
+        await record_event(
+            case,
+            "agreement_frozen",
+            now,
+            actor_id=user.id,
+            version=version.number,
+            sha256=version.sha256,
+        )
+        link = f"{settings.base_url}/cases/{case.number}/agreement"
+        await notify_parties(
+            case,
+            f"请签署调解协议 Please sign the mediation agreement: {case.number}",
+            f"案件 {case.number} 的调解协议（第{version.number}版）已提交签署。请登录平台阅读全文，"
+            f"经身份核验后签名：{link}\n"
+            f"Case {case.number}: version {version.number} of the mediation agreement is "
+            f"ready for signature. Read it in full and sign after confirming your identity: "
+            f"{link}",
+            now,
+        )
+    version = await AgreementVersion.get(id=version.id)
+    await announce_version(hub, version)
+    return version
+
+
+def _status_code_of(version: AgreementVersion) -> str:
+    return {
+        AgreementStatus.SUPERSEDED: "agreement_superseded",
+        AgreementStatus.EFFECTIVE: "agreement_already_effective",
+        AgreementStatus.SIGNING: "agreement_already_frozen",
+        AgreementStatus.DRAFT: "agreement_not_for_signature",
+    }[AgreementStatus(version.status)]
+
+
+# --- signing -----------------------------------------------------------------------------------
+
+
+def _code_hash(settings: Settings, user_id: int, version_id: int, code: str) -> str:
+    key = rules.derive_key(settings.secret_key, "signing-code")
+    message = f"{user_id}|{version_id}|{code}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+async def _signable(
+    user: User, number: str, version_number: int
+) -> tuple[AgreementAccess, AgreementVersion, str]:
+    access = await access_agreement(user, number)
+    role = access.signer_role
+    if role is None:
+        raise AgreementForbidden("agreement_not_a_signer")
+    version = await access_version(access, version_number)
+    if version.status != AgreementStatus.SIGNING:
+        raise CaseConflict(_status_code_of(version))
+    if access.case.status != Status.IN_MEDIATION:
+        raise CaseConflict("case_not_in_mediation")
+    if await AgreementSignature.exists(version=version, role=role):
+        raise CaseConflict("agreement_already_signed")
+    return access, version, role
+
+
+async def do_send_signing_code(
+    user: User, number: str, version_number: int, now: datetime, settings: Settings
+) -> SigningCode:
+    """A 6-digit one-time code by SMS to the signer's registered mobile, valid for 10 minutes;
+    stored only as a keyed hash. At most one a minute and five an hour per version."""
+    access, version, _ = await _signable(user, number, version_number)
+    if not user.mobile:
+        raise AgreementError("signing_code_no_mobile")
+    recent = [
+        row.created_at
+        for row in await SigningCode.filter(
+            user=user, version=version, created_at__gt=now - timedelta(hours=1)
+        ).order_by("-created_at")
+    ]
+    if recent and recent[0] > now - CODE_RESEND_AFTER:
+        wait = CODE_RESEND_AFTER - (now - recent[0])
+        raise TooManyAttempts("signing_code_too_soon", seconds=max(1, int(wait.total_seconds())))
+    if len(recent) >= CODES_PER_HOUR:
+        raise TooManyAttempts("signing_code_too_many")
+    code = f"{secrets.randbelow(10**6):06d}"
+    async with in_transaction():
+        row = await SigningCode.create(
+            user=user,
+            version=version,
+            code_hash=_code_hash(settings, user.id, version.id, code),
+            expires_at=now + CODE_LIFETIME,
+            created_at=now,
+        )
+        await queue_notice(
+            access.case,
+            NoticeChannel.SMS,
+            user.mobile,
+            f"签署验证码 Signing code: {access.case.number}",
+            f"【长宁在线调解】您正在签署案件{access.case.number}的调解协议（第{version.number}版），"
+            f"验证码：{code}，10分钟内有效。如非本人操作，请勿告知他人。"
+            f" Your code to sign the agreement of case {access.case.number}: {code} "
+            f"(valid for 10 minutes).",
+            now,
+        )
+    return row
+
+
+async def _check_password(user: User, password: str, now: datetime, settings: Settings) -> None:
+    key = f"signing:{user.id}"
+    since = now - PASSWORD_WINDOW
+    if (
+        await LoginFailure.filter(identifier=key, at__gt=since).count()
+        >= settings.max_login_failures
+    ):
+        raise TooManyAttempts("signing_locked", minutes=int(PASSWORD_WINDOW.total_seconds() // 60))
+    if not check_password(user.password_hash, password):
+        await LoginFailure.create(identifier=key, remote_addr="", at=now)
+        raise AgreementError("signing_password_wrong")
+    await LoginFailure.filter(identifier=key).delete()
+
+
+async def _check_code(
+    user: User, version: AgreementVersion, code: str, now: datetime, settings: Settings
+) -> SigningCode:
+    """The latest code sent to this signer for this version, if `code` is it. A wrong try
+    counts (committed at once, whatever happens next); the fifth ends the code."""
+    row = (
+        await SigningCode.filter(user=user, version=version, used_at__isnull=True)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if row is None:
+        raise AgreementError("signing_code_missing")
+    if row.expires_at <= now:
+        raise AgreementError("signing_code_expired")
+    counted = await SigningCode.filter(
+        id=row.id, used_at__isnull=True, attempts__lt=CODE_ATTEMPTS
+    ).update(attempts=F("attempts") + 1)
+    if not counted:
+        raise TooManyAttempts("signing_code_exhausted")
+    expected = _code_hash(settings, user.id, version.id, code.strip())
+    if not hmac.compare_digest(expected, row.code_hash):
+        left = CODE_ATTEMPTS - row.attempts - 1
+        if left <= 0:
+            raise TooManyAttempts("signing_code_exhausted")
+        raise AgreementError("signing_code_wrong", left=left)
+    return row
+
+
+@dataclass(frozen=True)
+class Signed:
+    version: AgreementVersion
+    signature: AgreementSignature
+    effective: bool
+
+
+async def do_sign(
+    user: User,
+    number: str,
+    version_number: int,
+    *,
+    sha256: str,
+    method: SignatureMethod,
+    secret: str,
+    now: datetime,
+    settings: Settings,
+    hub: Announcer | None = None,
+) -> Signed:
+    """Sign a version put up for signature, after re-confirming identity by the account's
+    password or an SMS code. `sha256` is the hash of the text the signer read: if the
+    version changed meanwhile, nothing is signed. The last required signature makes the
+    agreement effective in the same transaction (Art. 19)."""
+    access, version, role = await _signable(user, number, version_number)
+    if sha256 != version.sha256 or rules.text_sha256(version.text) != version.sha256:
+        raise CaseConflict("agreement_text_changed")
+    code_row: SigningCode | None = None
+    if method is SignatureMethod.PASSWORD:
+        await _check_password(user, secret, now, settings)
+    else:
+        code_row = await _check_code(user, version, secret, now, settings)
+    try:
+        async with in_transaction():
+            case = await _lock_case(access.case)
+            version = await AgreementVersion.get(id=version.id)
+            if version.status != AgreementStatus.SIGNING:
+                raise CaseConflict(_status_code_of(version))
+            if version.sha256 != sha256:
+                raise CaseConflict("agreement_text_changed")
+            if case.status != Status.IN_MEDIATION:
+                raise CaseConflict("case_not_in_mediation")
+            if code_row is not None:
+                claimed = await SigningCode.filter(id=code_row.id, used_at__isnull=True).update(
+                    used_at=now
+                )
+                if not claimed:
+                    raise AgreementError("signing_code_missing")
+            signature = await AgreementSignature.create(
+                version=version,
+                role=role,
+                signer=user,
+                method=method,
+                signed_sha256=version.sha256,
+                attestation=rules.attestation(
+                    settings.secret_key,
+                    version_id=version.id,
+                    role=role,
+                    signer_id=user.id,
+                    sha256=version.sha256,
+                    signed_at=now,
+                ),
+                signed_at=now,
+            )
+            await record_event(
+                case,
+                "agreement_signed",
+                now,
+                actor_id=user.id,
+                version=version.number,
+                role=role,
+                method=str(method),
+                sha256=version.sha256,
+            )
+            roles = await AgreementSignature.filter(version=version).values_list("role", flat=True)
+            effective = rules.takes_effect(str(r) for r in roles)
+            if effective:
+                await _take_effect(case, version, now, settings)
+    except IntegrityError:
+        # The same role signed meanwhile (two devices of one party): one signature stands.
+        raise CaseConflict("agreement_already_signed") from None
+    version = await AgreementVersion.get(id=version.id)
+    await announce_version(hub, version)
+    if effective:
+        await issue_pdf(version.id, settings)
+    return Signed(version, signature, effective)
+
+
+async def _take_effect(
+    case: Case, version: AgreementVersion, now: datetime, settings: Settings
+) -> None:
+    """Seal, mark effective, open the performance items, settle the case, tell everyone.
+    Guarded by a conditional update: whatever runs twice, the effect happens once."""
+    organisation = await Organisation.get(id=case.organisation_id)
+    seal = rules.seal(
+        settings.secret_key,
+        organisation_code=organisation.code,
+        organisation_name=organisation.name,
+        sha256=version.sha256,
+        sealed_at=now,
+    )
+    changed = await AgreementVersion.filter(id=version.id, status=AgreementStatus.SIGNING).update(
+        status=AgreementStatus.EFFECTIVE, effective_at=now, sealed_by_id=organisation.id, seal=seal
+    )
+    if not changed:
+        return
+    for item in rules.performance_plan(version.content):
+        await PerformanceItem.create(
+            version_id=version.id,
+            case_id=case.id,
+            term_number=item.term_number,
+            obligor_side=item.obligor_side,
+            description=item.description,
+            due_on=item.due_on,
+        )
+    await record_event(
+        case,
+        "agreement_effective",
+        now,
+        actor_label="system",
+        version=version.number,
+        sha256=version.sha256,
+        organisation=organisation.code,
+    )
+    await transition(case, Status.SETTLED, Actor.SYSTEM, now, agreement_version=version.number)
+    await notify_parties(
+        case,
+        f"调解协议已生效 The mediation agreement is in effect: {case.number}",
+        f"案件 {case.number} 的调解协议（第{version.number}版）已由各方签署并加盖"
+        f"{organisation.name}电子印章，"
+        f"自 {now.astimezone(SHANGHAI):%Y-%m-%d %H:%M}（北京时间）起生效。"
+        f"请按协议约定的方式和期限履行。\n"
+        f"Case {case.number}: version {version.number} of the mediation agreement was signed "
+        f"by everyone, sealed by {organisation.name_en or organisation.name}, and is in effect. "
+        f"Please perform it in the manner and time agreed.",
+        now,
+        also_mediator=True,
+    )
+
+
+# --- after commit ------------------------------------------------------------------------------
+
+
+def agreement_url(case_number: str, version_number: int) -> str:
+    return f"/cases/{case_number}/agreement/{version_number}"
+
+
+async def announce_version(hub: Announcer | None, version: AgreementVersion) -> None:
+    """Tell the case's session room (its latest scheduled session) about this version. The
+    version is committed already: a failure here is logged, and the next announcement or a
+    reload of the agreement page shows the state."""
+    if hub is None:
+        return
+    session = (
+        await MediationSession.filter(case_id=version.case_id, status=SessionStatus.SCHEDULED)
+        .order_by("-starts_at", "-id")
+        .first()
+    )
+    if session is None:
+        return
+    case_number = await Case.filter(id=version.case_id).first().values_list("number", flat=True)
+    body = {
+        "version": version.number,
+        "status": str(version.status),
+        "sha256": version.sha256,
+        "url": agreement_url(str(case_number), version.number),
+    }
+    try:
+        from realtime.protocol import Kind
+
+        await hub.announce(session.id, Kind("agreement"), body)
+    except Exception:
+        log.exception("agreement version %s not announced in session %s", version.id, session.id)
+
+
+async def issue_pdf(version_id: int, settings: Settings) -> None:
+    """The signed PDF, once the effect is committed (idempotent; swept later on failure)."""
+    if importlib.util.find_spec("mediation.agreement_pdf") is None:
+        return
+    try:
+        from mediation import agreement_pdf
+
+        await agreement_pdf.issue_signed_pdf(version_id, settings)
+    except Exception:
+        log.exception("signed PDF of agreement version %s not issued yet", version_id)
