@@ -231,3 +231,53 @@ async def test_the_job_issues_pdfs_a_crash_left_behind(db: None, settings: Setti
 )
 def test_a_pasted_sha256_is_64_hex_digits(pasted: str, parsed: str | None) -> None:
     assert parse_sha256(pasted) == parsed
+
+
+async def test_the_last_signature_through_the_signing_actions_issues_the_pdf(
+    db: None, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole way: draft, put up for signature, three signatures; the signing action
+    issues the PDF after its commit, with the real signers and seal on it."""
+    from mediation.agreements import do_put_up_for_signature, do_save_draft, do_sign
+    from mediation.models import PerformanceItem, SignatureMethod
+    from tests.support.agreements import (
+        APPLICANT,
+        MEDIATOR,
+        RESPONDENT,
+        build_agreement_world,
+        draft,
+    )
+    from tests.support.factories import cheap_password_hashing
+
+    cheap_password_hashing(monkeypatch)
+    world = await build_agreement_world(settings)
+    mediator = world.users["mediator"]
+    now = datetime.now(UTC)
+    version = await do_save_draft(mediator, world.number, draft(), now, settings)
+    version = await do_put_up_for_signature(mediator, world.number, version.number, now, settings)
+    for who, password in (
+        ("applicant", APPLICANT[1]),
+        ("respondent", RESPONDENT[1]),
+        ("mediator", MEDIATOR[1]),
+    ):
+        await do_sign(
+            world.users[who],
+            world.number,
+            version.number,
+            sha256=version.sha256,
+            method=SignatureMethod.PASSWORD,
+            secret=password,
+            now=datetime.now(UTC),
+            settings=settings,
+        )
+
+    version = await AgreementVersion.get(id=version.id)
+    assert version.status == AgreementStatus.EFFECTIVE and version.pdf_sha256
+    path = blob_path(settings.evidence_dir, version.pdf_sha256)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == version.pdf_sha256
+    text = squashed(pdf_text(path))
+    assert "王调解" in text and "被申请人向申请人退还团费" in text
+    assert squashed(verification_url(settings, str(version.verification_code))) in text
+    assert await PerformanceItem.filter(version=version).count() == 2
+    # Nothing left for the job.
+    assert await do_issue_missing_pdfs(settings, datetime.now(UTC) + timedelta(hours=1)) == []
