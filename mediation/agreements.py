@@ -609,3 +609,146 @@ async def issue_pdf(version_id: int, settings: Settings) -> None:
         await agreement_pdf.issue_signed_pdf(version_id, settings)
     except Exception:
         log.exception("signed PDF of agreement version %s not issued yet", version_id)
+
+
+# --- what the pages show -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignatureLine:
+    role: str
+    signer_name: str
+    method: str
+    signed_at: datetime
+    signed_sha256: str
+
+
+@dataclass(frozen=True)
+class VersionLine:
+    number: int
+    status: str
+    created_at: datetime
+    frozen_at: datetime | None
+    effective_at: datetime | None
+    sha256: str
+    signed_roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AgreementPage:
+    case: Case
+    versions: list[VersionLine]  # newest first
+    version: AgreementVersion | None  # the one shown
+    signatures: dict[str, SignatureLine]  # role -> signature on the version shown
+    missing: tuple[str, ...]  # roles still to sign (a version out for signature)
+    without_account: tuple[str, ...]  # sides nobody can sign for online yet
+    previous_number: int | None
+    diff: list[rules.DiffLine]  # against the previous version
+    is_latest: bool
+    your_role: str | None
+    can_edit: bool
+    can_freeze: bool
+    can_sign: bool
+    signing_mobile: str  # masked, where a code would go ("" if none)
+    pdf_ready: bool
+
+
+async def agreement_page(
+    access: AgreementAccess, user: User, version_number: int | None
+) -> AgreementPage:
+    """The agreement page for this viewer: a version (the latest by default), its
+    signatures and what the viewer may do with it, and the history of versions."""
+    from cases.identity import mask_mobile
+
+    case = access.case
+    versions = await versions_of(case)
+    if version_number is None:
+        version = versions[-1] if versions else None
+    else:
+        version = await access_version(access, version_number)
+    signed: dict[int, list[str]] = {}
+    for version_id, role in await AgreementSignature.filter(
+        version_id__in=[v.id for v in versions]
+    ).values_list("version_id", "role"):
+        signed.setdefault(int(str(version_id)), []).append(str(role))
+    lines = [
+        VersionLine(
+            v.number,
+            str(v.status),
+            v.created_at,
+            v.frozen_at,
+            v.effective_at,
+            v.sha256,
+            tuple(r for r in rules.REQUIRED_SIGNERS if r in signed.get(v.id, [])),
+        )
+        for v in reversed(versions)
+    ]
+    signatures: dict[str, SignatureLine] = {}
+    previous: AgreementVersion | None = None
+    if version is not None:
+        rows = await AgreementSignature.filter(version=version).order_by("signed_at", "id")
+        names = dict(
+            await User.filter(id__in=[r.signer_id for r in rows]).values_list("id", "display_name")
+        )
+        signatures = {
+            str(r.role): SignatureLine(
+                str(r.role),
+                str(names.get(r.signer_id, "")),
+                str(r.method),
+                r.signed_at,
+                r.signed_sha256,
+            )
+            for r in rows
+        }
+        previous = next((v for v in versions if v.number == version.number - 1), None)
+    status = AgreementStatus(version.status) if version else None
+    accounts = set(
+        str(side)
+        for side in await Party.filter(case=case, user_id__isnull=False).values_list(
+            "side", flat=True
+        )
+    )
+    in_mediation = case.status == Status.IN_MEDIATION
+    role = access.signer_role
+    return AgreementPage(
+        case=case,
+        versions=lines,
+        version=version,
+        signatures=signatures,
+        missing=rules.missing_signers(signatures) if status is AgreementStatus.SIGNING else (),
+        without_account=tuple(side for side in rules.SIDES if side not in accounts),
+        previous_number=previous.number if previous else None,
+        diff=rules.line_diff(previous.text, version.text) if previous and version else [],
+        is_latest=version is not None and version.number == versions[-1].number,
+        your_role=role,
+        can_edit=access.is_mediator and in_mediation,
+        can_freeze=access.is_mediator and in_mediation and status is AgreementStatus.DRAFT,
+        can_sign=role is not None
+        and in_mediation
+        and status is AgreementStatus.SIGNING
+        and role not in signatures,
+        signing_mobile=mask_mobile(user.mobile) if user.mobile else "",
+        pdf_ready=status is AgreementStatus.EFFECTIVE and bool(version and version.pdf_sha256),
+    )
+
+
+@dataclass(frozen=True)
+class AgreementSummary:
+    """One line for the case page: the latest version and who must still sign."""
+
+    number: int
+    status: str
+    missing: tuple[str, ...]
+
+
+async def agreement_summary(case: Case) -> AgreementSummary | None:
+    latest = await AgreementVersion.filter(case=case).order_by("-number").first()
+    if latest is None:
+        return None
+    roles = await AgreementSignature.filter(version=latest).values_list("role", flat=True)
+    missing = (
+        rules.missing_signers(str(r) for r in roles)
+        if latest.status == AgreementStatus.SIGNING
+        else ()
+    )
+    return AgreementSummary(latest.number, str(latest.status), missing)

@@ -35,6 +35,7 @@ from mediation.performance import do_send_performance_reminders
 from mediation.routes import (
     accounts,
     admin,
+    agreements,
     disputes,
     invitations,
     partner_api,
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
             *admin.routes,
             *routing.routes,
             *sessions.routes,
+            *agreements.routes,
             *verification.routes,
             *performance.routes,
         ],

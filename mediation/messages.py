@@ -86,6 +86,48 @@ ERROR_MESSAGES: dict[str, str] = {
     "reschedule_reason_required": N_("Please give the reason for moving the session."),
     "session_not_scheduled": N_("This session is no longer scheduled."),
     "session_not_started": N_("The session has not started yet."),
+    # The mediation agreement: drafting, putting up for signature, signing
+    "agreement_invalid": N_("Please correct the marked fields."),
+    "agreement_not_found": N_("No such version of the agreement."),
+    "agreement_no_organisation": N_("The case has no mediation organisation to seal it."),
+    "agreement_parties_missing": N_("An agreement needs an applicant and a respondent."),
+    "agreement_terms_required": N_("Write at least one term the parties agreed."),
+    "agreement_too_many_terms": N_("An agreement has at most 30 terms."),
+    "agreement_obligor_required": N_("Choose who must perform this term."),
+    "agreement_manner_required": N_("Say how it is performed (e.g. bank transfer)."),
+    "agreement_due_date_required": N_("Give the date by which it must be performed."),
+    "agreement_due_date_past": N_(
+        "The time limit has already passed. Choose today or a later date (a new version)."
+    ),
+    "agreement_due_date_too_far": N_("The time limit is more than ten years away."),
+    "agreement_changed_meanwhile": N_("The agreement changed meanwhile. Please reload."),
+    "agreement_superseded": N_(
+        "A later version replaced this one. Please read and sign the current version."
+    ),
+    "agreement_already_effective": N_("This agreement is already in effect."),
+    "agreement_already_frozen": N_("This version is already open for signature."),
+    "agreement_not_for_signature": N_("This version is a draft and cannot be signed yet."),
+    "agreement_not_a_signer": N_("Only the parties and the mediator of the case sign it."),
+    "agreement_already_signed": N_("This version has already been signed for your side."),
+    "agreement_text_changed": N_(
+        "The text changed since you opened it. Please read the current version again."
+    ),
+    "signing_password_wrong": N_("The password is not correct. Nothing was signed."),
+    "signing_locked": N_(
+        "Too many wrong passwords. For your safety, try again in %(minutes)s minutes "
+        "or sign with an SMS code."
+    ),
+    "signing_code_no_mobile": N_(
+        "Your account has no mobile number for a code. Please sign with your password."
+    ),
+    "signing_code_too_soon": N_("A code was just sent. You can ask again in %(seconds)s seconds."),
+    "signing_code_too_many": N_("Too many codes were sent in the last hour. Please try later."),
+    "signing_code_missing": N_("Please ask for a code first."),
+    "signing_code_expired": N_("The code has expired (codes are valid for 10 minutes)."),
+    "signing_code_wrong": N_(
+        "The code is not correct. Nothing was signed. %(left)s tries left for this code."
+    ),
+    "signing_code_exhausted": N_("Too many wrong tries for this code. Please ask for a new one."),
     # The signed agreement's PDF and its public check
     "signed_pdf_version_not_found": N_("No such agreement version."),
     "signed_pdf_not_effective": N_("This agreement version has not taken effect."),

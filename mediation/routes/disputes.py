@@ -14,6 +14,7 @@ from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
 from cases.evidence_store import blob_path
 from cases.filing import REQUIRED_CONSENTS
 from cases.models import Case, Side
+from mediation.agreements import agreement_summary
 from mediation.intake import (
     FilingInvalid,
     Upload,
@@ -139,6 +140,7 @@ async def _case_page(
             "offers": await offer_history(case, as_participant),
             "routing": await routing_view(case, viewer, facts, view.viewer_side),
             "sessions": await session_rows(case, utcnow()),
+            "agreement": await agreement_summary(case),
             "outcome": await case_outcome(case, view.viewer_side, local_date(utcnow())),
             "status_labels": STATUS_LABELS,
             "kind_labels": PARTY_KIND_LABELS,
