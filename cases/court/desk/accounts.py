@@ -40,8 +40,8 @@ async def create_clerk(
         raise DeskError("bad_username", 400)
     if len(password) < PASSWORD_MIN or len(password) > 200:
         raise DeskError("bad_password", 400, minimum=PASSWORD_MIN)
-    name = display_name.strip() or username
     existing = await Clerk.get_or_none(username=username)
+    name = display_name.strip() or (existing.display_name if existing else username)
     if existing is not None:
         if not update:
             raise DeskError("clerk_exists", 409)

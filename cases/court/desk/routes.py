@@ -119,6 +119,7 @@ async def choose_language(request: Request) -> Response:
     return response
 
 
+@signed_in
 async def home(request: Request) -> Response:
     return RedirectResponse("/inbox", status_code=303)
 

@@ -111,7 +111,8 @@ def csrf_token(request: Request) -> str:
 
 def flash(request: Request, kind: str, text: str) -> None:
     """A message for the next page (already translated)."""
-    request.session.setdefault("flash", []).append([kind, text])
+    # Assigned, not appended in place: the session is saved only when it sees a change.
+    request.session["flash"] = [*request.session.get("flash", []), [kind, text]]
 
 
 def render(

@@ -73,6 +73,10 @@ def is_xml_type(content_type: str) -> bool:
 # --- checking a package ----------------------------------------------------------------------
 
 
+def _at(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
 class _Checker:
     """Collects problems as {"field": path, "error": code}."""
 
@@ -92,7 +96,7 @@ class _Checker:
         limit: str = "short",
         nullable: bool = False,
     ) -> str | None:
-        where = f"{path}.{key}" if path else key
+        where = _at(path, key)
         if key not in data:
             # An optional field may be left out; a required one may not.
             if required:
@@ -119,31 +123,29 @@ class _Checker:
     ) -> None:
         value = self.text(data, key, path, nullable=nullable)
         if value is not None and not _HEX64.fullmatch(value):
-            self.fail(f"{path}.{key}", "not_a_sha256")
+            self.fail(_at(path, key), "not_a_sha256")
 
     def moment(self, data: Mapping[str, Any], key: str, path: str) -> None:
         value = self.text(data, key, path)
         if value is not None and parse_time(value) is None:
-            self.fail(f"{path}.{key}", "not_a_time")
+            self.fail(_at(path, key), "not_a_time")
 
     def url(self, data: Mapping[str, Any], key: str, path: str, *, nullable: bool) -> None:
         value = self.text(data, key, path, nullable=nullable, limit="text")
         if value is not None and not is_http_url(value):
-            self.fail(f"{path}.{key}", "not_a_url")
+            self.fail(_at(path, key), "not_a_url")
 
     def obj(self, data: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any] | None:
         value = data.get(key)
         if not isinstance(value, dict):
-            self.fail(
-                f"{path}.{key}" if path else key, "required" if value is None else "not_an_object"
-            )
+            self.fail(_at(path, key), "required" if value is None else "not_an_object")
             return None
         return value
 
     def items(self, data: Mapping[str, Any], key: str, path: str) -> list[Any]:
         value = data.get(key, [])
         if not isinstance(value, list):
-            self.fail(f"{path}.{key}", "not_a_list")
+            self.fail(_at(path, key), "not_a_list")
             return []
         return value
 
@@ -288,12 +290,19 @@ def check_package(
     return c.details
 
 
+MAX_AMOUNT = Decimal("1e12")  # yuan: far above any claim a mediation handles
+
+
 def _is_amount(value: str) -> bool:
+    """A sum of money in yuan: not negative, at most two decimal places, below MAX_AMOUNT."""
     try:
         amount = Decimal(value)
     except InvalidOperation:
         return False
-    return amount.is_finite() and amount >= 0
+    if not amount.is_finite():
+        return False
+    exponent = amount.as_tuple().exponent
+    return 0 <= amount < MAX_AMOUNT and isinstance(exponent, int) and exponent >= -2
 
 
 # --- reading a filing ------------------------------------------------------------------------

@@ -15,12 +15,14 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -249,20 +251,111 @@ def send(
     return filing_id, data
 
 
-def signed_in_client(desk: Desk, clerk: tuple[str, str, str] = CLERK) -> httpx.Client:
+@contextmanager
+def signed_in_client(desk: Desk, clerk: tuple[str, str, str] = CLERK) -> Iterator[httpx.Client]:
     """A client holding a clerk's session (signed in through the form)."""
-    client = desk.client()
-    page = client.get("/signin")
-    token = csrf_of(page.text)
-    response = client.post(
-        "/signin",
-        data={"csrf_token": token, "username": clerk[0], "password": clerk[2], "next": "/inbox"},
-    )
-    assert response.status_code == 303, response.text
-    return client
+    with desk.client() as client:
+        page = client.get("/signin")
+        token = csrf_of(page.text)
+        response = client.post(
+            "/signin",
+            data={
+                "csrf_token": token,
+                "username": clerk[0],
+                "password": clerk[2],
+                "next": "/inbox",
+            },
+        )
+        assert response.status_code == 303, response.text
+        yield client
 
 
 def csrf_of(html: str) -> str:
     marker = 'name="csrf_token" value="'
     start = html.index(marker) + len(marker)
     return html[start : html.index('"', start)]
+
+
+# --- the platform's side of the wire, as far as the desk can see it ---------------------------
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+    verified: bool
+    error: str | None
+
+
+class PlatformStub:
+    """A real HTTP server standing where the platform is: it verifies each callback's
+    Standard Webhooks signature as the platform does (answering 401 when it fails, 200
+    otherwise) and serves evidence files by path."""
+
+    def __init__(self, secret: str = CALLBACK_SECRET) -> None:
+        self.secret = secret
+        self.callbacks: list[Received] = []
+        self.files: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", "0"))
+                body = self.rfile.read(length)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                try:
+                    signing.verify(stub.secret, headers, body, now=int(time.time()))
+                except signing.SignatureError as refused:
+                    received = Received(headers, body, False, refused.code)
+                else:
+                    received = Received(headers, body, True, None)
+                with stub._lock:
+                    stub.callbacks.append(received)
+                status = 200 if received.verified else 401
+                answer = json.dumps({"applied": received.verified}).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def do_GET(self) -> None:
+                content = stub.files.get(self.path)
+                if content is None:
+                    self.send_response(404)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("content-type", "application/octet-stream")
+                self.send_header("content-length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # quiet
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> PlatformStub:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=5)
+
+    def wait_for_callbacks(self, count: int, timeout: float = 15.0) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if len(self.callbacks) >= count:
+                    return list(self.callbacks)
+            time.sleep(0.05)
+        with self._lock:
+            got = len(self.callbacks)
+        raise AssertionError(f"expected {count} callback(s) within {timeout} s, got {got}")
