@@ -273,6 +273,13 @@ KIND_LABELS = {
     Kind.OFFER_RESPONSE.value: "【答复】",
     Kind.EVIDENCE.value: "【出示证据】",
     Kind.CONTROL.value: "【调解室】",
+    Kind.AGREEMENT.value: "【调解协议】",
+}
+AGREEMENT_STATUS_ZH = {
+    "draft": "草稿",
+    "signing": "提交签署",
+    "effective": "已生效",
+    "superseded": "已被取代",
 }
 
 
@@ -292,13 +299,16 @@ def transcript_lines(rows: list[RoomMessage]) -> list[TranscriptLine]:
             text = f"{body.get('filename', '')} (SHA-256 {body.get('sha256', '')})"
         elif row.kind == Kind.CONTROL.value:
             text = str(body.get("action", ""))
+        elif row.kind == Kind.AGREEMENT.value:
+            status = AGREEMENT_STATUS_ZH.get(str(body.get("status")), str(body.get("status")))
+            text = f"第{body.get('version')}版 {status} (SHA-256 {body.get('sha256', '')})"
         else:
             text = str(body.get("text", ""))
         local = row.created_at.astimezone(_SHANGHAI)
         lines.append(
             TranscriptLine(
                 f"{local:%Y-%m-%d %H:%M:%S}",
-                row.sender_name,
+                row.sender_name or "平台",  # the platform's own messages have no sender
                 f"{KIND_LABELS.get(row.kind, '')}{text.strip()}",
             )
         )

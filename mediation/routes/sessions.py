@@ -15,6 +15,7 @@ from cases.actions import access_case
 from cases.errors import CaseNotFound
 from cases.models import Case, Evidence, Party
 from mediation.accounts import user_of_session
+from mediation.agreements import agreement_summary
 from mediation.models import (
     MediationSession,
     Role,
@@ -128,6 +129,7 @@ async def room(request: Request) -> Response:
             "is_open": is_open(session, now),
             "evidence": evidence,
             "parties": parties,
+            "agreement": await agreement_summary(case),
         },
     )
 

@@ -35,7 +35,7 @@
     li.dataset.room = m.room; li.dataset.seq = m.seq;
     li.hidden = m.room !== current;
     var head = el("div", "msg-head");
-    head.appendChild(el("span", "who", m.sender.name));
+    head.appendChild(el("span", "who", m.sender.name || T.textPlatform));
     head.appendChild(el("time", "at", time(m.at)));
     if (m.concession) { head.appendChild(el("span", "tag other", T.textConcession)); }
     li.appendChild(head);
@@ -55,6 +55,11 @@
     } else if (m.kind === "evidence") {
       body.appendChild(el("span", "", T.textEvidence + ": " + m.body.filename));
       body.appendChild(el("code", "hash", "SHA-256 " + m.body.sha256));
+    } else if (m.kind === "agreement") {
+      body.appendChild(el("strong", "", T.textAgreement + " · " + agreementVersion(m.body.version) + " · " + agreementStatus(m.body.status)));
+      var open = el("a", "button", T.textAgreementOpen); open.href = m.body.url; open.target = "_blank"; open.rel = "noopener";
+      body.appendChild(open);
+      showAgreement(m.body);
     } else if (m.kind === "control") {
       body.appendChild(el("em", "", controlText[m.body.action] || m.body.action));
       applyControl(m);
@@ -92,6 +97,25 @@
       box.appendChild(b);
     });
     return box;
+  }
+
+  // The agreement card above the tabs shows the newest version announced (the platform posts
+  // one message per saved, frozen or effective version in the joint room).
+  function agreementVersion(n) { return T.textAgreementVersion.replace("{n}", String(n)); }
+  function agreementStatus(status) {
+    return T["textAgreement" + status.charAt(0).toUpperCase() + status.slice(1)] || status;
+  }
+  function showAgreement(b) {
+    var card = document.getElementById("agreement-card");
+    if (!card || Number(b.version) < Number(card.dataset.version || 0)) { return; }
+    card.dataset.version = b.version; card.hidden = false;
+    document.getElementById("agreement-version").textContent = agreementVersion(b.version);
+    var status = document.getElementById("agreement-status");
+    status.textContent = agreementStatus(b.status); status.className = "status agreement-status-" + b.status;
+    var link = document.getElementById("agreement-link");
+    link.href = b.url;
+    link.textContent = b.status === "signing" && !isMediator ? T.textAgreementSign : T.textAgreementOpen;
+    link.classList.toggle("primary", b.status === "signing");
   }
 
   var controlText = {open_caucus: T.textOpenCaucus, close_caucus: T.textCloseCaucus, mute: T.textMute,

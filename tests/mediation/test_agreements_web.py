@@ -17,10 +17,10 @@ from mediation.settings import Settings
 from tests.support.agreements import (
     APPLICANT,
     MEDIATOR,
+    ORG_ADMIN,
     OTHER_MEDIATOR,
     OTHER_ORG_ADMIN,
     OUTSIDER,
-    ORG_ADMIN,
     PLATFORM_ADMIN,
     RESPONDENT,
     AgreementWorld,
