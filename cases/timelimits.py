@@ -271,6 +271,11 @@ async def do_time_out_overdue_mediations(now: datetime) -> list[str]:
             case.closed_reason = "mediation_time_limit"
             await case.save(update_fields=["closed_reason"])
             await transition(case, Status.TIMED_OUT, Actor.SYSTEM, now, regime=row.regime)
+            # The Art. 21 record, for the mediator to complete (imported here: outcomes
+            # builds on this module).
+            from cases.outcomes import record_time_out
+
+            await record_time_out(case, now)
             await notify_parties(
                 case,
                 f"调解期限届满 Mediation time limit reached: {case.number}",

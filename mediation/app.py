@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
 from cases.actions import do_end_unanswered_invitations, do_sweep_unreferenced_evidence
+from cases.court.handoff import deliver_due as deliver_court_filings
 from cases.errors import CaseError
 from cases.status import TransitionError
 from cases.timelimits import do_send_deadline_reminders, do_time_out_overdue_mediations
@@ -36,6 +37,7 @@ from mediation.routes import (
     accounts,
     admin,
     agreements,
+    court,
     disputes,
     invitations,
     partner_api,
@@ -60,8 +62,8 @@ async def run_background_jobs(notifier: Notifier, interval: float, settings: Set
     """The platform's clockwork: end unanswered invitations, route accepted cases, appoint
     when the parties' choice window closes, replace mediators who did not answer, end
     mediations past their limit, issue signed PDFs a crash left behind, send reminders
-    (time limits, performance of agreements), deliver notices. Each step claims its rows
-    by conditional update, so every server process may run it at once."""
+    (time limits, performance of agreements), deliver notices and court filings. Each step
+    claims its rows by conditional update, so every server process may run it at once."""
     rounds = 0
     while True:
         rounds += 1
@@ -80,6 +82,7 @@ async def run_background_jobs(notifier: Notifier, interval: float, settings: Set
             await do_send_deadline_reminders(now)
             await do_send_performance_reminders(now)
             await notifier.deliver_due(now)
+            await deliver_court_filings(now, settings)
         except Exception:  # a failing round must not end the loop; the next one retries
             log.exception("background jobs round failed")
         await asyncio.sleep(interval)
@@ -150,6 +153,7 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
             *agreements.routes,
             *verification.routes,
             *performance.routes,
+            *court.routes,
         ],
         middleware=[
             Middleware(

@@ -1,4 +1,5 @@
-"""The `mediation` command: migrate, seed, serve, createuser, createpartner, demo, jobs."""
+"""The `mediation` command: migrate, seed, serve, createuser, createpartner, demo, jobs,
+court export."""
 
 from __future__ import annotations
 
@@ -120,6 +121,26 @@ def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_court_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Write the package that would be sent to the court for a case, for inspection."""
+    from cases.court.handoff import export_filing
+
+    try:
+        message = with_orm(
+            settings, lambda: export_filing(args.case_number, args.format, settings, utcnow())
+        )
+    except LookupError:
+        print(f"no case numbered {args.case_number}", file=sys.stderr)
+        return 2
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as out:
+            out.write(message.body)
+        print(f"{message.content_type} written to {args.out} (sha256 {message.sha256})")
+    else:
+        sys.stdout.write(message.body + "\n")
+    return 0
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from mediation.mailsink import start_mail_sink
 
@@ -177,6 +198,15 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="run notice delivery and deadline jobs in this process")
     jobs.add_argument("--interval", type=float, default=5.0)
     jobs.set_defaults(func=cmd_jobs)
+    court = sub.add_parser("court", help="the court handoff")
+    court_sub = court.add_subparsers(dest="court_command", required=True)
+    export = court_sub.add_parser(
+        "export", help="write the package that would be sent to the court, for inspection"
+    )
+    export.add_argument("case_number")
+    export.add_argument("--format", choices=["json", "ecf"], default="json")
+    export.add_argument("--out", help="write to this file instead of standard output")
+    export.set_defaults(func=cmd_court_export)
     return parser
 
 

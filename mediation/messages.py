@@ -152,4 +152,19 @@ ERROR_MESSAGES: dict[str, str] = {
     "performance_changed_meanwhile": N_(
         "This term changed meanwhile (it may already be marked or answered). Please reload."
     ),
+    # Ending mediation and the court handoff
+    "form_has_errors": N_("Please correct the marked fields."),
+    "precheck_blocked": N_("The pre-check found something that would stop the court."),
+    "mediation_not_in_progress": N_("This case is not in mediation, so it cannot be ended."),
+    "transfer_not_possible": N_(
+        "A case can be sent to the court only after mediation failed or reached its time limit."
+    ),
+    "confirmation_not_possible": N_(
+        "Judicial confirmation can be applied for only while an agreement in effect awaits it."
+    ),
+    "already_applied": N_("You have already applied. The other party must apply too."),
+    "nothing_to_correct": N_("The court has not returned anything in this case for correction."),
+    "not_a_dead_letter": N_(
+        "This delivery is not waiting for a replay (it may have been replayed)."
+    ),
 }

@@ -61,6 +61,12 @@ EVENT_LABELS: dict[str, str] = {
     "performance_marked": N_("A term was marked performed"),
     "performance_confirmed": N_("Performance of a term was confirmed"),
     "performance_disputed": N_("Performance of a term was disputed"),
+    "end_record_completed": N_("The mediator completed the record of the ended mediation"),
+    "court_filing_created": N_("A filing for the court was prepared"),
+    "confirmation_applied": N_("A party applied for judicial confirmation"),
+    "court_correction": N_("Corrected as the court asked"),
+    "court_decision": N_("The court decided on a filing"),
+    "court_filing_replayed": N_("An administrator sent a filing to the court again"),
 }
 
 PARTY_KIND_LABELS: dict[str, str] = {

@@ -33,6 +33,7 @@ from mediation.presenters import (
     case_view,
     session_rows,
 )
+from mediation.routes.court import court_context
 from mediation.routing_view import routing_view
 from mediation.sessions import offer_history, viewer_as_participant
 from mediation.web import (
@@ -142,6 +143,7 @@ async def _case_page(
             "sessions": await session_rows(case, utcnow()),
             "agreement": await agreement_summary(case),
             "outcome": await case_outcome(case, view.viewer_side, local_date(utcnow())),
+            **await court_context(request, case, view.viewer_side),
             "status_labels": STATUS_LABELS,
             "kind_labels": PARTY_KIND_LABELS,
             "just_filed": just_filed,
