@@ -4,6 +4,7 @@
     courtdesk migrate
     courtdesk createclerk USERNAME [--name 姓名] [--password ...] [--update]
     courtdesk seed                                      # the demo clerk: clerk / Demo2026!
+    courtdesk relay        # deliver callbacks from this process only (serve with DESK_RELAY=0)
 
 Settings come from the environment (cases/court/desk/settings.py): DESK_DATABASE_URL,
 PLATFORM_URL, COURT_FILING_SECRET, COURT_CALLBACK_SECRET, DESK_SECRET_KEY, MEDIATION_DATA_DIR.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import os
 import sys
@@ -24,7 +26,7 @@ from tortoise import Tortoise
 
 from cases.court.desk.db import migrate, tortoise_config
 from cases.court.desk.errors import DeskError
-from cases.court.desk.settings import DEFAULT_PORT, load_settings
+from cases.court.desk.settings import DEFAULT_PORT, DeskSettings, load_settings
 
 T = TypeVar("T")
 DEMO_CLERK = ("clerk", "示范书记员", "Demo2026!")
@@ -67,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     create.add_argument("--update", action="store_true", help="reset an existing clerk's password")
     commands.add_parser("seed", help="create the demo clerk (clerk / Demo2026!) if missing")
+    commands.add_parser("relay", help="deliver the outbox's callbacks until stopped")
     args = parser.parse_args(argv)
 
     settings = load_settings()
@@ -106,4 +109,18 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         print(f"demo clerk created: {username} / {password}")
         return 0
+    if args.command == "relay":
+        _run_relay_forever(settings)
+        return 0
     return 2  # argparse has refused anything else already
+
+
+def _run_relay_forever(settings: DeskSettings) -> None:
+    from cases.court.desk.app import relay_for, run_relay
+
+    async def work() -> None:
+        # Nothing wakes this process: it looks at the outbox every relay_interval seconds.
+        await run_relay(relay_for(settings), asyncio.Event(), settings.relay_interval)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        _with_orm(settings.database_url, work)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -10,6 +11,7 @@ from urllib.parse import quote, urlencode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+from tortoise.exceptions import DBConnectionError, OperationalError
 from tortoise.expressions import Q
 from tortoise.functions import Count
 
@@ -33,7 +35,9 @@ from cases.court.desk.web import (
     utcnow,
 )
 
+log = logging.getLogger("cases.court.desk")
 PAGE_SIZE = 50
+RETRY_AFTER = 5  # seconds, when the database cannot take a filing right now
 # A served file is the parties' content, not the desk's: it may run nothing here.
 FILE_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
 STATUS_FILTERS = ("open", "all", *(s.value for s in FilingStatus))
@@ -54,13 +58,19 @@ async def receive(request: Request) -> Response:
         body += chunk
         if len(body) > wire.MAX_BODY:
             return JSONResponse({"error": "request_too_large"}, 413)
-    answer = await receive_filing(
-        secret=settings_of(request).filing_secret,
-        headers=dict(request.headers),
-        content_type=request.headers.get("content-type", ""),
-        body=bytes(body),
-        now=utcnow(),
-    )
+    try:
+        answer = await receive_filing(
+            secret=settings_of(request).filing_secret,
+            headers=dict(request.headers),
+            content_type=request.headers.get("content-type", ""),
+            body=bytes(body),
+            now=utcnow(),
+        )
+    except (OperationalError, DBConnectionError):
+        # The database is busy or away: nothing was stored, so the platform's relay simply
+        # tries again (it honours Retry-After).
+        log.exception("filing not taken: database unavailable")
+        return JSONResponse({"error": "busy"}, 503, headers={"retry-after": str(RETRY_AFTER)})
     return Response(
         answer.body, answer.status, headers=answer.headers, media_type=answer.content_type
     )

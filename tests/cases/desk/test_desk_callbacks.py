@@ -4,9 +4,13 @@ real HTTP receiver that checks the Standard Webhooks signature as the platform d
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from cases.court import ecf
@@ -158,3 +162,41 @@ def test_callbacks_wait_in_the_outbox_while_the_platform_is_down(desk_database_u
     assert rows[0]["status"] == OutboxStatus.PENDING  # kept, to be retried
     assert rows[0]["attempts"] >= 1
     assert rows[0]["last_status_code"] is None  # nobody answered
+
+
+def test_a_separate_relay_process_delivers_when_the_server_does_not(
+    desk_database_url: str, tmp_path: Path
+) -> None:
+    make_clerk(desk_database_url)
+    with (
+        PlatformStub() as platform,
+        run_desk(desk_database_url, platform_url=platform.url, DESK_RELAY="0") as desk,
+        signed_in_client(desk) as clerk,
+    ):
+        filing_id, _ = send(clerk)
+        token = csrf_of(clerk.get("/inbox").text)
+        clerk.post(f"/filings/{filing_id}/accept", data={"csrf_token": token})
+        time.sleep(1.0)
+        assert platform.callbacks == []  # the server itself sends nothing
+        env = {
+            **os.environ,
+            "MEDIATION_DATA_DIR": str(tmp_path),
+            "DESK_DATABASE_URL": desk_database_url,
+            "PLATFORM_URL": platform.url,
+            "COURT_CALLBACK_SECRET": CALLBACK_SECRET,
+            "DESK_RELAY_INTERVAL": "0.3",
+        }
+        relay = subprocess.Popen(
+            [sys.executable, "-m", "cases.court.desk", "relay"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            received = platform.wait_for_callbacks(1)
+            wait_for_status(desk, OutboxStatus.DELIVERED, 1)
+        finally:
+            relay.terminate()
+            relay.wait(timeout=10)
+    assert received[0].verified
+    assert json.loads(received[0].body)["data"]["status"] == "accepted"

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import threading
 import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 from lxml import etree
 
 from cases.court import ecf
+from cases.court.desk.db import migrate
 from cases.court.desk.models import Filing
 from cases.court.privilege import filter_for_court
 from tests.cases.desk.support import (
@@ -19,6 +23,7 @@ from tests.cases.desk.support import (
     cloudevent,
     package,
     post_filing,
+    run_desk,
     signed_headers,
     with_desk_orm,
 )
@@ -204,3 +209,24 @@ def test_an_ecf_filing_that_is_not_schema_valid_is_refused(desk: Desk) -> None:
     assert answer["error"] == "invalid_package"
     assert answer["details"][0]["error"] == "not_schema_valid"
     assert stored(desk) == []
+
+
+def test_a_busy_database_answers_503_with_retry_after_and_stores_nothing(tmp_path: Path) -> None:
+    # The embedded desk's SQLite file, held by another writer longer than the desk waits for it.
+    path = tmp_path / "courtdesk.sqlite3"
+    asyncio.run(migrate(f"sqlite://{path}"))
+    filing_id, body = cloudevent(package("transfer"))
+    with run_desk(f"sqlite://{path}") as desk, desk.client() as client:
+        holder = sqlite3.connect(path, isolation_level=None)
+        try:
+            holder.execute("BEGIN EXCLUSIVE")
+            busy = post_filing(client, filing_id, body)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert busy.status_code == 503
+        assert busy.json() == {"error": "busy"}
+        assert busy.headers["retry-after"] == "5"
+        assert stored(desk) == []
+        # The relay's retry is taken once the database is free again.
+        assert post_filing(client, filing_id, body).status_code == 201

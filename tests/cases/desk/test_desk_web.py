@@ -6,6 +6,7 @@ import hashlib
 import re
 import threading
 import uuid
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -311,9 +312,9 @@ def test_concurrent_docketing_gives_one_number_and_refuses_the_other(
 
 
 @pytest.fixture
-def platform() -> PlatformStub:
+def platform() -> Iterator[PlatformStub]:
     with PlatformStub() as stub:
-        yield stub  # type: ignore[misc]
+        yield stub
 
 
 def test_evidence_is_served_only_when_it_matches_its_digest(
