@@ -46,7 +46,7 @@ CALLBACK_SOURCE = f"urn:cn:court:{CHANGNING_COURT}"
 SIDES = ("applicant", "respondent")
 
 MAX_BODY = 2 * 1024 * 1024  # a package is text; evidence travels separately
-_LIMITS = {"short": 200, "text": 20_000}
+_LIMITS = {"short": 500, "text": 20_000}  # characters; the platform keeps addresses to 300
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
