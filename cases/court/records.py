@@ -341,7 +341,13 @@ async def package_data(
         "corrects": corrects,
         "applicants": applicants,
         **data,
-        "precheck": filing.precheck or None,
+        # The findings only (what the clerk should see); the platform's own bookkeeping
+        # (which evidence rows were named as proof) stays behind.
+        "precheck": (
+            {"ok": filing.precheck.get("ok"), "findings": filing.precheck.get("findings", [])}
+            if filing.precheck
+            else None
+        ),
     }
 
 

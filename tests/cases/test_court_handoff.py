@@ -518,3 +518,41 @@ async def test_the_relay_delivers_and_the_filing_is_received(
     # The desk got exactly the body queued in the transaction.
     row = await OutboxMessage.get(filing=stored)
     assert received["body"] == row.body
+
+
+# --- the contract: the desk's own reader takes what the platform sends ---------------------------
+
+
+async def test_the_desk_reads_both_formats_the_platform_sends(
+    world: w.CourtWorld, settings: Settings
+) -> None:
+    from cases.court.desk import wire as desk_wire
+
+    await failed(world)
+    filing = await do_request_transfer(
+        viewer(world, "applicant"), world.case_number, settings, now()
+    )
+    row = await OutboxMessage.get(filing=filing)
+    read = desk_wire.read_cloudevent(row.body.encode("utf-8"), filing.filing_id)
+    assert (read.kind, read.wire_format) == ("transfer", "json")
+    assert read.package["failure"]["undisputed_facts"] == w.UNDISPUTED
+    xml = await export_filing(world.case_number, "ecf", settings, now())
+    read = desk_wire.read_core_filing(
+        xml.body.encode("utf-8"), filing.filing_id, ecf.core_filing_validator()
+    )
+    assert read.kind == "transfer"
+    assert {item["sha256"]: bool(item["url"]) for item in read.package["evidence"]} == {
+        sha: True for sha in world.evidence.values()
+    }
+
+
+async def test_the_desk_reads_a_joint_confirmation(world: w.CourtWorld, settings: Settings) -> None:
+    from cases.court.desk import wire as desk_wire
+
+    await w.make_effective_agreement(settings, world)
+    for side in ("applicant", "respondent"):
+        filing = await do_join_confirmation(viewer(world, side), world.case_number, settings, now())
+    row = await OutboxMessage.get(filing=filing)
+    read = desk_wire.read_cloudevent(row.body.encode("utf-8"), filing.filing_id)
+    assert read.kind == "confirmation"
+    assert read.package["precheck"] == {"ok": True, "findings": []}
