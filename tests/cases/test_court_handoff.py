@@ -556,3 +556,57 @@ async def test_the_desk_reads_a_joint_confirmation(world: w.CourtWorld, settings
     read = desk_wire.read_cloudevent(row.body.encode("utf-8"), filing.filing_id)
     assert read.kind == "confirmation"
     assert read.package["precheck"] == {"ok": True, "findings": []}
+
+
+# --- at the same time ---------------------------------------------------------------------------
+
+
+async def test_both_parties_joining_at_once_send_one_filing(
+    world: w.CourtWorld, settings: Settings
+) -> None:
+    import asyncio
+
+    await w.make_effective_agreement(settings, world)
+    results = await asyncio.gather(
+        *(
+            do_join_confirmation(viewer(world, side), world.case_number, settings, now())
+            for side in ("applicant", "respondent")
+        ),
+        return_exceptions=True,
+    )
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    (filing,) = await CourtFiling.all()
+    assert filing.status == FilingStatus.QUEUED
+    assert set(filing.applicants) == {"applicant", "respondent"}
+    assert await OutboxMessage.all().count() == 1
+    assert (await Case.get(id=world.case_id)).status == Status.CONFIRMATION_REQUESTED
+
+
+async def test_the_same_decision_delivered_twice_at_once_applies_once(
+    world: w.CourtWorld, settings: Settings
+) -> None:
+    import asyncio
+
+    from cases.court.callbacks import CourtDecision, do_apply_court_decision
+    from cases.models import CourtCallback
+
+    await failed(world)
+    filing = await do_request_transfer(
+        viewer(world, "applicant"), world.case_number, settings, now()
+    )
+    decision = CourtDecision(
+        filing_id=filing.filing_id,
+        status=FilingStatus.DOCKETED,
+        decided_at=now(),
+        event_type="cn.court.filing.docketed.v1",
+        payload={},
+        court_case_number="(2026)沪0105民初5号",
+    )
+    results = await asyncio.gather(
+        *(do_apply_court_decision("cb-same", decision, now()) for _ in range(3))
+    )
+    assert sorted(r.applied for r in results) == [False, False, True]
+    assert await CourtCallback.all().count() == 1
+    assert (await Case.get(id=world.case_id)).status == Status.DOCKETED
+    changes = await TimelineEvent.filter(case_id=world.case_id, kind="status_changed")
+    assert [e.data["status"] for e in changes].count(["transferred", "docketed"]) == 1

@@ -252,6 +252,21 @@ def test_who_may_open_each_page(
     assert answer.status_code in (303, 403, 404)
     if who != MEDIATOR:
         assert status_of(client, number) == "in_mediation"
+    # The parties' forms: refused as the pages are (a party is told the case is not ready).
+    for path, expected in (
+        (f"/cases/{number}/court/transfer", transfer),
+        (f"/cases/{number}/court/confirmation", confirm),
+    ):
+        answer = client.post(
+            path,
+            data={"csrf_token": csrf_of(client, "/cases"), "action": "apply"},
+            follow_redirects=False,
+        )
+        if expected == 200:
+            # Not ready: the applicant is told so; the respondent never asks for a transfer.
+            expected = 403 if (who, path.rsplit("/", 1)[1]) == (RESPONDENT, "transfer") else 409
+        assert answer.status_code == expected, (who, path)
+    assert run(client, _latest_filing, world.case_id) is None
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(client: TestClient, world: w.CourtWorld) -> None:
