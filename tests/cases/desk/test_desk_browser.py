@@ -53,10 +53,18 @@ def test_a_clerk_dockets_a_transferred_case(desk: Desk, phones: Phones) -> None:
     number = page.locator("#court-case-number")
     expect(number).to_have_text(CASE_NUMBER)
     expect(page.locator("#filing-status")).to_have_text("已立案")
-    expect(page.get_by_role("status")).to_have_text(f"已立案，案号 {number.inner_text()}。")
+    court_case_number = number.inner_text()
+    expect(page.get_by_role("status")).to_have_text(f"已立案，案号 {court_case_number}。")
     expect(page.locator("#history")).to_contain_text("王芳")
     phones.screenshot(page, "desk-docketed")
     assert page.url.endswith(f"/filings/{transfer}")
+
+    # Back in the inbox, the rest is accepted in bulk.
+    page.get_by_role("link", name="待办").first.click()
+    page.get_by_label("全选本页").check()
+    expect(page.locator('input[name="filing"]:checked')).to_have_count(1)  # the waiting one
+    page.get_by_role("button", name="接收所选").click()
+    expect(page.get_by_role("status")).to_have_text("已接收 1 件。")
 
     # The same pages work on a phone.
     phone = phones.new_page()
@@ -67,5 +75,5 @@ def test_a_clerk_dockets_a_transferred_case(desk: Desk, phones: Phones) -> None:
     expect(phone.get_by_role("heading", name="待办")).to_be_visible()
     phones.assert_fits(phone)
     phone.goto(f"{desk.url}/filings/{transfer}")
-    expect(phone.locator("#court-case-number")).to_have_text(number.inner_text())
+    expect(phone.locator("#court-case-number")).to_have_text(court_case_number)
     phones.assert_fits(phone)

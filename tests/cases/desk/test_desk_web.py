@@ -20,8 +20,11 @@ from tests.cases.desk.support import (
     OTHER_CLERK,
     Desk,
     PlatformStub,
+    cloudevent,
     csrf_of,
     make_clerk,
+    package,
+    post_filing,
     run_desk,
     send,
     signed_in_client,
@@ -383,3 +386,38 @@ def test_filing_statuses_after_the_flows(desk: Desk) -> None:
     assert late.status_code == 409
     assert error_on(late.text, "decision-error") == zh(ERROR_MESSAGES["already_decided"])
     assert status_of(desk, filing_id) == FilingStatus.RETURNED.value
+
+
+def test_the_signed_agreement_pdf_is_checked_like_evidence(
+    desk_database_url: str, platform: PlatformStub
+) -> None:
+    make_clerk(desk_database_url)
+    pdf = b"%PDF-1.7\n% the signed agreement\n%%EOF\n"
+    platform.files["/court/evidence/agreement"] = pdf
+    platform.files["/court/evidence/forged"] = pdf.replace(b"signed", b"forged")
+    with (
+        run_desk(desk_database_url, platform_url=platform.url) as desk,
+        signed_in_client(desk) as clerk,
+    ):
+        answers = []
+        for name in ["agreement", "forged"]:
+            data = package("confirmation")
+            data["agreement"] = {
+                **data["agreement"],
+                "pdf_url": f"{platform.url}/court/evidence/{name}",
+                "pdf_sha256": hashlib.sha256(pdf).hexdigest(),
+            }
+            filing_id, body = cloudevent(data)
+            assert post_filing(clerk, filing_id, body).status_code == 201
+            page = clerk.get(f"/filings/{filing_id}").text
+            assert f"/filings/{filing_id}/agreement.pdf" in page
+            assert "与上方协议文本一致" in page  # the stated hash is the text's
+            answers.append(clerk.get(f"/filings/{filing_id}/agreement.pdf"))
+        transfer, _ = send(clerk)
+        no_pdf = clerk.get(f"/filings/{transfer}/agreement.pdf")
+    good, forged = answers
+    assert (good.status_code, good.content) == (200, pdf)
+    assert good.headers["content-type"] == "application/pdf"
+    assert forged.status_code == 502
+    assert b"forged" not in forged.content
+    assert no_pdf.status_code == 404
