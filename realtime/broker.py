@@ -25,6 +25,10 @@ CHANNEL_PREFIX = os.environ.get("ROOM_REDIS_PREFIX", "mediation:session:")
 
 
 class Broker(Protocol):
+    # Whether other processes listen too (if not, a process's own stored messages need not
+    # go through the broker at all: the hub hands them to its rooms directly).
+    shared: bool
+
     async def start(self, handler: Handler) -> None: ...
     async def stop(self) -> None: ...
     async def subscribe(self, session_id: int) -> None: ...
@@ -34,6 +38,8 @@ class Broker(Protocol):
 
 class LocalBroker:
     """One process: publishing is calling the handler."""
+
+    shared = False
 
     def __init__(self) -> None:
         self._handler: Handler | None = None
@@ -58,6 +64,8 @@ class LocalBroker:
 class RedisBroker:
     """Several processes: one Redis channel per session, subscribed while this process has
     a participant of that session connected."""
+
+    shared = True
 
     def __init__(self, url: str, prefix: str = CHANNEL_PREFIX) -> None:
         import redis.asyncio as redis

@@ -10,16 +10,15 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
+import time
 from collections.abc import Awaitable, Callable
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from realtime.hub import CLOSE_MARK, Connection, Hub
+from realtime.hub import Connection, Hub
 from realtime.models import RoomMessage
 from realtime.protocol import (
     JOINT,
-    CloseCode,
     ControlRequest,
     FrameError,
     Kind,
@@ -38,9 +37,7 @@ Authenticate = Callable[[WebSocket], Awaitable[tuple[int, Participant] | int]]
 Enrich = Callable[[int, Participant, Post], Awaitable[Post]]
 OnControl = Callable[[int, str], Awaitable[None]]
 
-# Overridable (ROOM_HEARTBEAT_SECONDS, ROOM_IDLE_TIMEOUT_SECONDS) so tests can use short ones.
-HEARTBEAT_SECONDS = float(os.environ.get("ROOM_HEARTBEAT_SECONDS", "20"))
-IDLE_TIMEOUT_SECONDS = float(os.environ.get("ROOM_IDLE_TIMEOUT_SECONDS", "60"))  # three beats
+# The heartbeat and the idle timeout are the hub's (one timer for every connection).
 RESUME_WAIT_SECONDS = 10.0
 
 
@@ -72,9 +69,12 @@ def room_endpoint(
             send=websocket.send_text,
             close=lambda code: _close(websocket, code),
         )
-        sender = asyncio.create_task(_sender(websocket, connection), name="room-sender")
         try:
-            first = await _receive(websocket, RESUME_WAIT_SECONDS)
+            try:
+                async with asyncio.timeout(RESUME_WAIT_SECONDS):
+                    first: str | bytes | None = await _receive(websocket)
+            except TimeoutError:
+                first = None
             positions: dict[str, tuple[str, int]] = {}
             pending_first: str | bytes | None = first
             if first is not None:
@@ -90,28 +90,22 @@ def room_endpoint(
             if pending_first is not None:
                 await _handle(hub, connection, pending_first, enrich, on_control)
             while not connection.closed:
-                raw = await _receive(websocket, IDLE_TIMEOUT_SECONDS)
-                if raw is None:
-                    await _close(websocket, CloseCode.HEARTBEAT_TIMEOUT)
-                    break
+                # No timeout per frame: the hub's heartbeat closes a connection gone quiet.
+                raw = await _receive(websocket)
+                connection.last_seen = time.monotonic()
                 await _handle(hub, connection, raw, enrich, on_control)
         except WebSocketDisconnect:
             pass
         finally:
             # Like Starlette's WebSocketEndpoint: leaving always runs, however we got here.
             await hub.leave(connection)
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await sender
+            await connection.stop()
 
     return endpoint
 
 
-async def _receive(websocket: WebSocket, wait: float) -> str | bytes | None:
-    try:
-        message = await asyncio.wait_for(websocket.receive(), wait)
-    except TimeoutError:
-        return None
+async def _receive(websocket: WebSocket) -> str | bytes:
+    message = await websocket.receive()
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(message.get("code", 1000))
     text = message.get("text")
@@ -124,41 +118,6 @@ async def _close(websocket: WebSocket, code: int) -> None:
     if websocket.application_state != WebSocketState.DISCONNECTED:
         with contextlib.suppress(Exception):
             await websocket.close(code=code)
-
-
-PING = '{"type":"ping"}'
-
-
-async def _sender(websocket: WebSocket, connection: Connection) -> None:
-    """Writes queued frames, and a heartbeat every HEARTBEAT_SECONDS so clients can tell we
-    are alive. Busy or not: a client that only listens sends nothing but its answers to
-    these pings, and would otherwise be closed as idle in a room that never goes quiet."""
-    loop = asyncio.get_running_loop()
-    ping_at = loop.time() + HEARTBEAT_SECONDS
-    while True:
-        frame: str | None = PING
-        if (wait := ping_at - loop.time()) > 0:
-            # Not asyncio.wait_for: on Python 3.11 it makes a task per frame, which was the
-            # largest single cost of a busy room server.
-            try:
-                frame = connection.queue.get_nowait()
-            except asyncio.QueueEmpty:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(wait):
-                        frame = await connection.queue.get()
-        if frame is PING:
-            ping_at = loop.time() + HEARTBEAT_SECONDS
-        if frame is None:
-            return
-        if frame.startswith(CLOSE_MARK):
-            connection.closed = True
-            await _close(websocket, int(frame[len(CLOSE_MARK) :]))
-            return
-        try:
-            await websocket.send_text(frame)
-        except Exception:
-            connection.closed = True
-            return
 
 
 def _error(connection: Connection, code: str, ref: str | None = None) -> None:

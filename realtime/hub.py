@@ -4,7 +4,14 @@ Delivery order: every stored message reaches this process through the broker (ev
 this process's own writer), and each room here remembers the last sequence it delivered. A
 message that arrives ahead of a missing one triggers a fetch of the gap from the database,
 so every connection sees each room's messages in sequence order, with no gap and no
-duplicate, whichever process stored them.
+duplicate, whichever process stored them. This process's own writer hands its messages
+straight to this process's rooms (the same path, without the broker's round trip); only
+the other processes need the broker for them.
+
+Heartbeat: one timer for the whole hub, not one per connection or per frame. Every
+HEARTBEAT_SECONDS each connection is sent a ping (busy or not: a client that only listens
+answers nothing else, and would otherwise be closed as idle in a room that never goes
+quiet); one that has sent nothing for IDLE_TIMEOUT_SECONDS is closed.
 """
 
 from __future__ import annotations
@@ -16,8 +23,8 @@ import logging
 import os
 import secrets
 import time
-from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections import defaultdict, deque
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,32 +51,119 @@ REPLAY_LIMIT = int(os.environ.get("ROOM_REPLAY_LIMIT", "5000"))
 # A replay waits for the client to read (it may be far longer than the queue); a client that
 # takes no frame for this long is cut off as too slow.
 REPLAY_STALL_SECONDS = 10.0
+# Overridable (ROOM_HEARTBEAT_SECONDS, ROOM_IDLE_TIMEOUT_SECONDS) so tests can use short ones.
+HEARTBEAT_SECONDS = float(os.environ.get("ROOM_HEARTBEAT_SECONDS", "20"))
+IDLE_TIMEOUT_SECONDS = float(os.environ.get("ROOM_IDLE_TIMEOUT_SECONDS", "60"))  # three beats
+PING = '{"type":"ping"}'
 
 
 @dataclass(eq=False)
 class Connection:
-    """One client connection. `send` writes a frame to the socket; `close` closes it."""
+    """One client connection. `send` writes a frame to the socket; `close` closes it.
+
+    A frame offered is written at once, in the offering task: no task of its own per
+    connection, no task switch per frame (which cost a busy room server more than anything
+    else it did). Only a write that has to wait, because the client is not reading fast
+    enough and the socket's buffer is full, goes on in a task; the frames offered meanwhile
+    wait their turn behind it, in order, and a client that lets QUEUE_LIMIT of them pile up
+    is cut off as too slow."""
 
     session_id: int
     participant: Participant
-    send: Callable[[str], Awaitable[None]]
-    close: Callable[[int], Awaitable[None]]
-    queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    send: Callable[[str], Coroutine[Any, Any, None]]
+    close: Callable[[int], Coroutine[Any, Any, None]]
     # While replaying, live frames wait here and are released after the replay.
     held: list[Stored] | None = field(default_factory=list)
     # Per room, the last sequence queued for this connection (replayed or live): a message
     # that comes again (a gap filled from the database after the replay) is not sent twice.
     sent: dict[str, int] = field(default_factory=dict)
+    # When the client last sent a frame, and when it is next sent a ping (time.monotonic).
     last_seen: float = field(default_factory=time.monotonic)
+    ping_at: float = field(default_factory=lambda: time.monotonic() + HEARTBEAT_SECONDS)
     closed: bool = False
+    # Frames waiting behind a write that had to wait, and the task finishing that write.
+    waiting: deque[str] = field(default_factory=deque)
+    _writing: asyncio.Task[None] | None = None
+    _room: asyncio.Event = field(default_factory=asyncio.Event)
 
     def offer(self, frame: str) -> bool:
-        """Queue a frame; False if the connection is too slow (its queue is full)."""
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            return False
+        """Write a frame (or `close_after(code)`), or line it up behind a write that is
+        waiting; False if the connection is too slow (its line is full)."""
+        if self._writing is not None:
+            if len(self.waiting) >= QUEUE_LIMIT:
+                return False
+            self.waiting.append(frame)
+            return True
+        if not self.closed:
+            self._write(frame)
         return True
+
+    async def room_for_more(self) -> None:
+        """Wait until a frame offered now would be taken (or the connection has closed)."""
+        while self._writing is not None and len(self.waiting) >= QUEUE_LIMIT:
+            self._room.clear()
+            await self._room.wait()
+
+    async def stop(self) -> None:
+        """Stop writing (the connection is gone)."""
+        self.closed = True
+        if (task := self._writing) is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def _write(self, frame: str) -> None:
+        if frame.startswith(CLOSE_MARK):
+            self.closed = True
+            step = self.close(int(frame[len(CLOSE_MARK) :]))
+        else:
+            step = self.send(frame)
+        try:
+            waits_for = step.send(None)
+        except StopIteration:
+            return  # written (the usual case)
+        except Exception:
+            self.closed = True  # the socket is gone
+            return
+        self._writing = asyncio.get_running_loop().create_task(self._finish(step, waits_for))
+
+    async def _finish(self, step: Coroutine[Any, Any, None], waits_for: Any) -> None:
+        """Finish the write that had to wait, then write what queued up behind it."""
+        try:
+            await _carry_on(step, waits_for)
+            while self.waiting and not self.closed:
+                frame = self.waiting.popleft()
+                self._room.set()
+                if frame.startswith(CLOSE_MARK):
+                    self.closed = True
+                    await self.close(int(frame[len(CLOSE_MARK) :]))
+                else:
+                    await self.send(frame)
+        except Exception:
+            self.closed = True
+        finally:
+            self._writing = None
+            if self.closed:
+                self.waiting.clear()
+            self._room.set()
+
+
+async def _carry_on(step: Coroutine[Any, Any, Any], waits_for: Any) -> None:
+    """Run to its end a coroutine that was started by hand (`step.send(None)`) and is
+    waiting for `waits_for`, as a task would have run it: wait for that, then resume it,
+    until it returns. (Python 3.12's eager tasks do this; 3.11 has none.)"""
+    try:
+        while True:
+            if waits_for is None:  # a bare yield: it only lets others run
+                await asyncio.sleep(0)
+            else:
+                await asyncio.wait([waits_for])
+            waits_for = step.send(None)
+    except StopIteration:
+        return
+    except BaseException:
+        step.close()
+        raise
 
 
 @dataclass
@@ -95,12 +189,21 @@ class Hub:
         self._sessions: dict[int, _SessionState] = {}
         self._joining: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._closing: set[asyncio.Task[None]] = set()
+        self._beat: asyncio.Task[None] | None = None
+        # Marks this hub's own events on a shared broker: it has delivered them already.
+        self._origin = secrets.token_hex(8)
 
     async def start(self) -> None:
         await self.broker.start(self._on_event)
         self.writer.start()
+        self._beat = asyncio.create_task(self._heartbeat(), name="room-heartbeat")
 
     async def stop(self) -> None:
+        if self._beat is not None:
+            self._beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._beat
+            self._beat = None
         await self.writer.stop()
         for state in list(self._sessions.values()):
             for connection in list(state.connections):
@@ -207,7 +310,7 @@ class Hub:
                 replayed[room] = message.seq
                 if not message.visible_to(connection.participant):
                     continue
-                if not await self._replay(connection, _message_frame(message)):
+                if not await self._replay(connection, message.text):
                     return
             done = {"type": "replayed", "room": room, "seq": replayed[room]}
             if not await self._replay(connection, _frame(done)):
@@ -218,7 +321,7 @@ class Hub:
         while held:
             message = held.pop(0)
             if message.seq > replayed.get(message.room, 0):
-                if not await self._replay(connection, _message_frame(message)):
+                if not await self._replay(connection, message.text):
                     return
                 replayed[message.room] = message.seq
         connection.sent.update(replayed)
@@ -226,12 +329,15 @@ class Hub:
         await self._presence(connection, online=True)
 
     async def _replay(self, connection: Connection, frame: str) -> bool:
-        """Queue a frame of a replay, waiting while the client reads what came before it;
+        """Send a frame of a replay, waiting while the client reads what came before it;
         False if the connection is closed or was cut off for not reading."""
-        try:
-            await asyncio.wait_for(connection.queue.put(frame), REPLAY_STALL_SECONDS)
-        except TimeoutError:
-            self._cut_soon(connection, CloseCode.SLOW_CONSUMER)
+        if not connection.offer(frame):
+            try:
+                async with asyncio.timeout(REPLAY_STALL_SECONDS):
+                    while not connection.offer(frame):
+                        await connection.room_for_more()
+            except TimeoutError:
+                self._cut_soon(connection, CloseCode.SLOW_CONSUMER)
         return not connection.closed
 
     async def _stored_last(self, session_id: int, room: str) -> int:
@@ -323,13 +429,22 @@ class Hub:
                     connection, {"type": "presence", "online": True, "hello": False}
                 )
 
-    # --- receiving from the broker -----------------------------------------------------------
+    # --- delivering stored messages --------------------------------------------------------
 
     async def _publish_stored(self, session_id: int, room: str, messages: list[Stored]) -> None:
-        await self.broker.publish(
-            session_id,
-            {"type": "stored", "room": room, "messages": [m.frame() for m in messages]},
-        )
+        """The writer's callback, once a batch is committed: this process's own rooms get
+        the messages directly; the other processes through the broker."""
+        await self._deliver_stored(session_id, room, messages)
+        if self.broker.shared:
+            await self.broker.publish(
+                session_id,
+                {
+                    "type": "stored",
+                    "room": room,
+                    "origin": self._origin,
+                    "messages": [m.frame() for m in messages],
+                },
+            )
 
     async def _on_event(self, session_id: int, event: dict[str, Any]) -> None:
         state = self._sessions.get(session_id)
@@ -346,35 +461,45 @@ class Hub:
             if event.get("type") == "presence" and event.get("hello"):
                 await self._answer_hello(state, int(event["user"]["id"]))
             return
+        if event.get("origin") == self._origin:
+            return  # our own writer's: delivered here already
         room = event["room"]
-        messages = [_stored(session_id, room, m) for m in event["messages"]]
+        await self._deliver_stored(
+            session_id, room, [_stored(session_id, room, m) for m in event["messages"]]
+        )
+
+    async def _deliver_stored(self, session_id: int, room: str, messages: list[Stored]) -> None:
+        """Deliver a room's stored messages in sequence order: each once, and a gap (another
+        process's message whose event has not arrived yet, or was lost) filled from the
+        database first, where it is, being committed."""
+        state = self._sessions.get(session_id)
+        if state is None:
+            return
         async with state.lock:
             current = state.rooms[room]
             for message in messages:
                 if message.seq <= current.delivered:
                     continue  # a duplicate
                 if message.seq > current.delivered + 1:
-                    # A gap: another process's message whose event has not arrived yet (or
-                    # was lost). It is committed, so the database has it.
                     for missing in await messages_after(
                         session_id, room, current.delivered, message.seq - current.delivered - 1
                     ):
-                        await self._fan_out(state, missing)
+                        self._fan_out(state, missing)
                         current.delivered = missing.seq
                 if message.seq == current.delivered + 1:
-                    await self._fan_out(state, message)
+                    self._fan_out(state, message)
                     current.delivered = message.seq
 
-    async def _fan_out(self, state: _SessionState, message: Stored) -> None:
-        frame = None  # encoded once for all its receivers, not once per connection
-        for connection in list(state.connections):
-            if message.visible_to(connection.participant):
-                frame = frame or _message_frame(message)
-                self._deliver_one(connection, message, frame)
+    def _fan_out(self, state: _SessionState, message: Stored) -> None:
+        # Nothing here awaits, so the set of connections cannot change under the loop.
+        everyone = message.room == JOINT and not message.concession
+        for connection in state.connections:
+            if everyone or message.visible_to(connection.participant):
+                self._deliver_one(connection, message)
         if message.kind == "control":
             self._control(state, message)
 
-    def _deliver_one(self, connection: Connection, message: Stored, frame: str = "") -> None:
+    def _deliver_one(self, connection: Connection, message: Stored) -> None:
         if connection.closed:
             return
         if connection.held is not None:
@@ -385,10 +510,33 @@ class Hub:
             return
         if message.seq <= connection.sent.get(message.room, 0):
             return  # already sent, by the replay
-        if connection.offer(frame or _message_frame(message)):
+        if connection.offer(message.text):
             connection.sent[message.room] = message.seq
         else:
             self._cut_soon(connection, CloseCode.SLOW_CONSUMER)
+
+    # --- the heartbeat -------------------------------------------------------------------------
+
+    async def _heartbeat(self) -> None:
+        tick = min(1.0, HEARTBEAT_SECONDS / 4)
+        while True:
+            await asyncio.sleep(tick)
+            try:
+                self._beat_once(time.monotonic())
+            except Exception:  # never let one bad connection stop every heartbeat
+                log.exception("the room heartbeat failed")
+
+    def _beat_once(self, now: float) -> None:
+        for state in list(self._sessions.values()):
+            for connection in list(state.connections):
+                if connection.closed:
+                    continue
+                if now - connection.last_seen >= IDLE_TIMEOUT_SECONDS:
+                    self._cut_soon(connection, CloseCode.HEARTBEAT_TIMEOUT)
+                elif now >= connection.ping_at:
+                    connection.ping_at = now + HEARTBEAT_SECONDS
+                    if not connection.offer(PING):
+                        self._cut_soon(connection, CloseCode.SLOW_CONSUMER)
 
     # --- the mediator's controls -------------------------------------------------------------
 
@@ -429,10 +577,6 @@ def close_after(code: int) -> str:
 
 def _frame(event: dict[str, Any]) -> str:
     return json.dumps(event, ensure_ascii=False)
-
-
-def _message_frame(message: Stored) -> str:
-    return json.dumps(message.frame(), ensure_ascii=False)
 
 
 def _stored(session_id: int, room: str, frame: dict[str, Any]) -> Stored:
