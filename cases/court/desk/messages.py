@@ -89,3 +89,43 @@ TIMELINE_LABELS = {
 }
 
 FORMAT_LABELS = {"json": N_("JSON (CloudEvents)"), "ecf": N_("ECF 4.01 XML")}
+
+# The platform's pre-check travels as codes (docs/court-wire.md: code, ground, blocks, params);
+# the desk says them in its own words. A code not listed here is shown as it came.
+GROUND_LABELS = {
+    "art354": N_("Materials (Civil Procedure interpretation Art. 354)"),
+    "art355": N_("Not accepted for confirmation (Art. 355)"),
+    "art358": N_("Grounds for rejection (Art. 358)"),
+    "art21": N_("Record of failed mediation (online mediation rules Art. 21)"),
+}
+
+FINDING_MESSAGES = {
+    "agreement_not_effective": N_("The agreement was not in effect (signatures missing)."),
+    "seal_missing": N_("The agreement does not carry the mediation organisation's seal."),
+    "organisation_proof_missing": N_("No mediation organisation or mediator is on record."),
+    "no_session_record": N_(
+        "No online session is on record; the signed and sealed agreement is the proof of mediation."
+    ),
+    "party_missing": N_("The %(side)s is missing."),
+    "party_id_missing": N_("%(name)s has no identity number on record."),
+    "party_id_invalid": N_("The identity number of %(name)s is not valid."),
+    "service_address_missing": N_("%(name)s has no address for service on record."),
+    "property_proof_missing": N_("Term %(term)s transfers property without proof of the rights."),
+    "identity_status_matter": N_("Term %(term)s concerns an identity relationship."),
+    "ownership_confirmation": N_("Term %(term)s asks to confirm ownership of property or IP."),
+    "signature_missing": N_("Signatures are missing: %(roles)s."),
+    "no_terms": N_("The agreement has no terms."),
+    "term_without_obligor": N_("Term %(term)s does not say who must perform it."),
+    "term_without_manner": N_("Term %(term)s does not say how it is to be performed."),
+    "term_without_time_limit": N_("Term %(term)s has no time limit for performance."),
+    "term_amount_unclear": N_("The amount in term %(term)s is missing or unclear."),
+    "confirmation_deadline_passed": N_("The 30 days for applying ended on %(date)s."),
+    "confirmation_deadline_near": N_("The 30 days for applying end on %(date)s."),
+    "end_record_incomplete": N_("The record of the failed mediation is incomplete."),
+}
+
+ROLE_WORDS = {
+    "applicant": N_("applicant"),
+    "respondent": N_("respondent"),
+    "mediator": N_("mediator"),
+}

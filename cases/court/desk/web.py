@@ -101,6 +101,39 @@ def error_text(request: Request, code: str, **params: object) -> str:
     return gettext(request, messages.ERROR_MESSAGES.get(code, code), **params)
 
 
+def precheck_lines(request: Request, precheck: object) -> list[dict[str, Any]]:
+    """The platform's pre-check findings as sentences, blocking ones first."""
+    findings = precheck.get("findings") if isinstance(precheck, dict) else None
+    lines = []
+    for finding in findings if isinstance(findings, list) else []:
+        if not isinstance(finding, dict):
+            lines.append({"blocks": False, "ground": "", "text": str(finding)})
+            continue
+        raw = finding.get("params")
+        params = {str(k): str(v) for k, v in (raw.items() if isinstance(raw, dict) else [])}
+        for name in ("side", "roles"):
+            if name in params:
+                params[name] = "、".join(
+                    gettext(request, messages.ROLE_WORDS.get(word, word))
+                    for word in params[name].split(",")
+                )
+        code = str(finding.get("code", ""))
+        message = messages.FINDING_MESSAGES.get(code)
+        try:
+            text = gettext(request, message, **params) if message else code
+        except (KeyError, ValueError):  # a finding without the parameters its sentence names
+            text = code
+        ground = messages.GROUND_LABELS.get(str(finding.get("ground", "")))
+        lines.append(
+            {
+                "blocks": bool(finding.get("blocks")),
+                "ground": gettext(request, ground) if ground else "",
+                "text": text,
+            }
+        )
+    return sorted(lines, key=lambda line: not line["blocks"])
+
+
 def csrf_token(request: Request) -> str:
     token = request.session.get("csrf")
     if not token:

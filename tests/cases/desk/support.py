@@ -199,7 +199,17 @@ def package(kind: str = "transfer", **changes: Any) -> dict[str, Any]:
             "pdf_url": None,
             "pdf_sha256": None,
         }
-        data["precheck"] = {"ok": True, "findings": [{"code": "art_354_materials", "ok": True}]}
+        data["precheck"] = {
+            "ok": True,
+            "findings": [
+                {
+                    "code": "service_address_missing",
+                    "ground": "art354",
+                    "blocks": False,
+                    "params": {"side": "respondent", "name": "上海某某旅行社有限公司"},
+                }
+            ],
+        }
     data.update(changes)
     return data
 

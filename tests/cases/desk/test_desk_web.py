@@ -239,6 +239,9 @@ def test_confirmation_decisions_on_the_page(desk: Desk) -> None:
         page = clerk.get(f"/filings/{confirmation}").text
         token = csrf_of(page)
         assert "/confirm" not in page  # offered only once docketed
+        # The platform's pre-check, in the desk's words.
+        assert "上海某某旅行社有限公司没有登记送达地址。" in page
+        assert "诉讼材料（民诉法解释第三百五十四条）" in page
         early = clerk.post(f"/filings/{confirmation}/confirm", data={"csrf_token": token})
         assert early.status_code == 409
         assert error_on(early.text, "decision-error") == "请先立案，再对申请作出决定。"
