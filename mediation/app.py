@@ -128,7 +128,7 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
             app.state.hub = hub
             await hub.start()
             task = None
-            if background_jobs:
+            if background_jobs and settings.background_jobs:
                 task = asyncio.create_task(run_background_jobs(notifier, 5.0, settings))
             try:
                 yield

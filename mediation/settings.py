@@ -67,6 +67,14 @@ class Settings:
     court_desk_url: str = "http://127.0.0.1:8001"
     court_filing_secret: str = "whsec_Y291cnQtZmlsaW5nLXNlY3JldC1mb3ItdGVzdHM="
     court_callback_secret: str = "whsec_Y291cnQtY2FsbGJhY2stc2VjcmV0LWZvci10ZXN0cw=="
+    # The court relay's tuning: seconds for one request, how long a relay's claim on a row
+    # lasts (a killed relay's rows are sent again after it), the first retry's back-off.
+    court_relay_timeout: float = 10.0
+    court_relay_lease_seconds: float = 60.0
+    court_relay_retry_base_seconds: float = 10.0
+    # Whether web processes also run the background jobs; the scaled deployment runs them in
+    # `mediation jobs` processes of their own instead (MEDIATION_BACKGROUND_JOBS=0).
+    background_jobs: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -92,4 +100,10 @@ def load_settings() -> Settings:
         court_desk_url=os.environ.get("COURT_DESK_URL", "http://127.0.0.1:8001").rstrip("/"),
         court_filing_secret=_webhook_secret(data_dir, "court_filing_secret"),
         court_callback_secret=_webhook_secret(data_dir, "court_callback_secret"),
+        court_relay_timeout=float(os.environ.get("COURT_RELAY_TIMEOUT", "10")),
+        court_relay_lease_seconds=float(os.environ.get("COURT_RELAY_LEASE_SECONDS", "60")),
+        court_relay_retry_base_seconds=float(
+            os.environ.get("COURT_RELAY_RETRY_BASE_SECONDS", "10")
+        ),
+        background_jobs=os.environ.get("MEDIATION_BACKGROUND_JOBS", "1") != "0",
     )

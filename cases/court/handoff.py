@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -100,14 +100,23 @@ async def on_filing_delivered(row: Any, response: httpx.Response) -> None:
 
 
 def court_relay(settings: CourtSettings, **options: Any) -> Relay:
+    # Tuning a deployment may set (mediation.settings); the relay's defaults otherwise.
+    tuning: dict[str, Any] = {}
+    if (timeout := getattr(settings, "court_relay_timeout", None)) is not None:
+        tuning["timeout"] = float(timeout)
+    if (lease := getattr(settings, "court_relay_lease_seconds", None)) is not None:
+        tuning["lease"] = timedelta(seconds=float(lease))
+    if (base := getattr(settings, "court_relay_retry_base_seconds", None)) is not None:
+        tuning["base_delay"] = timedelta(seconds=float(base))
+    relay_id = options.pop("relay_id", RELAY_ID)
     return Relay(
         OutboxMessage,
         destination=DESTINATION,
         base_url=settings.court_desk_url,
         secret=settings.court_filing_secret,
         on_delivered=on_filing_delivered,
-        relay_id=options.pop("relay_id", RELAY_ID),
-        **options,
+        relay_id=relay_id,
+        **{**tuning, **options},
     )
 
 

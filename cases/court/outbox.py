@@ -34,7 +34,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from cases.court import signing
-from cases.court.delivery import MAX_ATTEMPTS, Outcome, decide
+from cases.court.delivery import BASE_DELAY, MAX_ATTEMPTS, MAX_DELAY, Outcome, decide
 
 log = logging.getLogger("cases.court.outbox")
 
@@ -83,6 +83,8 @@ class Relay:
         max_attempts: int = MAX_ATTEMPTS,
         timeout: float = DEFAULT_TIMEOUT,
         lease: timedelta = DEFAULT_LEASE,
+        base_delay: timedelta = BASE_DELAY,
+        max_delay: timedelta = MAX_DELAY,
         relay_id: str | None = None,
         draw: Callable[[], float] = random.random,
         wall_clock: Callable[[], datetime] = utcnow,
@@ -99,6 +101,8 @@ class Relay:
         self.max_attempts = max_attempts
         self.timeout = timeout
         self.lease = lease
+        self.base_delay = base_delay
+        self.max_delay = max_delay
         self.relay_id = relay_id or default_relay_id()
         self.draw = draw
         self.wall_clock = wall_clock
@@ -187,6 +191,8 @@ class Relay:
             now,
             retry_after=response.headers.get("retry-after") if response is not None else None,
             max_attempts=self.max_attempts,
+            base=self.base_delay,
+            cap=self.max_delay,
         )
         if response is not None and decision.outcome is not Outcome.DELIVERED:
             error = f"HTTP {response.status_code}: {response.text[:500]}"

@@ -81,27 +81,28 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float = WAIT) ->
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _columns(row: Any, *leave_out: str) -> dict[str, Any]:
+    return {f: getattr(row, f) for f in row._meta.db_fields if f not in ("id", *leave_out)}
+
+
 async def _failed_copies(world: w.CourtWorld, count: int) -> list[str]:
     """More cases like the world's, in mediation with the same parties and evidence."""
     source = await Case.get(id=world.case_id)
     numbers = []
     for n in range(1, count + 1):
-        fields = {
-            name: getattr(source, name)
-            for name in source._meta.db_fields
-            if name not in ("id", "number", "partner_reference")
-        }
-        copy = await Case.create(**{**fields, "number": f"CNM-2026-T-{90000 + n}"})
+        fields = _columns(source, "number", "partner_reference")
+        copy = await Case.create(**fields, number=f"CNM-2026-T-{90000 + n}")
         for party in await Party.filter(case_id=source.id):
             await Party.create(
-                **{f: getattr(party, f) for f in party._meta.db_fields if f not in ("id", "case_id")},
+                **{
+                    f: getattr(party, f)
+                    for f in party._meta.db_fields
+                    if f not in ("id", "case_id")
+                },
                 case_id=copy.id,
             )
         for item in await Evidence.filter(case_id=source.id):
-            await Evidence.create(
-                **{f: getattr(item, f) for f in item._meta.db_fields if f not in ("id", "case_id")},
-                case_id=copy.id,
-            )
+            await Evidence.create(**_columns(item, "case_id"), case_id=copy.id)
         numbers.append(copy.number)
     return numbers
 
