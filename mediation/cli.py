@@ -8,9 +8,12 @@ import asyncio
 import contextlib
 import getpass
 import logging
+import os
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from tortoise import Tortoise
 
@@ -141,12 +144,30 @@ def cmd_court_export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def start_court_desk(settings: Settings, host: str, platform_port: int) -> subprocess.Popen[bytes]:
+    """The court desk (cases/court/desk), a separate application with its own database, in a
+    process of its own beside the platform: the embedded default serves it too. It reads the
+    two webhook secrets from the same data directory, so the pair agrees without set-up."""
+    desk_port = urlsplit(settings.court_desk_url).port or 8001
+    env = {
+        **os.environ,
+        "MEDIATION_DATA_DIR": str(settings.data_dir),
+        "PLATFORM_URL": f"http://{host}:{platform_port}",
+        "COURT_FILING_SECRET": settings.court_filing_secret,
+        "COURT_CALLBACK_SECRET": settings.court_callback_secret,
+    }
+    desk = [sys.executable, "-m", "cases.court.desk"]
+    subprocess.run([*desk, "seed"], env=env, check=True)  # migrates, adds the demo clerk
+    return subprocess.Popen([*desk, "serve", "--host", host, "--port", str(desk_port)], env=env)
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from mediation.mailsink import start_mail_sink
 
     cmd_migrate(settings, args)
     cmd_seed(settings, args)
     sink = start_mail_sink(settings.data_dir / "mail", settings.smtp_port)
+    desk = start_court_desk(settings, args.host, args.port)
     from seeds.demo import DEMO_PASSWORD, DISPUTANTS, STAFF
 
     print(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
@@ -155,10 +176,17 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     for username, role, name, _ in STAFF:
         print(f"  {role.value:<13} {username:<11}  {name}")
     print(f"Mail sent by the platform is kept in {settings.data_dir / 'mail'} (and logged below).")
-    print(f"\nOpen http://{args.host}:{args.port}/ in a browser.\n")
+    print("  court clerk   clerk        示范书记员 (on the court desk)")
+    print(f"\nOpen http://{args.host}:{args.port}/ in a browser.")
+    print(f"The court desk (clerks) is at {settings.court_desk_url}/\n")
     try:
         return cmd_serve(settings, args)
     finally:
+        desk.terminate()
+        try:
+            desk.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            desk.kill()
         sink.stop()
 
 
