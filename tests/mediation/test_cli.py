@@ -72,3 +72,62 @@ def test_cli_rejects_bad_arguments(tmp_path: Path, args: list[str]) -> None:
     result = run_cli(tmp_path, *args)
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
+
+
+def test_demo_serves_the_platform_and_the_court_desk(tmp_path: Path) -> None:
+    """The first quick-start command: both applications up, the demo clerk can sign in to the
+    desk, and stopping the demo stops the desk too."""
+    import signal
+    import time
+
+    import httpx
+
+    from tests.support.live_server import free_port
+
+    platform_port, desk_port, mail_port = free_port(), free_port(), free_port()
+    env = {
+        **os.environ,
+        "MEDIATION_DATA_DIR": str(tmp_path / "data"),
+        "DATABASE_URL": f"sqlite://{tmp_path / 'data' / 'demo.sqlite3'}",
+        "COURT_DESK_URL": f"http://127.0.0.1:{desk_port}",
+        "SMTP_PORT": str(mail_port),
+    }
+    env.pop("DESK_DATABASE_URL", None)
+    log = tmp_path / "demo.log"
+    with log.open("wb") as output:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "mediation.cli", "demo", "--port", str(platform_port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    platform, desk = f"http://127.0.0.1:{platform_port}", f"http://127.0.0.1:{desk_port}"
+    try:
+        deadline, urls = time.monotonic() + 90, (platform, desk)
+        while True:
+            try:
+                up = [httpx.get(f"{url}/healthz", timeout=1).status_code for url in urls]
+                if up == [200, 200]:
+                    break
+            except httpx.TransportError:
+                pass
+            assert demo.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.3)
+        with httpx.Client(base_url=desk) as clerk:
+            page = clerk.get("/signin")
+            marker = 'name="csrf_token" value="'
+            start = page.text.index(marker) + len(marker)
+            token = page.text[start : page.text.index('"', start)]
+            signed_in = clerk.post(
+                "/signin",
+                data={"csrf_token": token, "username": "clerk", "password": "Demo2026!"},
+            )
+            assert signed_in.status_code == 303, signed_in.text
+            assert clerk.get("/inbox").status_code == 200
+    finally:
+        demo.send_signal(signal.SIGINT)
+        demo.wait(timeout=30)
+    assert f"The court desk (clerks) is at {desk}/" in log.read_text()
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{desk}/healthz", timeout=2)
