@@ -281,7 +281,8 @@ def term_details(term: Mapping[str, Any]) -> str:
     if term.get("amount"):
         amount = Decimal(term["amount"])
         parts.append(f"金额：人民币{amount:,.2f}元（大写：{rmb_upper(amount)}）")
-    parts.append(f"履行方式：{term.get('manner', '')}")
+    if term.get("manner"):  # a checked draft always has one; content built elsewhere may not
+        parts.append(f"履行方式：{term['manner']}")
     if term.get("due_on"):
         parts.append(f"履行期限：{_local_date(term['due_on'])}前")
     return "；".join(parts)
