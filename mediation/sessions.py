@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -172,6 +174,39 @@ async def do_end_session(session_id: int, now: datetime) -> None:
 # --- who is in the room ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Roster:
+    """A session and who may be in its room: the case's status, its mediator, and each
+    party's side by user, read in one go for everyone."""
+
+    session: MediationSession
+    case_status: str
+    mediator_id: int | None
+    sides: dict[int, str]
+
+    def participant(self, user: User, now: datetime) -> Participant | None:
+        """The user as a participant of the session, or None if they are not one (or the
+        room is not open)."""
+        if not is_open(self.session, now) or self.case_status != Status.IN_MEDIATION:
+            return None
+        if user.id == self.mediator_id:
+            return Participant(user.id, user.display_name, is_mediator=True, side=None)
+        side = self.sides.get(user.id)
+        if side is None:
+            return None
+        return Participant(user.id, user.display_name, is_mediator=False, side=side)
+
+
+async def roster_of(session: MediationSession) -> Roster:
+    case = await Case.get(id=session.case_id)
+    sides = await Party.filter(case_id=case.id, user_id__isnull=False).values_list(
+        "user_id", "side"
+    )
+    return Roster(
+        session, str(case.status), case.mediator_id, {int(u): str(side) for u, side in sides}
+    )
+
+
 async def participant_of(
     user: User, session: MediationSession, now: datetime
 ) -> Participant | None:
@@ -179,15 +214,41 @@ async def participant_of(
     is not open)."""
     if not is_open(session, now):
         return None
-    case = await Case.get(id=session.case_id)
-    if case.status != Status.IN_MEDIATION:
-        return None
-    if user.id == case.mediator_id:
-        return Participant(user.id, user.display_name, is_mediator=True, side=None)
-    party = await Party.get_or_none(case=case, user_id=user.id)
-    if party is None:
-        return None
-    return Participant(user.id, user.display_name, is_mediator=False, side=str(party.side))
+    return (await roster_of(session)).participant(user, now)
+
+
+class RosterCache:
+    """Rosters as the room's WebSocket asks for them, on every connection: after a network
+    blip every participant of every session comes back within a second or two, so a
+    session's roster is read once for all of them and kept `seconds`; a change of the
+    case's mediator, parties or status reaches the room's door at most that late. (The room
+    itself bars a removed participant, and an ended session, at once.) One per app."""
+
+    def __init__(self, seconds: float = 2.0) -> None:
+        self.seconds = seconds
+        self._entries: dict[int, tuple[float, asyncio.Future[Roster | None]]] = {}
+
+    async def get(self, session_id: int) -> Roster | None:
+        """The session's roster (None if there is no such session)."""
+        now = time.monotonic()
+        entry = self._entries.get(session_id)
+        if entry is None or now - entry[0] >= self.seconds:
+            if len(self._entries) >= 10_000:  # bounded: old entries are worth nothing
+                self._entries.clear()
+            # One read for everyone asking meanwhile, not one each.
+            entry = (now, asyncio.ensure_future(self._read(session_id)))
+            self._entries[session_id] = entry
+        try:
+            return await asyncio.shield(entry[1])
+        except Exception:
+            if self._entries.get(session_id) is entry:
+                del self._entries[session_id]  # not kept: the next one reads again
+            raise
+
+    @staticmethod
+    async def _read(session_id: int) -> Roster | None:
+        session = await MediationSession.get_or_none(id=session_id)
+        return await roster_of(session) if session is not None else None
 
 
 async def enrich_post(session_id: int, participant: Participant, post: Post) -> Post:

@@ -55,6 +55,13 @@ REPLAY_STALL_SECONDS = 10.0
 HEARTBEAT_SECONDS = float(os.environ.get("ROOM_HEARTBEAT_SECONDS", "20"))
 IDLE_TIMEOUT_SECONDS = float(os.environ.get("ROOM_IDLE_TIMEOUT_SECONDS", "60"))  # three beats
 PING = '{"type":"ping"}'
+# A session whose last participant has left is kept this long (its rooms' state and recent
+# messages, its broker subscription), so that participants who drop and come back at once
+# (a network blip, a server's restart behind a balancer) are served from memory.
+LINGER_SECONDS = float(os.environ.get("ROOM_LINGER_SECONDS", "30"))
+# Each room keeps its most recent messages in memory: a client resuming within them is
+# replayed from there, without reading the database.
+RECENT_LIMIT = int(os.environ.get("ROOM_RECENT_LIMIT", "128"))
 
 
 @dataclass(eq=False)
@@ -170,6 +177,23 @@ async def _carry_on(step: Coroutine[Any, Any, Any], waits_for: Any) -> None:
 class _Room:
     delivered: int
     epoch: str
+    # The last messages delivered (in sequence order, the last one's seq is `delivered`).
+    recent: deque[Stored] = field(default_factory=lambda: deque(maxlen=RECENT_LIMIT))
+
+    def after(self, seq: int) -> list[Stored] | None:
+        """The delivered messages after `seq`, from memory; None if it does not go back
+        that far."""
+        if seq >= self.delivered:
+            return []
+        if not self.recent or self.recent[0].seq > seq + 1:
+            return None
+        return [m for m in self.recent if m.seq > seq]
+
+    def remember(self, messages: list[Stored]) -> None:
+        """Messages just read from the database: kept if they run up to the last one
+        delivered and nothing is in memory yet (so what is kept stays contiguous)."""
+        if not self.recent and messages and messages[-1].seq == self.delivered:
+            self.recent.extend(messages[-RECENT_LIMIT:])
 
 
 @dataclass
@@ -180,6 +204,8 @@ class _SessionState:
     removed: set[int] = field(default_factory=set)
     ended: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Since when nobody is connected (time.monotonic), while it lingers.
+    empty_since: float | None = None
 
 
 class Hub:
@@ -238,6 +264,10 @@ class Hub:
         for row in rows:
             self._apply_control(state, row.body)
 
+    def has_ended(self, session_id: int) -> bool:
+        state = self._sessions.get(session_id)
+        return state is not None and state.ended
+
     def is_barred(self, session_id: int, user_id: int) -> bool:
         state = self._sessions.get(session_id)
         return state is not None and (state.ended or user_id in state.removed)
@@ -251,6 +281,7 @@ class Hub:
             await connection.close(CloseCode.SESSION_ENDED if state.ended else CloseCode.REMOVED)
             return
         state.connections.add(connection)
+        state.empty_since = None
         replayed: dict[str, int] = {}
         welcome_rooms = []
         for room in readable_rooms(connection.participant):
@@ -285,7 +316,13 @@ class Hub:
             )
         )
         for room, after in replayed.items():
-            missed = await messages_after(connection.session_id, room, after, REPLAY_LIMIT + 1)
+            current = state.rooms[room]
+            from_memory = current.after(after)
+            if from_memory is not None:
+                missed = from_memory
+            else:
+                missed = await messages_after(connection.session_id, room, after, REPLAY_LIMIT + 1)
+                current.remember(missed)
             if len(missed) > REPLAY_LIMIT and positions.get(room, ("", 0))[0]:
                 # A resuming client too far behind reloads; it then arrives fresh (below).
                 reset = {"type": "reset", "room": room, "reason": "too_far_behind"}
@@ -352,8 +389,20 @@ class Hub:
         state.connections.discard(connection)
         await self._presence(connection, online=False)
         if not state.connections:
-            self._sessions.pop(connection.session_id, None)
-            await self.broker.unsubscribe(connection.session_id)
+            state.empty_since = time.monotonic()  # it lingers (see LINGER_SECONDS)
+            if LINGER_SECONDS <= 0:
+                await self._forget(connection.session_id)
+
+    async def _forget(self, session_id: int, now: float | None = None) -> None:
+        """Drop a session nobody is connected to (since LINGER_SECONDS before `now`)."""
+        async with self._joining[session_id]:  # not while a join sets it up
+            state = self._sessions.get(session_id)
+            if state is None or state.connections or state.empty_since is None:
+                return
+            if now is not None and now - state.empty_since < LINGER_SECONDS:
+                return
+            del self._sessions[session_id]
+            await self.broker.unsubscribe(session_id)
 
     async def _cut(self, connection: Connection, code: int) -> None:
         if connection.closed:
@@ -406,6 +455,7 @@ class Hub:
             {
                 **event,
                 "user": {"id": connection.participant.user_id, "name": connection.participant.name},
+                "origin": self._origin,
             },
         )
 
@@ -417,17 +467,37 @@ class Hub:
                 connection, {"type": "presence", "online": online, "hello": online}
             )
 
-    async def _answer_hello(self, state: _SessionState, newcomer: int) -> None:
-        answered: set[int] = {newcomer}
-        for connection in list(state.connections):
+    async def _answer_hello(self, state: _SessionState, newcomer: int, here: bool) -> None:
+        """Tell a newcomer who is connected to this process. One connected here is told
+        directly (the others know already); one on another process through the broker."""
+        present: dict[int, Connection] = {}
+        for connection in state.connections:
             user_id = connection.participant.user_id
-            if user_id in answered or connection.closed:
+            if user_id != newcomer and not connection.closed:
+                present.setdefault(user_id, connection)
+        if not here:
+            for connection in present.values():
+                with contextlib.suppress(Exception):
+                    await self.ephemeral(
+                        connection, {"type": "presence", "online": True, "hello": False}
+                    )
+            return
+        frames = [
+            _frame(
+                {
+                    "type": "presence",
+                    "online": True,
+                    "hello": False,
+                    "user": {"id": user_id, "name": connection.participant.name},
+                }
+            )
+            for user_id, connection in present.items()
+        ]
+        for connection in list(state.connections):
+            if connection.participant.user_id != newcomer or connection.closed:
                 continue
-            answered.add(user_id)
-            with contextlib.suppress(Exception):
-                await self.ephemeral(
-                    connection, {"type": "presence", "online": True, "hello": False}
-                )
+            if connection.held is None and not all(map(connection.offer, frames)):
+                self._cut_soon(connection, CloseCode.SLOW_CONSUMER)
 
     # --- delivering stored messages --------------------------------------------------------
 
@@ -451,6 +521,7 @@ class Hub:
         if state is None:
             return
         if event.get("type") != "stored":
+            origin = event.pop("origin", None)  # the publishing process's, not for clients
             frame = _frame(event)
             room = event.get("room")
             for connection in list(state.connections):
@@ -459,7 +530,7 @@ class Hub:
                 if visible and live and not connection.offer(frame):
                     self._cut_soon(connection, CloseCode.SLOW_CONSUMER)
             if event.get("type") == "presence" and event.get("hello"):
-                await self._answer_hello(state, int(event["user"]["id"]))
+                await self._answer_hello(state, int(event["user"]["id"]), origin == self._origin)
             return
         if event.get("origin") == self._origin:
             return  # our own writer's: delivered here already
@@ -491,6 +562,7 @@ class Hub:
                     current.delivered = message.seq
 
     def _fan_out(self, state: _SessionState, message: Stored) -> None:
+        state.rooms[message.room].recent.append(message)
         # Nothing here awaits, so the set of connections cannot change under the loop.
         everyone = message.room == JOINT and not message.concession
         for connection in state.connections:
@@ -521,8 +593,12 @@ class Hub:
         tick = min(1.0, HEARTBEAT_SECONDS / 4)
         while True:
             await asyncio.sleep(tick)
+            now = time.monotonic()
             try:
-                self._beat_once(time.monotonic())
+                self._beat_once(now)
+                for session_id, state in list(self._sessions.items()):
+                    if state.empty_since is not None and now - state.empty_since >= LINGER_SECONDS:
+                        await self._forget(session_id, now)
             except Exception:  # never let one bad connection stop every heartbeat
                 log.exception("the room heartbeat failed")
 

@@ -25,6 +25,7 @@ from mediation.models import (
     User,
 )
 from mediation.sessions import (
+    RosterCache,
     SessionError,
     do_confirm_transcript,
     do_end_session,
@@ -182,19 +183,31 @@ def hub_of(websocket: WebSocket) -> Hub:
     return hub
 
 
+def rosters_of(websocket: WebSocket) -> RosterCache:
+    state = websocket.app.state
+    if not hasattr(state, "rosters"):
+        state.rosters = RosterCache()
+    rosters: RosterCache = state.rosters
+    return rosters
+
+
 async def authenticate(websocket: WebSocket) -> tuple[int, Participant] | int:
     user = await user_of_session(websocket.session) if "session" in websocket.scope else None
     if user is None:
         return CloseCode.UNAUTHORISED
-    session = await MediationSession.get_or_none(id=websocket.path_params["session_id"])
-    if session is None:
+    # One query for the user (a sign-out shuts them out at once); the session's roster is
+    # cached briefly, for a storm of reconnects (see RosterCache).
+    roster = await rosters_of(websocket).get(websocket.path_params["session_id"])
+    if roster is None:
         return CloseCode.NOT_A_PARTICIPANT
-    if session.status == SessionStatus.ENDED:
+    session = roster.session
+    hub = hub_of(websocket)
+    if session.status == SessionStatus.ENDED or hub.has_ended(session.id):
         # Told apart from a refusal, so a party who was offline at the end is not told
         # they were removed.
         return CloseCode.SESSION_ENDED
-    participant = await participant_of(user, session, utcnow())
-    if participant is None or hub_of(websocket).is_barred(session.id, user.id):
+    participant = roster.participant(user, utcnow())
+    if participant is None or hub.is_barred(session.id, user.id):
         return CloseCode.NOT_A_PARTICIPANT
     return session.id, participant
 

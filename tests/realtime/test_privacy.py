@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.support.rooms import (
+    RESPONDENT,
     LiveRoom,
     RoomClient,
     enter,
@@ -20,6 +23,7 @@ from tests.support.rooms import (
     orm,
     refused,
     run_scenario,
+    session_cookie,
     stored_rows,
 )
 
@@ -205,6 +209,39 @@ def test_only_the_case_participants_get_into_an_open_room(live: LiveRoom) -> Non
             await client.close()
 
     run_scenario(scenario)
+
+
+def _sign_out(base_url: str, cookie: str) -> None:
+    name, value = cookie.split("=", 1)
+    with httpx.Client(base_url=base_url) as http:
+        http.cookies.set(name, value)  # the form's token goes into the session cookie
+        page = http.get("/file")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token, page.text[:300]
+        answer = http.post("/signout", data={"csrf_token": token.group(1)})
+        assert answer.status_code in (200, 303), answer.text[:300]
+
+
+def test_signing_out_shuts_the_room_to_every_copy_of_the_cookie_at_once(
+    live: LiveRoom,
+) -> None:
+    """The room's door reads the session's people from a brief cache, for reconnect
+    storms; the user is still read afresh each time, so a sign-out counts at once."""
+    session_id = live.new_session()
+    cookie = session_cookie(live.base, *RESPONDENT)
+
+    async def scenario() -> None:
+        # In and out (the door has just read this session's roster), then signed out.
+        client = await enter(live.base, session_id, cookie, "respondent")
+        await client.close()
+        await asyncio.to_thread(_sign_out, live.base, cookie)
+        assert await refused(live.base, session_id, cookie) == 4401
+        assert await refused(live.base, session_id, live.cookies["respondent"]) == 4401
+
+    try:
+        run_scenario(scenario)
+    finally:  # every cookie of the respondent is dead now: the other tests need a new one
+        live.cookies["respondent"] = session_cookie(live.base, *RESPONDENT)
 
 
 def test_a_party_cannot_answer_an_offer_it_may_not_see(live: LiveRoom) -> None:

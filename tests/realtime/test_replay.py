@@ -21,11 +21,16 @@ from tests.support.rooms import (
 )
 
 MISSED = 50
+# Each room keeps this many recent messages in memory (ROOM_RECENT_LIMIT): MISSED is more,
+# so those tests replay from the database, while FEW is replayed from memory.
+RECENT = 20
+FEW = 6
 
 
 @pytest.fixture(scope="module")
 def live(template_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRoom]:
-    with live_room(template_database, tmp_path_factory.mktemp("replay")) as room:
+    env = {"ROOM_RECENT_LIMIT": str(RECENT)}
+    with live_room(template_database, tmp_path_factory.mktemp("replay"), env) as room:
         yield room
 
 
@@ -86,6 +91,72 @@ def test_a_dropped_client_gets_exactly_what_it_missed_then_live_messages(
             seq: expected[seq] for seq in got
         }
         for client in (mediator, applicant, back):
+            await client.close()
+
+    run_scenario(scenario)
+
+
+def test_a_client_that_missed_a_few_gets_exactly_those_mid_stream(live: LiveRoom) -> None:
+    session_id = live.new_session()
+
+    async def scenario() -> None:
+        mediator = await enter(live.base, session_id, live.cookies["mediator"], "mediator")
+        respondent = await enter(live.base, session_id, live.cookies["respondent"], "respondent")
+        await _talk([mediator], 30, "before")  # more than the room keeps in memory
+        await respondent.wait_seq(30)
+        position = _resume_from(respondent)
+        await respondent.drop()
+        await _talk([mediator], FEW, "missed")
+        talking = asyncio.create_task(_talk([mediator], 10, "during", 0.02))
+        back = await enter(live.base, session_id, live.cookies["respondent"], "back", position)
+        await talking
+        await back.wait_seq(30 + FEW + 10)
+        assert back.seqs() == list(range(31, 30 + FEW + 10 + 1))
+        assert back.of_type("reset") == []
+        for client in (mediator, back):
+            await client.close()
+
+    run_scenario(scenario)
+
+
+def test_everyone_leaves_and_comes_back_from_where_each_was(live: LiveRoom) -> None:
+    """The session lingers a while after its last participant has gone (ROOM_LINGER_SECONDS):
+    whoever comes back then resumes exactly, from memory or, further back, from the
+    database."""
+    session_id = live.new_session()
+
+    async def scenario() -> None:
+        mediator = await enter(live.base, session_id, live.cookies["mediator"], "mediator")
+        applicant = await enter(live.base, session_id, live.cookies["applicant"], "applicant")
+        respondent = await enter(live.base, session_id, live.cookies["respondent"], "respondent")
+        await _talk([mediator, applicant], 3, "before")
+        for client in (applicant, respondent):
+            await client.wait_seq(3)
+        applicant_at, respondent_at = _resume_from(applicant), _resume_from(respondent)
+        await applicant.close()
+        await respondent.drop()
+        await mediator.close()
+        # The mediator comes back from nothing, and talks on alone.
+        mediator = await enter(live.base, session_id, live.cookies["mediator"], "mediator-2")
+        assert mediator.seqs() == [1, 2, 3]
+        await _talk([mediator], FEW, "alone")
+        applicant = await enter(
+            live.base, session_id, live.cookies["applicant"], "applicant-2", applicant_at
+        )
+        assert applicant.seqs() == list(range(4, 4 + FEW))
+        await _talk([mediator], RECENT + 5, "more")
+        total = 3 + FEW + RECENT + 5
+        # Further back than the room keeps in memory: from the database.
+        respondent = await enter(
+            live.base, session_id, live.cookies["respondent"], "respondent-2", respondent_at
+        )
+        assert respondent.seqs() == list(range(4, total + 1))
+        fresh = await enter(live.base, session_id, live.cookies["respondent"], "respondent-3")
+        assert fresh.seqs() == list(range(1, total + 1))
+        await applicant.wait_seq(total)
+        assert applicant.seqs() == list(range(4, total + 1))
+        for client in (mediator, applicant, respondent, fresh):
+            assert client.of_type("reset") == []
             await client.close()
 
     run_scenario(scenario)

@@ -36,6 +36,7 @@ from tests.support.rooms import (
 QUEUE_LIMIT = 16
 HEARTBEAT = 0.5
 IDLE_TIMEOUT = 2.0
+LINGER = 1.0  # a session nobody is in is let go after this long
 # A frame of about 12 KB: the most a message carries (4,000 characters, 3 bytes each).
 BIG_TEXT = "长" * 3990
 # Enough to fill the kernel's socket buffers (several MB on loopback) and then the queue.
@@ -48,6 +49,7 @@ def live(template_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
         "ROOM_QUEUE_LIMIT": str(QUEUE_LIMIT),
         "ROOM_HEARTBEAT_SECONDS": str(HEARTBEAT),
         "ROOM_IDLE_TIMEOUT_SECONDS": str(IDLE_TIMEOUT),
+        "ROOM_LINGER_SECONDS": str(LINGER),
     }
     with live_room(template_database, tmp_path_factory.mktemp("slow"), env) as room:
         yield room
@@ -223,5 +225,36 @@ def test_a_listener_that_answers_the_heartbeat_stays_connected_in_a_busy_room(
         assert not listener.is_closed, listener.close_code
         assert listener.seqs() == list(range(1, count + 1))
         assert not quiet.is_closed
+
+    run_scenario(scenario)
+
+
+def test_a_session_left_empty_is_let_go_and_set_up_again_when_they_return(
+    live: LiveRoom,
+) -> None:
+    """LINGER seconds after the last participant has gone, the process lets the session go
+    (its rooms' state, their recent messages, its broker subscription); whoever comes back
+    later gets exactly what they missed, and the sequence carries on."""
+    session_id = live.new_session()
+
+    async def scenario() -> None:
+        mediator = await enter(live.base, session_id, live.cookies["mediator"], "mediator")
+        applicant = await enter(live.base, session_id, live.cookies["applicant"], "applicant")
+        for number in range(5):
+            await mediator.ack(await mediator.post(f"第{number}句"))
+        await applicant.wait_seq(5)
+        position = {room: dict(p) for room, p in applicant.positions.items()}
+        await applicant.close()
+        await mediator.close()
+        await asyncio.sleep(LINGER + 2 * HEARTBEAT + 0.5)
+        mediator = await enter(live.base, session_id, live.cookies["mediator"], "mediator-2")
+        assert mediator.seqs() == [1, 2, 3, 4, 5]
+        for number in range(3):
+            await mediator.ack(await mediator.post(f"又一句{number}"))
+        back = await enter(live.base, session_id, live.cookies["applicant"], "back", position)
+        assert back.seqs() == [6, 7, 8]
+        await back.ack(await back.post("我回来了"))
+        await mediator.wait_seq(9)
+        assert mediator.seqs() == list(range(1, 10))
 
     run_scenario(scenario)

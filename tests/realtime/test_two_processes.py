@@ -80,6 +80,17 @@ def live(
         yield room
 
 
+@pytest.fixture(scope="module")
+def unlingering(
+    template_database: str, tmp_path_factory: pytest.TempPathFactory, redis_url: str
+) -> Iterator[LiveRoom]:
+    """Two processes that let a session go as soon as its last participant leaves."""
+    env = {"REDIS_URL": redis_url, "ROOM_LINGER_SECONDS": "0"}
+    scratch = tmp_path_factory.mktemp("two-processes-unlingering")
+    with live_room(template_database, scratch, env, processes=2) as room:
+        yield room
+
+
 async def _join(
     live: LiveRoom, process: int, session_id: int, who: str, rooms: dict[str, Any] | None = None
 ) -> RoomClient:
@@ -217,10 +228,16 @@ def test_replay_after_reconnecting_to_the_other_process(live: LiveRoom) -> None:
     run_scenario(scenario)
 
 
-def test_joining_a_process_new_to_a_busy_session_gives_no_duplicate(live: LiveRoom) -> None:
+@pytest.mark.parametrize("lingering", [False, True])
+def test_joining_a_process_new_to_a_busy_session_gives_no_duplicate(
+    live: LiveRoom, unlingering: LiveRoom, lingering: bool
+) -> None:
     """The second process sets the session up while messages from the first keep coming
     (some arrive before it is ready, and are filled in from the database later): whatever
-    it replays and then receives live, nothing comes twice and nothing is missing."""
+    it replays and then receives live, nothing comes twice and nothing is missing. With
+    `lingering`, the second process keeps the session between the joins (and keeps
+    receiving its messages meanwhile), so the later joins are replayed from its memory."""
+    live = live if lingering else unlingering
     session_id = live.new_session()
 
     async def scenario() -> None:
@@ -236,7 +253,7 @@ def test_joining_a_process_new_to_a_busy_session_gives_no_duplicate(live: LiveRo
 
         talking = asyncio.create_task(talk())
         for attempt in range(JOIN_ATTEMPTS):
-            # Alone on process 1, so each join sets the session up there afresh.
+            # Alone on process 1, so (unlingering) each join sets the session up afresh.
             client = await _join(live, 1, session_id, "respondent")
             await asyncio.sleep(0.1)
             await client.wait_seq(mediator.seqs()[-1])
