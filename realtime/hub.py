@@ -40,7 +40,14 @@ from realtime.protocol import (
     may_read,
     readable_rooms,
 )
-from realtime.store import Stored, Writer, ensure_rooms, last_seq, messages_after
+from realtime.store import (
+    Stored,
+    Writer,
+    ensure_rooms,
+    last_seq,
+    messages_after,
+    room_lasts,
+)
 
 log = logging.getLogger("realtime.hub")
 
@@ -254,7 +261,24 @@ class Hub:
                 )
                 await self._restore_controls(session_id, state)
                 self._sessions[session_id] = state
+                await self._catch_up(session_id, state)
             return state
+
+    async def _catch_up(self, session_id: int, state: _SessionState) -> None:
+        """Messages committed while the session was being set up here, whose events came
+        before it was registered (and were dropped), are fetched now: a client replayed from
+        the rooms' memory must not miss them until the next message comes."""
+        lasts = await room_lasts(session_id)
+        async with state.lock:
+            for room, last in lasts.items():
+                current = state.rooms[room]
+                if last > current.delivered:
+                    for message in await messages_after(
+                        session_id, room, current.delivered, last - current.delivered
+                    ):
+                        if message.seq == current.delivered + 1:
+                            self._fan_out(state, message)
+                            current.delivered = message.seq
 
     async def _restore_controls(self, session_id: int, state: _SessionState) -> None:
         """Mute, removal and end are durable control messages; rebuild them on first use."""

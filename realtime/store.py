@@ -119,6 +119,12 @@ async def ensure_rooms(session_id: int) -> dict[str, tuple[str, int]]:
     return {room: (epoch, int(last)) for room, epoch, last in rows}
 
 
+async def room_lasts(session_id: int) -> dict[str, int]:
+    """Each room's last stored sequence."""
+    rows = await RoomState.filter(session_id=session_id).values_list("room", "last_seq")
+    return {room: int(last) for room, last in rows}
+
+
 async def last_seq(session_id: int, room: str) -> int:
     """The room's last stored sequence (committed messages only)."""
     state = await RoomState.get_or_none(session_id=session_id, room=room)
