@@ -7,10 +7,6 @@ real schema produced by the checked-in migrations, not from generate_schemas().
 
 from __future__ import annotations
 
-import asyncio
-import os
-import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -21,42 +17,19 @@ from tortoise import Tortoise
 from mediation.app import create_app
 from mediation.db import migrate, tortoise_config
 from mediation.settings import Settings
-from tests.support.databases import PostgresAdmin, is_postgres
-
-BASE_DATABASE_URL = os.environ.get("DATABASE_URL", "")
+from tests.support.databases import database_from_template, migrated_template
 
 
 @pytest.fixture(scope="session")
 def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if is_postgres(BASE_DATABASE_URL):
-        admin = PostgresAdmin(BASE_DATABASE_URL)
-        name = f"mediation_tpl_{uuid.uuid4().hex[:10]}"
-        asyncio.run(admin.create(name))
-        try:
-            asyncio.run(migrate(admin.url_for(name)))
-            yield name
-        finally:
-            asyncio.run(admin.drop(name))
-    else:
-        path = tmp_path_factory.mktemp("template") / "template.sqlite3"
-        asyncio.run(migrate(f"sqlite://{path}"))
-        yield str(path)
+    with migrated_template(migrate, "mediation", tmp_path_factory.mktemp("template")) as found:
+        yield found
 
 
 @pytest.fixture
 def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
-    if is_postgres(BASE_DATABASE_URL):
-        admin = PostgresAdmin(BASE_DATABASE_URL)
-        name = f"mediation_t_{uuid.uuid4().hex[:12]}"
-        asyncio.run(admin.create(name, template=template_database))
-        try:
-            yield admin.url_for(name)
-        finally:
-            asyncio.run(admin.drop(name))
-    else:
-        path = tmp_path / "test.sqlite3"
-        shutil.copyfile(template_database, path)
-        yield f"sqlite://{path}"
+    with database_from_template(template_database, "mediation", tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

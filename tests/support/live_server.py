@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from tortoise import Tortoise
@@ -33,11 +33,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def run_with_orm(database_url: str, work: Callable[[], Awaitable[T]]) -> T:
-    """Run `work` with Tortoise initialised on `database_url`, in a loop of its own."""
+def run_with_orm(
+    database_url: str, work: Callable[[], Awaitable[T]], config: dict[str, Any] | None = None
+) -> T:
+    """Run `work` with Tortoise initialised on `database_url`, in a loop of its own (the
+    platform's models unless another application's `config` is given)."""
 
     async def main() -> T:
-        await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+        await Tortoise.init(
+            config=config or tortoise_config(database_url), _enable_global_fallback=True
+        )
         try:
             return await work()
         finally:
@@ -88,7 +93,7 @@ def run_server(settings_env: dict[str, str], port: int | None = None) -> Iterato
                 stdin=subprocess.DEVNULL,
             )
             try:
-                _wait_until_healthy(process, base_url, stderr_path)
+                wait_until_healthy(process, base_url, stderr_path, "live server")
                 yield base_url
             finally:
                 process.terminate()
@@ -99,7 +104,11 @@ def run_server(settings_env: dict[str, str], port: int | None = None) -> Iterato
                     process.wait(timeout=10)
 
 
-def _wait_until_healthy(process: subprocess.Popen[bytes], base_url: str, stderr: Path) -> None:
+def wait_until_healthy(
+    process: subprocess.Popen[bytes], base_url: str, log: Path, what: str
+) -> None:
+    """Wait for `base_url`/healthz to answer 200; fail with the process's log if it exits or
+    takes too long."""
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -111,5 +120,5 @@ def _wait_until_healthy(process: subprocess.Popen[bytes], base_url: str, stderr:
             pass
         time.sleep(0.1)
     state = f"exited with {process.returncode}" if process.poll() is not None else "timed out"
-    log = stderr.read_text(errors="replace")
-    raise AssertionError(f"live server at {base_url} did not start ({state}); stderr:\n{log}")
+    output = log.read_text(errors="replace")
+    raise AssertionError(f"{what} at {base_url} did not start ({state}); log:\n{output}")

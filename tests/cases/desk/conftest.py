@@ -6,10 +6,6 @@ a migrated template database, each test's database created from it and dropped a
 
 from __future__ import annotations
 
-import asyncio
-import os
-import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,42 +14,20 @@ from tortoise import Tortoise
 
 from cases.court.desk.db import migrate, tortoise_config
 from tests.cases.desk.support import Desk, make_clerk, run_desk
-from tests.support.databases import PostgresAdmin, is_postgres
-
-BASE_DATABASE_URL = os.environ.get("DATABASE_URL", "")
+from tests.support.databases import database_from_template, migrated_template
 
 
 @pytest.fixture(scope="session")
 def desk_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if is_postgres(BASE_DATABASE_URL):
-        admin = PostgresAdmin(BASE_DATABASE_URL)
-        name = f"desk_tpl_{uuid.uuid4().hex[:10]}"
-        asyncio.run(admin.create(name))
-        try:
-            asyncio.run(migrate(admin.url_for(name)))
-            yield name
-        finally:
-            asyncio.run(admin.drop(name))
-    else:
-        path = tmp_path_factory.mktemp("desk-template") / "courtdesk.sqlite3"
-        asyncio.run(migrate(f"sqlite://{path}"))
-        yield str(path)
+    with migrated_template(migrate, "desk", tmp_path_factory.mktemp("desk-template")) as found:
+        yield found
 
 
 @pytest.fixture
 def desk_database_url(desk_template: str, tmp_path: Path) -> Iterator[str]:
-    if is_postgres(BASE_DATABASE_URL):
-        admin = PostgresAdmin(BASE_DATABASE_URL)
-        name = f"desk_t_{uuid.uuid4().hex[:12]}"
-        asyncio.run(admin.create(name, template=desk_template))
-        try:
-            yield admin.url_for(name)
-        finally:
-            asyncio.run(admin.drop(name))
-    else:
-        path = tmp_path / "courtdesk.sqlite3"
-        shutil.copyfile(desk_template, path)
-        yield f"sqlite://{path}"
+    # Its own file name: a test may hold the platform's database in the same tmp_path.
+    with database_from_template(desk_template, "courtdesk", tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

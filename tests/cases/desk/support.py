@@ -7,7 +7,6 @@ test seeds or inspects its database with `with_desk_orm` only while no other ORM
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import hashlib
 import json
@@ -27,31 +26,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-from tortoise import Tortoise
 
 from cases.court import signing
 from cases.court.desk.db import tortoise_config
-from tests.support.live_server import free_port
+from tests.support.live_server import free_port, run_with_orm, wait_until_healthy
 
 T = TypeVar("T")
 FILING_SECRET = "whsec_" + "ZGVzay10ZXN0cy1maWxpbmctc2VjcmV0LTAwMDAwMDA="
 CALLBACK_SECRET = "whsec_" + "ZGVzay10ZXN0cy1jYWxsYmFjay1zZWNyZXQtMDAwMDA="
 CLERK = ("wangfang", "王芳", "clerk-password-1")
 OTHER_CLERK = ("lijing", "李静", "clerk-password-2")
-STARTUP_TIMEOUT = 20.0
 
 
 def with_desk_orm(database_url: str, work: Callable[[], Awaitable[T]]) -> T:
     """Run `work` with the desk's models on `database_url`, in a loop of its own."""
-
-    async def main() -> T:
-        await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
-        try:
-            return await work()
-        finally:
-            await Tortoise.close_connections()
-
-    return asyncio.run(main())
+    return run_with_orm(database_url, work, tortoise_config(database_url))
 
 
 def make_clerk(database_url: str, clerk: tuple[str, str, str] = CLERK) -> None:
@@ -102,7 +91,7 @@ def run_desk(
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_until_healthy(process, url, log)
+            wait_until_healthy(process, url, log, "court desk")
             yield Desk(url=url, database_url=database_url, log=log)
         finally:
             process.terminate()
@@ -114,19 +103,15 @@ def run_desk(
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _wait_until_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
+def wait_for(what: str, probe: Callable[[], T | None], timeout: float) -> T:
+    """Poll `probe` until it returns something (another process is doing the work)."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    state = f"exited with {process.returncode}" if process.poll() is not None else "timed out"
-    raise AssertionError(f"court desk at {url} did not start ({state}):\n{log.read_text()}")
+        found = probe()
+        if found is not None:
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 # --- filings ---------------------------------------------------------------------------------

@@ -24,10 +24,10 @@ import re
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -58,6 +58,7 @@ from tests.cases.desk.support import (
     signed_in_client,
     with_desk_orm,
 )
+from tests.cases.desk.support import wait_for as wait_for_in_another_process
 from tests.support import court_world as w
 from tests.support.fault_proxy import Fault, run_fault_proxy
 from tests.support.live_server import free_port, run_server, run_with_orm
@@ -71,14 +72,7 @@ WAIT = 90.0
 MEDIATION = [sys.executable, "-c", "import sys; from mediation.cli import main; sys.exit(main())"]
 
 
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float = WAIT) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found is not None:
-            return found
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
+wait_for = partial(wait_for_in_another_process, timeout=WAIT)
 
 
 def _columns(row: Any, *leave_out: str) -> dict[str, Any]:

@@ -7,9 +7,8 @@ on the platform to docketed with the 案号."""
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import TypeVar
 
 from cases.access import Viewer
@@ -27,6 +26,7 @@ from tests.cases.desk.support import (
     signed_in_client,
     with_desk_orm,
 )
+from tests.cases.desk.support import wait_for as wait_for_in_another_process
 from tests.support import court_world as w
 from tests.support.live_server import free_port, run_server, run_with_orm
 from tests.support.rooms import cheap_hashing
@@ -35,14 +35,7 @@ T = TypeVar("T")
 TIMEOUT = 30.0  # the platform's background jobs run every 5 s
 
 
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float = TIMEOUT) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found is not None:
-            return found
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
+wait_for = partial(wait_for_in_another_process, timeout=TIMEOUT)
 
 
 def test_a_transfer_goes_to_the_desk_and_comes_back_docketed(
