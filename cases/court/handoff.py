@@ -14,7 +14,7 @@ import json
 import logging
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -99,28 +99,35 @@ async def on_filing_delivered(row: Any, response: httpx.Response) -> None:
         )
 
 
-def court_relay(settings: CourtSettings, **options: Any) -> Relay:
-    # Tuning a deployment may set (mediation.settings); the relay's defaults otherwise.
-    tuning: dict[str, Any] = {}
-    if (timeout := getattr(settings, "court_relay_timeout", None)) is not None:
-        tuning["timeout"] = float(timeout)
-    if (lease := getattr(settings, "court_relay_lease_seconds", None)) is not None:
-        tuning["lease"] = timedelta(seconds=float(lease))
-    if (base := getattr(settings, "court_relay_retry_base_seconds", None)) is not None:
-        tuning["base_delay"] = timedelta(seconds=float(base))
-    relay_id = options.pop("relay_id", RELAY_ID)
+class RelaySettings(CourtSettings, Protocol):
+    """The relay's tuning, which a deployment may set (mediation.settings)."""
+
+    @property
+    def court_relay_timeout(self) -> float: ...
+    @property
+    def court_relay_lease_seconds(self) -> float: ...
+    @property
+    def court_relay_retry_base_seconds(self) -> float: ...
+
+
+def court_relay(settings: RelaySettings, **options: Any) -> Relay:
+    tuning: dict[str, Any] = {
+        "timeout": settings.court_relay_timeout,
+        "lease": timedelta(seconds=settings.court_relay_lease_seconds),
+        "base_delay": timedelta(seconds=settings.court_relay_retry_base_seconds),
+        "relay_id": RELAY_ID,
+    }
     return Relay(
         OutboxMessage,
         destination=DESTINATION,
         base_url=settings.court_desk_url,
         secret=settings.court_filing_secret,
         on_delivered=on_filing_delivered,
-        relay_id=relay_id,
         **{**tuning, **options},
     )
 
 
-async def deliver_due(now: datetime, settings: CourtSettings, **options: Any) -> int:
+async def deliver_due(now: datetime, settings: RelaySettings, **options: Any) -> int:
     """Send the court filings that are due; returns how many the desk acknowledged."""
     return await court_relay(settings, **options).deliver_due(now)
 
