@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -16,6 +18,7 @@ from cases.filing import check_email
 from cases.identity import is_valid_mainland_mobile, normalise_mobile
 from mediation.models import LoginFailure, MediatorProfile, Role, User
 
+log = logging.getLogger("security.accounts")
 _hasher = PasswordHasher()
 PASSWORD_MIN = 8
 # Verifying against this keeps the time of "no such user" equal to "wrong password".
@@ -146,6 +149,27 @@ async def _find_user(identifier: str) -> User | None:
     return await User.get_or_none(username=username)
 
 
+class AddressThrottle:
+    """Attempts from an address past its allowance are slowed, not refused: each waits
+    `seconds`, one at a time per address in this process, so a shared office or a NAT
+    behind one address still gets in with the right password while a guesser spraying
+    many accounts from it manages one try per `seconds` (each account also keeps its own
+    lock). One per application, so its locks belong to that application's event loop."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._turns: dict[str, asyncio.Lock] = {}
+
+    async def wait_turn(self, address: str) -> None:
+        turn = self._turns.setdefault(address, asyncio.Lock())
+        try:
+            async with turn:
+                await asyncio.sleep(self.seconds)
+        finally:
+            if not turn.locked():
+                self._turns.pop(address, None)
+
+
 async def check_sign_in(
     identifier: str,
     password: str,
@@ -154,11 +178,15 @@ async def check_sign_in(
     now: datetime,
     max_failures: int,
     window: timedelta,
+    throttle: AddressThrottle,
 ) -> User:
-    """The user, or AccountError("sign_in_failed"); SignInLocked after too many failures.
+    """The user, or AccountError("sign_in_failed"); SignInLocked after too many failures on
+    this account.
 
-    Failures are counted in the database, per identifier and per address, so the limit
-    holds across server processes.
+    Failures are counted in the database, per identifier and per address, so the limits
+    hold across server processes. The per-account count locks the account for the window;
+    the per-address count only slows the address down (`AddressThrottle`): a count of
+    failures from an address never refuses a correct password.
     """
     # Count by the account the identifier names, not by how it was typed: otherwise
     # "138 1234 5678", "+8613812345678", ... would each get their own allowance.
@@ -166,16 +194,24 @@ async def check_sign_in(
     key = (mobile or email or (username or "").lower())[:254]
     since = now - window
     by_identifier = await LoginFailure.filter(identifier=key, at__gt=since).count()
+    if by_identifier >= max_failures:
+        log.warning("sign-in refused, account locked: from %s", remote_addr)
+        raise SignInLocked("sign_in_locked", minutes=int(window.total_seconds() // 60))
     by_addr = await LoginFailure.filter(remote_addr=remote_addr, at__gt=since).count()
     # An address may try several accounts (a family, an office), so it gets a larger allowance.
-    if by_identifier >= max_failures or by_addr >= max_failures * 4:
-        raise SignInLocked("sign_in_locked", minutes=int(window.total_seconds() // 60))
+    if by_addr >= max_failures * 4:
+        log.warning("sign-in slowed: %s failures from %s", by_addr, remote_addr)
+        await throttle.wait_turn(remote_addr)
     user = await _find_user(identifier)
     ok = check_password(user.password_hash if user else _DUMMY_HASH, password)
     if not ok or user is None or not user.is_active:
         await LoginFailure.create(identifier=key, remote_addr=remote_addr, at=now)
+        # The account by its id only: what was typed may be a mobile number or an email.
+        account = f"user {user.id}" if user else "no such account"
+        log.warning("sign-in failed: %s from %s", account, remote_addr)
         raise AccountError("sign_in_failed")
     await LoginFailure.filter(identifier=key).delete()
+    log.info("sign-in: user %s (%s) from %s", user.id, user.role, remote_addr)
     return user
 
 

@@ -24,6 +24,7 @@ from cases.court.handoff import deliver_due as deliver_court_filings
 from cases.errors import CaseError
 from cases.status import TransitionError
 from cases.timelimits import do_send_deadline_reminders, do_time_out_overdue_mediations
+from mediation.accounts import AddressThrottle
 from mediation.agreement_pdf import do_issue_missing_pdfs
 from mediation.assignment import (
     do_appoint_when_choice_window_closes,
@@ -31,8 +32,16 @@ from mediation.assignment import (
     do_route_accepted_cases,
 )
 from mediation.db import tortoise_config
+from mediation.middleware import (
+    AccessLog,
+    BodyLimit,
+    SecurityHeaders,
+    WebSocketOrigin,
+    origin_of,
+)
 from mediation.notify import Notifier
 from mediation.performance import do_send_performance_reminders
+from mediation.production import check_fit_for_production
 from mediation.routes import (
     accounts,
     admin,
@@ -46,8 +55,9 @@ from mediation.routes import (
     sessions,
     verification,
 )
+from mediation.security_log import security_logs
 from mediation.settings import Settings, load_settings
-from mediation.web import TEMPLATES_DIR, error_page, utcnow
+from mediation.web import TEMPLATES_DIR, BodyTooLarge, error_page, utcnow
 from realtime.broker import broker_for
 from realtime.hub import Hub
 
@@ -105,16 +115,41 @@ async def transition_error(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    code = {404: "not_found", 403: "forbidden", 413: "request_too_large"}.get(exc.status_code)
+    # The exception's headers are kept: a 405 names the methods it would take (`Allow`).
+    headers = dict(exc.headers or {})
+    if isinstance(exc, BodyTooLarge):
+        code: str | None = exc.code
+        params = exc.params
+        # The rest of the body is not read: the connection ends after this answer.
+        headers["connection"] = "close"
+    else:
+        code = {404: "not_found", 403: "forbidden", 413: "request_too_large"}.get(exc.status_code)
+        params = {}
     if _is_api(request):
-        return JSONResponse({"error": code or "error", "message": exc.detail}, exc.status_code)
+        return JSONResponse(
+            {"error": code or "error", "message": exc.detail}, exc.status_code, headers=headers
+        )
     if code:
-        return error_page(request, code, exc.status_code)
-    return PlainTextResponse(str(exc.detail), exc.status_code)
+        response: Response = error_page(request, code, exc.status_code, **params)
+    else:
+        response = PlainTextResponse(str(exc.detail), exc.status_code)
+    response.headers.update(headers)
+    return response
 
 
 async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
+
+
+def proxy_headers(settings: Settings) -> list[Middleware]:
+    """X-Forwarded-For and -Proto believed from the configured proxies only (uvicorn's own
+    middleware, given our list; `mediation serve` turns uvicorn's default trust of 127.0.0.1
+    off). Without proxies configured, the connecting address is the client's."""
+    if not settings.trusted_proxies:
+        return []
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    return [Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]
 
 
 def create_app(settings: Settings | None = None, *, background_jobs: bool = True) -> Starlette:
@@ -123,21 +158,25 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            hub = Hub(broker_for(settings.redis_url))
-            app.state.hub = hub
-            await hub.start()
-            task = None
-            if background_jobs and settings.background_jobs:
-                task = asyncio.create_task(run_background_jobs(notifier, 5.0, settings))
-            try:
-                yield
-            finally:
-                if task:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-                await hub.stop()
+        with security_logs(settings):
+            async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+                if settings.environment == "production":
+                    # Refuses to start, naming every problem at once (mediation/production.py).
+                    await check_fit_for_production(settings)
+                hub = Hub(broker_for(settings.redis_url))
+                app.state.hub = hub
+                await hub.start()
+                task = None
+                if background_jobs and settings.background_jobs:
+                    task = asyncio.create_task(run_background_jobs(notifier, 5.0, settings))
+                try:
+                    yield
+                finally:
+                    if task:
+                        task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await task
+                    await hub.stop()
 
     app = Starlette(
         routes=[
@@ -156,14 +195,22 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
             *court.routes,
         ],
         middleware=[
+            *proxy_headers(settings),
+            Middleware(AccessLog),
+            Middleware(SecurityHeaders, https=settings.https),
+            Middleware(BodyLimit),
+            Middleware(
+                WebSocketOrigin,
+                allowed={origin_of(settings.base_url), *map(origin_of, settings.allowed_origins)},
+            ),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key,
                 session_cookie="mediation_session",
                 max_age=12 * 3600,
                 same_site="lax",
-                https_only=settings.cookie_secure,
-            )
+                https_only=settings.secure_cookies,
+            ),
         ],
         exception_handlers={
             CaseError: case_error,
@@ -174,4 +221,5 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
     )
     app.state.settings = settings
     app.state.notifier = notifier
+    app.state.sign_in_throttle = AddressThrottle(settings.sign_in_slowdown_seconds)
     return app

@@ -99,13 +99,17 @@ def cmd_createpartner(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    # Each worker's settings see how many there are (production mode refuses SQLite with
+    # several); forwarded headers are believed by the app from TRUSTED_PROXIES only, so
+    # uvicorn's own trust of 127.0.0.1 is off.
+    os.environ["WEB_CONCURRENCY"] = str(args.workers)
     uvicorn.run(
         "mediation.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=True,
+        proxy_headers=False,
         log_level="info",
     )
     return 0

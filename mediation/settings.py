@@ -12,19 +12,25 @@ def _data_dir() -> Path:
     return Path(os.environ.get("MEDIATION_DATA_DIR", "data")).resolve()
 
 
-def _secret_key(data_dir: Path) -> str:
-    # A stable key survives restarts so signed cookies and invitation links stay valid; it is
-    # generated once per installation rather than shipped, so no two deployments share it.
+def _secret_key(data_dir: Path) -> tuple[str, Path | None]:
+    """The key, and the file it was read from or generated into (None: from the environment).
+
+    A stable key survives restarts so signed cookies and invitation links stay valid; it is
+    generated once per installation rather than shipped, so no two deployments share it."""
     if key := os.environ.get("SECRET_KEY"):
-        return key
+        return key, None
     path = data_dir / "secret_key"
     if path.exists():
-        return path.read_text().strip()
+        return path.read_text().strip(), path
     data_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     path.write_text(key)
     path.chmod(0o600)
-    return key
+    return key, path
+
+
+def _list(name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
 
 
 def _webhook_secret(data_dir: Path, name: str) -> str:
@@ -75,21 +81,66 @@ class Settings:
     # Whether web processes also run the background jobs; the scaled deployment runs them in
     # `mediation jobs` processes of their own instead (MEDIATION_BACKGROUND_JOBS=0).
     background_jobs: bool = True
+    # "production" turns on the start-up checks of mediation/production.py (MEDIATION_ENV).
+    environment: str = "development"
+    # Where the generated SECRET_KEY lives (None when it came from the environment).
+    secret_key_file: Path | None = None
+    # Web processes serving this database (`mediation serve --workers`, WEB_CONCURRENCY).
+    workers: int = 1
+    # Origins besides BASE_URL's whose pages may open the rooms' WebSocket (ALLOWED_ORIGINS).
+    allowed_origins: tuple[str, ...] = ()
+    # Addresses (or networks) of the reverse proxies whose X-Forwarded-For / -Proto are
+    # believed (TRUSTED_PROXIES); from anyone else those headers are ignored.
+    trusted_proxies: tuple[str, ...] = ()
+    # An address past its allowance of failed sign-ins waits this long per attempt, one
+    # attempt at a time, instead of being refused (a shared office must still get in).
+    sign_in_slowdown_seconds: float = 3.0
+    # The security log (sign-ins, failures, admin actions, court deliveries) and the access
+    # log, rotated daily and kept `log_days` days (over six months); by default in the data
+    # folder's logs/ (MEDIATION_LOG_DIR, MEDIATION_LOG_DAYS).
+    log_dir_path: Path | None = None
+    log_days: int = 190
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def evidence_dir(self) -> Path:
         return self.data_dir / "evidence"
 
+    @property
+    def https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are Secure whenever the platform is served over https, asked or not."""
+        return self.cookie_secure or self.https
+
+    @property
+    def log_dir(self) -> Path:
+        return self.log_dir_path or self.data_dir / "logs"
+
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
+ENVIRONMENTS = ("development", "production")
+
+
+def _environment() -> str:
+    value = os.environ.get("MEDIATION_ENV", "development").strip().lower()
+    if value not in ENVIRONMENTS:
+        raise ValueError(f"MEDIATION_ENV must be one of {', '.join(ENVIRONMENTS)}, not {value!r}")
+    return value
+
+
 def load_settings() -> Settings:
     data_dir = _data_dir()
+    secret_key, secret_key_file = _secret_key(data_dir)
+    log_dir = os.environ.get("MEDIATION_LOG_DIR")
     return Settings(
         database_url=os.environ.get("DATABASE_URL", f"sqlite://{data_dir / 'mediation.sqlite3'}"),
-        secret_key=_secret_key(data_dir),
+        secret_key=secret_key,
+        secret_key_file=secret_key_file,
         data_dir=data_dir,
         base_url=os.environ.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         smtp_host=os.environ.get("SMTP_HOST", "127.0.0.1"),
@@ -106,4 +157,11 @@ def load_settings() -> Settings:
             os.environ.get("COURT_RELAY_RETRY_BASE_SECONDS", "10")
         ),
         background_jobs=os.environ.get("MEDIATION_BACKGROUND_JOBS", "1") != "0",
+        environment=_environment(),
+        workers=int(os.environ.get("WEB_CONCURRENCY", "1") or "1"),
+        allowed_origins=_list("ALLOWED_ORIGINS"),
+        trusted_proxies=_list("TRUSTED_PROXIES"),
+        sign_in_slowdown_seconds=float(os.environ.get("SIGN_IN_SLOWDOWN_SECONDS", "3")),
+        log_dir_path=Path(log_dir).resolve() if log_dir else None,
+        log_days=int(os.environ.get("MEDIATION_LOG_DAYS", "190")),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
@@ -12,13 +12,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+from python_multipart.multipart import parse_options_header
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from cases.access import Viewer
 from cases.categories import BY_CODE
 from cases.errors import CaseError
+from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
 from mediation.accounts import user_of_session
 from mediation.i18n import LOCALE_COOKIE, LOCALES, negotiate, translations
 from mediation.messages import ERROR_MESSAGES
@@ -203,12 +207,61 @@ async def checked_form(request: Request, *, max_files: int = 50) -> AsyncIterato
 
     The parser's own file limit is set above the evidence limit, so that a person who picks
     too many files gets our translated message, not the parser's bare 400."""
-    async with request.form(max_files=max_files, max_fields=200) as form:
+    content_type, _ = parse_options_header(request.headers.get("content-type", ""))
+    if content_type == b"multipart/form-data":
+        form = await _bounded_multipart(request, max_files)
+    else:
+        form = await request.form(max_files=max_files, max_fields=200)
+    try:
         sent = form.get("csrf_token")
         expected = request.session.get("csrf")
         if not isinstance(sent, str) or not expected or not secrets.compare_digest(sent, expected):
             raise CsrfFailed("csrf_failed")
         yield form
+    finally:
+        await form.close()
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from `receive` as the bytes arrive: the app's HTTPException handler answers
+    413 with a translated page (or JSON under /api/) while the rest is still unsent."""
+
+    def __init__(self, code: str = "request_too_large", **params: object) -> None:
+        super().__init__(413, code)
+        self.code = code
+        self.params = params
+
+
+class _FileBoundParser(MultiPartParser):
+    """Starlette's parser, refusing a file part as soon as it passes the largest evidence
+    file: a 150 MB file is stopped after 20 MB, not spooled to disk before the size check.
+    (The whole body's bound, ten such files, is the ASGI layer's: mediation/middleware.py.)"""
+
+    max_file_bytes = MAX_EVIDENCE_BYTES
+
+    def on_part_begin(self) -> None:
+        super().on_part_begin()
+        self._file_bytes = 0
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._current_part.file is not None:
+            self._file_bytes += end - start
+            if self._file_bytes > self.max_file_bytes:
+                raise BodyTooLarge(
+                    "upload_too_large",
+                    file_mb=MAX_EVIDENCE_BYTES // (1024 * 1024),
+                    files=MAX_EVIDENCE_FILES,
+                )
+        super().on_part_data(data, start, end)
+
+
+async def _bounded_multipart(request: Request, max_files: int) -> FormData:
+    try:
+        async with aclosing(request.stream()) as stream:
+            parser = _FileBoundParser(request.headers, stream, max_files=max_files, max_fields=200)
+            return await parser.parse()
+    except MultiPartException as exc:
+        raise HTTPException(status_code=400, detail=exc.message) from None
 
 
 def form_text(form: FormData) -> dict[str, str]:

@@ -37,6 +37,9 @@ from cases.court import signing
 from cases.court.delivery import BASE_DELAY, MAX_ATTEMPTS, MAX_DELAY, Outcome, decide
 
 log = logging.getLogger("cases.court.outbox")
+# Each delivery's outcome, kept by the platform's security log (mediation/security_log.py):
+# message id, path, attempt and status only, never the body.
+security_log = logging.getLogger("security.court")
 
 DEFAULT_TIMEOUT = 10.0  # seconds for one request, connect to last byte
 # A claim outlives the longest request by a wide margin, so a live relay never loses its row
@@ -228,6 +231,19 @@ class Relay:
             # Our claim ran out and another relay took the row: its result stands.
             log.warning("outbox %s: claim lost before the result was recorded", row.msg_id)
             return False
+        security_log.info(
+            "court delivery %s to %s %s: %s (attempt %s, HTTP %s)",
+            row.msg_id,
+            self.destination,
+            row.path,
+            "delivered"
+            if decision.outcome is Outcome.DELIVERED
+            else "dead"
+            if decision.dead
+            else "retry",
+            attempts,
+            status_code,
+        )
         if decision.outcome is Outcome.DELIVERED:
             return True
         log.warning(

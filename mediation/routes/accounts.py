@@ -83,6 +83,7 @@ async def signin(request: Request) -> Response:
             now=utcnow(),
             max_failures=settings.max_login_failures,
             window=timedelta(minutes=settings.login_lockout_minutes),
+            throttle=request.app.state.sign_in_throttle,
         )
     except AccountError as error:
         return render(
@@ -112,7 +113,13 @@ async def choose_language(request: Request) -> Response:
     locale = request.path_params["locale"]
     response = RedirectResponse(safe_next(request.query_params.get("next"), "/"), status_code=303)
     if locale in LOCALES:
-        response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, samesite="lax")
+        response.set_cookie(
+            LOCALE_COOKIE,
+            locale,
+            max_age=365 * 24 * 3600,
+            samesite="lax",
+            secure=settings_of(request).secure_cookies,
+        )
     return response
 
 

@@ -86,6 +86,8 @@ def run_server(settings_env: dict[str, str], port: int | None = None) -> Iterato
                     "127.0.0.1",
                     "--port",
                     str(port),
+                    # As `mediation serve`: forwarded headers are the app's (TRUSTED_PROXIES).
+                    "--no-proxy-headers",
                 ],
                 env=env,
                 stdout=stdout,
