@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
+from mediation.app import create_app
 from mediation.models import LoginFailure, Role, User
 from mediation.settings import Settings
 from tests.support.factories import (
@@ -284,12 +287,51 @@ def test_lock_on_one_account_does_not_lock_another(client: TestClient, settings:
     assert post_sign_in(client, "13900001111", PASSWORD).status_code == 303
 
 
-def test_one_address_trying_many_accounts_is_locked(client: TestClient, settings: Settings) -> None:
+@pytest.fixture
+def slowed_client(settings: Settings) -> Iterator[TestClient]:
+    """The app with a short, measurable slow-down for an address past its allowance."""
+    app = create_app(settings.with_(sign_in_slowdown_seconds=SLOWDOWN), background_jobs=False)
+    with TestClient(app) as client:
+        yield client
+
+
+SLOWDOWN = 0.4
+
+
+def timed_sign_in(client: TestClient, identifier: str, password: str) -> tuple[int, float]:
+    token = csrf_of(client, "/signin")
+    started = time.monotonic()
+    response = client.post(
+        "/signin",
+        data={"csrf_token": token, "identifier": identifier, "password": password},
+        follow_redirects=False,
+    )
+    return response.status_code, time.monotonic() - started
+
+
+def test_an_address_past_its_allowance_is_slowed_but_the_right_password_gets_in(
+    slowed_client: TestClient, settings: Settings
+) -> None:
+    """A shared office (one address, a NAT) where someone has failed 20+ times: the next
+    person with the right password is let in, only slower; nobody is refused for what
+    others behind the same address did."""
+    client = slowed_client
     register(client, MOBILE, PASSWORD)
     client.cookies.clear()
-    for n in range(settings.max_login_failures * 4):
-        assert post_sign_in(client, f"1390000{n:04d}", "guess 123").status_code == 401
-    assert post_sign_in(client, MOBILE, PASSWORD).status_code == 429
+    allowance = settings.max_login_failures * 4
+    for n in range(allowance):
+        status, elapsed = timed_sign_in(client, f"1390000{n:04d}", "guess 123")
+        assert status == 401
+        assert elapsed < SLOWDOWN, f"attempt {n + 1} slowed before the allowance was used"
+    # Past the allowance: wrong guesses are slowed (and still counted) ...
+    status, elapsed = timed_sign_in(client, "13900009999", "guess 123")
+    assert (status, elapsed >= SLOWDOWN) == (401, True)
+    # ... and the right password, from the same address, gets in after the same wait.
+    status, elapsed = timed_sign_in(client, MOBILE, PASSWORD)
+    assert status == 303
+    assert elapsed >= SLOWDOWN
+    assert is_signed_in(client)
+    assert run(client, LoginFailure.filter(remote_addr="testclient").count) == allowance + 1
 
 
 # --- Signing out ---

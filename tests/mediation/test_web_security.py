@@ -1,0 +1,126 @@
+"""The platform's answers carry its security headers; cookies are Secure under https;
+methods a route does not take get 405 with `Allow`; a body declared too large is refused
+before it is read. (Real HTTP and the browser: test_body_limits.py, test_browser_csp.py.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from mediation.app import create_app
+from mediation.middleware import PAGE_CSP, UPLOAD_BYTES
+from mediation.settings import Settings
+from tests.support.factories import cheap_password_hashing, csrf_of, register
+
+PAGES = ["/", "/signin", "/register", "/healthz", "/no-such-page"]
+SIGNED_IN_PAGES = ["/cases", "/file"]
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    cheap_password_hashing(monkeypatch)
+
+
+@pytest.fixture
+def https_client(settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings.with_(base_url="https://mediation.example"), background_jobs=False)
+    with TestClient(app, base_url="https://mediation.example") as client:
+        yield client
+
+
+def assert_security_headers(headers: dict[str, str] | object, path: str) -> None:
+    assert isinstance(headers, dict) or hasattr(headers, "get")
+    get = headers.get  # type: ignore[attr-defined]
+    csp = get("content-security-policy")
+    assert csp == PAGE_CSP, path
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert directives["script-src"] == "'self'", path  # no 'unsafe-inline'
+    assert directives["style-src"] == "'self'", path
+    assert directives["frame-ancestors"] == "'none'", path
+    assert get("x-frame-options") == "DENY", path
+    assert get("x-content-type-options") == "nosniff", path
+    assert get("referrer-policy") == "same-origin", path
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_carries_the_security_headers(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert_security_headers(response.headers, path)
+    assert response.headers["cache-control"] == "no-store"
+    # Plain http: no HSTS (a browser would ignore it, and it would be a lie).
+    assert "strict-transport-security" not in response.headers
+
+
+def test_signed_in_pages_are_not_stored(client: TestClient) -> None:
+    register(client)
+    for path in SIGNED_IN_PAGES:
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 200, path
+        assert_security_headers(response.headers, path)
+        assert response.headers["cache-control"] == "no-store", path
+
+
+def test_static_files_may_be_cached_but_keep_the_headers(client: TestClient) -> None:
+    response = client.get("/static/site.css")
+    assert response.status_code == 200
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers.get("cache-control") != "no-store"
+
+
+def test_the_api_answers_carry_the_headers_too(client: TestClient) -> None:
+    response = client.get("/api/v1/openapi.json")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_under_https_hsts_is_sent_and_every_cookie_is_secure(https_client: TestClient) -> None:
+    response = https_client.get("/signin")
+    assert response.headers["strict-transport-security"] == "max-age=31536000"
+    assert_security_headers(response.headers, "/signin")
+    session_cookie = response.headers["set-cookie"]
+    assert session_cookie.startswith("mediation_session=")
+    assert "secure" in session_cookie.lower()
+    language = https_client.get("/lang/en", follow_redirects=False)
+    assert "secure" in language.headers["set-cookie"].lower()
+
+
+def test_under_http_cookies_are_not_marked_secure(client: TestClient) -> None:
+    # A browser would drop a Secure cookie over plain http (the local demo).
+    response = client.get("/signin")
+    assert "secure" not in response.headers["set-cookie"].lower()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("TRACE", "/", {"GET", "HEAD"}),
+        ("TRACE", "/api/v1/disputes", {"POST"}),
+        ("PUT", "/signin", {"GET", "HEAD", "POST"}),
+        ("DELETE", "/api/v1/openapi.json", {"GET", "HEAD"}),
+    ],
+)
+def test_a_method_a_route_does_not_take_gets_405_with_allow(
+    client: TestClient, method: str, path: str, allowed: set[str]
+) -> None:
+    response = client.request(method, path)
+    assert response.status_code == 405
+    assert {m.strip() for m in response.headers["allow"].split(",")} == allowed
+
+
+def test_a_body_declared_too_large_is_refused_before_it_is_read(client: TestClient) -> None:
+    register(client)
+    token = csrf_of(client, "/file")
+    # The declared length alone refuses it: the (short) body sent is never parsed.
+    response = client.post(
+        "/file",
+        content=f"csrf_token={token}".encode(),
+        headers={
+            "content-type": "application/x-www-form-urlencoded",
+            "content-length": str(UPLOAD_BYTES + 1),
+        },
+    )
+    assert response.status_code == 413
+    assert "请求内容过大。" in response.text
+    assert response.headers["connection"] == "close"
