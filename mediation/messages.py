@@ -58,6 +58,10 @@ ERROR_MESSAGES: dict[str, str] = {
     ),
     "unauthorised": N_("A valid API key is required."),
     "request_too_large": N_("The request is too large."),
+    "upload_too_large": N_(
+        "The files are too large: each file may be at most %(file_mb)s MB, and at most "
+        "%(files)s files at a time. Nothing was saved; please choose smaller files."
+    ),
     "invalid_input": N_("Some fields are not valid."),
     "choice_window_closed": N_("The time for choosing a mediator together has passed."),
     "mediator_not_on_roster": N_("That mediator is not on this organisation's roster."),
