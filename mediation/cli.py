@@ -99,6 +99,18 @@ def cmd_createpartner(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    if settings.environment == "production":
+        # Checked here too, before any worker starts: a worker refusing in its own start-up
+        # would only be restarted or leave the supervisor exiting 0.
+        from mediation.production import NotFitForProduction, check_fit_for_production
+
+        try:
+            with_orm(
+                settings, lambda: check_fit_for_production(settings.with_(workers=args.workers))
+            )
+        except NotFitForProduction as refusal:
+            print(refusal, file=sys.stderr)
+            return 2
     # Each worker's settings see how many there are (production mode refuses SQLite with
     # several); forwarded headers are believed by the app from TRUSTED_PROXIES only, so
     # uvicorn's own trust of 127.0.0.1 is off.

@@ -40,12 +40,13 @@ def settings_problems(settings: Settings) -> list[str]:
             f"BASE_URL must be https:// in production (it is {settings.base_url}); sign-in "
             "cookies are only marked Secure, and HSTS only sent, under https."
         )
-    if settings.secret_key_file is not None and _is_temporary(settings.secret_key_file):
-        problems.append(
-            f"SECRET_KEY was generated into a temporary folder ({settings.secret_key_file}): "
-            "it is lost at reboot (signing everyone out, breaking invitation links) and "
-            "readable there. Set SECRET_KEY, or MEDIATION_DATA_DIR to a lasting folder."
-        )
+    for path in settings.secret_files:
+        if _is_temporary(path):
+            problems.append(
+                f"{path.name.upper()} is kept in a temporary folder ({path}): lost at reboot "
+                "(signing everyone out, breaking invitation links and the court's "
+                f"signatures). Set {path.name.upper()}, or MEDIATION_DATA_DIR to a lasting folder."
+            )
     demo_secrets = [
         name
         for name in ("court_filing_secret", "court_callback_secret")

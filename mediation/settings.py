@@ -33,22 +33,22 @@ def _list(name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
 
 
-def _webhook_secret(data_dir: Path, name: str) -> str:
+def _webhook_secret(data_dir: Path, name: str) -> tuple[str, Path | None]:
     # Shared with the court desk (Standard Webhooks secrets, "whsec_" + base64). Generated once
     # per installation like the secret key; the embedded court desk reads the same files, a
     # real court is given them out of band (or both sides set the environment variables).
     if secret := os.environ.get(name.upper()):
-        return secret
+        return secret, None
     path = data_dir / name
     if path.exists():
-        return path.read_text().strip()
+        return path.read_text().strip(), path
     from cases.court.signing import secret_from_key
 
     data_dir.mkdir(parents=True, exist_ok=True)
     secret = secret_from_key(secrets.token_bytes(32))
     path.write_text(secret)
     path.chmod(0o600)
-    return secret
+    return secret, path
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,8 @@ class Settings:
     background_jobs: bool = True
     # "production" turns on the start-up checks of mediation/production.py (MEDIATION_ENV).
     environment: str = "development"
-    # Where the generated SECRET_KEY lives (None when it came from the environment).
-    secret_key_file: Path | None = None
+    # The files the secrets were read from or generated into (those not from the environment).
+    secret_files: tuple[Path, ...] = ()
     # Web processes serving this database (`mediation serve --workers`, WEB_CONCURRENCY).
     workers: int = 1
     # Origins besides BASE_URL's whose pages may open the rooms' WebSocket (ALLOWED_ORIGINS).
@@ -136,11 +136,14 @@ def _environment() -> str:
 def load_settings() -> Settings:
     data_dir = _data_dir()
     secret_key, secret_key_file = _secret_key(data_dir)
+    filing_secret, filing_secret_file = _webhook_secret(data_dir, "court_filing_secret")
+    callback_secret, callback_secret_file = _webhook_secret(data_dir, "court_callback_secret")
+    files = (secret_key_file, filing_secret_file, callback_secret_file)
     log_dir = os.environ.get("MEDIATION_LOG_DIR")
     return Settings(
         database_url=os.environ.get("DATABASE_URL", f"sqlite://{data_dir / 'mediation.sqlite3'}"),
         secret_key=secret_key,
-        secret_key_file=secret_key_file,
+        secret_files=tuple(path for path in files if path is not None),
         data_dir=data_dir,
         base_url=os.environ.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         smtp_host=os.environ.get("SMTP_HOST", "127.0.0.1"),
@@ -149,8 +152,8 @@ def load_settings() -> Settings:
         cookie_secure=os.environ.get("COOKIE_SECURE", "") == "1",
         redis_url=os.environ.get("REDIS_URL") or None,
         court_desk_url=os.environ.get("COURT_DESK_URL", "http://127.0.0.1:8001").rstrip("/"),
-        court_filing_secret=_webhook_secret(data_dir, "court_filing_secret"),
-        court_callback_secret=_webhook_secret(data_dir, "court_callback_secret"),
+        court_filing_secret=filing_secret,
+        court_callback_secret=callback_secret,
         court_relay_timeout=float(os.environ.get("COURT_RELAY_TIMEOUT", "10")),
         court_relay_lease_seconds=float(os.environ.get("COURT_RELAY_LEASE_SECONDS", "60")),
         court_relay_retry_base_seconds=float(

@@ -154,8 +154,8 @@ def test_a_150_mb_upload_is_refused_as_it_arrives(live: LiveRoom) -> None:
     token, cookie = csrf_and_cookie(live, "/file")
     boundary = "----bound"
     prefix = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"evidence\"; "
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="evidence"; '
         'filename="video.mp4"\r\nContent-Type: video/mp4\r\n\r\n'
     ).encode()
     head = (

@@ -25,7 +25,9 @@ def seed(database_url: str) -> None:
     with cheap_hashing():
         run_with_orm(
             database_url,
-            lambda: do_register_disputant(identifier=MOBILE, password=PASSWORD, display_name="张三"),
+            lambda: do_register_disputant(
+                identifier=MOBILE, password=PASSWORD, display_name="张三"
+            ),
         )
 
 
