@@ -186,7 +186,7 @@ def test_a_100_mb_partner_api_body_is_refused_as_it_arrives(live: LiveRoom) -> N
 
 
 def test_a_declared_length_over_the_bound_is_refused_unread(live: LiveRoom) -> None:
-    token, cookie = csrf_and_cookie(live, "/file")
+    _token, cookie = csrf_and_cookie(live, "/file")
     url = urlsplit(live.base)
     with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
         sock.sendall(

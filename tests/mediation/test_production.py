@@ -102,8 +102,16 @@ def start(env: dict[str, str], scratch: Path, workers: int = 1) -> subprocess.Co
     """Start the server as an operator would; it must exit by itself (it refuses)."""
     port = free_port()
     return subprocess.run(
-        [sys.executable, "-m", "mediation.cli", "serve", "--port", str(port)]
-        + ["--workers", str(workers)],
+        [
+            sys.executable,
+            "-m",
+            "mediation.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env={k: v for k, v in os.environ.items() if k not in SECRETS} | env,
         capture_output=True,
         text=True,
@@ -152,8 +160,15 @@ def test_production_refuses_to_start_naming_every_problem(
 def test_uvicorn_started_directly_refuses_too(database_url: str, tmp_path: Path) -> None:
     """Without `mediation serve` (uvicorn --factory): the application's start-up refuses."""
     finished = subprocess.run(
-        [sys.executable, "-m", "uvicorn", "--factory", "mediation.app:create_app"]
-        + ["--port", str(free_port())],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "mediation.app:create_app",
+            "--port",
+            str(free_port()),
+        ],
         env=os.environ
         | SECRETS
         | {
