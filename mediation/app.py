@@ -125,6 +125,11 @@ async def http_error(request: Request, exc: Exception) -> Response:
     else:
         code = {404: "not_found", 403: "forbidden", 413: "request_too_large"}.get(exc.status_code)
         params = {}
+    if _is_api(request) and isinstance(exc, BodyTooLarge):
+        # The partner API's own error body: a code and its translated sentence.
+        answer = partner_api.api_error(request, exc.code, 413)
+        answer.headers.update(headers)
+        return answer
     if _is_api(request):
         return JSONResponse(
             {"error": code or "error", "message": exc.detail}, exc.status_code, headers=headers

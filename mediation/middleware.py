@@ -39,7 +39,9 @@ def body_limit(path: str) -> int:
     if path.startswith("/api/"):
         return API_BYTES
     if path.startswith("/verify/"):
-        return VERIFY_BYTES
+        # Above the route's own bound, so its cut (with the page saying the PDF is too
+        # large) comes first; this one stops whatever the route would not.
+        return VERIFY_BYTES + MIB
     return FORM_BYTES
 
 

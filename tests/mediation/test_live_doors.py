@@ -177,11 +177,11 @@ def test_a_100_mb_partner_api_body_is_refused_as_it_arrives(live: LiveRoom) -> N
     head = (
         f"POST /api/v1/disputes HTTP/1.1\r\nHost: {urlsplit(live.base).netloc}\r\n"
         f"Authorization: Bearer {key}\r\nIdempotency-Key: big-body-1\r\n"
-        "Content-Type: application/json\r\n"
+        "Content-Type: application/json\r\nAccept-Language: zh-CN\r\n"
     )
     answer = stream_request(live.base, head, b'{"padding": "', 100 * MIB)
     assert answer.status == 413, answer.head
-    assert json.loads(answer.body)["error"] == "request_too_large"
+    assert json.loads(answer.body) == {"error": "request_too_large", "message": "请求内容过大。"}
     assert answer.sent < API_BYTES + 20 * MIB, f"{answer.sent / MIB:.0f} MB sent before the answer"
 
 
