@@ -131,11 +131,13 @@ def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
     """Run the background jobs on their own (the scaled deployment's worker process)."""
     from mediation.app import run_background_jobs
     from mediation.notify import Notifier
+    from mediation.security_log import security_logs
 
     async def work() -> None:
         await run_background_jobs(Notifier.from_settings(settings), args.interval, settings)
 
-    with contextlib.suppress(KeyboardInterrupt):
+    # Court deliveries made here are kept in the security log like the web processes' own.
+    with contextlib.suppress(KeyboardInterrupt), security_logs(settings):
         with_orm(settings, work)
     return 0
 
