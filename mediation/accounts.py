@@ -149,27 +149,6 @@ async def _find_user(identifier: str) -> User | None:
     return await User.get_or_none(username=username)
 
 
-class AddressThrottle:
-    """Attempts from an address past its allowance are slowed, not refused: each waits
-    `seconds`, one at a time per address in this process, so a shared office or a NAT
-    behind one address still gets in with the right password while a guesser spraying
-    many accounts from it manages one try per `seconds` (each account also keeps its own
-    lock). One per application, so its locks belong to that application's event loop."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._turns: dict[str, asyncio.Lock] = {}
-
-    async def wait_turn(self, address: str) -> None:
-        turn = self._turns.setdefault(address, asyncio.Lock())
-        try:
-            async with turn:
-                await asyncio.sleep(self.seconds)
-        finally:
-            if not turn.locked():
-                self._turns.pop(address, None)
-
-
 async def check_sign_in(
     identifier: str,
     password: str,
@@ -178,15 +157,17 @@ async def check_sign_in(
     now: datetime,
     max_failures: int,
     window: timedelta,
-    throttle: AddressThrottle,
+    slowdown_seconds: float,
 ) -> User:
     """The user, or AccountError("sign_in_failed"); SignInLocked after too many failures on
     this account.
 
     Failures are counted in the database, per identifier and per address, so the limits
     hold across server processes. The per-account count locks the account for the window;
-    the per-address count only slows the address down (`AddressThrottle`): a count of
-    failures from an address never refuses a correct password.
+    the per-address count only slows the address down: a shared office or a NAT behind one
+    address still gets in with the right password, after `slowdown_seconds`. The wait is
+    not queued per address (a flood from the address would then keep its honest users
+    waiting for minutes); each account's own lock is what bounds guessing at it.
     """
     # Count by the account the identifier names, not by how it was typed: otherwise
     # "138 1234 5678", "+8613812345678", ... would each get their own allowance.
@@ -201,7 +182,7 @@ async def check_sign_in(
     # An address may try several accounts (a family, an office), so it gets a larger allowance.
     if by_addr >= max_failures * 4:
         log.warning("sign-in slowed: %s failures from %s", by_addr, remote_addr)
-        await throttle.wait_turn(remote_addr)
+        await asyncio.sleep(slowdown_seconds)
     user = await _find_user(identifier)
     ok = check_password(user.password_hash if user else _DUMMY_HASH, password)
     if not ok or user is None or not user.is_active:

@@ -24,7 +24,6 @@ from cases.court.handoff import deliver_due as deliver_court_filings
 from cases.errors import CaseError
 from cases.status import TransitionError
 from cases.timelimits import do_send_deadline_reminders, do_time_out_overdue_mediations
-from mediation.accounts import AddressThrottle
 from mediation.agreement_pdf import do_issue_missing_pdfs
 from mediation.assignment import (
     do_appoint_when_choice_window_closes,
@@ -226,5 +225,4 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
     )
     app.state.settings = settings
     app.state.notifier = notifier
-    app.state.sign_in_throttle = AddressThrottle(settings.sign_in_slowdown_seconds)
     return app

@@ -92,8 +92,8 @@ class Settings:
     # Addresses (or networks) of the reverse proxies whose X-Forwarded-For / -Proto are
     # believed (TRUSTED_PROXIES); from anyone else those headers are ignored.
     trusted_proxies: tuple[str, ...] = ()
-    # An address past its allowance of failed sign-ins waits this long per attempt, one
-    # attempt at a time, instead of being refused (a shared office must still get in).
+    # An address past its allowance of failed sign-ins waits this long per attempt instead
+    # of being refused (a shared office must still get in).
     sign_in_slowdown_seconds: float = 3.0
     # The security log (sign-ins, failures, admin actions, court deliveries) and the access
     # log, rotated daily and kept `log_days` days (over six months); by default in the data

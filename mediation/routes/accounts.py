@@ -83,7 +83,7 @@ async def signin(request: Request) -> Response:
             now=utcnow(),
             max_failures=settings.max_login_failures,
             window=timedelta(minutes=settings.login_lockout_minutes),
-            throttle=request.app.state.sign_in_throttle,
+            slowdown_seconds=settings.sign_in_slowdown_seconds,
         )
     except AccountError as error:
         return render(
