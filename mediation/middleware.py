@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
+from mediation.routes.court import MAX_CALLBACK_BYTES
 from mediation.routes.partner_api import MAX_BODY as API_BYTES
 from mediation.routes.verification import MAX_FORM_BYTES as VERIFY_BYTES
 from mediation.web import BodyTooLarge
@@ -24,8 +25,9 @@ security_log = logging.getLogger("security.admin")
 MIB = 1024 * 1024
 # Ten evidence files of the largest size in one form, and the form's own fields around them.
 UPLOAD_BYTES = MAX_EVIDENCE_FILES * MAX_EVIDENCE_BYTES + MIB
-# The partner API's JSON (API_BYTES) and the public check page's one presented PDF
-# (VERIFY_BYTES) have their routes' own bounds, now enforced before the route reads.
+# The court's callbacks (MAX_CALLBACK_BYTES), the partner API's JSON (API_BYTES) and the
+# public check page's one presented PDF (VERIFY_BYTES) have their routes' own bounds, now
+# enforced as the bytes arrive, before the route has read them all.
 # Every other form: text fields only.
 FORM_BYTES = 2 * MIB
 
@@ -36,6 +38,8 @@ def body_limit(path: str) -> int:
     """The most bytes a request body to `path` may carry."""
     if _UPLOAD_PATH.match(path):
         return UPLOAD_BYTES
+    if path == "/api/v1/court/callbacks":
+        return MAX_CALLBACK_BYTES
     if path.startswith("/api/"):
         return API_BYTES
     if path.startswith("/verify/"):

@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mediation.app import create_app
-from mediation.middleware import PAGE_CSP, UPLOAD_BYTES
+from mediation.middleware import MIB, PAGE_CSP, UPLOAD_BYTES, body_limit
 from mediation.settings import Settings
 from tests.support.factories import cheap_password_hashing, csrf_of, register
 
@@ -124,3 +124,20 @@ def test_a_body_declared_too_large_is_refused_before_it_is_read(client: TestClie
     assert response.status_code == 413
     assert "请求内容过大。" in response.text
     assert response.headers["connection"] == "close"
+
+
+@pytest.mark.parametrize(
+    ("path", "limit"),
+    [
+        ("/file", 10 * 20 * MIB + MIB),
+        ("/cases/CNM-2026-T-00001/evidence", 10 * 20 * MIB + MIB),
+        ("/cases/CNM-2026-T-00001/evidence/3", 2 * MIB),
+        ("/cases/CNM-2026-T-00001/agreement/versions", 2 * MIB),
+        ("/api/v1/disputes", 40 * MIB),
+        ("/api/v1/court/callbacks", 256 * 1024),
+        ("/verify/abc", 20 * MIB + 64 * 1024 + MIB),
+        ("/signin", 2 * MIB),
+    ],
+)
+def test_body_limits_by_route(path: str, limit: int) -> None:
+    assert body_limit(path) == limit
