@@ -6,12 +6,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.rooms import LiveRoom, live_room
+from mediation.settings import Settings
+from tests.support import court_world as w
+from tests.support.live_server import run_server, run_with_orm
+from tests.support.rooms import (
+    APPLICANT,
+    LiveRoom,
+    cheap_hashing,
+    fresh_database,
+    live_room,
+    session_cookie,
+)
 
 if TYPE_CHECKING:
     from tests.support.browser import Phones
@@ -96,3 +107,54 @@ def test_the_room_connects_under_the_policy(live: LiveRoom, phones: Phones) -> N
     for path in ["/work", f"/cases/{live.world.room.case_number}"]:
         mediator.visit(path)
         mediator.assert_no_violations(path)
+
+
+async def _agreement_world(settings: Settings) -> tuple[str, str]:
+    """A settled case with an effective agreement, its performance terms and a check page;
+    returns (case number, verification code)."""
+    from cases import agreement as rules
+    from mediation.models import AgreementVersion, PerformanceItem
+
+    world = await w.build_court_world(settings)
+    version_id = await w.make_effective_agreement(settings, world)
+    version = await AgreementVersion.get(id=version_id)
+    for item in rules.performance_plan(version.content):
+        await PerformanceItem.create(
+            version_id=version.id,
+            case_id=world.case_id,
+            term_number=item.term_number,
+            obligor_side=item.obligor_side,
+            description=item.description,
+            due_on=item.due_on,
+        )
+    from mediation.agreement_pdf import new_verification_code
+
+    code = new_verification_code()
+    await AgreementVersion.filter(id=version_id).update(verification_code=code)
+    return world.case_number, code
+
+
+def test_the_agreement_pages_keep_to_the_policy(
+    template_database: str, tmp_path: Path, phones: Phones
+) -> None:
+    with fresh_database(template_database, tmp_path) as url:
+        settings = Settings(
+            database_url=url,
+            secret_key="live-server-secret-key-not-for-production",
+            data_dir=tmp_path / "data",
+        )
+        with cheap_hashing():
+            number, code = run_with_orm(url, lambda: _agreement_world(settings))
+        env = {"DATABASE_URL": url, "MEDIATION_DATA_DIR": str(settings.data_dir)}
+        with run_server(env) as base:
+            cookie = session_cookie(base, *APPLICANT)
+            live = LiveRoom([base], url, None, {"applicant": cookie})  # type: ignore[arg-type]
+            visitor = Watched(phones, live, None)
+            visitor.visit(f"/verify/{code}")
+            expect(visitor.page.locator("ul.signed-roles")).to_have_css("list-style-type", "none")
+            visitor.assert_no_violations("/verify")
+            applicant = Watched(phones, live, "applicant")
+            applicant.visit(f"/cases/{number}")
+            performance = applicant.page.locator("ol.performance-list")
+            expect(performance).to_have_css("list-style-type", "none")
+            applicant.assert_no_violations("/cases/<number> (settled, with its terms)")

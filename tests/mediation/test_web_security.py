@@ -99,6 +99,7 @@ def test_under_http_cookies_are_not_marked_secure(client: TestClient) -> None:
         ("TRACE", "/api/v1/disputes", {"POST"}),
         ("PUT", "/signin", {"GET", "HEAD", "POST"}),
         ("DELETE", "/api/v1/openapi.json", {"GET", "HEAD"}),
+        ("TRACE", "/static/site.css", {"GET", "HEAD"}),
     ],
 )
 def test_a_method_a_route_does_not_take_gets_405_with_allow(
