@@ -258,12 +258,18 @@ class _FileBoundParser(MultiPartParser):
 
 
 async def _bounded_multipart(request: Request, max_files: int) -> FormData:
-    try:
-        async with aclosing(request.stream()) as stream:
-            parser = _FileBoundParser(request.headers, stream, max_files=max_files, max_fields=200)
+    async with aclosing(request.stream()) as stream:
+        parser = _FileBoundParser(request.headers, stream, max_files=max_files, max_fields=200)
+        try:
             return await parser.parse()
-    except MultiPartException as exc:
-        raise HTTPException(status_code=400, detail=exc.message) from None
+        except MultiPartException as exc:
+            raise HTTPException(status_code=400, detail=exc.message) from None
+        except BaseException:
+            # Cut off (here or by the ASGI bound): the parser closes its spooled files only
+            # on its own errors, so close them now rather than leave them to the collector.
+            for spooled in parser._files_to_close_on_error:
+                spooled.close()
+            raise
 
 
 def form_text(form: FormData) -> dict[str, str]:

@@ -12,7 +12,13 @@ from starlette.testclient import TestClient
 from mediation.app import create_app
 from mediation.middleware import MIB, PAGE_CSP, UPLOAD_BYTES, body_limit
 from mediation.settings import Settings
-from tests.support.factories import cheap_password_hashing, csrf_of, register
+from tests.support.factories import (
+    cheap_password_hashing,
+    csrf_of,
+    filing_fields,
+    register,
+    row_counts,
+)
 
 PAGES = ["/", "/signin", "/register", "/healthz", "/no-such-page"]
 SIGNED_IN_PAGES = ["/cases", "/file"]
@@ -142,3 +148,31 @@ def test_a_body_declared_too_large_is_refused_before_it_is_read(client: TestClie
 )
 def test_body_limits_by_route(path: str, limit: int) -> None:
     assert body_limit(path) == limit
+
+
+def test_a_file_far_over_the_limit_is_cut_off_with_a_clear_error_and_nothing_kept(
+    client: TestClient, settings: Settings
+) -> None:
+    """In process (the live-server test measures the early answer): the parser stops at
+    the file bound, says so in the person's language, closes what it spooled, keeps nothing."""
+    register(client)
+    before = row_counts(client)
+    response = client.post(
+        "/file",
+        data={"csrf_token": csrf_of(client, "/file"), **filing_fields()},
+        files=[("evidence", ("video.mp4", b"\0" * (30 * MIB), "video/mp4"))],
+    )
+    assert response.status_code == 413
+    assert (
+        "文件过大：每个文件不超过 20 MB，一次最多 10 个文件。本次未保存任何内容，请选择较小的文件。"
+        in response.text
+    )
+    assert row_counts(client) == before
+    assert not settings.evidence_dir.exists() or not any(settings.evidence_dir.iterdir())
+    client.cookies.set("lang", "en")
+    response = client.post(
+        "/file",
+        data={"csrf_token": csrf_of(client, "/file"), **filing_fields()},
+        files=[("evidence", ("video.mp4", b"\0" * (30 * MIB), "video/mp4"))],
+    )
+    assert "each file may be at most 20 MB, and at most 10 files at a time" in response.text
