@@ -15,6 +15,7 @@ from mediation.settings import Settings
 _DEFAULTS = Settings(database_url="", secret_key="", data_dir=Path())
 # Folders emptied at reboot or readable by every user of the machine.
 TEMPORARY_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")
+MIN_LOG_DAYS = 183
 
 
 class NotFitForProduction(RuntimeError):
@@ -55,6 +56,11 @@ def settings_problems(settings: Settings) -> list[str]:
     if demo_secrets:
         names = ", ".join(name.upper() for name in demo_secrets)
         problems.append(f"{names} still the public demo value: set a secret of your own.")
+    if settings.log_days < MIN_LOG_DAYS:
+        problems.append(
+            f"MEDIATION_LOG_DAYS is {settings.log_days}: the security and access logs must be "
+            f"kept at least six months ({MIN_LOG_DAYS} days)."
+        )
     if settings.database_url.startswith("sqlite") and settings.workers > 1:
         problems.append(
             f"SQLite with {settings.workers} web processes (WEB_CONCURRENCY / --workers): "

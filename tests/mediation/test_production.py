@@ -61,6 +61,7 @@ DEMO_SECRETS = Settings(database_url="", secret_key="", data_dir=Path())
             "SQLite with 4 web processes",
             id="sqlite, several workers",
         ),
+        pytest.param({"log_days": 90}, "kept at least six months", id="logs kept 90 days"),
         pytest.param(
             {"database_url": "sqlite:///srv/mediation/mediation.sqlite3", "workers": 1},
             None,
