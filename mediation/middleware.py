@@ -21,6 +21,7 @@ from mediation.web import BodyTooLarge
 
 access_log = logging.getLogger("access")
 security_log = logging.getLogger("security.admin")
+websocket_log = logging.getLogger("security.websocket")
 
 MIB = 1024 * 1024
 # Ten evidence files of the largest size in one form, and the form's own fields around them.
@@ -157,7 +158,7 @@ class WebSocketOrigin:
         if scope["type"] == "websocket":
             origin = _header(scope, b"origin")
             if origin is not None and origin_of(origin) not in self.allowed:
-                security_log.warning(
+                websocket_log.warning(
                     "websocket refused: origin %s not allowed for %s", origin[:200], scope["path"]
                 )
                 # Closing before accepting: the server answers the handshake with 403.

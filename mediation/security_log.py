@@ -1,12 +1,12 @@
 """The security and access logs, kept on disk for over six months.
 
 Two files in the log folder (the data folder's `logs/` unless MEDIATION_LOG_DIR says
-otherwise), each rotated at midnight (Beijing time is not needed: UTC days) and kept
+otherwise), each rotated at midnight UTC and kept
 `log_days` days:
 
 - `security.log`: logger `security` and its children: sign-ins and failed sign-ins
-  (`security.accounts`), administration actions and refused WebSocket origins
-  (`security.admin`), court deliveries (`security.court`, written by the court relay).
+  (`security.accounts`), administration actions (`security.admin`), refused WebSocket
+  origins (`security.websocket`), court deliveries (`security.court`, by the court relay).
 - `access.log`: logger `access`, one line per request (see `mediation.middleware.AccessLog`).
 
 What is written names users by their id, addresses, route patterns and message ids: never an
