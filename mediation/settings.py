@@ -76,6 +76,17 @@ class Settings:
     # `mediation jobs` processes of their own instead (MEDIATION_BACKGROUND_JOBS=0).
     background_jobs: bool = True
     extra: dict[str, str] = field(default_factory=dict)
+    # Days a court evidence link works after its filing was queued (COURT_LINK_DAYS): long
+    # enough for the court's review, not forever; a filing's links can be revoked earlier.
+    court_link_days: int = 30
+
+    def __post_init__(self) -> None:
+        # A secret no signature can be made with is a start-up error, not a 500 at the first
+        # callback (cases.court.signing.check_secret names the setting and what is wrong).
+        from cases.court.signing import check_secret
+
+        check_secret("COURT_FILING_SECRET", self.court_filing_secret)
+        check_secret("COURT_CALLBACK_SECRET", self.court_callback_secret)
 
     @property
     def evidence_dir(self) -> Path:
@@ -106,4 +117,5 @@ def load_settings() -> Settings:
             os.environ.get("COURT_RELAY_RETRY_BASE_SECONDS", "10")
         ),
         background_jobs=os.environ.get("MEDIATION_BACKGROUND_JOBS", "1") != "0",
+        court_link_days=int(os.environ.get("COURT_LINK_DAYS", "30")),
     )

@@ -5,16 +5,23 @@ evidence links, and the admins' dead letters."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route
 
 from cases.access import Viewer
 from cases.court import signing
 from cases.court.callbacks import CallbackInvalid, do_apply_court_decision, read_callback
-from cases.court.evidence_links import read_link_token
+from cases.court.evidence_links import LinkExpired, read_link_token
 from cases.court.handoff import body_preview, dead_letters, waiting_letters
 from cases.court.precheck import Precheck
 from cases.court.records import transfer_precheck
@@ -24,6 +31,7 @@ from cases.models import Case
 from cases.outcomes import (
     ENDINGS,
     OTHER_ROUTES,
+    CourtLinkRevoked,
     OutcomeInvalid,
     PrecheckBlocked,
     access_as_mediator,
@@ -451,12 +459,23 @@ async def _correction_page(
 
 
 async def court_evidence(request: Request) -> Response:
-    """A capability link the court desk fetches: the token is the permission."""
+    """A capability link the court desk fetches: the token is the permission, for as long as
+    it has not expired (COURT_LINK_DAYS) and the filing's links are not revoked; then 410."""
     settings = settings_of(request)
-    link = read_link_token(settings.secret_key, request.path_params["token"])
-    if link is None:
-        raise CaseNotFound("evidence_not_found")
-    served = await access_court_link(link)
+    try:
+        link = read_link_token(
+            settings.secret_key,
+            request.path_params["token"],
+            max_age=timedelta(days=settings.court_link_days),
+            now=utcnow(),
+        )
+        if link is None:
+            raise CaseNotFound("evidence_not_found")
+        served = await access_court_link(link)
+    except LinkExpired:
+        return PlainTextResponse("link_expired", 410, headers={"Cache-Control": "no-store"})
+    except CourtLinkRevoked:
+        return PlainTextResponse("link_revoked", 410, headers={"Cache-Control": "no-store"})
     path = blob_path(settings.evidence_dir, served.sha256)
     if not path.is_file():
         raise CaseNotFound("evidence_not_found")

@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 
 from cases.court import signing
 from cases.court.ecf import ReviewResult, build_review_callback
-from cases.court.evidence_links import EvidenceLink, link_url
+from cases.court.evidence_links import EvidenceLink, link_path
 from cases.models import (
     Case,
     CourtCallback,
@@ -523,6 +523,14 @@ def test_returned_corrected_resubmitted_and_the_old_filing_stays_put(
     row = run(client, _outbox_of, latest.id)
     data = json.loads(row.body)["data"]
     assert data["corrects"] == filing.filing_id
+    # The returned filing's links were revoked by the correction; the correction's work.
+    client.cookies.clear()
+    old_links = json.loads(run(client, _outbox_of, filing.id).body)["data"]["evidence"]
+    gone = client.get(old_links[0]["url"])
+    assert (gone.status_code, gone.text) == (410, "link_revoked")
+    assert client.get(data["evidence"][0]["url"]).status_code == 200
+    assert run(client, _filing, filing.filing_id).links_revoked_reason == "corrected"
+    as_(client, APPLICANT)
     assert data["facts"] == new_facts
     respondent = next(p for p in data["parties"] if p["side"] == "respondent")
     assert respondent["service_address"] == "上海市长宁区延安西路200号3楼"
@@ -571,30 +579,71 @@ def test_evidence_links_serve_only_their_own_case(
     row = run(client, _outbox_of, filing.id)
     items = json.loads(row.body)["data"]["evidence"]
     contract = next(i for i in items if i["filename"] == "旅游合同.pdf")
-    path = contract["url"].removeprefix(settings.base_url)
+    # The link crosses as a path: the desk resolves it against its PLATFORM_URL.
+    path = contract["url"]
+    assert path.startswith("/court/evidence/")
     answer = client.get(path)
     assert answer.status_code == 200
     assert answer.content == w.CONTRACT
     assert answer.headers["x-content-type-options"] == "nosniff"
     # A link for this filing naming another case's evidence: nothing.
-    foreign = link_url(
-        settings.base_url,
+    foreign = link_path(
         settings.secret_key,
         EvidenceLink(filing.filing_id, world.other_evidence_sha256),
-    ).removeprefix(settings.base_url)
+        signed_at=datetime.now(UTC),
+    )
     answer = client.get(foreign)
     assert answer.status_code == 404 and w.FOREIGN not in answer.content
     # Forged or tampered tokens: nothing.
-    forged = link_url(
-        settings.base_url,
+    forged = link_path(
         "another platform's key",
         EvidenceLink(filing.filing_id, contract["sha256"]),
-    ).removeprefix(settings.base_url)
+        signed_at=datetime.now(UTC),
+    )
     assert client.get(forged).status_code == 404
     token = path.rsplit("/", 1)[1]
     tampered = path[: -len(token)] + token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     assert client.get(tampered).status_code == 404
     assert client.get("/court/evidence/nothing").status_code == 404
+
+
+def test_evidence_links_expire_after_court_link_days(
+    client: TestClient, world: w.CourtWorld, settings: Settings
+) -> None:
+    filing = transfer(client, world)
+    client.cookies.clear()
+    sha256 = world.evidence["旅游合同.pdf"]
+    days = settings.court_link_days
+    assert days == 30  # the default: long enough for the court's review, not forever
+
+    def signed(days_ago: float) -> str:
+        moment = datetime.now(UTC) - timedelta(days=days_ago)
+        return link_path(settings.secret_key, EvidenceLink(filing.filing_id, sha256), moment)
+
+    assert client.get(signed(days - 0.01)).status_code == 200
+    expired = client.get(signed(days + 0.01))
+    assert (expired.status_code, expired.text) == (410, "link_expired")
+    assert w.CONTRACT not in expired.content
+
+
+def test_an_admin_revokes_a_filings_links(
+    client: TestClient, world: w.CourtWorld, settings: Settings
+) -> None:
+    from cases.outcomes import do_revoke_court_links
+
+    filing = transfer(client, world)
+    client.cookies.clear()
+    items = json.loads(run(client, _outbox_of, filing.id).body)["data"]["evidence"]
+    assert all(client.get(item["url"]).status_code == 200 for item in items)
+    moment = datetime.now(UTC)
+    assert run(client, lambda: do_revoke_court_links(filing.filing_id, "admin", moment)) is True
+    for item in items:
+        revoked = client.get(item["url"])
+        assert (revoked.status_code, revoked.text) == (410, "link_revoked")
+    # Revoking again changes nothing; an unknown filing is not found.
+    assert run(client, lambda: do_revoke_court_links(filing.filing_id, "admin", moment)) is False
+    stored = run(client, _filing, filing.filing_id)
+    assert (stored.links_revoked_reason, stored.links_revoked_at) == ("admin", moment)
 
 
 # --- dead letters -------------------------------------------------------------------------------

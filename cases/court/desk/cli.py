@@ -27,6 +27,7 @@ from tortoise import Tortoise
 from cases.court.desk.db import migrate, tortoise_config
 from cases.court.desk.errors import DeskError
 from cases.court.desk.settings import DEFAULT_PORT, DeskSettings, load_settings
+from cases.court.signing import BadSecret
 
 T = TypeVar("T")
 DEMO_CLERK = ("clerk", "示范书记员", "Demo2026!")
@@ -72,7 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("relay", help="deliver the outbox's callbacks until stopped")
     args = parser.parse_args(argv)
 
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except BadSecret as bad:
+        print(f"courtdesk: cannot start: {bad}", file=sys.stderr)
+        return 2
     if args.command == "migrate":
         asyncio.run(migrate(settings.database_url))
         print("court desk database migrated")

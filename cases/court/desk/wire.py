@@ -132,7 +132,7 @@ class _Checker:
 
     def url(self, data: Mapping[str, Any], key: str, path: str, *, nullable: bool) -> None:
         value = self.text(data, key, path, nullable=nullable, limit="text")
-        if value is not None and not is_http_url(value):
+        if value is not None and not is_link(value):
             self.fail(_at(path, key), "not_a_url")
 
     def obj(self, data: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any] | None:
@@ -162,6 +162,12 @@ def parse_time(value: str) -> datetime | None:
 def is_http_url(value: str) -> bool:
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def is_link(value: str) -> bool:
+    """An evidence link: a path on the platform ("/court/evidence/<token>", resolved against
+    the desk's PLATFORM_URL), or a full http(s) URL as filings queued before carry."""
+    return is_http_url(value) or (value.startswith("/") and not value.startswith("//"))
 
 
 def _is_uuid(value: object) -> bool:
