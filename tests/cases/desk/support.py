@@ -291,6 +291,8 @@ class PlatformStub:
         self.secret = secret
         self.callbacks: list[Received] = []
         self.files: dict[str, bytes] = {}
+        self.gone: set[str] = set()  # paths answered 410 (an expired or revoked link)
+        self.gets: list[str] = []  # every path asked for, in order
         self._lock = threading.Lock()
         stub = self
 
@@ -316,6 +318,13 @@ class PlatformStub:
                 self.wfile.write(answer)
 
             def do_GET(self) -> None:
+                with stub._lock:
+                    stub.gets.append(self.path)
+                if self.path in stub.gone:
+                    self.send_response(410)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    return
                 content = stub.files.get(self.path)
                 if content is None:
                     self.send_response(404)
