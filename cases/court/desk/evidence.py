@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from cases.evidence_files import IMAGE_TYPES, image_too_large
+
 # The platform's evidence path (cases.court.evidence_links.PATH) and its token's alphabet
 # (itsdangerous' URL-safe base64 and separator).
 EVIDENCE_PATH = "/court/evidence/"
@@ -105,9 +107,16 @@ async def fetch_checked(
     return Fetched(b"".join(chunks), found)
 
 
-def serving_type(media_type: str) -> tuple[str, bool]:
-    """(Content-Type to serve, inline?) for a checked file."""
+def serving_type(media_type: str, content: bytes = b"") -> tuple[str, bool]:
+    """(Content-Type to serve, inline?) for a checked file.
+
+    An image is shown inline only if its header declares at most MAX_IMAGE_PIXELS (or cannot
+    be read): a decompression bomb would otherwise make the clerk's browser decode gigabytes.
+    Such a file is offered as a download instead.
+    """
     base = media_type.split(";", 1)[0].strip().lower()
+    if base in IMAGE_TYPES and image_too_large(base, content) is not False:
+        return "application/octet-stream", False
     if base in INLINE_TYPES:
         return ("text/plain; charset=utf-8" if base == "text/plain" else base), True
     return "application/octet-stream", False

@@ -405,7 +405,7 @@ async def _checked_file(
             },
             status=502,
         )
-    content_type, inline = serving_type(media_type)
+    content_type, inline = serving_type(media_type, fetched.content)
     disposition = "inline" if inline else "attachment"
     ascii_name = filename.encode("ascii", "replace").decode().replace('"', "")
     return Response(

@@ -409,6 +409,38 @@ def test_evidence_is_fetched_only_from_the_configured_platform(
     assert platform.gets == ["/court/evidence/good"] * 2 + ["/court/evidence/revoked"]
 
 
+def test_an_image_bomb_is_not_shown_inline(desk_database_url: str, platform: PlatformStub) -> None:
+    from tests.cases.test_evidence_files import png
+
+    make_clerk(desk_database_url)
+    bomb, photo = png(100_000, 100_000), png(1920, 1080)
+    platform.files["/court/evidence/bomb"] = bomb
+    platform.files["/court/evidence/photo"] = photo
+    evidence = [
+        {
+            "filename": f"{name}.png",
+            "sha256": hashlib.sha256(content).hexdigest(),
+            "media_type": "image/png",
+            "size": len(content),
+            "side": "applicant",
+            "url": f"/court/evidence/{name}",
+        }
+        for name, content in (("bomb", bomb), ("photo", photo))
+    ]
+    with (
+        run_desk(desk_database_url, platform_url=platform.url) as desk,
+        signed_in_client(desk) as clerk,
+    ):
+        filing_id, _ = send(clerk, evidence=evidence)
+        shown_bomb = clerk.get(f"/filings/{filing_id}/evidence/0")
+        shown_photo = clerk.get(f"/filings/{filing_id}/evidence/1")
+    assert shown_bomb.status_code == 200 and shown_bomb.content == bomb
+    assert shown_bomb.headers["content-type"] == "application/octet-stream"
+    assert shown_bomb.headers["content-disposition"].startswith("attachment;")
+    assert shown_photo.headers["content-type"] == "image/png"
+    assert shown_photo.headers["content-disposition"].startswith("inline;")
+
+
 @pytest.mark.parametrize(
     ("link", "fetched"),
     [
