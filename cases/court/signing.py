@@ -56,11 +56,12 @@ def _key(secret: str) -> bytes:
     # the base64 padding (many generators drop the trailing "="); so do we. Anything else is
     # refused: the settings check it at start-up (check_secret), so a request never meets it.
     encoded = secret.strip().removeprefix(SECRET_PREFIX)
-    if len(encoded) % 4 == 1:
-        raise BadSecret("the secret is not base64 (its length cannot be base64)")
-    padded = encoded + "=" * (-len(encoded) % 4)
+    digits = encoded.rstrip("=")
+    needed = -len(digits) % 4
+    if len(digits) % 4 == 1 or len(encoded) - len(digits) not in (0, needed):
+        raise BadSecret("the secret is not base64 (its length or padding is wrong)")
     try:
-        key = base64.b64decode(padded, validate=True)
+        key = base64.b64decode(digits + "=" * needed, validate=True)
     except binascii.Error:
         raise BadSecret("the secret is not base64") from None
     if not key:

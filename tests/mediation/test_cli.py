@@ -131,3 +131,32 @@ def test_demo_serves_the_platform_and_the_court_desk(tmp_path: Path) -> None:
     assert f"The court desk (clerks) is at {desk}/" in log.read_text()
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{desk}/healthz", timeout=2)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("COURT_CALLBACK_SECRET", "whsec_not base64!"), ("COURT_FILING_SECRET", "whsec_QUJDR")],
+)
+def test_a_bad_webhook_secret_stops_the_platform_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    """Once a 500 at the first callback; now the command says which setting is wrong."""
+    monkeypatch.setenv(name, value)
+    refused = run_cli(tmp_path, "migrate")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(f"mediation: cannot start: {name} is not a usable")
+    assert "Traceback" not in refused.stderr
+    from mediation.settings import Settings
+
+    with pytest.raises(ValueError, match=name):
+        Settings(database_url="sqlite://:memory:", secret_key="k", data_dir=tmp_path).with_(
+            **{name.lower(): value}
+        )
+
+
+def test_a_webhook_secret_without_padding_starts_the_platform(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COURT_CALLBACK_SECRET", "whsec_" + "QUJD" * 10 + "QQ")
+    migrated = run_cli(tmp_path, "migrate")
+    assert migrated.returncode == 0, migrated.stderr

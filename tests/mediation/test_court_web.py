@@ -298,6 +298,7 @@ def callback_body(filing: CourtFiling, number: str, status: str, **data: Any) ->
     event = {
         "specversion": "1.0",
         "id": str(uuid.uuid4()),
+        # The form desks sent before the source was percent-encoded: still read.
         "source": "urn:cn:court:沪0105",
         "type": f"cn.court.filing.{status}.v1",
         "subject": filing.filing_id,

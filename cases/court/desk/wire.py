@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from lxml import etree
 
@@ -42,7 +42,10 @@ FILING_TYPES = {
     "cn.changning.mediation.court.confirmation.v1": "confirmation",
 }
 CALLBACK_PATH = "/api/v1/court/callbacks"
-CALLBACK_SOURCE = f"urn:cn:court:{CHANGNING_COURT}"
+# CloudEvents' `source` is an RFC 3986 URI-reference: ASCII only, so the court's code (沪0105)
+# is percent-encoded as UTF-8 ("urn:cn:court:%E6%B2%AA0105"). The platform does not read the
+# source, so callbacks sent before with the raw characters are still applied.
+CALLBACK_SOURCE = f"urn:cn:court:{quote(CHANGNING_COURT, safe='')}"
 SIDES = ("applicant", "respondent")
 
 MAX_BODY = 2 * 1024 * 1024  # a package is text; evidence travels separately

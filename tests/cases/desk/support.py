@@ -11,6 +11,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -363,3 +364,13 @@ class PlatformStub:
         with self._lock:
             got = len(self.callbacks)
         raise AssertionError(f"expected {count} callback(s) within {timeout} s, got {got}")
+
+
+# RFC 3986 URI-reference characters: unreserved, reserved, and "%" with two hex digits.
+_URI_REFERENCE = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
+
+
+def is_uri_reference(value: str) -> bool:
+    """Whether `value` is made only of what an RFC 3986 URI-reference may hold (as the
+    CloudEvents JSON schema's `format: uri-reference` demands of `source`)."""
+    return _URI_REFERENCE.fullmatch(value) is not None
