@@ -147,12 +147,11 @@ def render_pdf(html: str) -> bytes:
 
     # Nothing may be fetched while rendering (the text is escaped, this is belt and braces).
     fetcher = URLFetcher(allowed_protocols=())
-    with _render_lock:
-        with warnings.catch_warnings():
-            # WeasyPrint 70 opens its sRGB profile (the PDF/A output intent) without closing
-            # it; the file is closed when dropped, with a ResourceWarning that is only noise.
-            warnings.filterwarnings("ignore", message=r".*sRGB2014\.icc", category=ResourceWarning)
-            pdf: bytes = HTML(string=html, url_fetcher=fetcher).write_pdf(pdf_variant=PDF_VARIANT)
+    with _render_lock, warnings.catch_warnings():
+        # WeasyPrint 70 opens its sRGB profile (the PDF/A output intent) without closing
+        # it; the file is closed when dropped, with a ResourceWarning that is only noise.
+        warnings.filterwarnings("ignore", message=r".*sRGB2014\.icc", category=ResourceWarning)
+        pdf: bytes = HTML(string=html, url_fetcher=fetcher).write_pdf(pdf_variant=PDF_VARIANT)
     return pdf
 
 
