@@ -293,6 +293,8 @@ def test_the_transfer_form_needs_its_csrf_token(client: TestClient, world: w.Cou
 
 # --- callbacks ----------------------------------------------------------------------------------
 
+OTHER_SECRET = signing.secret_from_key(b"\x09" * 32)
+
 
 def callback_body(filing: CourtFiling, number: str, status: str, **data: Any) -> bytes:
     event = {
@@ -459,6 +461,32 @@ def test_not_json_and_unknown_filings(
     assert (answer.status_code, answer.json()) == (404, {"error": "unknown_filing"})
     assert run(client, _callbacks) == []
     assert run(client, _filing, filing.filing_id).status == FilingStatus.QUEUED
+
+
+def test_a_callback_secret_without_base64_padding_works(database_url: str) -> None:
+    """Once a 500 (the secret could not be decoded); the reference libraries accept it. A
+    platform process configured with the unpadded secret verifies callbacks signed with it."""
+    import httpx
+
+    from tests.support.live_server import run_server
+
+    padded = signing.secret_from_key(b"\x05" * 31)  # base64 ends in "=="
+    unpadded = padded.rstrip("=")
+    ghost = CourtFiling(filing_id=str(uuid.uuid4()))
+    body = callback_body(ghost, "CNM-2026-T-00001", "accepted")
+    env = {"DATABASE_URL": database_url, "COURT_CALLBACK_SECRET": unpadded}
+    with run_server(env) as platform:
+
+        def post(secret: str) -> httpx.Response:
+            headers = signing.headers_for(secret, str(uuid.uuid4()), int(time.time()), body)
+            headers["content-type"] = "application/cloudevents+json"
+            return httpx.post(f"{platform}{CALLBACKS}", content=body, headers=headers)
+
+        # Verified (then: no such filing here), with either spelling of the secret.
+        for secret in (padded, unpadded):
+            answer = post(secret)
+            assert (answer.status_code, answer.json()) == (404, {"error": "unknown_filing"})
+        assert post(OTHER_SECRET).status_code == 401
 
 
 def test_an_ecf_review_callback_dockets_the_case(
