@@ -226,8 +226,24 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     cmd_migrate(settings, args)
     cmd_seed(settings, args)
     sink = start_mail_sink(settings.data_dir / "mail", settings.smtp_port)
-    # The desk reaches the platform at its real address, as the platform's links name it.
-    desk = start_court_desk(settings, args.host, settings.base_url)
+    desk: subprocess.Popen[bytes] | None = None
+    try:
+        # The desk reaches the platform at its real address, as the platform's links name it.
+        desk = start_court_desk(settings, args.host, settings.base_url)
+        _print_demo_guide(settings)
+        return cmd_serve(settings, args)
+    finally:
+        if desk is not None:
+            desk.terminate()
+            try:
+                desk.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                desk.kill()
+                desk.wait()
+        sink.stop()
+
+
+def _print_demo_guide(settings: Settings) -> None:
     from seeds.demo import DEMO_PASSWORD, DISPUTANTS, STAFF
 
     print(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
@@ -239,16 +255,6 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     print("  court clerk   clerk        示范书记员 (on the court desk)")
     print(f"\nOpen {settings.base_url}/ in a browser.")
     print(f"The court desk (clerks) is at {settings.court_desk_url}/\n")
-    try:
-        return cmd_serve(settings, args)
-    finally:
-        desk.terminate()
-        try:
-            desk.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            desk.kill()
-            desk.wait()
-        sink.stop()
 
 
 def _redacted(url: str) -> str:
