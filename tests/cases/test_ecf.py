@@ -452,6 +452,14 @@ def test_schemas_dir_defaults_to_the_vendored_copy(monkeypatch: pytest.MonkeyPat
     )
     assert "Copyright (c) OASIS Open 2014" in (SCHEMAS / "NOTICE").read_text(encoding="utf-8")
     assert "Errata 01" in (SCHEMAS / "README.md").read_text(encoding="utf-8")
+    # Unmodified since vendored: every file has the digest SHA256SUMS recorded for it.
+    sums = dict(
+        reversed(line.split("  ", 1))
+        for line in (SCHEMAS / "SHA256SUMS").read_text(encoding="ascii").splitlines()
+    )
+    assert sorted(sums) == sorted(path.name for path in SCHEMAS.glob("*.xsd"))
+    for name, digest in sums.items():
+        assert hashlib.sha256((SCHEMAS / name).read_bytes()).hexdigest() == digest, name
     for entry in ("ecf-31.xsd", "ecf-46.xsd", "ecf-47.xsd", "ecf-48.xsd", "ecf-53.xsd"):
         assert validator(SCHEMAS / entry) is not None
 
