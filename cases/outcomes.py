@@ -760,21 +760,38 @@ async def access_court_link(link: EvidenceLink) -> ServedFile:
     return ServedFile(evidence.filename, evidence.media_type, evidence.sha256)
 
 
-async def do_revoke_court_links(filing_id: str, reason: str, now: datetime) -> bool:
+async def do_revoke_court_links(
+    filing_id: str, reason: str, now: datetime, *, actor_id: int | None = None
+) -> bool:
     """Make every evidence link of a filing stop working (False: they already were).
 
     The system does it when a correction replaces a returned filing (the correction carries
-    links of its own); an admin does it with `mediation court revoke-links FILING_ID` (a
-    filing sent by mistake, a leaked link). The court keeps what it already fetched.
+    links of its own); an admin does it on the court deliveries page or with `mediation court
+    revoke-links FILING_ID` (a filing sent by mistake, a link that leaked), which the case's
+    timeline records. The court keeps what it already fetched.
     """
     if reason not in LINK_REVOCATION_REASONS:
         raise ValueError(f"unknown revocation reason {reason!r}")
-    changed = await CourtFiling.filter(filing_id=filing_id, links_revoked_at__isnull=True).update(
-        links_revoked_at=now, links_revoked_reason=reason, updated_at=now
-    )
-    if changed == 0 and not await CourtFiling.exists(filing_id=filing_id):
-        raise CaseNotFound("filing_not_found")
+    async with in_transaction():
+        filing = await CourtFiling.get_or_none(filing_id=filing_id)
+        if filing is None:
+            raise CaseNotFound("filing_not_found")
+        changed = await CourtFiling.filter(id=filing.id, links_revoked_at__isnull=True).update(
+            links_revoked_at=now, links_revoked_reason=reason, updated_at=now
+        )
+        if changed and reason == "admin":
+            case = await Case.get(id=filing.case_id)
+            await record_event(
+                case, "court_links_revoked", now, actor_id=actor_id, filing_id=filing_id
+            )
     return changed > 0
+
+
+async def do_admin_revoke_court_links(viewer: Viewer, filing_id: str, now: datetime) -> bool:
+    """A platform admin withdraws a filing's evidence links (the court deliveries page)."""
+    if viewer.role != "platform_admin":
+        raise CaseNotFound("not_found")
+    return await do_revoke_court_links(filing_id.strip(), "admin", now, actor_id=viewer.user_id)
 
 
 LINK_REVOCATION_REASONS = ("corrected", "admin")

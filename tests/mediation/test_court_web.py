@@ -26,9 +26,10 @@ from cases.models import (
     Notice,
     OutboxMessage,
     OutboxStatus,
+    TimelineEvent,
 )
 from cases.status import Status
-from mediation.models import Role
+from mediation.models import Role, User
 from mediation.settings import Settings
 from tests.support import court_world as w
 from tests.support.factories import (
@@ -658,21 +659,45 @@ def test_evidence_links_expire_after_court_link_days(
 def test_an_admin_revokes_a_filings_links(
     client: TestClient, world: w.CourtWorld, settings: Settings
 ) -> None:
-    from cases.outcomes import do_revoke_court_links
-
     filing = transfer(client, world)
-    client.cookies.clear()
     items = json.loads(run(client, _outbox_of, filing.id).body)["data"]["evidence"]
+    client.cookies.clear()
     assert all(client.get(item["url"]).status_code == 200 for item in items)
-    moment = datetime.now(UTC)
-    assert run(client, lambda: do_revoke_court_links(filing.filing_id, "admin", moment)) is True
+    page = "/admin/court/outbox"
+    # Only platform admins may, and only with the form's CSRF token.
+    as_(client, MEDIATOR)
+    refused = post_form(
+        client, "/admin/court/links/revoke", {"filing_id": filing.filing_id}, "/cases"
+    )
+    assert refused.status_code == 403
+    as_(client, ADMIN)
+    assert (
+        client.post("/admin/court/links/revoke", data={"filing_id": filing.filing_id}).status_code
+        == 403
+    )
+    assert client.get(items[0]["url"]).status_code == 200
+    # A mistyped id: a clear error, nothing changes.
+    unknown = post_form(client, "/admin/court/links/revoke", {"filing_id": "no-such"}, page)
+    assert unknown.status_code == 404
+    assert "没有此编号的法院提交材料。" in unknown.text
+    done = post_form(client, "/admin/court/links/revoke", {"filing_id": filing.filing_id}, page)
+    assert done.status_code == 303
+    assert f"{filing.filing_id} 的证据链接已失效" in client.get(done.headers["location"]).text
+    assert "的证据链接已失效" not in client.get(f"{page}?revoked=made-up").text
     for item in items:
         revoked = client.get(item["url"])
         assert (revoked.status_code, revoked.text) == (410, "link_revoked")
-    # Revoking again changes nothing; an unknown filing is not found.
-    assert run(client, lambda: do_revoke_court_links(filing.filing_id, "admin", moment)) is False
     stored = run(client, _filing, filing.filing_id)
-    assert (stored.links_revoked_reason, stored.links_revoked_at) == ("admin", moment)
+    assert stored.links_revoked_reason == "admin" and stored.links_revoked_at is not None
+    # Recorded on the case's timeline, with who did it; again changes nothing.
+    event = run(client, TimelineEvent.get, case_id=world.case_id, kind="court_links_revoked")
+    assert event.data["filing_id"] == filing.filing_id
+    admin = run(client, User.get, username=ADMIN[0])
+    assert event.actor_id == admin.id
+    again = post_form(client, "/admin/court/links/revoke", {"filing_id": filing.filing_id}, page)
+    assert again.status_code == 303
+    assert run(client, TimelineEvent.filter(kind="court_links_revoked").count) == 1
+    assert run(client, _filing, filing.filing_id).links_revoked_at == stored.links_revoked_at
 
 
 # --- dead letters -------------------------------------------------------------------------------
