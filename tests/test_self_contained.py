@@ -11,6 +11,7 @@ beside the project, or an absolute path into the machine the project was written
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,17 +43,23 @@ _DIRNAME_UP = re.compile(
 
 
 def project_files(root: Path) -> Iterator[Path]:
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        parts = relative.parts
-        if parts[0] in _SKIP_TOP or any(
-            part in _SKIP_DIRS or part.endswith(_SKIP_DIR_SUFFIXES) for part in parts
-        ):
-            continue
-        if not path.is_file():
-            continue
-        if path.suffix in _TEXT_SUFFIXES or (parts[0] in _SCRIPT_DIRS and path.suffix == ""):
-            yield path
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        # Pruned as the walk goes: the virtualenv alone holds tens of thousands of files.
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if d not in _SKIP_DIRS
+            and not d.endswith(_SKIP_DIR_SUFFIXES)
+            and not (here == root and d in _SKIP_TOP)
+        )
+        top = here.relative_to(root).parts[:1]
+        for name in sorted(files):
+            path = here / name
+            if path.suffix in _TEXT_SUFFIXES or (
+                top and top[0] in _SCRIPT_DIRS and not path.suffix
+            ):
+                yield path
 
 
 def _file_level(node: ast.expr) -> int | None:
