@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 from tortoise import Tortoise
 
-from cases.court.signing import BadSecret
 from mediation.db import migrate, tortoise_config
 from mediation.models import Organisation, Role
 from mediation.settings import Settings, load_settings
@@ -324,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         _addresses_from_ports(args)
     try:
         settings = load_settings()
-    except BadSecret as bad:
+    except ValueError as bad:  # a malformed setting (BadSecret names which)
         print(f"mediation: cannot start: {bad}", file=sys.stderr)
         return 2
     result: int = args.func(settings, args)

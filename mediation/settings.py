@@ -87,6 +87,8 @@ class Settings:
 
         check_secret("COURT_FILING_SECRET", self.court_filing_secret)
         check_secret("COURT_CALLBACK_SECRET", self.court_callback_secret)
+        if self.court_link_days < 1:
+            raise ValueError("COURT_LINK_DAYS must be a whole number of days, at least 1")
 
     @property
     def evidence_dir(self) -> Path:

@@ -136,22 +136,26 @@ def test_demo_serves_the_platform_and_the_court_desk(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("COURT_CALLBACK_SECRET", "whsec_not base64!"), ("COURT_FILING_SECRET", "whsec_QUJDR")],
+    [
+        ("COURT_CALLBACK_SECRET", "whsec_not base64!"),
+        ("COURT_FILING_SECRET", "whsec_QUJDR"),
+        ("COURT_LINK_DAYS", "0"),
+    ],
 )
-def test_a_bad_webhook_secret_stops_the_platform_at_start(
+def test_a_bad_setting_stops_the_platform_at_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str
 ) -> None:
     """Once a 500 at the first callback; now the command says which setting is wrong."""
     monkeypatch.setenv(name, value)
     refused = run_cli(tmp_path, "migrate")
     assert refused.returncode == 2
-    assert refused.stderr.startswith(f"mediation: cannot start: {name} is not a usable")
+    assert refused.stderr.startswith(f"mediation: cannot start: {name} ")
     assert "Traceback" not in refused.stderr
     from mediation.settings import Settings
 
     with pytest.raises(ValueError, match=name):
         Settings(database_url="sqlite://:memory:", secret_key="k", data_dir=tmp_path).with_(
-            **{name.lower(): value}
+            **{name.lower(): int(value) if value.isdigit() else value}
         )
 
 

@@ -27,7 +27,6 @@ from tortoise import Tortoise
 from cases.court.desk.db import migrate, tortoise_config
 from cases.court.desk.errors import DeskError
 from cases.court.desk.settings import DEFAULT_PORT, DeskSettings, load_settings
-from cases.court.signing import BadSecret
 
 T = TypeVar("T")
 DEMO_CLERK = ("clerk", "示范书记员", "Demo2026!")
@@ -75,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = load_settings()
-    except BadSecret as bad:
+    except ValueError as bad:  # a malformed setting (BadSecret names which)
         print(f"courtdesk: cannot start: {bad}", file=sys.stderr)
         return 2
     if args.command == "migrate":

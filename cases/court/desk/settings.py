@@ -12,6 +12,7 @@ import os
 import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cases.court.signing import check_secret, secret_from_key
 
@@ -71,6 +72,10 @@ class DeskSettings:
         # setting's name, rather than failing every filing with a 500.
         check_secret("COURT_FILING_SECRET", self.filing_secret)
         check_secret("COURT_CALLBACK_SECRET", self.callback_secret)
+        # The only host evidence is fetched from (cases/court/desk/evidence.py).
+        parts = urlsplit(self.platform_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"PLATFORM_URL is not an http(s) URL: {self.platform_url!r}")
 
     def with_(self, **changes: object) -> DeskSettings:
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -123,15 +123,19 @@ def test_settings_come_from_the_environment_or_the_data_directory(
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("COURT_FILING_SECRET", "whsec_not base64!"), ("COURT_CALLBACK_SECRET", "whsec_")],
+    [
+        ("COURT_FILING_SECRET", "whsec_not base64!"),
+        ("COURT_CALLBACK_SECRET", "whsec_"),
+        ("PLATFORM_URL", "file:///etc"),
+    ],
 )
-def test_a_bad_webhook_secret_stops_the_desk_at_start(
+def test_a_bad_setting_stops_the_desk_at_start(
     desk_database_url: str, tmp_path: Path, name: str, value: str
 ) -> None:
     env = {"DESK_DATABASE_URL": desk_database_url, "MEDIATION_DATA_DIR": str(tmp_path), name: value}
     refused = desk_command("migrate", env=env)
     assert refused.returncode == 2
-    assert refused.stderr.startswith(f"courtdesk: cannot start: {name} is not a usable")
+    assert refused.stderr.startswith(f"courtdesk: cannot start: {name} is not a")
     assert "Traceback" not in refused.stderr
 
 
