@@ -46,6 +46,15 @@ EVIDENCE_EMPTY: Final = "evidence_empty"
 EVIDENCE_TOO_LARGE: Final = "evidence_too_large"
 EVIDENCE_TYPE_NOT_ALLOWED: Final = "evidence_type_not_allowed"
 EVIDENCE_EXTENSION_MISMATCH: Final = "evidence_extension_mismatch"
+EVIDENCE_IMAGE_TOO_LARGE: Final = "evidence_image_too_large"
+EVIDENCE_IMAGE_UNREADABLE: Final = "evidence_image_unreadable"
+
+# Decoded size an image may have: a few kilobytes of PNG or GIF can declare a picture of
+# billions of pixels (a decompression bomb) that would take gigabytes to show. 50 megapixels
+# holds any phone photo and a long chat screenshot (1080 x 40000); the sides are also bounded
+# by what the formats themselves allow.
+MAX_IMAGE_PIXELS: Final = 50_000_000
+IMAGE_TYPES: Final = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
 _VIDEO_BRANDS = frozenset({b"isom", b"mp41", b"mp42", b"avc1", b"M4V ", b"qt  "})
 _AUDIO_BRANDS = frozenset({b"M4A "})
@@ -172,7 +181,83 @@ def _extension(filename: str) -> str:
     return f".{ext.lower()}" if dot and stem else ""
 
 
-def check_evidence_file(filename: str, head: bytes, size: int) -> EvidenceCheck:
+def _u16be(data: bytes, at: int) -> int:
+    return int.from_bytes(data[at : at + 2], "big")
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    # Walk the segments to the first start-of-frame (SOF0-15 but DHT, JPG and DAC), whose
+    # header holds the frame's height and width; a scan before any frame is a broken file.
+    at = 2
+    while at + 4 <= len(data):
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker in (0x01, *range(0xD0, 0xD8)):  # no length
+            at += 2
+            continue
+        if marker in (0xD9, 0xDA):  # end of image, start of scan
+            return None
+        length = _u16be(data, at + 2)
+        if length < 2:
+            return None
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            if at + 9 > len(data):
+                return None
+            return _u16be(data, at + 7), _u16be(data, at + 5)
+        at += 2 + length
+    return None
+
+
+def image_size(media_type: str, data: bytes) -> tuple[int, int] | None:
+    """(width, height) an image declares in its header, read without decoding it; None if
+    the header cannot be read. `media_type` is the sniffed one."""
+    if media_type == PNG:
+        if len(data) < 24 or data[12:16] != b"IHDR":
+            return None
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if media_type == GIF:
+        if len(data) < 10:
+            return None
+        return int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little")
+    if media_type == WEBP:
+        chunk = data[12:16]
+        if chunk == b"VP8 " and len(data) >= 30 and data[23:26] == b"\x9d\x01\x2a":
+            width = int.from_bytes(data[26:28], "little") & 0x3FFF
+            return width, int.from_bytes(data[28:30], "little") & 0x3FFF
+        if chunk == b"VP8L" and len(data) >= 25 and data[20] == 0x2F:
+            bits = int.from_bytes(data[21:25], "little")
+            return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+        if chunk == b"VP8X" and len(data) >= 30:
+            width = int.from_bytes(data[24:27], "little") + 1
+            return width, int.from_bytes(data[27:30], "little") + 1
+        return None
+    if media_type == JPEG:
+        return _jpeg_size(data)
+    return None
+
+
+def image_too_large(media_type: str, data: bytes) -> bool | None:
+    """Whether an image declares more than MAX_IMAGE_PIXELS (None: its size is unreadable;
+    False for anything that is not an image)."""
+    if media_type not in IMAGE_TYPES:
+        return False
+    size = image_size(media_type, data)
+    if size is None:
+        return None
+    width, height = size
+    return width <= 0 or height <= 0 or width * height > MAX_IMAGE_PIXELS
+
+
+def check_evidence_file(
+    filename: str, head: bytes, size: int, content: bytes | None = None
+) -> EvidenceCheck:
+    """`head` is the first SNIFF_BYTES; `content` the whole file, when at hand, so that an
+    image's declared size can be checked wherever its header puts it (a JPEG's frame header
+    may come after long metadata)."""
     if size <= 0 or not head:
         return EvidenceCheck(None, EVIDENCE_EMPTY)
     if size > MAX_EVIDENCE_BYTES:
@@ -185,6 +270,11 @@ def check_evidence_file(filename: str, head: bytes, size: int) -> EvidenceCheck:
     extension = _extension(safe_filename(filename))
     if extension and extension not in ALLOWED_EVIDENCE_TYPES[media_type]:
         return EvidenceCheck(media_type, EVIDENCE_EXTENSION_MISMATCH)
+    too_large = image_too_large(media_type, head if content is None else content)
+    if too_large is None:
+        return EvidenceCheck(media_type, EVIDENCE_IMAGE_UNREADABLE)
+    if too_large:
+        return EvidenceCheck(media_type, EVIDENCE_IMAGE_TOO_LARGE)
     return EvidenceCheck(media_type, None)
 
 

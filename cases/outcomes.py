@@ -562,6 +562,9 @@ async def do_resubmit_corrected(
             extra=extra,
         )
         await queue_filing(filing, case, settings, now)
+        # The returned filing's links stop working: the correction carries its own, and the
+        # court reviews the case from the correction on.
+        await do_revoke_court_links(returned.filing_id, "corrected", now)
         await notify_parties(
             case,
             f"补正材料已重新提交法院 Corrected and resubmitted: {case.number}",
@@ -728,12 +731,19 @@ class ServedFile:
     sha256: str
 
 
+class CourtLinkRevoked(Exception):
+    """The filing's links were revoked (replaced by a correction, or by an admin)."""
+
+
 async def access_court_link(link: EvidenceLink) -> ServedFile:
     """The file a signed link names, only if it belongs to that filing's case: a link made for
-    one case never fetches another's evidence, even with the same digest."""
+    one case never fetches another's evidence, even with the same digest; and only while the
+    filing's links are not revoked."""
     filing = await CourtFiling.get_or_none(filing_id=link.filing_id)
     if filing is None:
         raise CaseNotFound("evidence_not_found")
+    if filing.links_revoked_at is not None:
+        raise CourtLinkRevoked
     if link.kind == "agreement_pdf":
         case = await Case.get(id=filing.case_id)
         version = await case.agreement_versions.filter(
@@ -748,6 +758,43 @@ async def access_court_link(link: EvidenceLink) -> ServedFile:
     if evidence is None:
         raise CaseNotFound("evidence_not_found")
     return ServedFile(evidence.filename, evidence.media_type, evidence.sha256)
+
+
+async def do_revoke_court_links(
+    filing_id: str, reason: str, now: datetime, *, actor_id: int | None = None
+) -> bool:
+    """Make every evidence link of a filing stop working (False: they already were).
+
+    The system does it when a correction replaces a returned filing (the correction carries
+    links of its own); an admin does it on the court deliveries page or with `mediation court
+    revoke-links FILING_ID` (a filing sent by mistake, a link that leaked), which the case's
+    timeline records. The court keeps what it already fetched.
+    """
+    if reason not in LINK_REVOCATION_REASONS:
+        raise ValueError(f"unknown revocation reason {reason!r}")
+    async with in_transaction():
+        filing = await CourtFiling.get_or_none(filing_id=filing_id)
+        if filing is None:
+            raise CaseNotFound("filing_not_found")
+        changed = await CourtFiling.filter(id=filing.id, links_revoked_at__isnull=True).update(
+            links_revoked_at=now, links_revoked_reason=reason, updated_at=now
+        )
+        if changed and reason == "admin":
+            case = await Case.get(id=filing.case_id)
+            await record_event(
+                case, "court_links_revoked", now, actor_id=actor_id, filing_id=filing_id
+            )
+    return changed > 0
+
+
+async def do_admin_revoke_court_links(viewer: Viewer, filing_id: str, now: datetime) -> bool:
+    """A platform admin withdraws a filing's evidence links (the court deliveries page)."""
+    if viewer.role != "platform_admin":
+        raise CaseNotFound("not_found")
+    return await do_revoke_court_links(filing_id.strip(), "admin", now, actor_id=viewer.user_id)
+
+
+LINK_REVOCATION_REASONS = ("corrected", "admin")
 
 
 async def evidence_of(case: Case) -> list[Evidence]:

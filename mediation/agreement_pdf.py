@@ -22,6 +22,7 @@ import re
 import secrets
 import string
 import threading
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -133,15 +134,24 @@ def render_html(document: AgreementDocument) -> str:
 _render_lock = threading.Lock()
 
 
+# Signed agreements are kept for years (electronic archives, GB/T 18894): PDF/A-2b (ISO
+# 19005-2, level B) keeps them readable as they look today: every font embedded, an sRGB
+# output intent, XMP metadata saying which PDF/A it is, nothing fetched from outside.
+PDF_VARIANT = "pdf/a-2b"
+
+
 def render_pdf(html: str) -> bytes:
-    """HTML to PDF bytes. CPU-heavy (about a second): call it in a worker thread."""
+    """HTML to PDF/A-2b bytes. CPU-heavy (about a second): call it in a worker thread."""
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
     # Nothing may be fetched while rendering (the text is escaped, this is belt and braces).
     fetcher = URLFetcher(allowed_protocols=())
-    with _render_lock:
-        pdf: bytes = HTML(string=html, url_fetcher=fetcher).write_pdf()
+    with _render_lock, warnings.catch_warnings():
+        # WeasyPrint 70 opens its sRGB profile (the PDF/A output intent) without closing
+        # it; the file is closed when dropped, with a ResourceWarning that is only noise.
+        warnings.filterwarnings("ignore", message=r".*sRGB2014\.icc", category=ResourceWarning)
+        pdf: bytes = HTML(string=html, url_fetcher=fetcher).write_pdf(pdf_variant=PDF_VARIANT)
     return pdf
 
 

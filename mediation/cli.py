@@ -162,7 +162,45 @@ def cmd_court_export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def start_court_desk(settings: Settings, host: str, platform_port: int) -> subprocess.Popen[bytes]:
+def cmd_court_revoke_links(settings: Settings, args: argparse.Namespace) -> int:
+    """Make a filing's evidence links stop working at once (before COURT_LINK_DAYS)."""
+    from cases.errors import CaseNotFound
+    from cases.outcomes import do_revoke_court_links
+
+    try:
+        changed = with_orm(
+            settings, lambda: do_revoke_court_links(args.filing_id, "admin", utcnow())
+        )
+    except CaseNotFound:
+        print(f"no filing {args.filing_id}", file=sys.stderr)
+        return 2
+    print(
+        f"the links of filing {args.filing_id} "
+        + ("are revoked" if changed else "were revoked already")
+    )
+    return 0
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """On Linux, a child started with this dies when the demo does, even by kill -9
+    (PR_SET_PDEATHSIG); elsewhere only the orderly stop below ends it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+    import signal
+
+    parent = os.getpid()
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded here: the child only calls it
+
+    def preexec() -> None:
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+def start_court_desk(settings: Settings, host: str, platform_url: str) -> subprocess.Popen[bytes]:
     """The court desk (cases/court/desk), a separate application with its own database, in a
     process of its own beside the platform: the embedded default serves it too. It reads the
     two webhook secrets from the same data directory, so the pair agrees without set-up."""
@@ -170,22 +208,59 @@ def start_court_desk(settings: Settings, host: str, platform_port: int) -> subpr
     env = {
         **os.environ,
         "MEDIATION_DATA_DIR": str(settings.data_dir),
-        "PLATFORM_URL": f"http://{host}:{platform_port}",
+        "PLATFORM_URL": platform_url,
         "COURT_FILING_SECRET": settings.court_filing_secret,
         "COURT_CALLBACK_SECRET": settings.court_callback_secret,
     }
     desk = [sys.executable, "-m", "cases.court.desk"]
     subprocess.run([*desk, "seed"], env=env, check=True)  # migrates, adds the demo clerk
-    return subprocess.Popen([*desk, "serve", "--host", host, "--port", str(desk_port)], env=env)
+    return subprocess.Popen(
+        [*desk, "serve", "--host", host, "--port", str(desk_port)],
+        env=env,
+        preexec_fn=_die_with_parent(),  # the desk must not outlive the demo
+    )
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops the demo as Ctrl-C does, running its clean-up (the desk stops too).
+
+    uvicorn catches SIGTERM to shut down gracefully and then raises it again with the handler
+    it found at start; by default that kills the process on the spot, before any `finally`,
+    which left the court desk running. This handler turns it into an orderly exit instead.
+    """
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from mediation.mailsink import start_mail_sink
 
+    _stop_on_sigterm()
     cmd_migrate(settings, args)
     cmd_seed(settings, args)
     sink = start_mail_sink(settings.data_dir / "mail", settings.smtp_port)
-    desk = start_court_desk(settings, args.host, args.port)
+    desk: subprocess.Popen[bytes] | None = None
+    try:
+        # The desk reaches the platform at its real address, as the platform's links name it.
+        desk = start_court_desk(settings, args.host, settings.base_url)
+        _print_demo_guide(settings)
+        return cmd_serve(settings, args)
+    finally:
+        if desk is not None:
+            desk.terminate()
+            try:
+                desk.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                desk.kill()
+                desk.wait()
+        sink.stop()
+
+
+def _print_demo_guide(settings: Settings) -> None:
     from seeds.demo import DEMO_PASSWORD, DISPUTANTS, STAFF
 
     print(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
@@ -195,17 +270,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  {role.value:<13} {username:<11}  {name}")
     print(f"Mail sent by the platform is kept in {settings.data_dir / 'mail'} (and logged below).")
     print("  court clerk   clerk        示范书记员 (on the court desk)")
-    print(f"\nOpen http://{args.host}:{args.port}/ in a browser.")
+    print(f"\nOpen {settings.base_url}/ in a browser.")
     print(f"The court desk (clerks) is at {settings.court_desk_url}/\n")
-    try:
-        return cmd_serve(settings, args)
-    finally:
-        desk.terminate()
-        try:
-            desk.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            desk.kill()
-        sink.stop()
 
 
 def _redacted(url: str) -> str:
@@ -226,8 +292,14 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--host", default="127.0.0.1")
-        p.add_argument("--port", type=int, default=8000)
+        p.add_argument("--port", type=int, default=8000, help="also the default BASE_URL's port")
         p.add_argument("--workers", type=int, default=1)
+        if name == "demo":
+            p.add_argument(
+                "--desk-port",
+                type=int,
+                help="the court desk's port (default: COURT_DESK_URL's, else 8001)",
+            )
         p.set_defaults(func=func)
     user = sub.add_parser("createuser", help="create a staff account")
     user.add_argument("--username", required=True)
@@ -253,6 +325,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["json", "ecf"], default="json")
     export.add_argument("--out", help="write to this file instead of standard output")
     export.set_defaults(func=cmd_court_export)
+    revoke = court_sub.add_parser(
+        "revoke-links", help="make a filing's evidence links stop working now (410 to the court)"
+    )
+    revoke.add_argument("filing_id")
+    revoke.set_defaults(func=cmd_court_revoke_links)
     return parser
 
 
@@ -260,8 +337,30 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
     args = build_parser().parse_args(argv)
-    result: int = args.func(load_settings(), args)
+    if args.command in ("serve", "demo"):
+        _addresses_from_ports(args)
+    try:
+        settings = load_settings()
+    except ValueError as bad:  # a malformed setting (BadSecret names which)
+        print(f"mediation: cannot start: {bad}", file=sys.stderr)
+        return 2
+    result: int = args.func(settings, args)
     return result
+
+
+def _addresses_from_ports(args: argparse.Namespace) -> None:
+    """`--port` is the default BASE_URL's port, `--desk-port` the court desk's.
+
+    Set in the environment (where an explicit BASE_URL / COURT_DESK_URL wins, as set) because
+    uvicorn's workers build the app from the environment: every link the platform writes
+    (invitations, SMS, the QR code and verify URL printed into signed PDFs) then names the
+    port it actually serves on.
+    """
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    os.environ.setdefault("BASE_URL", f"http://{host}:{args.port}")
+    desk_port = getattr(args, "desk_port", None)
+    if desk_port is not None:
+        os.environ["COURT_DESK_URL"] = f"http://{host}:{desk_port}"
 
 
 if __name__ == "__main__":

@@ -56,7 +56,9 @@ def check_uploads(
     errors: list[tuple[str, str]] = []
     for upload in uploads:
         name = safe_filename(upload.filename)
-        result = check_evidence_file(name, upload.data[:8192], len(upload.data))
+        result = check_evidence_file(
+            name, upload.data[:8192], len(upload.data), content=upload.data
+        )
         if result.error or result.media_type is None:
             errors.append((result.error or "evidence_type_not_allowed", name))
         else:

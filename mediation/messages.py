@@ -33,6 +33,13 @@ ERROR_MESSAGES: dict[str, str] = {
     "evidence_extension_mismatch": N_(
         "The content of %(name)s does not match its file name extension."
     ),
+    "evidence_image_too_large": N_(
+        "The image %(name)s is too large to show (more than 50 megapixels). Please send a "
+        "smaller copy."
+    ),
+    "evidence_image_unreadable": N_(
+        "The image %(name)s is damaged: its size cannot be read. Please send it again."
+    ),
     "evidence_too_many": N_("At most 10 files can be uploaded at once."),
     "identifier_invalid": N_("Please enter a mainland mobile number or an email address."),
     "identifier_taken": N_("An account with this mobile number or email already exists."),

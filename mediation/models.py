@@ -192,6 +192,10 @@ class MediationSession(Model):
     no_shows: fields.Field[list[str]] = fields.JSONField(default=list)
     ended_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
+    # The calendar invitation's SEQUENCE (RFC 5545 3.8.7.4): bumped by every reschedule and
+    # by the cancellation, so calendar clients replace the event they hold instead of
+    # ignoring the new one as a copy.
+    sequence = fields.IntField(default=0)
     case_id: int
 
     class Meta:

@@ -67,6 +67,7 @@ EVENT_LABELS: dict[str, str] = {
     "court_correction": N_("Corrected as the court asked"),
     "court_decision": N_("The court decided on a filing"),
     "court_filing_replayed": N_("An administrator sent a filing to the court again"),
+    "court_links_revoked": N_("An administrator withdrew a filing's evidence links"),
 }
 
 PARTY_KIND_LABELS: dict[str, str] = {

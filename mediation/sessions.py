@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from cases.errors import CaseConflict, CaseError, CaseNotFound
@@ -114,7 +115,12 @@ async def do_reschedule_session(
     async with in_transaction():
         before = session.starts_at
         session.starts_at = starts_at
-        await session.save(update_fields=["starts_at"])
+        # A new revision of the calendar event: clients replace what they hold only when its
+        # SEQUENCE grows (RFC 5545 3.8.7.4). Counted in the database, under the row's update.
+        await MediationSession.filter(id=session.id).update(
+            starts_at=starts_at, sequence=F("sequence") + 1
+        )
+        await session.refresh_from_db(fields=["sequence"])
         await record_event(
             case,
             "session_rescheduled",
@@ -271,22 +277,31 @@ async def enrich_post(session_id: int, participant: Participant, post: Post) -> 
 # --- calendar and transcript -------------------------------------------------------------------
 
 
-def ics_for(session: MediationSession, case_number: str, url: str) -> str:
-    """An iCalendar event (RFC 5545) for the session, in UTC."""
+def ics_for(session: MediationSession, case_number: str, url: str, now: datetime) -> str:
+    """An iCalendar event (RFC 5545) for the session, in UTC.
+
+    The UID stays the session's; SEQUENCE is its revision (bumped by each reschedule), so a
+    calendar that imported it before replaces the old time with the new one; DTSTAMP is when
+    this copy was made (`now`). A cancelled session is sent as a cancellation (METHOD:CANCEL,
+    STATUS:CANCELLED) one revision past its last schedule, which removes it from calendars.
+    """
 
     def stamp(moment: datetime) -> str:
         return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
     end = session.starts_at + timedelta(minutes=session.duration_minutes)
+    cancelled = session.status == SessionStatus.CANCELLED
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
         "PRODID:-//Changning Online Mediation//Sessions//ZH",
         "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
+        "METHOD:CANCEL" if cancelled else "METHOD:PUBLISH",
         "BEGIN:VEVENT",
         f"UID:session-{session.id}@mediation.changning.example",
-        f"DTSTAMP:{stamp(session.created_at)}",
+        f"SEQUENCE:{session.sequence + (1 if cancelled else 0)}",
+        f"DTSTAMP:{stamp(now)}",
+        "STATUS:CANCELLED" if cancelled else "STATUS:CONFIRMED",
         f"DTSTART:{stamp(session.starts_at)}",
         f"DTEND:{stamp(end)}",
         f"SUMMARY:{_ics_text(f'在线调解 {case_number}')}",

@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from cases.court.signing import check_secret, secret_from_key
+
 
 def _data_dir() -> Path:
     return Path(os.environ.get("MEDIATION_DATA_DIR", "data")).resolve()
@@ -42,8 +44,6 @@ def _webhook_secret(data_dir: Path, name: str) -> tuple[str, Path | None]:
     path = data_dir / name
     if path.exists():
         return path.read_text().strip(), path
-    from cases.court.signing import secret_from_key
-
     data_dir.mkdir(parents=True, exist_ok=True)
     secret = secret_from_key(secrets.token_bytes(32))
     path.write_text(secret)
@@ -101,6 +101,17 @@ class Settings:
     log_dir_path: Path | None = None
     log_days: int = 190
     extra: dict[str, str] = field(default_factory=dict)
+    # Days a court evidence link works after its filing was queued (COURT_LINK_DAYS): long
+    # enough for the court's review, not forever; a filing's links can be revoked earlier.
+    court_link_days: int = 30
+
+    def __post_init__(self) -> None:
+        # A secret no signature can be made with is a start-up error, not a 500 at the first
+        # callback (cases.court.signing.check_secret names the setting and what is wrong).
+        check_secret("COURT_FILING_SECRET", self.court_filing_secret)
+        check_secret("COURT_CALLBACK_SECRET", self.court_callback_secret)
+        if self.court_link_days < 1:
+            raise ValueError("COURT_LINK_DAYS must be a whole number of days, at least 1")
 
     @property
     def evidence_dir(self) -> Path:
@@ -167,4 +178,5 @@ def load_settings() -> Settings:
         sign_in_slowdown_seconds=float(os.environ.get("SIGN_IN_SLOWDOWN_SECONDS", "3")),
         log_dir_path=Path(log_dir).resolve() if log_dir else None,
         log_days=int(os.environ.get("MEDIATION_LOG_DAYS", "190")),
+        court_link_days=int(os.environ.get("COURT_LINK_DAYS", "30")),
     )

@@ -25,8 +25,9 @@ Element choices (the schema leaves most of these open; the court desk is the oth
   nc:StatusDescriptionText, the review time nc:StatusDate, the court case number (案号)
   nc:CaseDocketID and the platform's case number nc:CaseTrackingID.
 
-Building and reading are pure. `validator` and `schemas_dir` read the schema files (kept in
-../shared/ecf-4.01, never copied into the project) and cache the compiled schemas.
+Building and reading are pure. `validator` and `schemas_dir` read the schema files (vendored
+unmodified in `ecf-4.01/` beside this module, installed as package data, so a deployed desk
+has them) and cache the compiled schemas.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ NS_XSD = "http://www.w3.org/2001/XMLSchema"
 
 NSMAP = {"ecf": NS_ECF, "civil": NS_CIVIL, "nc": NS_NC, "j": NS_J, "s": NS_S}
 
-# Entry points of the schema set (../shared/ecf-4.01/README.md).
+# Entry points of the schema set (ecf-4.01/README.md).
 CORE_FILING_XSD = "ecf-31.xsd"
 CIVIL_CASE_XSD = "ecf-16.xsd"
 MESSAGE_RECEIPT_XSD = "ecf-48.xsd"
@@ -90,13 +91,16 @@ class EcfError(ValueError):
 
 
 def schemas_dir() -> Path:
-    """The ECF 4.01 schema folder: $ECF_SCHEMA_DIR, else ../shared/ecf-4.01 beside the project."""
+    """The ECF 4.01 schema folder: $ECF_SCHEMA_DIR if set, else the copy shipped with the code."""
     configured = os.environ.get("ECF_SCHEMA_DIR")
     if configured:
         return Path(configured)
-    project_root = Path(__file__).resolve().parents[2]
-    return project_root.parent / "shared" / "ecf-4.01"
+    return VENDORED_SCHEMAS
 
+
+# The vendored schema set: part of the package (package data), never read from beside the
+# project, so a fresh clone and an installed desk validate the same way.
+VENDORED_SCHEMAS = Path(__file__).resolve().parent / "ecf-4.01"
 
 _VALIDATORS: dict[tuple[Path, ...], etree.XMLSchema] = {}
 

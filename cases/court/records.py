@@ -25,7 +25,7 @@ from lxml import etree
 
 from cases.agreement import verify_seal
 from cases.court import ecf
-from cases.court.evidence_links import EvidenceLink, link_url
+from cases.court.evidence_links import EvidenceLink, link_path
 from cases.court.precheck import (
     AgreementFacts,
     ConfirmationFacts,
@@ -77,8 +77,6 @@ SESSION_ENDED = "ended"  # SessionStatus.ENDED (mediation.models)
 class CourtSettings(Protocol):
     """What the handoff needs of the shell's settings (mediation.settings.Settings)."""
 
-    @property
-    def base_url(self) -> str: ...
     @property
     def secret_key(self) -> str: ...
     @property
@@ -270,8 +268,13 @@ class FilingMessage:
     sha256: str  # of the body's UTF-8 bytes: CourtFiling.payload_sha256
 
 
-def _link(settings: CourtSettings, filing_id: str, sha256: str, kind: str = "evidence") -> str:
-    return link_url(settings.base_url, settings.secret_key, EvidenceLink(filing_id, sha256, kind))
+def _link(
+    settings: CourtSettings, filing_id: str, sha256: str, now: datetime, kind: str = "evidence"
+) -> str:
+    # A path, not a URL: the desk resolves it against its PLATFORM_URL (docs/court-wire.md),
+    # so the package holds no host that could be stale by the time a clerk opens the file.
+    link = EvidenceLink(filing_id, sha256, kind)
+    return link_path(settings.secret_key, link, signed_at=now)
 
 
 async def filing_message(
@@ -282,7 +285,8 @@ async def filing_message(
     kind = FilingKind(filing.kind)
     package, _record = await package_for_court(case, kind)
     urls = {
-        item.sha256: _link(settings, filing.filing_id, item.sha256) for item in package.evidence
+        item.sha256: _link(settings, filing.filing_id, item.sha256, now)
+        for item in package.evidence
     }
     if filing.wire_format == "ecf":
         xml = ecf.build_core_filing(package, filing.filing_id, now, evidence_urls=urls)
@@ -293,7 +297,7 @@ async def filing_message(
         corrects = None
         if filing.corrects_id is not None:
             corrects = (await CourtFiling.get(id=filing.corrects_id)).filing_id
-        data = await package_data(filing, case, package, urls, settings, corrects=corrects)
+        data = await package_data(filing, case, package, urls, settings, corrects=corrects, now=now)
         event = {
             "specversion": "1.0",
             "id": filing.filing_id,
@@ -318,6 +322,7 @@ async def package_data(
     settings: CourtSettings,
     *,
     corrects: str | None,
+    now: datetime,
 ) -> dict[str, Any]:
     """The CloudEvent's `data`: the filtered package plus what the filing adds (links, who
     applies, what it corrects, the pre-check)."""
@@ -332,7 +337,7 @@ async def package_data(
         pdf = version.pdf_sha256 if version is not None else None
         agreement["pdf_sha256"] = pdf
         agreement["pdf_url"] = (
-            _link(settings, filing.filing_id, pdf, "agreement_pdf") if pdf else None
+            _link(settings, filing.filing_id, pdf, now, "agreement_pdf") if pdf else None
         )
     applicants = [side for side in SIDES if side in (filing.applicants or {})] or ["applicant"]
     return {

@@ -47,16 +47,37 @@ def secret_from_key(key: bytes) -> str:
     return SECRET_PREFIX + base64.b64encode(key).decode("ascii")
 
 
+class BadSecret(ValueError):
+    """A configured secret that is not "whsec_" + base64 of a non-empty key."""
+
+
 def _key(secret: str) -> bytes:
-    # The reference libraries accept a secret with or without the prefix; so do we.
-    encoded = secret.removeprefix(SECRET_PREFIX)
+    # The reference libraries accept a secret with or without the prefix, and with or without
+    # the base64 padding (many generators drop the trailing "="); so do we. Anything else is
+    # refused: the settings check it at start-up (check_secret), so a request never meets it.
+    encoded = secret.strip().removeprefix(SECRET_PREFIX)
+    digits = encoded.rstrip("=")
+    needed = -len(digits) % 4
+    if len(digits) % 4 == 1 or len(encoded) - len(digits) not in (0, needed):
+        raise BadSecret("the secret is not base64 (its length or padding is wrong)")
     try:
-        key = base64.b64decode(encoded, validate=True)
+        key = base64.b64decode(digits + "=" * needed, validate=True)
     except binascii.Error:
-        raise ValueError("secret is not base64") from None
+        raise BadSecret("the secret is not base64") from None
     if not key:
-        raise ValueError("empty secret")
+        raise BadSecret("the secret is empty")
     return key
+
+
+def check_secret(name: str, secret: str) -> None:
+    """Refuse a secret no signature could be made with, naming the setting."""
+    try:
+        _key(secret)
+    except BadSecret as bad:
+        raise BadSecret(
+            f"{name} is not a usable Standard Webhooks secret ({bad}): "
+            f'write it as "{SECRET_PREFIX}" followed by the base64 of the key'
+        ) from None
 
 
 def _signature(key: bytes, msg_id: str, timestamp: str, body: bytes) -> str:

@@ -5,25 +5,34 @@ evidence links, and the admins' dead letters."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route
 
 from cases.access import Viewer
 from cases.court import signing
 from cases.court.callbacks import CallbackInvalid, do_apply_court_decision, read_callback
-from cases.court.evidence_links import read_link_token
+from cases.court.evidence_links import LinkExpired, read_link_token
 from cases.court.handoff import body_preview, dead_letters, waiting_letters
 from cases.court.precheck import Precheck
 from cases.court.records import transfer_precheck
 from cases.errors import CaseNotFound
 from cases.evidence_store import blob_path
-from cases.models import Case
+from cases.models import Case, CourtFiling
 from cases.outcomes import (
     ENDINGS,
     OTHER_ROUTES,
+    CourtLinkRevoked,
     OutcomeInvalid,
     PrecheckBlocked,
     access_as_mediator,
@@ -31,6 +40,7 @@ from cases.outcomes import (
     access_court_link,
     correction_defaults,
     court_overview,
+    do_admin_revoke_court_links,
     do_end_mediation,
     do_join_confirmation,
     do_replay_dead_letter,
@@ -451,12 +461,23 @@ async def _correction_page(
 
 
 async def court_evidence(request: Request) -> Response:
-    """A capability link the court desk fetches: the token is the permission."""
+    """A capability link the court desk fetches: the token is the permission, for as long as
+    it has not expired (COURT_LINK_DAYS) and the filing's links are not revoked; then 410."""
     settings = settings_of(request)
-    link = read_link_token(settings.secret_key, request.path_params["token"])
-    if link is None:
-        raise CaseNotFound("evidence_not_found")
-    served = await access_court_link(link)
+    try:
+        link = read_link_token(
+            settings.secret_key,
+            request.path_params["token"],
+            max_age=timedelta(days=settings.court_link_days),
+            now=utcnow(),
+        )
+        if link is None:
+            raise CaseNotFound("evidence_not_found")
+        served = await access_court_link(link)
+    except LinkExpired:
+        return PlainTextResponse("link_expired", 410, headers={"Cache-Control": "no-store"})
+    except CourtLinkRevoked:
+        return PlainTextResponse("link_revoked", 410, headers={"Cache-Control": "no-store"})
     path = blob_path(settings.evidence_dir, served.sha256)
     if not path.is_file():
         raise CaseNotFound("evidence_not_found")
@@ -504,6 +525,16 @@ async def court_callback(request: Request) -> Response:
 
 @signed_in(Role.PLATFORM_ADMIN)
 async def outbox(request: Request) -> Response:
+    # Confirms only a revocation that happened (a crafted link cannot make the page say so).
+    revoked = request.query_params.get("revoked", "")[:64]
+    if revoked and not await CourtFiling.exists(filing_id=revoked, links_revoked_at__isnull=False):
+        revoked = ""
+    return await _outbox_page(
+        request, replayed=request.query_params.get("replayed"), revoked=revoked or None
+    )
+
+
+async def _outbox_page(request: Request, status: int = 200, **extra: Any) -> Response:
     dead = await dead_letters()
     waiting = await waiting_letters()
     return render(
@@ -513,9 +544,14 @@ async def outbox(request: Request) -> Response:
             "dead": dead,
             "waiting": waiting,
             "previews": {row.id: body_preview(row) for row in dead},
-            "replayed": request.query_params.get("replayed"),
+            "replayed": None,
+            "revoked": None,
+            "revoke_error": None,
+            "revoke_value": "",
+            **extra,
             **_labels(),
         },
+        status=status,
     )
 
 
@@ -527,6 +563,23 @@ async def replay(request: Request) -> Response:
     return RedirectResponse(f"/admin/court/outbox?replayed={row.id}", status_code=303)
 
 
+@signed_in(Role.PLATFORM_ADMIN)
+async def revoke_links(request: Request) -> Response:
+    """Withdraw a filing's evidence links at once (before COURT_LINK_DAYS runs out)."""
+    async with checked_form(request) as form:
+        filing_id = form_text(form).get("filing_id", "")
+    try:
+        await do_admin_revoke_court_links(_viewer(request), filing_id, utcnow())
+    except CaseNotFound:
+        return await _outbox_page(
+            request,
+            404,
+            revoke_error=gettext(request, N_("No filing has this id.")),
+            revoke_value=filing_id,
+        )
+    return RedirectResponse(f"/admin/court/outbox?revoked={quote(filing_id)}", status_code=303)
+
+
 routes = [
     Route("/cases/{number}/end", end_mediation, methods=["GET", "POST"]),
     Route("/cases/{number}/court/transfer", transfer, methods=["GET", "POST"]),
@@ -536,4 +589,5 @@ routes = [
     Route("/api/v1/court/callbacks", court_callback, methods=["POST"]),
     Route("/admin/court/outbox", outbox),
     Route("/admin/court/outbox/{row_id:int}/replay", replay, methods=["POST"]),
+    Route("/admin/court/links/revoke", revoke_links, methods=["POST"]),
 ]

@@ -141,7 +141,7 @@ async def calendar(request: Request) -> Response:
     session, case, _ = await access_session(user, request.path_params["session_id"])
     url = f"{settings_of(request).base_url}/sessions/{session.id}"
     return Response(
-        ics_for(session, case.number, url),
+        ics_for(session, case.number, url, utcnow()),
         media_type="text/calendar; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="session-{session.id}.ics"'},
     )

@@ -1,4 +1,4 @@
-"""OASIS ECF 4.01 messages, each validated against the schemas in ../shared/ecf-4.01."""
+"""OASIS ECF 4.01 messages, each validated against the vendored schemas (cases/court/ecf-4.01)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from cases.court.privilege import (
 )
 from tests.cases.test_privilege import FAILURE, rich_record
 
-SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "ecf-4.01"
+SCHEMAS = Path(__file__).resolve().parents[2] / "cases" / "court" / "ecf-4.01"
 NS = ecf.NSMAP | {"core": ecf.NS_CORE}
 SHANGHAI = timezone(timedelta(hours=8))
 SENT_AT = datetime(2026, 3, 6, 9, 30, tzinfo=SHANGHAI)
@@ -442,11 +442,26 @@ def test_parse_review_callback_refuses(xml: bytes, reason: str) -> None:
 # --- schemas ---------------------------------------------------------------------------------
 
 
-def test_schemas_dir_defaults_to_shared_beside_the_project(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_schemas_dir_defaults_to_the_vendored_copy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ECF_SCHEMA_DIR", raising=False)
     assert ecf.schemas_dir().resolve() == SCHEMAS.resolve()
+    # The copy is complete (every schema the entry points import is there), unmodified
+    # OASIS files with their notice, and the README says where it comes from.
+    assert sorted(path.name for path in SCHEMAS.glob("*.xsd")) == sorted(
+        f"ecf-{n}.xsd" for n in (*range(2, 20), 31, 46, 47, 48, 53)
+    )
+    assert "Copyright (c) OASIS Open 2014" in (SCHEMAS / "NOTICE").read_text(encoding="utf-8")
+    assert "Errata 01" in (SCHEMAS / "README.md").read_text(encoding="utf-8")
+    # Unmodified since vendored: every file has the digest SHA256SUMS recorded for it.
+    sums = dict(
+        reversed(line.split("  ", 1))
+        for line in (SCHEMAS / "SHA256SUMS").read_text(encoding="ascii").splitlines()
+    )
+    assert sorted(sums) == sorted(path.name for path in SCHEMAS.glob("*.xsd"))
+    for name, digest in sums.items():
+        assert hashlib.sha256((SCHEMAS / name).read_bytes()).hexdigest() == digest, name
+    for entry in ("ecf-31.xsd", "ecf-46.xsd", "ecf-47.xsd", "ecf-48.xsd", "ecf-53.xsd"):
+        assert validator(SCHEMAS / entry) is not None
 
 
 def test_schemas_dir_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

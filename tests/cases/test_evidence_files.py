@@ -9,8 +9,10 @@ from cases.evidence_files import (
     ALLOWED_EVIDENCE_TYPES,
     MAX_EVIDENCE_BYTES,
     MAX_EVIDENCE_FILES,
+    MAX_IMAGE_PIXELS,
     EvidenceCheck,
     check_evidence_file,
+    image_size,
     safe_filename,
     sniff_media_type,
 )
@@ -18,7 +20,11 @@ from cases.evidence_files import (
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 PDF_HEAD = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
-JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
+# A JFIF header, then the frame header of a 1920 x 1080 picture (SOF0).
+JPEG_HEAD = (
+    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    b"\xff\xc0\x00\x11\x08\x04\x38\x07\x80\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01"
+)
 PNG_HEAD = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
 MP3_HEAD = b"\xff\xfb\x90\x64\x00"
 EXE_HEAD = b"MZ\x90\x00\x03\x00\x00\x00"
@@ -286,3 +292,100 @@ def test_evidence_check_ok() -> None:
 )
 def test_safe_filename(name: str, expected: str) -> None:
     assert safe_filename(name) == expected
+
+
+# --- decompression bombs: the declared pixel size, read from the header -------------------------
+
+
+def png(width: int, height: int) -> bytes:
+    """A real PNG header (signature and IHDR chunk with its CRC) declaring this size, and the
+    few bytes of one compressed empty row: what a decompression bomb looks like."""
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    body = zlib.compress(b"\x00" * 1024)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + struct.pack(">I", len(ihdr))
+        + chunk
+        + struct.pack(">I", zlib.crc32(chunk))
+        + struct.pack(">I", len(body))
+        + b"IDAT"
+        + body
+        + struct.pack(">I", zlib.crc32(b"IDAT" + body))
+    )
+
+
+def gif(width: int, height: int) -> bytes:
+    return b"GIF89a" + width.to_bytes(2, "little") + height.to_bytes(2, "little") + b"\x00" * 8
+
+
+def jpeg(width: int, height: int, metadata: int = 0) -> bytes:
+    app1 = b"\xff\xe1" + (metadata + 2).to_bytes(2, "big") + b"x" * metadata
+    sof = b"\xff\xc2\x00\x11\x08" + height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    return JPEG_HEAD[:20] + app1 + sof + b"\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01\xff\xda"
+
+
+def webp(kind: bytes, width: int, height: int) -> bytes:
+    if kind == b"VP8 ":
+        data = (
+            b"\x00\x00\x00\x9d\x01\x2a" + width.to_bytes(2, "little") + height.to_bytes(2, "little")
+        )
+    elif kind == b"VP8L":
+        data = b"\x2f" + ((width - 1) | ((height - 1) << 14)).to_bytes(4, "little")
+    else:
+        data = b"\x00" * 4 + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    return b"RIFF\x00\x00\x00\x00WEBP" + kind + len(data).to_bytes(4, "little") + data
+
+
+@pytest.mark.parametrize(
+    ("media_type", "data", "size"),
+    [
+        ("image/png", png(1920, 1080), (1920, 1080)),
+        ("image/png", png(100_000, 100_000), (100_000, 100_000)),
+        ("image/gif", gif(640, 480), (640, 480)),
+        ("image/jpeg", JPEG_HEAD, (1920, 1080)),
+        ("image/jpeg", jpeg(4000, 3000, metadata=60_000), (4000, 3000)),
+        ("image/webp", webp(b"VP8 ", 800, 600), (800, 600)),
+        ("image/webp", webp(b"VP8L", 16383, 2), (16383, 2)),
+        ("image/webp", webp(b"VP8X", 16_777_216, 1), (16_777_216, 1)),
+        ("image/png", png(1, 1)[:20], None),
+        ("image/jpeg", b"\xff\xd8\xff\xda\x00\x02", None),
+        ("image/jpeg", b"\xff\xd8\xff\xe1\xff\xff", None),
+        ("image/webp", b"RIFF\x00\x00\x00\x00WEBPVP8 ", None),
+        ("application/pdf", PDF_HEAD, None),
+    ],
+)
+def test_image_size_read_from_the_header(
+    media_type: str, data: bytes, size: tuple[int, int] | None
+) -> None:
+    assert image_size(media_type, data) == size
+
+
+def test_a_png_bomb_is_refused_before_it_is_decoded() -> None:
+    bomb = png(100_000, 100_000)  # 10 gigapixels declared, in about a hundred bytes
+    assert len(bomb) < 200
+    check = check_evidence_file("截图.png", bomb[:8192], len(bomb), content=bomb)
+    assert check == EvidenceCheck("image/png", "evidence_image_too_large")
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "error"),
+    [
+        ("a.png", png(10_000, 5_000), None),  # exactly 50 megapixels
+        ("a.png", png(10_000, 5_001), "evidence_image_too_large"),
+        ("a.png", png(0, 10), "evidence_image_too_large"),
+        ("long.png", png(1080, 40_000), None),  # a long chat screenshot
+        ("a.gif", gif(65535, 65535), "evidence_image_too_large"),
+        ("a.jpg", jpeg(65535, 65535), "evidence_image_too_large"),
+        ("a.jpg", jpeg(4000, 3000, metadata=60_000), None),
+        ("a.webp", webp(b"VP8X", 16_777_216, 16_777_216), "evidence_image_too_large"),
+        ("a.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF", "evidence_image_unreadable"),
+    ],
+)
+def test_images_over_the_pixel_limit_are_refused(name: str, data: bytes, error: str | None) -> None:
+    assert MAX_IMAGE_PIXELS == 50_000_000
+    check = check_evidence_file(name, data[:8192], len(data), content=data)
+    assert check.error == error

@@ -7,7 +7,9 @@ import base64
 import pytest
 
 from cases.court.signing import (
+    BadSecret,
     SignatureError,
+    check_secret,
     headers_for,
     secret_from_key,
     sign,
@@ -69,10 +71,27 @@ def test_secret_from_key_round_trip() -> None:
     verify(secret, headers_for(secret, "msg_1", 100, b"{}"), b"{}", now=100)
 
 
-@pytest.mark.parametrize("secret", ["whsec_", "whsec_not base64!", ""])
+@pytest.mark.parametrize("padding", ["=", "=="])
+def test_a_secret_without_its_base64_padding_is_the_same_key(padding: str) -> None:
+    # The reference libraries accept a secret whose trailing "=" were dropped.
+    key = b"\x07" * (32 if padding == "=" else 31)
+    padded = secret_from_key(key)
+    assert padded.endswith(padding) and not padded.endswith(padding + "=")
+    unpadded = padded.removesuffix(padding)
+    assert sign(unpadded, MSG_ID, TIMESTAMP, BODY) == sign(padded, MSG_ID, TIMESTAMP, BODY)
+    verify(unpadded, headers_for(padded, "msg_1", 100, b"{}"), b"{}", now=100)
+    check_secret("COURT_FILING_SECRET", unpadded)
+
+
+@pytest.mark.parametrize(
+    "secret", ["whsec_", "whsec_not base64!", "", "whsec_QUJD=x", "whsec_QUJDR", "whsec_QUJD==="]
+)
 def test_bad_secret_is_refused(secret: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(BadSecret):
         sign(secret, MSG_ID, TIMESTAMP, BODY)
+    with pytest.raises(BadSecret, match=r"^COURT_CALLBACK_SECRET is not a usable") as caught:
+        check_secret("COURT_CALLBACK_SECRET", secret)
+    assert "whsec_" in str(caught.value)
 
 
 def test_empty_key_is_refused() -> None:

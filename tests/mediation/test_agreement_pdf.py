@@ -5,7 +5,9 @@ however many times and processes ask."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import logging
 import os
 import subprocess
 import sys
@@ -48,6 +50,13 @@ def pdf_fonts(path: Path) -> list[list[str]]:
     out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True)
     # Rows after the two header lines: name, type..., emb, sub, uni, object, id
     return [line.split() for line in out.stdout.splitlines()[2:] if line.strip()]
+
+
+def pdf_metadata(path: Path) -> str:
+    """The XMP metadata, as poppler's pdfinfo reads it."""
+    out = subprocess.run(["pdfinfo", "-meta", str(path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
 
 
 def squashed(text: str) -> str:
@@ -93,6 +102,42 @@ async def test_the_signed_pdf_carries_the_agreement_the_signatures_and_the_link(
 
     events = await TimelineEvent.filter(case_id=world.case_id, kind="agreement_pdf_issued")
     assert len(events) == 1 and events[0].data["sha256"] == digest
+
+
+def pdf_objects(data: bytes) -> bytes:
+    """The PDF's bytes with every Flate stream inflated (object streams hold the catalog)."""
+    import re
+    import zlib
+
+    inflated = [data]
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
+        with contextlib.suppress(zlib.error):  # not a Flate stream
+            inflated.append(zlib.decompress(match.group(1)))
+    return b"\n".join(inflated)
+
+
+async def test_the_signed_pdf_is_pdf_a_2b(
+    db: None, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Kept for years in e-archives: PDF/A-2b (ISO 19005-2 level B)."""
+    world = await build_signed_world(settings)
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        digest = await issue_signed_pdf(world.version_id, settings)
+    # WeasyPrint warns about what it cannot make conform (transparency, missing fonts, ...).
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
+    path = blob_path(settings.evidence_dir, digest)
+    data = path.read_bytes()
+    # The XMP metadata names the part and conformance level.
+    meta = pdf_metadata(path)
+    assert 'pdfaid:part="2"' in meta and 'pdfaid:conformance="B"' in meta
+    # An output intent for PDF/A with its ICC profile (the colours' meaning, kept inside).
+    objects = pdf_objects(data)
+    assert b"/OutputIntents" in objects
+    assert b"/GTS_PDFA1" in objects and b"/DestOutputProfile" in objects
+    # PDF/A-2 is PDF 1.7 based; no encryption, every font embedded.
+    assert data.startswith(b"%PDF-1.7") and b"/Encrypt" not in objects
+    fonts = pdf_fonts(path)
+    assert fonts and all(row[-5] == "yes" for row in fonts), fonts
 
 
 async def test_issuing_again_returns_the_same_pdf_without_rendering(

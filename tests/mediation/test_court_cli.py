@@ -71,10 +71,7 @@ def test_export_json_to_stdout(database_url: str, settings: Settings, failed_cas
     assert event["subject"] == failed_case
     data = event["data"]
     assert data["failure"]["undisputed_facts"] == w.UNDISPUTED
-    assert all(
-        item["url"].startswith("https://mediation.example/court/evidence/")
-        for item in data["evidence"]
-    )
+    assert all(item["url"].startswith("/court/evidence/") for item in data["evidence"])
     assert [p for p in w.PRIVILEGED if p in done.stdout] == []
 
 
@@ -102,3 +99,57 @@ def test_export_of_an_unknown_case(database_url: str, settings: Settings) -> Non
     done = export(database_url, settings, "CNM-2026-T-99999")
     assert done.returncode == 2
     assert "no case numbered CNM-2026-T-99999" in done.stderr
+
+
+def court_command(
+    database_url: str, settings: Settings, *args: str
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "MEDIATION_DATA_DIR": str(settings.data_dir),
+        "SECRET_KEY": settings.secret_key,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "mediation.cli", "court", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_revoke_links_from_the_command_line(
+    database_url: str, settings: Settings, failed_case: str
+) -> None:
+    async def transferred() -> str:
+        from cases.access import Viewer
+        from cases.models import Case
+        from cases.outcomes import do_request_transfer
+
+        case = await Case.get(number=failed_case)
+        applicant = await case.parties.filter(side="applicant").first()
+        assert applicant is not None and applicant.user_id is not None
+        filing = await do_request_transfer(
+            Viewer(applicant.user_id, "disputant"), failed_case, settings, datetime.now(UTC)
+        )
+        return filing.filing_id
+
+    filing_id = run_with_orm(database_url, transferred)
+    done = court_command(database_url, settings, "revoke-links", filing_id)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"the links of filing {filing_id} are revoked"
+    again = court_command(database_url, settings, "revoke-links", filing_id)
+    assert again.stdout.strip() == f"the links of filing {filing_id} were revoked already"
+    unknown = court_command(database_url, settings, "revoke-links", "no-such-filing")
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip().endswith("\nno filing no-such-filing")
+
+    async def stored() -> tuple[str, bool]:
+        from cases.models import CourtFiling
+
+        filing = await CourtFiling.get(filing_id=filing_id)
+        return filing.links_revoked_reason, filing.links_revoked_at is not None
+
+    assert run_with_orm(database_url, stored) == ("admin", True)

@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 
 from cases.court import signing
 from cases.court.ecf import ReviewResult, build_review_callback
-from cases.court.evidence_links import EvidenceLink, link_url
+from cases.court.evidence_links import EvidenceLink, link_path
 from cases.models import (
     Case,
     CourtCallback,
@@ -26,9 +26,10 @@ from cases.models import (
     Notice,
     OutboxMessage,
     OutboxStatus,
+    TimelineEvent,
 )
 from cases.status import Status
-from mediation.models import Role
+from mediation.models import Role, User
 from mediation.settings import Settings
 from tests.support import court_world as w
 from tests.support.factories import (
@@ -293,11 +294,14 @@ def test_the_transfer_form_needs_its_csrf_token(client: TestClient, world: w.Cou
 
 # --- callbacks ----------------------------------------------------------------------------------
 
+OTHER_SECRET = signing.secret_from_key(b"\x09" * 32)
+
 
 def callback_body(filing: CourtFiling, number: str, status: str, **data: Any) -> bytes:
     event = {
         "specversion": "1.0",
         "id": str(uuid.uuid4()),
+        # The form desks sent before the source was percent-encoded: still read.
         "source": "urn:cn:court:沪0105",
         "type": f"cn.court.filing.{status}.v1",
         "subject": filing.filing_id,
@@ -460,6 +464,32 @@ def test_not_json_and_unknown_filings(
     assert run(client, _filing, filing.filing_id).status == FilingStatus.QUEUED
 
 
+def test_a_callback_secret_without_base64_padding_works(database_url: str) -> None:
+    """Once a 500 (the secret could not be decoded); the reference libraries accept it. A
+    platform process configured with the unpadded secret verifies callbacks signed with it."""
+    import httpx
+
+    from tests.support.live_server import run_server
+
+    padded = signing.secret_from_key(b"\x05" * 31)  # base64 ends in "=="
+    unpadded = padded.rstrip("=")
+    ghost = CourtFiling(filing_id=str(uuid.uuid4()))
+    body = callback_body(ghost, "CNM-2026-T-00001", "accepted")
+    env = {"DATABASE_URL": database_url, "COURT_CALLBACK_SECRET": unpadded}
+    with run_server(env) as platform:
+
+        def post(secret: str) -> httpx.Response:
+            headers = signing.headers_for(secret, str(uuid.uuid4()), int(time.time()), body)
+            headers["content-type"] = "application/cloudevents+json"
+            return httpx.post(f"{platform}{CALLBACKS}", content=body, headers=headers)
+
+        # Verified (then: no such filing here), with either spelling of the secret.
+        for secret in (padded, unpadded):
+            answer = post(secret)
+            assert (answer.status_code, answer.json()) == (404, {"error": "unknown_filing"})
+        assert post(OTHER_SECRET).status_code == 401
+
+
 def test_an_ecf_review_callback_dockets_the_case(
     client: TestClient, world: w.CourtWorld, settings: Settings
 ) -> None:
@@ -523,6 +553,14 @@ def test_returned_corrected_resubmitted_and_the_old_filing_stays_put(
     row = run(client, _outbox_of, latest.id)
     data = json.loads(row.body)["data"]
     assert data["corrects"] == filing.filing_id
+    # The returned filing's links were revoked by the correction; the correction's work.
+    client.cookies.clear()
+    old_links = json.loads(run(client, _outbox_of, filing.id).body)["data"]["evidence"]
+    gone = client.get(old_links[0]["url"])
+    assert (gone.status_code, gone.text) == (410, "link_revoked")
+    assert client.get(data["evidence"][0]["url"]).status_code == 200
+    assert run(client, _filing, filing.filing_id).links_revoked_reason == "corrected"
+    as_(client, APPLICANT)
     assert data["facts"] == new_facts
     respondent = next(p for p in data["parties"] if p["side"] == "respondent")
     assert respondent["service_address"] == "上海市长宁区延安西路200号3楼"
@@ -571,30 +609,95 @@ def test_evidence_links_serve_only_their_own_case(
     row = run(client, _outbox_of, filing.id)
     items = json.loads(row.body)["data"]["evidence"]
     contract = next(i for i in items if i["filename"] == "旅游合同.pdf")
-    path = contract["url"].removeprefix(settings.base_url)
+    # The link crosses as a path: the desk resolves it against its PLATFORM_URL.
+    path = contract["url"]
+    assert path.startswith("/court/evidence/")
     answer = client.get(path)
     assert answer.status_code == 200
     assert answer.content == w.CONTRACT
     assert answer.headers["x-content-type-options"] == "nosniff"
     # A link for this filing naming another case's evidence: nothing.
-    foreign = link_url(
-        settings.base_url,
+    foreign = link_path(
         settings.secret_key,
         EvidenceLink(filing.filing_id, world.other_evidence_sha256),
-    ).removeprefix(settings.base_url)
+        signed_at=datetime.now(UTC),
+    )
     answer = client.get(foreign)
     assert answer.status_code == 404 and w.FOREIGN not in answer.content
     # Forged or tampered tokens: nothing.
-    forged = link_url(
-        settings.base_url,
+    forged = link_path(
         "another platform's key",
         EvidenceLink(filing.filing_id, contract["sha256"]),
-    ).removeprefix(settings.base_url)
+        signed_at=datetime.now(UTC),
+    )
     assert client.get(forged).status_code == 404
     token = path.rsplit("/", 1)[1]
     tampered = path[: -len(token)] + token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     assert client.get(tampered).status_code == 404
     assert client.get("/court/evidence/nothing").status_code == 404
+
+
+def test_evidence_links_expire_after_court_link_days(
+    client: TestClient, world: w.CourtWorld, settings: Settings
+) -> None:
+    filing = transfer(client, world)
+    client.cookies.clear()
+    sha256 = world.evidence["旅游合同.pdf"]
+    days = settings.court_link_days
+    assert days == 30  # the default: long enough for the court's review, not forever
+
+    def signed(days_ago: float) -> str:
+        moment = datetime.now(UTC) - timedelta(days=days_ago)
+        return link_path(settings.secret_key, EvidenceLink(filing.filing_id, sha256), moment)
+
+    assert client.get(signed(days - 0.01)).status_code == 200
+    expired = client.get(signed(days + 0.01))
+    assert (expired.status_code, expired.text) == (410, "link_expired")
+    assert w.CONTRACT not in expired.content
+
+
+def test_an_admin_revokes_a_filings_links(
+    client: TestClient, world: w.CourtWorld, settings: Settings
+) -> None:
+    filing = transfer(client, world)
+    items = json.loads(run(client, _outbox_of, filing.id).body)["data"]["evidence"]
+    client.cookies.clear()
+    assert all(client.get(item["url"]).status_code == 200 for item in items)
+    page = "/admin/court/outbox"
+    # Only platform admins may, and only with the form's CSRF token.
+    as_(client, MEDIATOR)
+    refused = post_form(
+        client, "/admin/court/links/revoke", {"filing_id": filing.filing_id}, "/cases"
+    )
+    assert refused.status_code == 403
+    as_(client, ADMIN)
+    assert (
+        client.post("/admin/court/links/revoke", data={"filing_id": filing.filing_id}).status_code
+        == 403
+    )
+    assert client.get(items[0]["url"]).status_code == 200
+    # A mistyped id: a clear error, nothing changes.
+    unknown = post_form(client, "/admin/court/links/revoke", {"filing_id": "no-such"}, page)
+    assert unknown.status_code == 404
+    assert "没有此编号的法院提交材料。" in unknown.text
+    done = post_form(client, "/admin/court/links/revoke", {"filing_id": filing.filing_id}, page)
+    assert done.status_code == 303
+    assert f"{filing.filing_id} 的证据链接已失效" in client.get(done.headers["location"]).text
+    assert "的证据链接已失效" not in client.get(f"{page}?revoked=made-up").text
+    for item in items:
+        revoked = client.get(item["url"])
+        assert (revoked.status_code, revoked.text) == (410, "link_revoked")
+    stored = run(client, _filing, filing.filing_id)
+    assert stored.links_revoked_reason == "admin" and stored.links_revoked_at is not None
+    # Recorded on the case's timeline, with who did it; again changes nothing.
+    event = run(client, TimelineEvent.get, case_id=world.case_id, kind="court_links_revoked")
+    assert event.data["filing_id"] == filing.filing_id
+    admin = run(client, User.get, username=ADMIN[0])
+    assert event.actor_id == admin.id
+    again = post_form(client, "/admin/court/links/revoke", {"filing_id": filing.filing_id}, page)
+    assert again.status_code == 303
+    assert run(client, TimelineEvent.filter(kind="court_links_revoked").count) == 1
+    assert run(client, _filing, filing.filing_id).links_revoked_at == stored.links_revoked_at
 
 
 # --- dead letters -------------------------------------------------------------------------------

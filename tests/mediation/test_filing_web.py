@@ -13,6 +13,7 @@ from cases.identity import mask_resident_id
 from cases.models import Case, Evidence, Notice, NoticeChannel, Party, Side, TimelineEvent
 from mediation.models import Role
 from mediation.settings import Settings
+from tests.cases.test_evidence_files import png
 from tests.support.factories import (
     PDF_BYTES,
     PNG_BYTES,
@@ -179,6 +180,12 @@ BAD_FILES = [
     pytest.param("scan.jpg", PDF_BYTES, "文件 scan.jpg 的内容与其扩展名不符。", id="pdf-as-jpg"),
     pytest.param("空.pdf", b"", "文件 空.pdf 是空文件。", id="empty"),
     pytest.param("big.pdf", BIG, "文件 big.pdf 超过 20 MB。", id="over-20mb"),
+    pytest.param(
+        "截图.png",
+        png(100_000, 100_000),  # a decompression bomb: 10 gigapixels in a hundred bytes
+        "图片 截图.png 过大（超过5000万像素），无法显示。请发送较小的副本。",
+        id="png-bomb",
+    ),
 ]
 
 

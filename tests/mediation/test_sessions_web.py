@@ -163,6 +163,10 @@ def test_the_calendar_file_is_valid_icalendar_for_the_parties_only(
     assert fields["DTSTART"] == starts.strftime("%Y%m%dT%H%M%SZ")
     assert fields["DTEND"] == (starts + timedelta(minutes=60)).strftime("%Y%m%dT%H%M%SZ")
     assert fields["UID"] == f"session-{session.id}@mediation.changning.example"
+    assert "METHOD:PUBLISH" in lines
+    assert (fields["SEQUENCE"], fields["STATUS"]) == ("0", "CONFIRMED")
+    stamped = datetime.strptime(fields["DTSTAMP"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    assert abs(stamped - datetime.now(UTC)) < timedelta(minutes=1)  # when this copy was made
     assert world.number in fields["SUMMARY"]
     assert f"/sessions/{session.id}" in fields["DESCRIPTION"]
 
@@ -239,6 +243,65 @@ def test_rescheduling_needs_a_reason_and_is_recorded(client: TestClient, world: 
         client, Notice.filter(case_id=world.case_id, subject__contains="Session rescheduled").all
     )
     assert len(notices) == 4 and all("申请人出差" in n.body for n in notices)
+
+
+def ics_fields(client: TestClient, session_id: int) -> dict[str, str]:
+    raw = client.get(f"/sessions/{session_id}/calendar.ics").content.decode("utf-8")
+    lines = raw.replace("\r\n ", "").split("\r\n")[:-1]
+    event = lines[: lines.index("BEGIN:VALARM")]
+    return dict(line.split(":", 1) for line in event)
+
+
+def test_a_rescheduled_sessions_calendar_file_replaces_the_old_one(
+    client: TestClient, world: World
+) -> None:
+    """Same UID, a higher SEQUENCE and a fresh DTSTAMP: calendar clients take the new time
+    (with the same SEQUENCE they kept the old one)."""
+    switch_to(client, *MEDIATOR)
+    first = (datetime.now(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
+    assert schedule(client, world, local(first)).status_code == 303
+    session = run(client, MediationSession.get, case_id=world.case_id)
+    switch_to(client, *APPLICANT)
+    before = ics_fields(client, session.id)
+    sequences = [before["SEQUENCE"]]
+    for days in (1, 3):
+        switch_to(client, *MEDIATOR)
+        token = csrf_of(client, f"/cases/{world.number}")
+        later = first + timedelta(days=days)
+        answer = client.post(
+            f"/sessions/{session.id}/reschedule",
+            data={"csrf_token": token, "starts_at": local(later), "reason": "申请人出差"},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303
+        switch_to(client, *APPLICANT)
+        after = ics_fields(client, session.id)
+        assert after["UID"] == before["UID"]
+        assert after["DTSTART"] == later.strftime("%Y%m%dT%H%M%SZ")
+        sequences.append(after["SEQUENCE"])
+    assert sequences == ["0", "1", "2"]
+    assert run(client, MediationSession.get, id=session.id).sequence == 2
+
+
+def test_a_cancelled_session_is_sent_as_a_cancellation() -> None:
+    from mediation.models import SessionStatus
+    from mediation.sessions import ics_for
+
+    now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    session = MediationSession(
+        id=7,
+        starts_at=now + timedelta(days=1),
+        duration_minutes=60,
+        status=SessionStatus.CANCELLED,
+        sequence=2,
+        created_at=now - timedelta(days=3),
+    )
+    text = ics_for(session, "CNM-2026-T-00001", "https://mediation.example/sessions/7", now)
+    lines = text.replace("\r\n ", "").split("\r\n")
+    assert "METHOD:CANCEL" in lines and "STATUS:CANCELLED" in lines
+    assert "SEQUENCE:3" in lines  # one revision past the last schedule
+    assert "DTSTAMP:20261201T080000Z" in lines
+    assert "UID:session-7@mediation.changning.example" in lines
 
 
 def test_a_no_show_is_recorded_on_the_timeline_once_the_session_has_started(

@@ -46,7 +46,12 @@ def filing_fields(**overrides: Any) -> dict[str, str]:
 
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+# A PNG signature and the IHDR chunk of a 640 x 480 picture (uploads' declared pixel size is
+# checked), then filler.
+PNG_BYTES = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x02\x80\x00\x00\x01\xe0\x08\x02\x00\x00\x00"
+    + b"\x00" * 64
+)
 
 
 def csrf_of(client: TestClient, path: str) -> str:

@@ -72,7 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("relay", help="deliver the outbox's callbacks until stopped")
     args = parser.parse_args(argv)
 
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValueError as bad:  # a malformed setting (BadSecret names which)
+        print(f"courtdesk: cannot start: {bad}", file=sys.stderr)
+        return 2
     if args.command == "migrate":
         asyncio.run(migrate(settings.database_url))
         print("court desk database migrated")

@@ -31,6 +31,14 @@ ERROR_MESSAGES: dict[str, str] = {
     "bad_password": N_("A password needs at least %(minimum)s characters."),
     "clerk_exists": N_("A clerk with this user name exists already."),
     "no_link": N_("The filing carries no link to this file, so it cannot be fetched."),
+    "not_on_platform": N_(
+        "The filing's link to this file does not point to the mediation platform, so the desk "
+        "did not fetch it."
+    ),
+    "link_gone": N_(
+        "The platform's link to this file has expired or was withdrawn. Ask the platform to "
+        "send the filing again if the file is still needed."
+    ),
     "unreachable": N_("The platform could not be reached to fetch this file. Try again later."),
     "fetch_refused": N_("The platform did not hand out this file (HTTP %(status)s)."),
     "too_large": N_("The file fetched is larger than the filing says. It is not shown."),

@@ -384,8 +384,13 @@ async def _checked_file(
     filename: str,
 ) -> Response:
     try:
+        settings = settings_of(request)
         fetched = await fetch_checked(
-            url, sha256, size=size, time_limit=settings_of(request).evidence_timeout
+            url,
+            sha256,
+            size=size,
+            time_limit=settings.evidence_timeout,
+            platform_url=settings.platform_url,
         )
     except EvidenceError as failed:
         return render(
@@ -400,7 +405,7 @@ async def _checked_file(
             },
             status=502,
         )
-    content_type, inline = serving_type(media_type)
+    content_type, inline = serving_type(media_type, fetched.content)
     disposition = "inline" if inline else "attachment"
     ascii_name = filename.encode("ascii", "replace").decode().replace('"', "")
     return Response(

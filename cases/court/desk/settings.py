@@ -12,8 +12,9 @@ import os
 import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from cases.court.signing import secret_from_key
+from cases.court.signing import check_secret, secret_from_key
 
 DEFAULT_PORT = 8001
 
@@ -65,6 +66,16 @@ class DeskSettings:
     max_sign_in_failures: int = 5
     sign_in_lockout_minutes: int = 15
     evidence_timeout: float = 20.0  # seconds for one evidence fetch from the platform
+
+    def __post_init__(self) -> None:
+        # A secret no signature can be made with stops the desk at start-up with the
+        # setting's name, rather than failing every filing with a 500.
+        check_secret("COURT_FILING_SECRET", self.filing_secret)
+        check_secret("COURT_CALLBACK_SECRET", self.callback_secret)
+        # The only host evidence is fetched from (cases/court/desk/evidence.py).
+        parts = urlsplit(self.platform_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"PLATFORM_URL is not an http(s) URL: {self.platform_url!r}")
 
     def with_(self, **changes: object) -> DeskSettings:
         return replace(self, **changes)  # type: ignore[arg-type]

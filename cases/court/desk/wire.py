@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from lxml import etree
 
@@ -42,7 +42,10 @@ FILING_TYPES = {
     "cn.changning.mediation.court.confirmation.v1": "confirmation",
 }
 CALLBACK_PATH = "/api/v1/court/callbacks"
-CALLBACK_SOURCE = f"urn:cn:court:{CHANGNING_COURT}"
+# CloudEvents' `source` is an RFC 3986 URI-reference: ASCII only, so the court's code (沪0105)
+# is percent-encoded as UTF-8 ("urn:cn:court:%E6%B2%AA0105"). The platform does not read the
+# source, so callbacks sent before with the raw characters are still applied.
+CALLBACK_SOURCE = f"urn:cn:court:{quote(CHANGNING_COURT, safe='')}"
 SIDES = ("applicant", "respondent")
 
 MAX_BODY = 2 * 1024 * 1024  # a package is text; evidence travels separately
@@ -132,7 +135,7 @@ class _Checker:
 
     def url(self, data: Mapping[str, Any], key: str, path: str, *, nullable: bool) -> None:
         value = self.text(data, key, path, nullable=nullable, limit="text")
-        if value is not None and not is_http_url(value):
+        if value is not None and not is_link(value):
             self.fail(_at(path, key), "not_a_url")
 
     def obj(self, data: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any] | None:
@@ -162,6 +165,12 @@ def parse_time(value: str) -> datetime | None:
 def is_http_url(value: str) -> bool:
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def is_link(value: str) -> bool:
+    """An evidence link: a path on the platform ("/court/evidence/<token>", resolved against
+    the desk's PLATFORM_URL), or a full http(s) URL as filings queued before carry."""
+    return is_http_url(value) or (value.startswith("/") and not value.startswith("//"))
 
 
 def _is_uuid(value: object) -> bool:

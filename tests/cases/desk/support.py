@@ -11,6 +11,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -291,6 +292,8 @@ class PlatformStub:
         self.secret = secret
         self.callbacks: list[Received] = []
         self.files: dict[str, bytes] = {}
+        self.gone: set[str] = set()  # paths answered 410 (an expired or revoked link)
+        self.gets: list[str] = []  # every path asked for, in order
         self._lock = threading.Lock()
         stub = self
 
@@ -316,6 +319,13 @@ class PlatformStub:
                 self.wfile.write(answer)
 
             def do_GET(self) -> None:
+                with stub._lock:
+                    stub.gets.append(self.path)
+                if self.path in stub.gone:
+                    self.send_response(410)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    return
                 content = stub.files.get(self.path)
                 if content is None:
                     self.send_response(404)
@@ -354,3 +364,13 @@ class PlatformStub:
         with self._lock:
             got = len(self.callbacks)
         raise AssertionError(f"expected {count} callback(s) within {timeout} s, got {got}")
+
+
+# RFC 3986 URI-reference characters: unreserved, reserved, and "%" with two hex digits.
+_URI_REFERENCE = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
+
+
+def is_uri_reference(value: str) -> bool:
+    """Whether `value` is made only of what an RFC 3986 URI-reference may hold (as the
+    CloudEvents JSON schema's `format: uri-reference` demands of `source`)."""
+    return _URI_REFERENCE.fullmatch(value) is not None

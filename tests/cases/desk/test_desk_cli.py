@@ -119,3 +119,34 @@ def test_settings_come_from_the_environment_or_the_data_directory(
     assert chosen.platform_url == "https://mediation.example"
     assert chosen.callback_secret == "whsec_b3ZlcnJpZGRlbg=="
     assert chosen.database_url == "postgres://desk@db/courtdesk"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("COURT_FILING_SECRET", "whsec_not base64!"),
+        ("COURT_CALLBACK_SECRET", "whsec_"),
+        ("PLATFORM_URL", "file:///etc"),
+    ],
+)
+def test_a_bad_setting_stops_the_desk_at_start(
+    desk_database_url: str, tmp_path: Path, name: str, value: str
+) -> None:
+    env = {"DESK_DATABASE_URL": desk_database_url, "MEDIATION_DATA_DIR": str(tmp_path), name: value}
+    refused = desk_command("migrate", env=env)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(f"courtdesk: cannot start: {name} is not a")
+    assert "Traceback" not in refused.stderr
+
+
+def test_a_webhook_secret_without_padding_is_accepted(
+    desk_database_url: str, tmp_path: Path
+) -> None:
+    unpadded = "whsec_" + "QUJD" * 10 + "QQ"  # base64 of 31 bytes, its "==" dropped
+    env = {
+        "DESK_DATABASE_URL": desk_database_url,
+        "MEDIATION_DATA_DIR": str(tmp_path),
+        "COURT_CALLBACK_SECRET": unpadded,
+    }
+    migrated = desk_command("migrate", env=env)
+    assert migrated.returncode == 0, migrated.stderr

@@ -24,7 +24,13 @@ from cases.court.desk.models import (
     OutboxStatus,
 )
 from cases.court.desk.receiving import receive_filing
-from tests.cases.desk.support import FILING_SECRET, cloudevent, package, signed_headers
+from tests.cases.desk.support import (
+    FILING_SECRET,
+    cloudevent,
+    is_uri_reference,
+    package,
+    signed_headers,
+)
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
@@ -144,7 +150,8 @@ async def test_each_decision_writes_its_callback_to_the_outbox(desk_db: str) -> 
     ]
     last = events[-1]
     assert last["id"] == steps[-1].callback_id
-    assert last["source"] == "urn:cn:court:沪0105"
+    assert last["source"] == "urn:cn:court:%E6%B2%AA0105"
+    assert is_uri_reference(last["source"])
     assert last["subject"] == filing_id
     assert last["data"] == {
         "filing_id": filing_id,

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from cases.court.desk.evidence import EvidenceError, platform_link
 from cases.court.desk.i18n import translations
 from cases.court.desk.messages import ERROR_MESSAGES
 from cases.court.desk.models import Filing, FilingStatus, OutboxMessage
@@ -365,6 +366,113 @@ def test_evidence_is_served_only_when_it_matches_its_digest(
     assert missing.status_code == 502
     assert error_on(missing.text, "evidence-error") == "调解平台未提供该文件（HTTP 404）。"
     assert beyond.status_code == 404
+
+
+def test_evidence_is_fetched_only_from_the_configured_platform(
+    desk_database_url: str, platform: PlatformStub
+) -> None:
+    """Whatever host a package names, the desk asks its own PLATFORM_URL for the token, or
+    nothing at all: a filing queued while the platform had another address still opens
+    (issue 9, finding 10), and a package cannot send the desk to another server (finding 6)."""
+    make_clerk(desk_database_url)
+    platform.files["/court/evidence/good"] = EVIDENCE_BYTES
+    platform.gone.add("/court/evidence/revoked")
+    digest = hashlib.sha256(EVIDENCE_BYTES).hexdigest()
+    item = {
+        "filename": "旅游合同.pdf",
+        "sha256": digest,
+        "media_type": "application/pdf",
+        "size": len(EVIDENCE_BYTES),
+        "side": "applicant",
+    }
+    with PlatformStub() as elsewhere:
+        elsewhere.files["/court/evidence/good"] = EVIDENCE_BYTES
+        elsewhere.files["/steal"] = EVIDENCE_BYTES
+        links = [
+            "/court/evidence/good",  # as the platform sends links now: a path
+            f"{elsewhere.url}/court/evidence/good",  # queued under an old BASE_URL
+            f"{elsewhere.url}/steal",  # not the platform's evidence path
+            "/court/evidence/revoked",  # expired or revoked on the platform
+        ]
+        with (
+            run_desk(desk_database_url, platform_url=platform.url) as desk,
+            signed_in_client(desk) as clerk,
+        ):
+            filing_id, _ = send(clerk, evidence=[{**item, "url": url} for url in links])
+            answers = [clerk.get(f"/filings/{filing_id}/evidence/{i}") for i in range(len(links))]
+        assert elsewhere.gets == []  # the other host was never asked
+    assert [a.status_code for a in answers] == [200, 200, 502, 502]
+    assert answers[0].content == answers[1].content == EVIDENCE_BYTES
+    assert EVIDENCE_BYTES not in answers[2].content
+    assert error_on(answers[2].text, "evidence-error") == zh(ERROR_MESSAGES["not_on_platform"])
+    assert error_on(answers[3].text, "evidence-error") == zh(ERROR_MESSAGES["link_gone"])
+    assert platform.gets == ["/court/evidence/good"] * 2 + ["/court/evidence/revoked"]
+
+
+def test_an_image_bomb_is_not_shown_inline(desk_database_url: str, platform: PlatformStub) -> None:
+    from tests.cases.test_evidence_files import png
+
+    make_clerk(desk_database_url)
+    bomb, photo = png(100_000, 100_000), png(1920, 1080)
+    platform.files["/court/evidence/bomb"] = bomb
+    platform.files["/court/evidence/photo"] = photo
+    evidence = [
+        {
+            "filename": f"{name}.png",
+            "sha256": hashlib.sha256(content).hexdigest(),
+            "media_type": "image/png",
+            "size": len(content),
+            "side": "applicant",
+            "url": f"/court/evidence/{name}",
+        }
+        for name, content in (("bomb", bomb), ("photo", photo))
+    ]
+    with (
+        run_desk(desk_database_url, platform_url=platform.url) as desk,
+        signed_in_client(desk) as clerk,
+    ):
+        filing_id, _ = send(clerk, evidence=evidence)
+        shown_bomb = clerk.get(f"/filings/{filing_id}/evidence/0")
+        shown_photo = clerk.get(f"/filings/{filing_id}/evidence/1")
+    assert shown_bomb.status_code == 200 and shown_bomb.content == bomb
+    assert shown_bomb.headers["content-type"] == "application/octet-stream"
+    assert shown_bomb.headers["content-disposition"].startswith("attachment;")
+    assert shown_photo.headers["content-type"] == "image/png"
+    assert shown_photo.headers["content-disposition"].startswith("inline;")
+
+
+@pytest.mark.parametrize(
+    ("link", "fetched"),
+    [
+        ("/court/evidence/abc.DEF-_1", "https://platform.example/base/court/evidence/abc.DEF-_1"),
+        (
+            "http://127.0.0.1:8000/court/evidence/t.k",
+            "https://platform.example/base/court/evidence/t.k",
+        ),
+        (
+            "https://old.example/prefix/court/evidence/t",
+            "https://platform.example/base/court/evidence/t",
+        ),
+        ("https://evil.example/steal", None),
+        ("//evil.example/court/evidence/t", None),
+        ("/prefix/court/evidence/t", None),
+        ("/court/evidence/t?x=1", None),
+        ("/court/evidence/t#x", None),
+        ("/court/evidence/a/b", None),
+        ("/court/evidence/", None),
+        ("ftp://platform.example/court/evidence/t", None),
+        ("file:///etc/court/evidence/t", None),
+        ("/court/evidence/%2e%2e", None),
+    ],
+)
+def test_which_links_the_desk_fetches_and_where(link: str, fetched: str | None) -> None:
+    platform_url = "https://platform.example/base/"
+    if fetched is None:
+        with pytest.raises(EvidenceError) as refused:
+            platform_link(link, platform_url)
+        assert refused.value.code == "not_on_platform"
+    else:
+        assert platform_link(link, platform_url) == fetched
 
 
 def test_an_unknown_filing_is_not_found(desk: Desk) -> None:

@@ -16,7 +16,7 @@ from lxml import etree
 from cases.court import ecf
 from cases.court.desk import wire
 from cases.court.privilege import CourtEvidence, SignedAgreement, filter_for_court
-from tests.cases.desk.support import cloudevent, package
+from tests.cases.desk.support import cloudevent, is_uri_reference, package
 from tests.cases.test_privilege import rich_record
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -273,7 +273,8 @@ def test_a_json_callback_for_every_decision(status: str) -> None:
     assert content_type == "application/cloudevents+json"
     event = json.loads(body)
     assert event["type"] == f"cn.court.filing.{status}.v1"
-    assert event["source"] == "urn:cn:court:沪0105"
+    assert event["source"] == "urn:cn:court:%E6%B2%AA0105"
+    assert is_uri_reference(event["source"])
     assert (event["id"], event["subject"]) == ("cb-1", "f-1")
     assert event["data"]["status"] == status
     assert event["data"]["court_case_number"] == facts.court_case_number
