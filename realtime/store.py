@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from realtime.models import RoomMessage, RoomState
-from realtime.protocol import ROOMS, Participant, Post, may_see
+from realtime.protocol import ROOMS, Participant, Post, concession_room, may_see
 
 log = logging.getLogger("realtime.store")
 
@@ -175,9 +175,16 @@ class _Row:
 
     @classmethod
     def of(cls, session_id: int, sender: Participant | None, post: Post) -> _Row:
+        room = post.room
+        if post.concession:
+            # Whoever built the post: a concession is kept only where all readers may see
+            # it (the party's own caucus), so no room's numbers have a hole for anyone.
+            if sender is None:
+                raise ValueError("the platform makes no concessions")
+            room = concession_room(sender)
         return cls(
             session_id=session_id,
-            room=post.room,
+            room=room,
             sender_id=sender.user_id if sender else None,
             sender_name=sender.name if sender else "",
             sender_side=None if sender is None or sender.is_mediator else sender.side,
