@@ -8,6 +8,14 @@ duplicate, whichever process stored them. This process's own writer hands its me
 straight to this process's rooms (the same path, without the broker's round trip); only
 the other processes need the broker for them.
 
+Lost events: the broker (Redis pub/sub) delivers at most once, so an event can be lost (a
+dropped connection, a restarted Redis, a publish that failed). Every WATCH_SECONDS the hub
+reads the stored last sequence of every room it serves (one query) and compares it with
+what it delivered; a room still behind at the next look, by what it was behind at the
+first, lost something, and is filled from the database then. (Looking twice spares the
+database the reads for messages whose events are merely on their way.) So a client is
+caught up within two looks of a loss, without waiting for the room's next message.
+
 Heartbeat: one timer for the whole hub, not one per connection or per frame. Every
 HEARTBEAT_SECONDS each connection is sent a ping (busy or not: a client that only listens
 answers nothing else, and would otherwise be closed as idle in a room that never goes
@@ -47,6 +55,7 @@ from realtime.store import (
     last_seq,
     messages_after,
     room_lasts,
+    rooms_lasts,
 )
 
 log = logging.getLogger("realtime.hub")
@@ -63,6 +72,8 @@ REPLAY_STALL_SECONDS = 10.0
 HEARTBEAT_SECONDS = float(os.environ.get("ROOM_HEARTBEAT_SECONDS", "20"))
 IDLE_TIMEOUT_SECONDS = float(os.environ.get("ROOM_IDLE_TIMEOUT_SECONDS", "60"))  # three beats
 PING = '{"type":"ping"}'
+# How often the stored last sequences are compared with what was delivered (see above).
+WATCH_SECONDS = float(os.environ.get("ROOM_WATCH_SECONDS", "0.5"))
 # A session whose last participant has left is kept this long (its rooms' state and recent
 # messages, its broker subscription), so that participants who drop and come back at once
 # (a network blip, a server's restart behind a balancer) are served from memory.
@@ -224,6 +235,7 @@ class Hub:
         self._joining: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._closing: set[asyncio.Task[None]] = set()
         self._beat: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
         # Marks this hub's own events on a shared broker: it has delivered them already.
         self._origin = secrets.token_hex(8)
 
@@ -232,13 +244,15 @@ class Hub:
         await self.broker.start(self._on_event)
         self.writer.start()
         self._beat = asyncio.create_task(self._heartbeat(), name="room-heartbeat")
+        self._watch = asyncio.create_task(self._watch_rooms(), name="room-watch")
 
     async def stop(self) -> None:
-        if self._beat is not None:
-            self._beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._beat
-            self._beat = None
+        for task in (self._beat, self._watch):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._beat = self._watch = None
         await self.writer.stop()
         for state in list(self._sessions.values()):
             for connection in list(state.connections):
@@ -268,17 +282,20 @@ class Hub:
         """Messages committed while the session was being set up here, whose events came
         before it was registered (and were dropped), are fetched now: a client replayed from
         the rooms' memory must not miss them until the next message comes."""
-        lasts = await room_lasts(session_id)
+        for room, last in (await room_lasts(session_id)).items():
+            await self._fill(state, session_id, room, last)
+
+    async def _fill(self, state: _SessionState, session_id: int, room: str, upto: int) -> None:
+        """Deliver the room's stored messages up to `upto` that were not delivered yet."""
         async with state.lock:
-            for room, last in lasts.items():
-                current = state.rooms[room]
-                if last > current.delivered:
-                    for message in await messages_after(
-                        session_id, room, current.delivered, last - current.delivered
-                    ):
-                        if message.seq == current.delivered + 1:
-                            self._fan_out(state, message)
-                            current.delivered = message.seq
+            current = state.rooms[room]
+            if upto > current.delivered:
+                for message in await messages_after(
+                    session_id, room, current.delivered, upto - current.delivered
+                ):
+                    if message.seq == current.delivered + 1:
+                        self._fan_out(state, message)
+                        current.delivered = message.seq
 
     async def _restore_controls(self, session_id: int, state: _SessionState) -> None:
         """Mute, removal and end are durable control messages; rebuild them on first use."""
@@ -612,6 +629,40 @@ class Hub:
             connection.sent[message.room] = message.seq
         else:
             self._cut_soon(connection, CloseCode.SLOW_CONSUMER)
+
+    # --- lost events -------------------------------------------------------------------------
+
+    async def _watch_rooms(self) -> None:
+        behind: dict[tuple[int, str], int] = {}
+        failing = False
+        while True:
+            await asyncio.sleep(WATCH_SECONDS)
+            try:
+                behind = await self._fill_lost(behind)
+                failing = False
+            except Exception:  # the database is away: look again next time, say so once
+                if not failing:
+                    log.warning("checking the rooms for lost messages failed", exc_info=True)
+                failing = True
+
+    async def _fill_lost(self, behind: dict[tuple[int, str], int]) -> dict[tuple[int, str], int]:
+        """Fill each room that is still behind what was stored at the previous look; returns
+        the rooms behind now (room -> its stored last sequence), for the next look."""
+        if not self._sessions:
+            return {}
+        now_behind: dict[tuple[int, str], int] = {}
+        for (session_id, room), last in (await rooms_lasts(list(self._sessions))).items():
+            state = self._sessions.get(session_id)
+            if state is None or room not in state.rooms:
+                continue
+            delivered = state.rooms[room].delivered
+            if last <= delivered:
+                continue
+            if behind.get((session_id, room), 0) > delivered:
+                await self._fill(state, session_id, room, last)  # lost, not on its way
+            else:
+                now_behind[(session_id, room)] = last
+        return now_behind
 
     # --- the heartbeat -------------------------------------------------------------------------
 

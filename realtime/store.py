@@ -125,6 +125,14 @@ async def room_lasts(session_id: int) -> dict[str, int]:
     return {room: int(last) for room, last in rows}
 
 
+async def rooms_lasts(session_ids: Iterable[int]) -> dict[tuple[int, str], int]:
+    """Each room's last stored sequence, for several sessions at once (one query)."""
+    rows = await RoomState.filter(session_id__in=list(session_ids)).values_list(
+        "session_id", "room", "last_seq"
+    )
+    return {(int(session_id), room): int(last) for session_id, room, last in rows}
+
+
 async def last_seq(session_id: int, room: str) -> int:
     """The room's last stored sequence (committed messages only)."""
     state = await RoomState.get_or_none(session_id=session_id, room=room)

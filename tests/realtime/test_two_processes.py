@@ -20,7 +20,7 @@ import pytest
 
 from realtime.broker import RedisBroker
 from realtime.hub import Hub
-from realtime.protocol import Kind
+from realtime.protocol import Kind, Participant, Post
 from tests.support.live_server import free_port
 from tests.support.rooms import (
     LiveRoom,
@@ -319,5 +319,47 @@ def test_an_announcement_from_a_third_process_reaches_both(live: LiveRoom, redis
             await applicant.ack(await applicant.post("收到"))
             await mediator.wait_seq(3)
             assert mediator.seqs() == [1, 2, 3]
+
+    run_scenario(scenario)
+
+
+class _LosingBroker(RedisBroker):
+    """A Redis broker that loses the events of stored messages (as a publish lost in a
+    network fault or a Redis restart would be)."""
+
+    async def publish(self, session_id: int, event: dict[str, Any]) -> None:
+        if event.get("type") != "stored":
+            await super().publish(session_id, event)
+
+
+def test_a_message_whose_event_is_lost_arrives_within_two_seconds(
+    live: LiveRoom, redis_url: str
+) -> None:
+    """Stored by a process whose event never reaches the others (the test's own hub, with a
+    broker that loses it), and nothing said after it: each process finds it in the database
+    by itself and delivers it, within 2 s, to its participants."""
+    session_id = live.new_session()
+    applicant_id = live.world.room.user_ids["applicant"]
+
+    async def scenario() -> None:
+        async with orm(live.database_url):
+            mediator = await _join(live, 0, session_id, "mediator")
+            respondent = await _join(live, 1, session_id, "respondent")
+            await mediator.ack(await mediator.post("开始"))
+            await respondent.wait_seq(1)
+            hub = Hub(_LosingBroker(redis_url, prefix=PREFIX))
+            await hub.start()
+            try:
+                speaker = Participant(applicant_id, "张三", False, "applicant")
+                post = Post("joint", new_client_id("lost"), Kind.MESSAGE, {"text": "无人转发"})
+                stored = await hub.writer.append(session_id, speaker, post)
+                committed = time.monotonic()
+                for client in (mediator, respondent):
+                    await client.wait_seq(stored.seq, within=5)
+                    took = time.monotonic() - committed
+                    assert took <= 2.0, f"{client.name} caught up after {took:.2f}s"
+                    assert client.seqs() == [1, 2]
+            finally:
+                await hub.stop()
 
     run_scenario(scenario)
