@@ -21,6 +21,7 @@ import pytest
 from realtime.broker import RedisBroker
 from realtime.hub import Hub
 from realtime.protocol import Kind, Participant, Post
+from tests.realtime.test_presence import closing_one_of_two_tabs
 from tests.support.live_server import free_port
 from tests.support.rooms import (
     LiveRoom,
@@ -363,3 +364,15 @@ def test_a_message_whose_event_is_lost_arrives_within_two_seconds(
                 await hub.stop()
 
     run_scenario(scenario)
+
+
+def test_a_user_on_both_processes_stays_online_until_the_last_tab_closes(
+    live: LiveRoom,
+) -> None:
+    """One tab on each process: closing the one on the mediator's process leaves the user
+    online there (its other process still has them), until the other closes too."""
+    session_id = live.new_session()
+    respondent_id = live.world.room.user_ids["respondent"]
+    run_scenario(
+        lambda: closing_one_of_two_tabs(live.bases, live.cookies, session_id, respondent_id)
+    )
