@@ -513,14 +513,15 @@ class Hub:
         return await self.writer.append(session_id, None, post)
 
     async def ephemeral(self, connection: Connection, event: dict[str, Any]) -> None:
-        await self.broker.publish(
-            connection.session_id,
-            {
-                **event,
-                "user": {"id": connection.participant.user_id, "name": connection.participant.name},
-                "origin": self._origin,
-            },
-        )
+        """Publish an event that may be lost (typing): with the broker away (a restarting
+        Redis), it is dropped, and the connection that sent it carries on."""
+        user = {"id": connection.participant.user_id, "name": connection.participant.name}
+        try:
+            await self.broker.publish(
+                connection.session_id, {**event, "user": user, "origin": self._origin}
+            )
+        except Exception as error:
+            log.warning("an ephemeral event was not published: %s", error)
 
     # --- presence ------------------------------------------------------------------------------
 
