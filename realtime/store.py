@@ -462,28 +462,38 @@ class _Sqlite:
 
 
 class _Postgres:
-    """Through the ORM's connection pool, in plain SQL (a few statements per batch)."""
+    """Through the ORM's connection pool, in plain SQL (a few statements per batch).
+
+    A connection of the pool, with asyncpg's own transaction, rather than the ORM's
+    `in_transaction()`: when the database goes away at the wrong moment (the transaction
+    cannot begin), the ORM's leaves the task that called it pointed at a dead connection,
+    and every later call in that task fails; the writer is one long-lived task, so it would
+    never store a message again until the process restarted."""
 
     async def commit(self, rows: Sequence[_Row], at: datetime) -> list[Stored]:
-        from tortoise.transactions import in_transaction
+        from tortoise import connections
 
         rooms = sorted({(row.session_id, row.room) for row in rows})
-        async with in_transaction() as db:
+        pool = connections.get("default")
+        async with pool.acquire_connection() as db, db.transaction():
             # Lock the rooms in one order (no deadlock between processes), before reading:
             # the check below then sees a resend that another process committed meanwhile.
-            await db.execute_query(
+            await db.execute(
                 "SELECT id FROM room_state WHERE (session_id, room) IN"
                 " (SELECT * FROM unnest($1::int[], $2::text[])) ORDER BY id FOR UPDATE",
-                [[s for s, _ in rooms], [r for _, r in rooms]],
+                [s for s, _ in rooms],
+                [r for _, r in rooms],
             )
             keys = list({row.key for row in rows if row.sender_id is not None})
             known: dict[MessageKey, Stored] = {}
             if keys:
-                _, found = await db.execute_query(
+                found = await db.fetch(
                     f"SELECT {COLUMNS.replace('body,', 'body::text,')} FROM room_message"
                     " WHERE (session_id, sender_id, client_id) IN"
                     " (SELECT * FROM unnest($1::int[], $2::int[], $3::text[]))",
-                    [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]],
+                    [k[0] for k in keys],
+                    [k[1] for k in keys],
+                    [k[2] for k in keys],
                 )
                 for values in found:
                     message = _stored_from(tuple(values))
@@ -492,13 +502,15 @@ class _Postgres:
             counts = batch.counts
             lasts: dict[RoomKey, int] = {}
             if counts:
-                _, advanced = await db.execute_query(
+                advanced = await db.fetch(
                     "WITH v AS (SELECT * FROM unnest($1::int[], $2::text[], $3::bigint[])"
                     " AS v(session_id, room, n))"
                     " UPDATE room_state AS s SET last_seq = s.last_seq + v.n FROM v"
                     " WHERE s.session_id = v.session_id AND s.room = v.room"
                     " RETURNING s.session_id, s.room, s.last_seq",
-                    [[s for s, _ in counts], [r for _, r in counts], list(counts.values())],
+                    [s for s, _ in counts],
+                    [r for _, r in counts],
+                    list(counts.values()),
                 )
                 lasts = {(int(s), str(r)): int(last) for s, r, last in advanced}
                 for session_id, room in counts:
@@ -506,11 +518,11 @@ class _Postgres:
                         raise LookupError(f"no room {room!r} in session {session_id}")
             new, answers = batch.settle(lasts, at)
             if new:
-                await db.execute_query(
+                await db.execute(
                     f"INSERT INTO room_message ({COLUMNS}) SELECT * FROM unnest($1::int[],"
                     " $2::text[], $3::bigint[], $4::int[], $5::text[], $6::text[], $7::text[],"
                     " $8::jsonb[], $9::bool[], $10::text[], $11::timestamptz[])",
-                    [
+                    *[
                         [m.session_id for m in new],
                         [m.room for m in new],
                         [m.seq for m in new],

@@ -3,7 +3,8 @@ database away from the processes that connect through it, for a few seconds, as 
 fault or a database failover would.
 
 `cut(seconds)` closes every connection passing through and, until the time is up, closes
-each new one as soon as it is accepted; after that, connections pass again. It runs an
+each new one as soon as it is accepted; after that, connections pass again. `hold()` stops
+passing bytes on (a statement sent meanwhile waits, unanswered) until `flow()`. It runs an
 asyncio server in a thread of the test process (it keeps no database of its own).
 """
 
@@ -29,6 +30,7 @@ class TcpProxy:
     cuts: list[tuple[float, float]] = field(default_factory=list)  # (start, end), time.time()
     _loop: asyncio.AbstractEventLoop | None = None
     _writers: set[asyncio.StreamWriter] = field(default_factory=set)
+    _flowing: asyncio.Event | None = None
 
     def cut(self, seconds: float) -> None:
         """Drop every connection now and refuse new ones for `seconds` (from any thread)."""
@@ -38,6 +40,14 @@ class TcpProxy:
         self.cuts.append((start, start + seconds))
         self._loop.call_soon_threadsafe(self._drop_all)
 
+    def hold(self) -> None:
+        assert self._loop is not None and self._flowing is not None
+        self._loop.call_soon_threadsafe(self._flowing.clear)
+
+    def flow(self) -> None:
+        assert self._loop is not None and self._flowing is not None
+        self._loop.call_soon_threadsafe(self._flowing.set)
+
     def _drop_all(self) -> None:
         for writer in list(self._writers):
             writer.transport.abort()
@@ -46,6 +56,8 @@ class TcpProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(Exception):
             while data := await reader.read(65536):
+                assert self._flowing is not None
+                await self._flowing.wait()
                 writer.write(data)
                 await writer.drain()
         writer.transport.abort()
@@ -77,6 +89,8 @@ def run_tcp_proxy(upstream_host: str, upstream_port: int) -> Iterator[TcpProxy]:
 
     async def main() -> None:
         proxy._loop = asyncio.get_running_loop()
+        proxy._flowing = asyncio.Event()
+        proxy._flowing.set()
         server = await asyncio.start_server(proxy._serve, "127.0.0.1", proxy.port)
         stop.append(asyncio.Event())
         ready.set()
