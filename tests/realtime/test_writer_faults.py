@@ -1,7 +1,8 @@
 """The room writer survives its database going away: once the database is back after its
 connection died in the middle of a batch, the writer stores messages again. (The ORM's
 `in_transaction()` left the writer's task pointed at a dead connection when a cut came
-between taking a connection and beginning the transaction, after which no message was ever stored again by that process.)
+between taking a connection and beginning the transaction: after that, the process never
+stored a message again.)
 
 Needs PostgreSQL: the cut is a TCP proxy in front of the database server, and SQLite has no
 server; on SQLite this test is skipped with that reason, and only there.
