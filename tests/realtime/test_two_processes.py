@@ -376,3 +376,67 @@ def test_a_user_on_both_processes_stays_online_until_the_last_tab_closes(
     run_scenario(
         lambda: closing_one_of_two_tabs(live.bases, live.cookies, session_id, respondent_id)
     )
+
+
+def test_a_process_that_dies_without_a_word_is_forgotten_in_presence(
+    database_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two hubs (as two processes would run them) on one Redis: the applicant is connected
+    to the first, the mediator to the second. The first dies without a word (no leave, no
+    offline event): after three silent presence rounds, the second shows the applicant
+    offline; while the first lived and repeated its list, the applicant stayed online."""
+    import json
+
+    import realtime.hub
+    from realtime.hub import Connection
+
+    monkeypatch.setattr(realtime.hub, "PRESENCE_SECONDS", 0.5)
+    prefix = f"test-{uuid.uuid4().hex[:12]}:session:"
+    applicant, mediator = (
+        Participant(2, "张三", False, "applicant"),
+        Participant(1, "王", True, None),
+    )
+    seen: list[dict[str, Any]] = []
+
+    async def keep(frame: str) -> None:
+        seen.append(json.loads(frame))
+
+    async def drop(frame: str) -> None:
+        return None
+
+    async def no_close(code: int) -> None:
+        return None
+
+    def shown_online() -> bool | None:
+        states = [f["online"] for f in seen if f["type"] == "presence" and f["user"]["id"] == 2]
+        return states[-1] if states else None
+
+    async def until(condition: Any, within: float) -> float:
+        start = time.monotonic()
+        while not condition():
+            assert time.monotonic() - start < within, f"not within {within}s: {seen[-3:]}"
+            await asyncio.sleep(0.05)
+        return time.monotonic() - start
+
+    async def scenario() -> None:
+        async with orm(database_url):
+            first, second = Hub(RedisBroker(redis_url, prefix)), Hub(RedisBroker(redis_url, prefix))
+            await first.start()
+            await second.start()
+            try:
+                await first.join(Connection(1, applicant, drop, no_close), {})
+                await second.join(Connection(1, mediator, keep, no_close), {})
+                await until(lambda: shown_online() is True, 5)
+                await asyncio.sleep(2.0)  # four rounds: the first keeps saying who it has
+                assert shown_online() is True
+                # The first process dies: its timers and its Redis connection just stop.
+                for task in (first._beat, first._watch):
+                    assert task is not None
+                    task.cancel()
+                await first.broker.stop()
+                took = await until(lambda: shown_online() is False, 5)
+                assert took >= 1.0, "forgotten before three rounds of silence"
+            finally:
+                await second.stop()
+
+    run_scenario(scenario)
