@@ -536,9 +536,9 @@ def test_a_live_session_survives_killed_servers_a_restarted_redis_and_a_cut_data
                     if person.socket is not None:
                         await person.socket.close()
                 await asyncio.gather(*tasks)
-                received = await desk.received()
                 return_values.update(stored=stored, notices=notices, filings=filings)
-                return_values["received"] = received
+                return_values["received"] = await desk.received()
+                return_values["posted"] = len(await desk.log())
 
         return_values: dict[str, Any] = {}
         asyncio.run(scenario())
@@ -565,6 +565,7 @@ def test_a_live_session_survives_killed_servers_a_restarted_redis_and_a_cut_data
         f" max_catch_up_s={catch_up:.2f}"
         f" reconnects={sum(p.reconnects for p in people)}"
         f" notices={len(ours)}/{queued} filings={len(set(received_ids))}/{queued}"
+        f" filing_posts={return_values['posted']}"
         f" faults={','.join(f'{name}:{end - start:.1f}s' for name, start, end in faults.windows)}"
     )
     for person in people:
