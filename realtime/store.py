@@ -36,7 +36,16 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from realtime.models import RoomMessage, RoomState
-from realtime.protocol import ROOMS, Participant, Post, concession_room, may_see
+from realtime.protocol import (
+    CAUCUS_PREFIX,
+    JOINT,
+    ROOMS,
+    SIDES,
+    Participant,
+    Post,
+    concession_room,
+    may_see,
+)
 
 log = logging.getLogger("realtime.store")
 
@@ -155,6 +164,94 @@ async def messages_after(session_id: int, room: str, after: int, limit: int) -> 
         [session_id, room, after, limit],
     )
     return [_stored_from(tuple(row)) for row in rows]
+
+
+# --- concessions stored before they were kept in their author's caucus -------------------------
+
+
+async def move_joint_concessions(db: Any) -> int:
+    """Concessions that parties made before concessions were kept in their author's caucus
+    sit in the joint room, a hole in the other party's numbers there. Move each to its
+    author's caucus (after what that caucus holds), number the joint room again without
+    them (an answer to an offer follows its offer's new number), and give the rooms a new
+    epoch, so an open room page reloads instead of resuming from the old numbers. `db` is a
+    connection of the ORM's (the migration's). A mediator's concession (only the mediator
+    could see it; there is no room of the mediator's own) is left where it is. Returns how
+    many were moved."""
+    postgres = db.capabilities.dialect == "postgres"
+
+    def sql(text: str) -> str:
+        if not postgres:
+            return text
+        parts = text.split("?")
+        return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
+
+    body, jsonb = ("body::text", "::jsonb") if postgres else ("body", "")
+    _, sessions = await db.execute_query(
+        sql(
+            "SELECT DISTINCT session_id FROM room_message"
+            " WHERE room = ? AND concession = ? AND sender_side IS NOT NULL"
+        ),
+        [JOINT, True],
+    )
+    moved_count = 0
+    for (session_id,) in [
+        tuple(row.values()) if isinstance(row, dict) else tuple(row) for row in sessions
+    ]:
+        _, found = await db.execute_query(
+            sql(
+                f"SELECT id, seq, sender_side, concession, kind, {body} FROM room_message"
+                " WHERE session_id = ? AND room = ? ORDER BY seq"
+            ),
+            [session_id, JOINT],
+        )
+        rows = [_values(r) for r in found]
+        moving = [r for r in rows if r[3] and r[2] in SIDES]
+        kept = [r for r in rows if not (r[3] and r[2] in SIDES)]
+        for side in SIDES:
+            room = f"{CAUCUS_PREFIX}{side}"
+            last = await last_seq_in(db, sql, session_id, room)
+            for row in [r for r in moving if r[2] == side]:
+                last += 1
+                await db.execute_query(
+                    sql("UPDATE room_message SET room = ?, seq = ? WHERE id = ?"),
+                    [room, last, row[0]],
+                )
+            await db.execute_query(sql(_NEW_STATE), [last, secrets.token_hex(4), session_id, room])
+        number = {int(r[1]): new for new, r in enumerate(kept, 1)}
+        # Out of the way first: (session, room, seq) is unique.
+        await db.execute_query(
+            sql("UPDATE room_message SET seq = -seq WHERE session_id = ? AND room = ?"),
+            [session_id, JOINT],
+        )
+        for row in kept:
+            content = json.loads(row[5]) if isinstance(row[5], str | bytes) else row[5]
+            if row[4] == "offer_response" and content.get("offer_seq") in number:
+                content["offer_seq"] = number[content["offer_seq"]]
+            await db.execute_query(
+                sql(f"UPDATE room_message SET seq = ?, body = ?{jsonb} WHERE id = ?"),
+                [number[int(row[1])], _body_json(content), row[0]],
+            )
+        await db.execute_query(
+            sql(_NEW_STATE), [len(kept), secrets.token_hex(4), session_id, JOINT]
+        )
+        moved_count += len(moving)
+    return moved_count
+
+
+_NEW_STATE = "UPDATE room_state SET last_seq = ?, epoch = ? WHERE session_id = ? AND room = ?"
+
+
+async def last_seq_in(db: Any, sql: Callable[[str], str], session_id: int, room: str) -> int:
+    _, found = await db.execute_query(
+        sql("SELECT last_seq FROM room_state WHERE session_id = ? AND room = ?"), [session_id, room]
+    )
+    return int(_values(found[0])[0])
+
+
+def _values(row: Any) -> tuple[Any, ...]:
+    """A result row's values in column order (a dict, a sqlite3.Row or an asyncpg Record)."""
+    return tuple(row.values()) if isinstance(row, dict) else tuple(row)
 
 
 # --- the writer ----------------------------------------------------------------------------------
