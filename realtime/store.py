@@ -173,7 +173,8 @@ async def move_joint_concessions(db: Any) -> int:
     """Concessions that parties made before concessions were kept in their author's caucus
     sit in the joint room, a hole in the other party's numbers there. Move each to its
     author's caucus (after what that caucus holds), number the joint room again without
-    them (an answer to an offer follows its offer's new number), and give the rooms a new
+    them (an answer to an offer follows its offer's new number; one to a moved concession
+    points at none, 0), and give the rooms a new
     epoch, so an open room page reloads instead of resuming from the old numbers. `db` is a
     connection of the ORM's (the migration's). A mediator's concession (only the mediator
     could see it; there is no room of the mediator's own) is left where it is. Returns how
@@ -226,8 +227,10 @@ async def move_joint_concessions(db: Any) -> int:
         )
         for row in kept:
             content = json.loads(row[5]) if isinstance(row[5], str | bytes) else row[5]
-            if row[4] == "offer_response" and content.get("offer_seq") in number:
-                content["offer_seq"] = number[content["offer_seq"]]
+            if row[4] == "offer_response" and "offer_seq" in content:
+                # An answer to an offer that moved (a concession) points at none (0) rather
+                # than at whatever now has that number.
+                content["offer_seq"] = number.get(content["offer_seq"], 0)
             await db.execute_query(
                 sql(f"UPDATE room_message SET seq = ?, body = ?{jsonb} WHERE id = ?"),
                 [number[int(row[1])], _body_json(content), row[0]],

@@ -58,12 +58,16 @@ async def test_joint_concessions_move_to_their_authors_caucus(db: None) -> None:
         body={"offer_seq": 3, "response": "reject"},
     )
     await _say("joint", 6, None, "只有我", concession=True)  # a mediator's: stays
+    await _say("joint", 7, "respondent", "", kind="offer", body={"amount": "9.00"}, concession=True)
+    await _say(
+        "joint", 8, None, "", kind="offer_response", body={"offer_seq": 7, "response": "reject"}
+    )
     await _say("caucus:applicant", 1, "applicant", "私下")
-    await RoomState.filter(session_id=1, room="joint").update(last_seq=6)
+    await RoomState.filter(session_id=1, room="joint").update(last_seq=8)
     await RoomState.filter(session_id=1, room="caucus:applicant").update(last_seq=1)
     epochs = dict(await RoomState.filter(session_id=1).values_list("room", "epoch"))
 
-    assert await move_joint_concessions(connections.get("default")) == 2
+    assert await move_joint_concessions(connections.get("default")) == 3
 
     assert await _layout() == {
         "joint": [
@@ -71,17 +75,18 @@ async def test_joint_concessions_move_to_their_authors_caucus(db: None) -> None:
             (2, "legacy-joint-3", None),
             (3, "legacy-joint-5", 2),  # its offer is number 2 now
             (4, "legacy-joint-6", None),
+            (5, "legacy-joint-8", 0),  # its offer moved: it points at none
         ],
         "caucus:applicant": [(1, "legacy-caucus:applicant-1", None), (2, "legacy-joint-2", None)],
-        "caucus:respondent": [(1, "legacy-joint-4", None)],
+        "caucus:respondent": [(1, "legacy-joint-4", None), (2, "legacy-joint-7", None)],
     }
     states = {r.room: r for r in await RoomState.filter(session_id=1)}
     assert {room: s.last_seq for room, s in states.items()} == {
-        "joint": 4,
+        "joint": 5,
         "caucus:applicant": 2,
-        "caucus:respondent": 1,
+        "caucus:respondent": 2,
     }
     assert all(states[room].epoch != epochs[room] for room in states)
     # Run again: nothing left to move, nothing changes.
     assert await move_joint_concessions(connections.get("default")) == 0
-    assert [s for s, _, _ in (await _layout())["joint"]] == [1, 2, 3, 4]
+    assert [s for s, _, _ in (await _layout())["joint"]] == [1, 2, 3, 4, 5]
