@@ -77,24 +77,29 @@ async def run_background_jobs(notifier: Notifier, interval: float, settings: Set
     while True:
         rounds += 1
         try:
-            now = utcnow()
-            if rounds % SWEEP_EVERY_ROUNDS == 1:
-                await do_sweep_unreferenced_evidence(
-                    settings.evidence_dir, now, KEEP_UNREFERENCED_FILES
-                )
-            await do_end_unanswered_invitations(now)
-            await do_route_accepted_cases(now)
-            await do_appoint_when_choice_window_closes(now)
-            await do_reassign_unanswered(now)
-            await do_time_out_overdue_mediations(now)
-            await do_issue_missing_pdfs(settings, now)
-            await do_send_deadline_reminders(now)
-            await do_send_performance_reminders(now)
-            await notifier.deliver_due(now)
-            await deliver_court_filings(now, settings)
+            # Each round in a task of its own: when the database goes away as a transaction
+            # begins, the ORM's in_transaction() leaves the task pointed at a dead connection
+            # (every later transaction in that task fails); that must end with the round.
+            await asyncio.create_task(_one_round(notifier, settings, rounds))
         except Exception:  # a failing round must not end the loop; the next one retries
             log.exception("background jobs round failed")
         await asyncio.sleep(interval)
+
+
+async def _one_round(notifier: Notifier, settings: Settings, rounds: int) -> None:
+    now = utcnow()
+    if rounds % SWEEP_EVERY_ROUNDS == 1:
+        await do_sweep_unreferenced_evidence(settings.evidence_dir, now, KEEP_UNREFERENCED_FILES)
+    await do_end_unanswered_invitations(now)
+    await do_route_accepted_cases(now)
+    await do_appoint_when_choice_window_closes(now)
+    await do_reassign_unanswered(now)
+    await do_time_out_overdue_mediations(now)
+    await do_issue_missing_pdfs(settings, now)
+    await do_send_deadline_reminders(now)
+    await do_send_performance_reminders(now)
+    await notifier.deliver_due(now)
+    await deliver_court_filings(now, settings)
 
 
 def _is_api(request: Request) -> bool:

@@ -8,6 +8,21 @@ duplicate, whichever process stored them. This process's own writer hands its me
 straight to this process's rooms (the same path, without the broker's round trip); only
 the other processes need the broker for them.
 
+Lost events: the broker (Redis pub/sub) delivers at most once, so an event can be lost (a
+dropped connection, a restarted Redis, a publish that failed). Every WATCH_SECONDS the hub
+reads the stored last sequence of every room it serves (one query) and compares it with
+what it delivered; a room still behind at the next look, by what it was behind at the
+first, lost something, and is filled from the database then. (Looking twice spares the
+database the reads for messages whose events are merely on their way.) So a client is
+caught up within two looks of a loss, without waiting for the room's next message.
+
+Presence: a user is online while any of their connections is, on any process (two tabs, a
+phone and a laptop). Each process counts its own connections per user and tells the others
+when a user's first one arrives and last one leaves; it keeps, per other process, who that
+process last said is there, and shows a user offline only when no process has them. Each
+process repeats its whole list every PRESENCE_SECONDS, so a process killed without a word
+(or an event lost) is corrected: a process not heard for three rounds is taken as gone.
+
 Heartbeat: one timer for the whole hub, not one per connection or per frame. Every
 HEARTBEAT_SECONDS each connection is sent a ping (busy or not: a client that only listens
 answers nothing else, and would otherwise be closed as idle in a room that never goes
@@ -47,6 +62,7 @@ from realtime.store import (
     last_seq,
     messages_after,
     room_lasts,
+    rooms_lasts,
 )
 
 log = logging.getLogger("realtime.hub")
@@ -63,6 +79,10 @@ REPLAY_STALL_SECONDS = 10.0
 HEARTBEAT_SECONDS = float(os.environ.get("ROOM_HEARTBEAT_SECONDS", "20"))
 IDLE_TIMEOUT_SECONDS = float(os.environ.get("ROOM_IDLE_TIMEOUT_SECONDS", "60"))  # three beats
 PING = '{"type":"ping"}'
+# How often the stored last sequences are compared with what was delivered (see above).
+WATCH_SECONDS = float(os.environ.get("ROOM_WATCH_SECONDS", "0.5"))
+# How often each process repeats who is connected to it (see Presence above).
+PRESENCE_SECONDS = float(os.environ.get("ROOM_PRESENCE_SECONDS", "5"))
 # A session whose last participant has left is kept this long (its rooms' state and recent
 # messages, its broker subscription), so that participants who drop and come back at once
 # (a network blip, a server's restart behind a balancer) are served from memory.
@@ -96,6 +116,8 @@ class Connection:
     last_seen: float = field(default_factory=time.monotonic)
     ping_at: float = field(default_factory=lambda: time.monotonic() + HEARTBEAT_SECONDS)
     closed: bool = False
+    # Counted in its user's presence (from the end of its replay until it leaves).
+    present: bool = False
     # Frames waiting behind a write that had to wait, and the task finishing that write.
     waiting: deque[str] = field(default_factory=deque)
     _writing: asyncio.Task[None] | None = None
@@ -214,6 +236,15 @@ class _SessionState:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Since when nobody is connected (time.monotonic), while it lingers.
     empty_since: float | None = None
+    # Presence: this process's connections per user; who each other process (by its origin)
+    # last said it has, and when it last said anything; everyone's names.
+    here: dict[int, int] = field(default_factory=dict)
+    there: dict[str, set[int]] = field(default_factory=dict)
+    heard: dict[str, float] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+
+    def online(self, user_id: int) -> bool:
+        return self.here.get(user_id, 0) > 0 or any(user_id in u for u in self.there.values())
 
 
 class Hub:
@@ -224,6 +255,7 @@ class Hub:
         self._joining: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._closing: set[asyncio.Task[None]] = set()
         self._beat: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
         # Marks this hub's own events on a shared broker: it has delivered them already.
         self._origin = secrets.token_hex(8)
 
@@ -232,13 +264,15 @@ class Hub:
         await self.broker.start(self._on_event)
         self.writer.start()
         self._beat = asyncio.create_task(self._heartbeat(), name="room-heartbeat")
+        self._watch = asyncio.create_task(self._watch_rooms(), name="room-watch")
 
     async def stop(self) -> None:
-        if self._beat is not None:
-            self._beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._beat
-            self._beat = None
+        for task in (self._beat, self._watch):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._beat = self._watch = None
         await self.writer.stop()
         for state in list(self._sessions.values()):
             for connection in list(state.connections):
@@ -268,17 +302,20 @@ class Hub:
         """Messages committed while the session was being set up here, whose events came
         before it was registered (and were dropped), are fetched now: a client replayed from
         the rooms' memory must not miss them until the next message comes."""
-        lasts = await room_lasts(session_id)
+        for room, last in (await room_lasts(session_id)).items():
+            await self._fill(state, session_id, room, last)
+
+    async def _fill(self, state: _SessionState, session_id: int, room: str, upto: int) -> None:
+        """Deliver the room's stored messages up to `upto` that were not delivered yet."""
         async with state.lock:
-            for room, last in lasts.items():
-                current = state.rooms[room]
-                if last > current.delivered:
-                    for message in await messages_after(
-                        session_id, room, current.delivered, last - current.delivered
-                    ):
-                        if message.seq == current.delivered + 1:
-                            self._fan_out(state, message)
-                            current.delivered = message.seq
+            current = state.rooms[room]
+            if upto > current.delivered:
+                for message in await messages_after(
+                    session_id, room, current.delivered, upto - current.delivered
+                ):
+                    if message.seq == current.delivered + 1:
+                        self._fan_out(state, message)
+                        current.delivered = message.seq
 
     async def _restore_controls(self, session_id: int, state: _SessionState) -> None:
         """Mute, removal and end are durable control messages; rebuild them on first use."""
@@ -389,7 +426,7 @@ class Hub:
                 replayed[message.room] = message.seq
         connection.sent.update(replayed)
         connection.held = None
-        await self._presence(connection, online=True)
+        await self._arrive(state, connection)
 
     async def _replay(self, connection: Connection, frame: str) -> bool:
         """Send a frame of a replay, waiting while the client reads what came before it;
@@ -413,7 +450,7 @@ class Hub:
         if state is None or connection not in state.connections:
             return
         state.connections.discard(connection)
-        await self._presence(connection, online=False)
+        await self._depart(state, connection)
         if not state.connections:
             state.empty_since = time.monotonic()  # it lingers (see LINGER_SECONDS)
             if LINGER_SECONDS <= 0:
@@ -476,54 +513,134 @@ class Hub:
         return await self.writer.append(session_id, None, post)
 
     async def ephemeral(self, connection: Connection, event: dict[str, Any]) -> None:
-        await self.broker.publish(
-            connection.session_id,
-            {
-                **event,
-                "user": {"id": connection.participant.user_id, "name": connection.participant.name},
-                "origin": self._origin,
-            },
-        )
-
-    async def _presence(self, connection: Connection, *, online: bool) -> None:
-        # "hello" on arrival asks every process to say who it has here, so the newcomer
-        # sees those who came before, wherever they are connected.
-        with contextlib.suppress(Exception):
-            await self.ephemeral(
-                connection, {"type": "presence", "online": online, "hello": online}
+        """Publish an event that may be lost (typing): with the broker away (a restarting
+        Redis), it is dropped, and the connection that sent it carries on."""
+        user = {"id": connection.participant.user_id, "name": connection.participant.name}
+        try:
+            await self.broker.publish(
+                connection.session_id, {**event, "user": user, "origin": self._origin}
             )
+        except Exception as error:
+            log.warning("an ephemeral event was not published: %s", error)
 
-    async def _answer_hello(self, state: _SessionState, newcomer: int, here: bool) -> None:
-        """Tell a newcomer who is connected to this process. One connected here is told
-        directly (the others know already); one on another process through the broker."""
-        present: dict[int, Connection] = {}
-        for connection in state.connections:
-            user_id = connection.participant.user_id
-            if user_id != newcomer and not connection.closed:
-                present.setdefault(user_id, connection)
-        if not here:
-            for connection in present.values():
-                with contextlib.suppress(Exception):
-                    await self.ephemeral(
-                        connection, {"type": "presence", "online": True, "hello": False}
-                    )
+    # --- presence ------------------------------------------------------------------------------
+
+    async def _arrive(self, state: _SessionState, connection: Connection) -> None:
+        """A connection's replay is done: count it, show the newcomer who is online (as this
+        process knows it), show the others the user if they were not online before, and ask
+        the other processes (hello) to say whom they have."""
+        user_id, name = connection.participant.user_id, connection.participant.name
+        connection.present = True
+        was = state.online(user_id)
+        state.names[user_id] = name
+        state.here[user_id] = state.here.get(user_id, 0) + 1
+        online = [u for u in state.names if state.online(u)]
+        if not all(connection.offer(_presence_frame(state, u, True)) for u in online):
+            self._cut_soon(connection, CloseCode.SLOW_CONSUMER)
+        if not was:
+            self._show_presence(state, user_id, True, but=connection)
+        await self._tell(connection.session_id, user_id, name, online=True, hello=True)
+
+    async def _depart(self, state: _SessionState, connection: Connection) -> None:
+        """A counted connection left: the user goes offline only with their last one."""
+        if not connection.present:
             return
-        frames = [
-            _frame(
-                {
-                    "type": "presence",
-                    "online": True,
-                    "hello": False,
-                    "user": {"id": user_id, "name": connection.participant.name},
-                }
-            )
-            for user_id, connection in present.items()
-        ]
+        connection.present = False
+        user_id = connection.participant.user_id
+        left = state.here.get(user_id, 0) - 1
+        if left > 0:
+            state.here[user_id] = left
+            return
+        state.here.pop(user_id, None)
+        if not state.online(user_id):
+            self._show_presence(state, user_id, False)
+        await self._tell(connection.session_id, user_id, state.names[user_id], online=False)
+
+    async def _tell(
+        self, session_id: int, user_id: int, name: str, *, online: bool, hello: bool = False
+    ) -> None:
+        """Tell the other processes that a user's first connection here arrived, or its last
+        one left (lost, it is corrected by the next list)."""
+        if self.broker.shared:
+            event = {
+                "type": "presence",
+                "online": online,
+                "hello": hello,
+                "user": {"id": user_id, "name": name},
+                "origin": self._origin,
+            }
+            with contextlib.suppress(Exception):
+                await self.broker.publish(session_id, event)
+
+    async def _tell_list(self, session_id: int, state: _SessionState) -> None:
+        """Tell the other processes everyone connected here (an answer to a hello, and every
+        PRESENCE_SECONDS)."""
+        users = [{"id": u, "name": state.names[u]} for u in state.here]
+        event = {"type": "here", "users": users, "origin": self._origin}
+        with contextlib.suppress(Exception):
+            await self.broker.publish(session_id, event)
+
+    def _show_presence(
+        self, state: _SessionState, user_id: int, online: bool, but: Connection | None = None
+    ) -> None:
+        frame = _presence_frame(state, user_id, online)
         for connection in list(state.connections):
-            if connection.participant.user_id != newcomer or connection.closed:
+            if connection is but or connection.held is not None or connection.closed:
                 continue
-            if connection.held is None and not all(map(connection.offer, frames)):
+            if not connection.offer(frame):
                 self._cut_soon(connection, CloseCode.SLOW_CONSUMER)
+
+    def _heard_from(
+        self, state: _SessionState, origin: str, users: set[int], now: float | None
+    ) -> None:
+        """Another process's users are now `users`: show those who came or went (unless
+        another connection of theirs, here or elsewhere, keeps them online)."""
+        before = state.there.get(origin, set())
+        changed = before ^ users
+        was = {u: state.online(u) for u in changed}
+        if users or now is not None:
+            state.there[origin] = users
+        else:
+            state.there.pop(origin, None)
+        if now is not None:
+            state.heard[origin] = now
+        else:
+            state.heard.pop(origin, None)
+        for user_id in changed:
+            if state.online(user_id) != was[user_id]:
+                self._show_presence(state, user_id, not was[user_id])
+
+    async def _on_presence(
+        self, session_id: int, state: _SessionState, event: dict[str, Any]
+    ) -> None:
+        origin = str(event.get("origin"))
+        if origin == self._origin:
+            return  # this process's own: shown here already
+        now = time.monotonic()
+        if event["type"] == "here":
+            for user in event["users"]:
+                state.names[int(user["id"])] = str(user["name"])
+            self._heard_from(state, origin, {int(u["id"]) for u in event["users"]}, now)
+            return
+        user_id = int(event["user"]["id"])
+        state.names[user_id] = str(event["user"]["name"])
+        users = set(state.there.get(origin, set()))
+        if event["online"]:
+            users.add(user_id)
+        else:
+            users.discard(user_id)
+        self._heard_from(state, origin, users, now)
+        if event.get("hello") and state.here:
+            await self._tell_list(session_id, state)
+
+    async def _presence_round(self, now: float) -> None:
+        """Every PRESENCE_SECONDS: say who is here; forget processes silent for three rounds."""
+        for session_id, state in list(self._sessions.items()):
+            for origin, heard in list(state.heard.items()):
+                if now - heard > 3 * PRESENCE_SECONDS:
+                    self._heard_from(state, origin, set(), None)
+            if state.here:
+                await self._tell_list(session_id, state)
 
     # --- delivering stored messages --------------------------------------------------------
 
@@ -546,8 +663,11 @@ class Hub:
         state = self._sessions.get(session_id)
         if state is None:
             return
+        if event.get("type") in ("presence", "here"):
+            await self._on_presence(session_id, state, event)
+            return
         if event.get("type") != "stored":
-            origin = event.pop("origin", None)  # the publishing process's, not for clients
+            event.pop("origin", None)  # the publishing process's, not for clients
             frame = _frame(event)
             room = event.get("room")
             for connection in list(state.connections):
@@ -555,8 +675,6 @@ class Hub:
                 live = connection.held is None and not connection.closed
                 if visible and live and not connection.offer(frame):
                     self._cut_soon(connection, CloseCode.SLOW_CONSUMER)
-            if event.get("type") == "presence" and event.get("hello"):
-                await self._answer_hello(state, int(event["user"]["id"]), origin == self._origin)
             return
         if event.get("origin") == self._origin:
             return  # our own writer's: delivered here already
@@ -613,15 +731,53 @@ class Hub:
         else:
             self._cut_soon(connection, CloseCode.SLOW_CONSUMER)
 
+    # --- lost events -------------------------------------------------------------------------
+
+    async def _watch_rooms(self) -> None:
+        behind: dict[tuple[int, str], int] = {}
+        failing = False
+        while True:
+            await asyncio.sleep(WATCH_SECONDS)
+            try:
+                behind = await self._fill_lost(behind)
+                failing = False
+            except Exception:  # the database is away: look again next time, say so once
+                if not failing:
+                    log.warning("checking the rooms for lost messages failed", exc_info=True)
+                failing = True
+
+    async def _fill_lost(self, behind: dict[tuple[int, str], int]) -> dict[tuple[int, str], int]:
+        """Fill each room that is still behind what was stored at the previous look; returns
+        the rooms behind now (room -> its stored last sequence), for the next look."""
+        if not self._sessions:
+            return {}
+        now_behind: dict[tuple[int, str], int] = {}
+        for (session_id, room), last in (await rooms_lasts(list(self._sessions))).items():
+            state = self._sessions.get(session_id)
+            if state is None or room not in state.rooms:
+                continue
+            delivered = state.rooms[room].delivered
+            if last <= delivered:
+                continue
+            if behind.get((session_id, room), 0) > delivered:
+                await self._fill(state, session_id, room, last)  # lost, not on its way
+            else:
+                now_behind[(session_id, room)] = last
+        return now_behind
+
     # --- the heartbeat -------------------------------------------------------------------------
 
     async def _heartbeat(self) -> None:
-        tick = min(1.0, HEARTBEAT_SECONDS / 4)
+        tick = min(1.0, HEARTBEAT_SECONDS / 4, PRESENCE_SECONDS / 2)
+        presence_at = time.monotonic() + PRESENCE_SECONDS
         while True:
             await asyncio.sleep(tick)
             now = time.monotonic()
             try:
                 self._beat_once(now)
+                if self.broker.shared and now >= presence_at:
+                    presence_at = now + PRESENCE_SECONDS
+                    await self._presence_round(now)
                 for session_id, state in list(self._sessions.items()):
                     if state.empty_since is not None and now - state.empty_since >= LINGER_SECONDS:
                         await self._forget(session_id, now)
@@ -690,6 +846,11 @@ CLOSE_MARK = "\x00close:"
 def close_after(code: int) -> str:
     """A queue entry telling the connection's sender to close with `code` when it gets here."""
     return f"{CLOSE_MARK}{code}"
+
+
+def _presence_frame(state: _SessionState, user_id: int, online: bool) -> str:
+    user = {"id": user_id, "name": state.names.get(user_id, "")}
+    return _frame({"type": "presence", "online": online, "user": user})
 
 
 def _frame(event: dict[str, Any]) -> str:

@@ -2,7 +2,11 @@
 
 Pure: no I/O. A session has one joint room and one caucus room per party ("caucus:<side>").
 Each room has its own gap-free sequence, so a participant who may not see a caucus never
-sees a hole in the numbers of the rooms they do see, and resuming is per room.
+sees a hole in the numbers of the rooms they do see, and resuming is per room. For the same
+reason every message of a room is visible to every reader of that room: a party's
+concession, which only the mediator and that party may see, is kept in that party's caucus
+(exactly its audience), never in the joint room, where it would leave a hole in the other
+party's numbers and so tell them that a concession was made.
 """
 
 from __future__ import annotations
@@ -95,6 +99,15 @@ def may_see(participant: Participant, room: str, concession: bool, sender_side: 
     if not may_read(participant, room):
         return False
     return not concession or participant.is_mediator or participant.side == sender_side
+
+
+def concession_room(participant: Participant) -> str:
+    """Where a party's concession is kept: its own caucus, whose readers (the mediator and
+    that party) are exactly who may see it. The mediator makes no concessions: a message
+    only the mediator could see would leave a hole in every party's numbers."""
+    if participant.is_mediator or participant.side not in SIDES:
+        raise FrameError("concession_party_only")
+    return f"{CAUCUS_PREFIX}{participant.side}"
 
 
 def readable_rooms(participant: Participant) -> tuple[str, ...]:
@@ -275,6 +288,12 @@ def _parse_post(data: dict[str, Any], participant: Participant, ref: str | None)
         if not isinstance(evidence_id, int) or isinstance(evidence_id, bool):
             raise FrameError("bad_field", client_id)
         body = {"evidence_id": evidence_id}
+    if concession:
+        # Posted in the joint room or its own caucus alike, it is kept in the caucus.
+        try:
+            room = concession_room(participant)
+        except FrameError as error:
+            raise FrameError(error.code, client_id) from None
     return Post(room=room, client_id=client_id, kind=kind, body=body, concession=concession)
 
 

@@ -36,7 +36,16 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from realtime.models import RoomMessage, RoomState
-from realtime.protocol import ROOMS, Participant, Post, may_see
+from realtime.protocol import (
+    CAUCUS_PREFIX,
+    JOINT,
+    ROOMS,
+    SIDES,
+    Participant,
+    Post,
+    concession_room,
+    may_see,
+)
 
 log = logging.getLogger("realtime.store")
 
@@ -125,6 +134,14 @@ async def room_lasts(session_id: int) -> dict[str, int]:
     return {room: int(last) for room, last in rows}
 
 
+async def rooms_lasts(session_ids: Iterable[int]) -> dict[tuple[int, str], int]:
+    """Each room's last stored sequence, for several sessions at once (one query)."""
+    rows = await RoomState.filter(session_id__in=list(session_ids)).values_list(
+        "session_id", "room", "last_seq"
+    )
+    return {(int(session_id), room): int(last) for session_id, room, last in rows}
+
+
 async def last_seq(session_id: int, room: str) -> int:
     """The room's last stored sequence (committed messages only)."""
     state = await RoomState.get_or_none(session_id=session_id, room=room)
@@ -147,6 +164,97 @@ async def messages_after(session_id: int, room: str, after: int, limit: int) -> 
         [session_id, room, after, limit],
     )
     return [_stored_from(tuple(row)) for row in rows]
+
+
+# --- concessions stored before they were kept in their author's caucus -------------------------
+
+
+async def move_joint_concessions(db: Any) -> int:
+    """Concessions that parties made before concessions were kept in their author's caucus
+    sit in the joint room, a hole in the other party's numbers there. Move each to its
+    author's caucus (after what that caucus holds), number the joint room again without
+    them (an answer to an offer follows its offer's new number; one to a moved concession
+    points at none, 0), and give the rooms a new
+    epoch, so an open room page reloads instead of resuming from the old numbers. `db` is a
+    connection of the ORM's (the migration's). A mediator's concession (only the mediator
+    could see it; there is no room of the mediator's own) is left where it is. Returns how
+    many were moved."""
+    postgres = db.capabilities.dialect == "postgres"
+
+    def sql(text: str) -> str:
+        if not postgres:
+            return text
+        parts = text.split("?")
+        return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
+
+    body, jsonb = ("body::text", "::jsonb") if postgres else ("body", "")
+    _, sessions = await db.execute_query(
+        sql(
+            "SELECT DISTINCT session_id FROM room_message"
+            " WHERE room = ? AND concession = ? AND sender_side IS NOT NULL"
+        ),
+        [JOINT, True],
+    )
+    moved_count = 0
+    for (session_id,) in [
+        tuple(row.values()) if isinstance(row, dict) else tuple(row) for row in sessions
+    ]:
+        _, found = await db.execute_query(
+            sql(
+                f"SELECT id, seq, sender_side, concession, kind, {body} FROM room_message"
+                " WHERE session_id = ? AND room = ? ORDER BY seq"
+            ),
+            [session_id, JOINT],
+        )
+        rows = [_values(r) for r in found]
+        moving = [r for r in rows if r[3] and r[2] in SIDES]
+        kept = [r for r in rows if not (r[3] and r[2] in SIDES)]
+        for side in SIDES:
+            room = f"{CAUCUS_PREFIX}{side}"
+            last = await last_seq_in(db, sql, session_id, room)
+            for row in [r for r in moving if r[2] == side]:
+                last += 1
+                await db.execute_query(
+                    sql("UPDATE room_message SET room = ?, seq = ? WHERE id = ?"),
+                    [room, last, row[0]],
+                )
+            await db.execute_query(sql(_NEW_STATE), [last, secrets.token_hex(4), session_id, room])
+        number = {int(r[1]): new for new, r in enumerate(kept, 1)}
+        # Out of the way first: (session, room, seq) is unique.
+        await db.execute_query(
+            sql("UPDATE room_message SET seq = -seq WHERE session_id = ? AND room = ?"),
+            [session_id, JOINT],
+        )
+        for row in kept:
+            content = json.loads(row[5]) if isinstance(row[5], str | bytes) else row[5]
+            if row[4] == "offer_response" and "offer_seq" in content:
+                # An answer to an offer that moved (a concession) points at none (0) rather
+                # than at whatever now has that number.
+                content["offer_seq"] = number.get(content["offer_seq"], 0)
+            await db.execute_query(
+                sql(f"UPDATE room_message SET seq = ?, body = ?{jsonb} WHERE id = ?"),
+                [number[int(row[1])], _body_json(content), row[0]],
+            )
+        await db.execute_query(
+            sql(_NEW_STATE), [len(kept), secrets.token_hex(4), session_id, JOINT]
+        )
+        moved_count += len(moving)
+    return moved_count
+
+
+_NEW_STATE = "UPDATE room_state SET last_seq = ?, epoch = ? WHERE session_id = ? AND room = ?"
+
+
+async def last_seq_in(db: Any, sql: Callable[[str], str], session_id: int, room: str) -> int:
+    _, found = await db.execute_query(
+        sql("SELECT last_seq FROM room_state WHERE session_id = ? AND room = ?"), [session_id, room]
+    )
+    return int(_values(found[0])[0])
+
+
+def _values(row: Any) -> tuple[Any, ...]:
+    """A result row's values in column order (a dict, a sqlite3.Row or an asyncpg Record)."""
+    return tuple(row.values()) if isinstance(row, dict) else tuple(row)
 
 
 # --- the writer ----------------------------------------------------------------------------------
@@ -175,9 +283,16 @@ class _Row:
 
     @classmethod
     def of(cls, session_id: int, sender: Participant | None, post: Post) -> _Row:
+        room = post.room
+        if post.concession:
+            # Whoever built the post: a concession is kept only where all readers may see
+            # it (the party's own caucus), so no room's numbers have a hole for anyone.
+            if sender is None:
+                raise ValueError("the platform makes no concessions")
+            room = concession_room(sender)
         return cls(
             session_id=session_id,
-            room=post.room,
+            room=room,
             sender_id=sender.user_id if sender else None,
             sender_name=sender.name if sender else "",
             sender_side=None if sender is None or sender.is_mediator else sender.side,
@@ -447,28 +562,38 @@ class _Sqlite:
 
 
 class _Postgres:
-    """Through the ORM's connection pool, in plain SQL (a few statements per batch)."""
+    """Through the ORM's connection pool, in plain SQL (a few statements per batch).
+
+    A connection of the pool, with asyncpg's own transaction, rather than the ORM's
+    `in_transaction()`: when the database goes away at the wrong moment (the transaction
+    cannot begin), the ORM's leaves the task that called it pointed at a dead connection,
+    and every later call in that task fails; the writer is one long-lived task, so it would
+    never store a message again until the process restarted."""
 
     async def commit(self, rows: Sequence[_Row], at: datetime) -> list[Stored]:
-        from tortoise.transactions import in_transaction
+        from tortoise import connections
 
         rooms = sorted({(row.session_id, row.room) for row in rows})
-        async with in_transaction() as db:
+        pool = connections.get("default")
+        async with pool.acquire_connection() as db, db.transaction():
             # Lock the rooms in one order (no deadlock between processes), before reading:
             # the check below then sees a resend that another process committed meanwhile.
-            await db.execute_query(
+            await db.execute(
                 "SELECT id FROM room_state WHERE (session_id, room) IN"
                 " (SELECT * FROM unnest($1::int[], $2::text[])) ORDER BY id FOR UPDATE",
-                [[s for s, _ in rooms], [r for _, r in rooms]],
+                [s for s, _ in rooms],
+                [r for _, r in rooms],
             )
             keys = list({row.key for row in rows if row.sender_id is not None})
             known: dict[MessageKey, Stored] = {}
             if keys:
-                _, found = await db.execute_query(
+                found = await db.fetch(
                     f"SELECT {COLUMNS.replace('body,', 'body::text,')} FROM room_message"
                     " WHERE (session_id, sender_id, client_id) IN"
                     " (SELECT * FROM unnest($1::int[], $2::int[], $3::text[]))",
-                    [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]],
+                    [k[0] for k in keys],
+                    [k[1] for k in keys],
+                    [k[2] for k in keys],
                 )
                 for values in found:
                     message = _stored_from(tuple(values))
@@ -477,13 +602,15 @@ class _Postgres:
             counts = batch.counts
             lasts: dict[RoomKey, int] = {}
             if counts:
-                _, advanced = await db.execute_query(
+                advanced = await db.fetch(
                     "WITH v AS (SELECT * FROM unnest($1::int[], $2::text[], $3::bigint[])"
                     " AS v(session_id, room, n))"
                     " UPDATE room_state AS s SET last_seq = s.last_seq + v.n FROM v"
                     " WHERE s.session_id = v.session_id AND s.room = v.room"
                     " RETURNING s.session_id, s.room, s.last_seq",
-                    [[s for s, _ in counts], [r for _, r in counts], list(counts.values())],
+                    [s for s, _ in counts],
+                    [r for _, r in counts],
+                    list(counts.values()),
                 )
                 lasts = {(int(s), str(r)): int(last) for s, r, last in advanced}
                 for session_id, room in counts:
@@ -491,11 +618,11 @@ class _Postgres:
                         raise LookupError(f"no room {room!r} in session {session_id}")
             new, answers = batch.settle(lasts, at)
             if new:
-                await db.execute_query(
+                await db.execute(
                     f"INSERT INTO room_message ({COLUMNS}) SELECT * FROM unnest($1::int[],"
                     " $2::text[], $3::bigint[], $4::int[], $5::text[], $6::text[], $7::text[],"
                     " $8::jsonb[], $9::bool[], $10::text[], $11::timestamptz[])",
-                    [
+                    *[
                         [m.session_id for m in new],
                         [m.room for m in new],
                         [m.seq for m in new],

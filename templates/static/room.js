@@ -246,9 +246,13 @@
     e.preventDefault();
     var box = document.getElementById("text"), text = box.value.trim(); if (!text) { return; }
     var note = document.getElementById("note");
+    var concession = document.getElementById("concession"), privately = !!(concession && concession.checked);
     send({type: note && note.checked ? "note" : "message", room: current, client_id: uid(), text: text,
-          concession: document.getElementById("concession").checked});
-    box.value = ""; document.getElementById("concession").checked = false;
+          concession: privately});
+    box.value = ""; if (concession) { concession.checked = false; }
+    // A party's concession is kept in its own caucus (the only tab of a party's besides the
+    // joint one): show the party where it went.
+    if (privately) { switchRoom(document.querySelector('.tab[data-room^="caucus:"]').dataset.room); }
   });
   var lastTyping = 0;
   document.getElementById("text").addEventListener("input", function () {

@@ -99,8 +99,13 @@ def test_caucus_and_concessions_never_reach_the_other_party_live_or_by_replay(
         assert _leaks(respondent, "applicant") == []
         assert _leaks(applicant, "respondent") == []
         assert [f for f in respondent.frames if f["type"] == "typing"] == []
-        assert [m["kind"] for m in mediator.messages() if m["concession"]] == ["message", "offer"]
-        assert [m["kind"] for m in applicant.messages() if m["concession"]] == [
+        # Concessions are kept in their author's caucus (see test_sequence_privacy.py).
+        kept = "caucus:applicant"
+        assert [m["kind"] for m in mediator.messages(kept) if m["concession"]] == [
+            "message",
+            "offer",
+        ]
+        assert [m["kind"] for m in applicant.messages(kept) if m["concession"]] == [
             "message",
             "offer",
         ]
@@ -130,9 +135,8 @@ def test_caucus_and_concessions_never_reach_the_other_party_live_or_by_replay(
             await client.close()
             again = await enter(live.base, session_id, live.cookies[who], who)
             assert CONCESSION in _texts(again)
-            assert [m["body"].get("amount") for m in again.messages() if m["kind"] == "offer"] == [
-                CONCESSION_AMOUNT
-            ]
+            offers = [m for m in again.messages(kept) if m["kind"] == "offer"]
+            assert [m["body"].get("amount") for m in offers] == [CONCESSION_AMOUNT]
             if who == "applicant":
                 assert _leaks(again, "respondent") == []
             await again.close()
@@ -270,9 +274,14 @@ def test_a_party_cannot_answer_an_offer_it_may_not_see(live: LiveRoom) -> None:
                 )
                 assert await respondent.error(attempt) == "bad_offer_reference"
             assert len(await stored_rows(session_id)) == stored
-            # The mediator, who sees it, may answer it (privately, as a concession too).
+            # The mediator, who sees it, may answer it, where it is: the applicant's caucus.
+            assert hidden["room"] == "caucus:applicant"
             answer = await mediator.post(
-                "", kind="offer_response", offer_seq=hidden["seq"], response="reject"
+                "",
+                "caucus:applicant",
+                kind="offer_response",
+                offer_seq=hidden["seq"],
+                response="reject",
             )
             await mediator.ack(answer)
 

@@ -20,7 +20,8 @@ import pytest
 
 from realtime.broker import RedisBroker
 from realtime.hub import Hub
-from realtime.protocol import Kind
+from realtime.protocol import Kind, Participant, Post
+from tests.realtime.test_presence import closing_one_of_two_tabs
 from tests.support.live_server import free_port
 from tests.support.rooms import (
     LiveRoom,
@@ -319,5 +320,123 @@ def test_an_announcement_from_a_third_process_reaches_both(live: LiveRoom, redis
             await applicant.ack(await applicant.post("收到"))
             await mediator.wait_seq(3)
             assert mediator.seqs() == [1, 2, 3]
+
+    run_scenario(scenario)
+
+
+class _LosingBroker(RedisBroker):
+    """A Redis broker that loses the events of stored messages (as a publish lost in a
+    network fault or a Redis restart would be)."""
+
+    async def publish(self, session_id: int, event: dict[str, Any]) -> None:
+        if event.get("type") != "stored":
+            await super().publish(session_id, event)
+
+
+def test_a_message_whose_event_is_lost_arrives_within_two_seconds(
+    live: LiveRoom, redis_url: str
+) -> None:
+    """Stored by a process whose event never reaches the others (the test's own hub, with a
+    broker that loses it), and nothing said after it: each process finds it in the database
+    by itself and delivers it, within 2 s, to its participants."""
+    session_id = live.new_session()
+    applicant_id = live.world.room.user_ids["applicant"]
+
+    async def scenario() -> None:
+        async with orm(live.database_url):
+            mediator = await _join(live, 0, session_id, "mediator")
+            respondent = await _join(live, 1, session_id, "respondent")
+            await mediator.ack(await mediator.post("开始"))
+            await respondent.wait_seq(1)
+            hub = Hub(_LosingBroker(redis_url, prefix=PREFIX))
+            await hub.start()
+            try:
+                speaker = Participant(applicant_id, "张三", False, "applicant")
+                post = Post("joint", new_client_id("lost"), Kind.MESSAGE, {"text": "无人转发"})
+                stored = await hub.writer.append(session_id, speaker, post)
+                committed = time.monotonic()
+                for client in (mediator, respondent):
+                    await client.wait_seq(stored.seq, within=5)
+                    took = time.monotonic() - committed
+                    assert took <= 2.0, f"{client.name} caught up after {took:.2f}s"
+                    assert client.seqs() == [1, 2]
+            finally:
+                await hub.stop()
+
+    run_scenario(scenario)
+
+
+def test_a_user_on_both_processes_stays_online_until_the_last_tab_closes(
+    live: LiveRoom,
+) -> None:
+    """One tab on each process: closing the one on the mediator's process leaves the user
+    online there (its other process still has them), until the other closes too."""
+    session_id = live.new_session()
+    respondent_id = live.world.room.user_ids["respondent"]
+    run_scenario(
+        lambda: closing_one_of_two_tabs(live.bases, live.cookies, session_id, respondent_id)
+    )
+
+
+def test_a_process_that_dies_without_a_word_is_forgotten_in_presence(
+    database_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two hubs (as two processes would run them) on one Redis: the applicant is connected
+    to the first, the mediator to the second. The first dies without a word (no leave, no
+    offline event): after three silent presence rounds, the second shows the applicant
+    offline; while the first lived and repeated its list, the applicant stayed online."""
+    import json
+
+    import realtime.hub
+    from realtime.hub import Connection
+
+    monkeypatch.setattr(realtime.hub, "PRESENCE_SECONDS", 0.5)
+    prefix = f"test-{uuid.uuid4().hex[:12]}:session:"
+    applicant, mediator = (
+        Participant(2, "张三", False, "applicant"),
+        Participant(1, "王", True, None),
+    )
+    seen: list[dict[str, Any]] = []
+
+    async def keep(frame: str) -> None:
+        seen.append(json.loads(frame))
+
+    async def drop(frame: str) -> None:
+        return None
+
+    async def no_close(code: int) -> None:
+        return None
+
+    def shown_online() -> bool | None:
+        states = [f["online"] for f in seen if f["type"] == "presence" and f["user"]["id"] == 2]
+        return states[-1] if states else None
+
+    async def until(condition: Any, within: float) -> float:
+        start = time.monotonic()
+        while not condition():
+            assert time.monotonic() - start < within, f"not within {within}s: {seen[-3:]}"
+            await asyncio.sleep(0.05)
+        return time.monotonic() - start
+
+    async def scenario() -> None:
+        async with orm(database_url):
+            first, second = Hub(RedisBroker(redis_url, prefix)), Hub(RedisBroker(redis_url, prefix))
+            await first.start()
+            await second.start()
+            try:
+                await first.join(Connection(1, applicant, drop, no_close), {})
+                await second.join(Connection(1, mediator, keep, no_close), {})
+                await until(lambda: shown_online() is True, 5)
+                await asyncio.sleep(2.0)  # four rounds: the first keeps saying who it has
+                assert shown_online() is True
+                # The first process dies: its timers and its Redis connection just stop.
+                for task in (first._beat, first._watch):
+                    assert task is not None
+                    task.cancel()
+                await first.broker.stop()
+                took = await until(lambda: shown_online() is False, 5)
+                assert took >= 1.0, "forgotten before three rounds of silence"
+            finally:
+                await second.stop()
 
     run_scenario(scenario)
