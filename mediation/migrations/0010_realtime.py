@@ -15,7 +15,7 @@ async def move_concessions(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0008_outcomes_and_court")]
+    dependencies = [("models", "0009_court")]
 
     initial = False
 
