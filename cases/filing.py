@@ -21,6 +21,7 @@ from cases.identity import (
     normalise_uscc,
 )
 from cases.models import PartyKind
+from realtime.text import is_storable
 
 MAX_CLAIM = Decimal("100000000.00")  # a ceiling well above any consumer or tourism dispute
 FACTS_MIN, FACTS_MAX = 10, 5000
@@ -203,6 +204,12 @@ def check_filing(raw: Mapping[str, str]) -> tuple[Filing | None, FieldErrors]:
     for consent in REQUIRED_CONSENTS:
         if _text(raw, consent) not in ("on", "true", "1", "yes"):
             errors[consent] = "consent_required"
+
+    # Last, so it is the error shown: text nothing could store or send to the court (NUL,
+    # control characters, lone surrogates from a JSON client's "\ud800").
+    for name, value in raw.items():
+        if not is_storable(value):
+            errors[name] = "bad_text"
 
     if errors:
         return None, errors

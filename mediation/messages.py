@@ -52,6 +52,16 @@ ERROR_MESSAGES: dict[str, str] = {
     "not_found": N_("The page you asked for does not exist."),
     "forbidden": N_("You do not have permission to do this."),
     "invalid_json": N_("The request body must be a JSON object."),
+    "bad_text": N_(
+        "The text contains characters that cannot be stored: control characters or invalid "
+        "Unicode (such as a lone surrogate). Please remove them and try again."
+    ),
+    "number_too_large": N_("A number in the request has too many digits."),
+    "json_too_deep": N_("The request is nested too deeply."),
+    "invalid_field_type": N_("Each field must be text, a number, true or false."),
+    "invalid_evidence": N_(
+        "Evidence must be a list of objects, each with a file name and its content in base64."
+    ),
     "idempotency_key_required": N_("An Idempotency-Key header is required."),
     "idempotency_key_reused": N_(
         "This Idempotency-Key was already used with a different request body."

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import json
 import logging
 import os
 import secrets
@@ -48,6 +47,7 @@ from realtime.store import (
     messages_after,
     room_lasts,
 )
+from realtime.text import json_text
 
 log = logging.getLogger("realtime.hub")
 
@@ -693,7 +693,7 @@ def close_after(code: int) -> str:
 
 
 def _frame(event: dict[str, Any]) -> str:
-    return json.dumps(event, ensure_ascii=False)
+    return json_text(event)  # never fails, even on a bad string stored before the checks
 
 
 def _stored(session_id: int, room: str, frame: dict[str, Any]) -> Stored:

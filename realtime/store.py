@@ -37,6 +37,7 @@ from typing import Any, Protocol
 
 from realtime.models import RoomMessage, RoomState
 from realtime.protocol import ROOMS, Participant, Post, may_see
+from realtime.text import json_text
 
 log = logging.getLogger("realtime.store")
 
@@ -85,7 +86,8 @@ class Stored:
     def text(self) -> str:
         """The message frame as sent: encoded once, whoever it goes to (live or replayed)."""
         if self._text is None:
-            object.__setattr__(self, "_text", json.dumps(self.frame(), ensure_ascii=False))
+            # json_text never fails, even on a bad string stored before the doors checked
+            object.__setattr__(self, "_text", json_text(self.frame()))
         assert self._text is not None
         return self._text
 

@@ -1,1 +1,46 @@
-"""Thin routes: parse the request, call one action, render or redirect."""
+"""Thin routes: parse the request, call one action, render or redirect.
+
+Path parameters use two bounded convertors, registered here so every route module sees
+them: `{x:id}` is a row id (1 to 2**31 - 1, the range of the id columns) and `{x:case}` a
+case number (at most the column's 32 characters). A path outside them matches no route, so
+it gets the ordinary 404 page instead of a database error (PostgreSQL refuses an integer
+past its column or a string longer than its column in a query).
+"""
+
+from __future__ import annotations
+
+from starlette.convertors import Convertor, IntegerConvertor, register_url_convertor
+
+MAX_ID = 2**31 - 1
+CASE_NUMBER_MAX = 32  # cases.models.Case.number
+
+
+def bounded_int_regex(maximum: int) -> str:
+    """A regex for the decimal integers 0..maximum (leading zeros allowed), digit by digit:
+    fewer digits than the maximum, or a prefix of it followed by a smaller digit."""
+    text = str(maximum)
+    options = [f"[0-9]{{1,{len(text) - 1}}}"] if len(text) > 1 else []
+    for i, digit in enumerate(text):
+        if digit != "0":
+            rest = len(text) - i - 1
+            options.append(f"{text[:i]}[0-{int(digit) - 1}]" + (f"[0-9]{{{rest}}}" if rest else ""))
+    options.append(text)
+    return "0*(?:" + "|".join(options) + ")"
+
+
+class IdConvertor(IntegerConvertor):
+    regex = bounded_int_regex(MAX_ID)
+
+
+class CaseNumberConvertor(Convertor[str]):
+    regex = f"[^/]{{1,{CASE_NUMBER_MAX}}}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("id", IdConvertor())
+register_url_convertor("case", CaseNumberConvertor())

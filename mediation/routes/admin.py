@@ -170,5 +170,5 @@ def _date_field(values: dict[str, str], name: str) -> date:
 
 routes += [
     Route("/admin/roster", roster),
-    Route("/admin/roster/{user_id:int}", roster_entry, methods=["GET", "POST"]),
+    Route("/admin/roster/{user_id:id}", roster_entry, methods=["GET", "POST"]),
 ]

@@ -528,12 +528,12 @@ async def replay(request: Request) -> Response:
 
 
 routes = [
-    Route("/cases/{number}/end", end_mediation, methods=["GET", "POST"]),
-    Route("/cases/{number}/court/transfer", transfer, methods=["GET", "POST"]),
-    Route("/cases/{number}/court/confirmation", confirmation, methods=["GET", "POST"]),
-    Route("/cases/{number}/court/correction", correction, methods=["GET", "POST"]),
+    Route("/cases/{number:case}/end", end_mediation, methods=["GET", "POST"]),
+    Route("/cases/{number:case}/court/transfer", transfer, methods=["GET", "POST"]),
+    Route("/cases/{number:case}/court/confirmation", confirmation, methods=["GET", "POST"]),
+    Route("/cases/{number:case}/court/correction", correction, methods=["GET", "POST"]),
     Route("/court/evidence/{token}", court_evidence),
     Route("/api/v1/court/callbacks", court_callback, methods=["POST"]),
     Route("/admin/court/outbox", outbox),
-    Route("/admin/court/outbox/{row_id:int}/replay", replay, methods=["POST"]),
+    Route("/admin/court/outbox/{row_id:id}/replay", replay, methods=["POST"]),
 ]

@@ -206,10 +206,10 @@ async def work_queue(request: Request) -> Response:
 
 routes = [
     Route("/work", work_queue),
-    Route("/cases/{number}/choose-mediator", choose_mediator, methods=["POST"]),
-    Route("/cases/{number}/change-mediator", change_mediator, methods=["POST"]),
-    Route("/cases/{number}/answer", answer, methods=["POST"]),
-    Route("/cases/{number}/override-mediator", override_mediator, methods=["POST"]),
-    Route("/cases/{number}/override-organisation", override_organisation, methods=["POST"]),
-    Route("/cases/{number}/deadline/{action}", manage_deadline, methods=["POST"]),
+    Route("/cases/{number:case}/choose-mediator", choose_mediator, methods=["POST"]),
+    Route("/cases/{number:case}/change-mediator", change_mediator, methods=["POST"]),
+    Route("/cases/{number:case}/answer", answer, methods=["POST"]),
+    Route("/cases/{number:case}/override-mediator", override_mediator, methods=["POST"]),
+    Route("/cases/{number:case}/override-organisation", override_organisation, methods=["POST"]),
+    Route("/cases/{number:case}/deadline/{action}", manage_deadline, methods=["POST"]),
 ]

@@ -218,13 +218,13 @@ async def on_control(session_id: int, action: str) -> None:
 
 
 routes = [
-    Route("/cases/{number}/sessions", schedule, methods=["POST"]),
-    Route("/sessions/{session_id:int}", room),
-    Route("/sessions/{session_id:int}/calendar.ics", calendar),
-    Route("/sessions/{session_id:int}/transcript", transcript, methods=["GET", "POST"]),
-    Route("/sessions/{session_id:int}/{action}", manage, methods=["POST"]),
+    Route("/cases/{number:case}/sessions", schedule, methods=["POST"]),
+    Route("/sessions/{session_id:id}", room),
+    Route("/sessions/{session_id:id}/calendar.ics", calendar),
+    Route("/sessions/{session_id:id}/transcript", transcript, methods=["GET", "POST"]),
+    Route("/sessions/{session_id:id}/{action}", manage, methods=["POST"]),
     WebSocketRoute(
-        "/ws/sessions/{session_id:int}",
+        "/ws/sessions/{session_id:id}",
         room_endpoint(hub_of, authenticate, enrich_post, on_control),
     ),
 ]

@@ -182,6 +182,65 @@ CASES: dict[str, Case] = {
     "client_id a number": Case(
         "applicant", message(text="hi", client_id=12345678), "bad_client_id"
     ),
+    # Text nothing could store or send back (issue 9, finding 1): JSON's "\ud800" escape
+    # decodes to a lone surrogate, which no UTF-8 encoder accepts; PostgreSQL refuses NUL.
+    "lone surrogate in the text": Case(
+        "applicant", json.dumps(message(text="a\ud800b")), "bad_text"
+    ),
+    "lone low surrogate": Case("applicant", json.dumps(message(text="\udfff")), "bad_text"),
+    "NUL in the text": Case("applicant", message(text="a\x00b"), "bad_text"),
+    "control character in the text": Case("applicant", message(text="a\x1bb"), "bad_text"),
+    "lone surrogate in an offer's text": Case(
+        "applicant", json.dumps({**offer("10"), "text": "\ud83d"}), "bad_text"
+    ),
+    "lone surrogate in a key": Case(
+        "applicant", json.dumps(message(text="hi", **{"\ud800": 1})), "bad_text"
+    ),
+    "lone surrogate in the room name": Case(
+        "applicant", json.dumps(message(room="joint\ud800", text="hi")), "bad_text"
+    ),
+    # Inputs that crashed the connection (issue 9, finding 5).
+    "nested 8,000 deep": Case("applicant", "[" * 8000 + "]" * 8000, "not_json"),
+    "an integer of 5,000 digits": Case(
+        "applicant", '{"type": "message", "n": ' + "9" * 5000 + "}", "not_json"
+    ),
+    "response not a string": Case(
+        "respondent",
+        {
+            "type": "offer_response",
+            "room": "joint",
+            "client_id": new_client_id("bad"),
+            "offer_seq": 1,
+            "response": ["accept"],
+        },
+        "bad_field",
+    ),
+    "answer to seq past 2**63": Case(
+        "respondent",
+        {
+            "type": "offer_response",
+            "room": "joint",
+            "client_id": new_client_id("bad"),
+            "offer_seq": 2**63,
+            "response": "accept",
+        },
+        "bad_offer_reference",
+    ),
+    "evidence id past 2**63": Case(
+        "applicant",
+        {
+            "type": "evidence",
+            "room": "joint",
+            "client_id": new_client_id("bad"),
+            "evidence_id": 2**63,
+        },
+        "bad_field",
+    ),
+    "mute a user id past 2**31": Case(
+        "mediator",
+        {"type": "control", "client_id": new_client_id("bad"), "action": "mute", "user_id": 2**31},
+        "bad_field",
+    ),
     "a second resume": Case("applicant", {"type": "resume", "rooms": {}}, "already_resumed"),
     # Agreement versions are the platform's to post (Hub.announce), never a participant's.
     "agreement from a party": Case(
