@@ -18,8 +18,9 @@ from mediation.web import error_text, settings_of, utcnow
 from realtime.text import JsonRefused, is_storable, read_json
 
 MAX_BODY = 40 * 1024 * 1024  # ten 20 MB files would not fit base64-encoded; partners batch
-# A filing is an object of fields and a list of evidence objects: three levels.
-MAX_JSON_DEPTH = 3
+# A filing is an object of fields and a list of evidence objects; one more level lets a
+# wrongly typed field inside an evidence object get its own clear error.
+MAX_JSON_DEPTH = 4
 IDEMPOTENCY_KEY_MAX = 255
 
 
