@@ -118,20 +118,34 @@ def test_a_missing_idempotency_key_is_refused(
 
 
 @pytest.mark.parametrize(
-    "content",
+    ("content", "code", "message"),
     [
-        b"{not json",
-        b"\xff\xfe garbage",
-        b"[1, 2, 3]",
-        b'"a string"',
-        json.dumps({**api_filing_body(), "facts": ["a", "list"]}).encode(),
-        json.dumps({**api_filing_body(), "evidence": ["not an object"]}).encode(),
-        json.dumps(
-            {**api_filing_body(), "evidence": [{"filename": "a.pdf", "content_base64": "%%%"}]}
-        ).encode(),
+        (b"{not json", "invalid_json", "请求体必须是 JSON 对象。"),
+        (b"\xff\xfe garbage", "invalid_json", "请求体必须是 JSON 对象。"),
+        (b"[1, 2, 3]", "invalid_json", "请求体必须是 JSON 对象。"),
+        (b'"a string"', "invalid_json", "请求体必须是 JSON 对象。"),
+        (
+            json.dumps({**api_filing_body(), "facts": ["a", "list"]}).encode(),
+            "invalid_field_type",
+            "每个字段必须是文本、数字、true 或 false。",
+        ),
+        (
+            json.dumps({**api_filing_body(), "evidence": ["not an object"]}).encode(),
+            "invalid_evidence",
+            "证据必须是对象列表，每个对象包含文件名及其 base64 编码的内容。",
+        ),
+        (
+            json.dumps(
+                {**api_filing_body(), "evidence": [{"filename": "a.pdf", "content_base64": "%%%"}]}
+            ).encode(),
+            "invalid_evidence",
+            "证据必须是对象列表，每个对象包含文件名及其 base64 编码的内容。",
+        ),
     ],
 )
-def test_a_malformed_body_is_refused(client: TestClient, api_key: str, content: bytes) -> None:
+def test_a_malformed_body_is_refused(
+    client: TestClient, api_key: str, content: bytes, code: str, message: str
+) -> None:
     response = client.post(
         URL,
         content=content,
@@ -139,7 +153,7 @@ def test_a_malformed_body_is_refused(client: TestClient, api_key: str, content: 
     )
 
     assert response.status_code == 400
-    assert response.json() == {"error": "invalid_json", "message": "请求体必须是 JSON 对象。"}
+    assert response.json() == {"error": code, "message": message}
     assert counts(client) == NOTHING
 
 
