@@ -35,6 +35,21 @@ REQUIRED_CONSENTS = ("consent_voluntary", "consent_service_address", "consent_fa
 
 LANGUAGES = ("zh", "en")
 
+PARTY_FIELDS = ("kind", "name", "id_number", "mobile", "email", "address")
+# Every field a filing has (what check_filing reads).
+FIELD_NAMES = (
+    "domain",
+    "category",
+    *(f"{side}_{name}" for side in ("applicant", "respondent") for name in PARTY_FIELDS),
+    "claim_amount",
+    "facts",
+    "requested_outcome",
+    "partner_reference",
+    "language",
+    "has_arbitration_clause",
+    *REQUIRED_CONSENTS,
+)
+
 APPLICANT_KINDS = (PartyKind.NATURAL_PERSON, PartyKind.ORGANISATION)
 RESPONDENT_KINDS = (
     PartyKind.MERCHANT,
@@ -207,8 +222,8 @@ def check_filing(raw: Mapping[str, str]) -> tuple[Filing | None, FieldErrors]:
 
     # Last, so it is the error shown: text nothing could store or send to the court (NUL,
     # control characters, lone surrogates from a JSON client's "\ud800").
-    for name, value in raw.items():
-        if not is_storable(value):
+    for name in FIELD_NAMES:
+        if not is_storable(raw.get(name) or ""):
             errors[name] = "bad_text"
 
     if errors:

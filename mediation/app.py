@@ -47,7 +47,7 @@ from mediation.routes import (
     verification,
 )
 from mediation.settings import Settings, load_settings
-from mediation.web import TEMPLATES_DIR, error_page, utcnow
+from mediation.web import TEMPLATES_DIR, error_page, error_text, utcnow
 from realtime.broker import broker_for
 from realtime.hub import Hub
 
@@ -107,7 +107,14 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = {404: "not_found", 403: "forbidden", 413: "request_too_large"}.get(exc.status_code)
     if _is_api(request):
-        return JSONResponse({"error": code or "error", "message": exc.detail}, exc.status_code)
+        # Translated like every API error, and with the exception's headers: a 405 names
+        # the methods it would take (`Allow`).
+        message = error_text(request, code) if code else exc.detail
+        return JSONResponse(
+            {"error": code or "error", "message": message},
+            exc.status_code,
+            headers=dict(exc.headers or {}),
+        )
     if code:
         return error_page(request, code, exc.status_code)
     return PlainTextResponse(str(exc.detail), exc.status_code)

@@ -58,11 +58,18 @@ ERROR_MESSAGES: dict[str, str] = {
     ),
     "number_too_large": N_("A number in the request has too many digits."),
     "json_too_deep": N_("The request is nested too deeply."),
-    "invalid_field_type": N_("Each field must be text, a number, true or false."),
+    "invalid_field_type": N_(
+        "Each field must have the type the API description gives: text, or true or false "
+        "for the consents and the arbitration clause."
+    ),
     "invalid_evidence": N_(
         "Evidence must be a list of objects, each with a file name and its content in base64."
     ),
     "idempotency_key_required": N_("An Idempotency-Key header is required."),
+    "idempotency_key_invalid": N_(
+        "The Idempotency-Key must be 1 to 255 visible ASCII characters, with no space at "
+        "either end."
+    ),
     "idempotency_key_reused": N_(
         "This Idempotency-Key was already used with a different request body."
     ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -11,17 +12,23 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from cases.errors import CaseError
+from cases.filing import REQUIRED_CONSENTS
 from mediation.intake import FilingInvalid, Upload
-from mediation.openapi import openapi_document
+from mediation.openapi import (
+    IDEMPOTENCY_KEY_MAX,
+    IDEMPOTENCY_KEY_PATTERN,
+    filing_properties,
+    openapi_document,
+)
 from mediation.partners import access_partner, access_partner_case, case_summary, do_partner_filing
 from mediation.web import error_text, settings_of, utcnow
-from realtime.text import JsonRefused, is_storable, read_json
+from realtime.text import JsonRefused, read_json
 
 MAX_BODY = 40 * 1024 * 1024  # ten 20 MB files would not fit base64-encoded; partners batch
 # A filing is an object of fields and a list of evidence objects; one more level lets a
 # wrongly typed field inside an evidence object get its own clear error.
 MAX_JSON_DEPTH = 4
-IDEMPOTENCY_KEY_MAX = 255
+IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
 def api_error(request: Request, code: str, status: int, **extra: Any) -> JSONResponse:
@@ -46,24 +53,32 @@ def describe_invalid(request: Request) -> Any:
     return describe
 
 
+BOOLEAN_FIELDS = frozenset({"has_arbitration_clause", *REQUIRED_CONSENTS})
+
+
 def fields_and_uploads(body: Any) -> tuple[dict[str, str], list[Upload]] | str:
     """The filing's fields as the web form would send them, and its files; or the error
-    code of what is wrong with the request's shape (its strings were checked on reading)."""
+    code of what is wrong with the request's shape (its strings were checked on reading).
+
+    Types are as the OpenAPI description says (booleans for the consents and the
+    arbitration clause, text for every other field), so that what the description refuses
+    the API refuses too; names it does not describe are ignored."""
     if not isinstance(body, dict):
         return "invalid_json"
+    described = filing_properties()
     fields: dict[str, str] = {}
     for key, value in body.items():
-        if key == "evidence":
+        if key == "evidence" or key not in described:
             continue
-        if isinstance(value, bool):
+        if key in BOOLEAN_FIELDS:
+            if not isinstance(value, bool):
+                return "invalid_field_type"
             fields[key] = "on" if value else ""
-        elif isinstance(value, (str, int, float)):
-            fields[key] = str(value)
-        elif value is not None:
+        elif isinstance(value, str):
+            fields[key] = value
+        else:
             return "invalid_field_type"
-    evidence = body.get("evidence")
-    if evidence is None:
-        evidence = []
+    evidence = body.get("evidence", [])
     if not isinstance(evidence, list):
         return "invalid_evidence"
     uploads = []
@@ -83,9 +98,11 @@ def fields_and_uploads(body: Any) -> tuple[dict[str, str], list[Upload]] | str:
 
 async def create_dispute(request: Request) -> Response:
     partner = await access_partner(request.headers.get("authorization"))
-    key = request.headers.get("idempotency-key", "").strip()
-    if not key or len(key) > IDEMPOTENCY_KEY_MAX or not is_storable(key):
+    key = request.headers.get("idempotency-key", "")
+    if not key:
         return api_error(request, "idempotency_key_required", 400)
+    if len(key) > IDEMPOTENCY_KEY_MAX or not IDEMPOTENCY_KEY.fullmatch(key):
+        return api_error(request, "idempotency_key_invalid", 400)
     raw = await request.body()
     if len(raw) > MAX_BODY:
         return api_error(request, "request_too_large", 413)

@@ -106,14 +106,23 @@ def test_the_same_key_with_another_body_is_refused(client: TestClient, api_key: 
     assert counts(client) == before
 
 
-@pytest.mark.parametrize("idempotency_key", [None, "", "   ", "k" * 256])
-def test_a_missing_idempotency_key_is_refused(
-    client: TestClient, api_key: str, idempotency_key: str | None
+@pytest.mark.parametrize(
+    ("idempotency_key", "code"),
+    [
+        (None, "idempotency_key_required"),
+        ("", "idempotency_key_required"),
+        ("   ", "idempotency_key_invalid"),
+        ("k" * 256, "idempotency_key_invalid"),
+        ("key with\ttab", "idempotency_key_invalid"),
+    ],
+)
+def test_a_missing_or_malformed_idempotency_key_is_refused(
+    client: TestClient, api_key: str, idempotency_key: str | None, code: str
 ) -> None:
     response = client.post(URL, json=api_filing_body(), headers=headers(api_key, idempotency_key))
 
     assert response.status_code == 400
-    assert response.json()["error"] == "idempotency_key_required"
+    assert response.json()["error"] == code
     assert counts(client) == NOTHING
 
 
@@ -127,7 +136,7 @@ def test_a_missing_idempotency_key_is_refused(
         (
             json.dumps({**api_filing_body(), "facts": ["a", "list"]}).encode(),
             "invalid_field_type",
-            "每个字段必须是文本、数字、true 或 false。",
+            "每个字段的类型须与 API 说明一致：文本；各项同意及仲裁条款为 true 或 false。",
         ),
         (
             json.dumps({**api_filing_body(), "evidence": ["not an object"]}).encode(),
