@@ -71,6 +71,7 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 def _filing_schema() -> dict[str, Any]:
     return {
         "type": "object",
+        "additionalProperties": False,
         "required": [
             "domain",
             "category",
@@ -123,8 +124,9 @@ def _filing_schema() -> dict[str, Any]:
                     "required": ["filename", "content_base64"],
                     "properties": {
                         "filename": {"type": "string"},
-                        "content_base64": {"type": "string"},
+                        "content_base64": {"type": "string", "contentEncoding": "base64"},
                     },
+                    "additionalProperties": False,
                 },
             },
         },

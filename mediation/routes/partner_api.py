@@ -61,14 +61,16 @@ def fields_and_uploads(body: Any) -> tuple[dict[str, str], list[Upload]] | str:
     code of what is wrong with the request's shape (its strings were checked on reading).
 
     Types are as the OpenAPI description says (booleans for the consents and the
-    arbitration clause, text for every other field), so that what the description refuses
-    the API refuses too; names it does not describe are ignored."""
+    arbitration clause, text for every other field, no other fields), so that what the
+    description refuses the API refuses too."""
     if not isinstance(body, dict):
         return "invalid_json"
     described = filing_properties()
     fields: dict[str, str] = {}
     for key, value in body.items():
-        if key == "evidence" or key not in described:
+        if key not in described:
+            return "unknown_field"
+        if key == "evidence":
             continue
         if key in BOOLEAN_FIELDS:
             if not isinstance(value, bool):
@@ -83,7 +85,7 @@ def fields_and_uploads(body: Any) -> tuple[dict[str, str], list[Upload]] | str:
         return "invalid_evidence"
     uploads = []
     for item in evidence:
-        if not isinstance(item, dict):
+        if not isinstance(item, dict) or not set(item) <= {"filename", "content_base64"}:
             return "invalid_evidence"
         content, filename = item.get("content_base64"), item.get("filename")
         if not isinstance(content, str) or not isinstance(filename, str):

@@ -111,6 +111,16 @@ API_CASES: dict[str, tuple[bytes, int, str]] = {
     ),
     "evidence a number": (filing_with(evidence=5), 400, "invalid_evidence"),
     "evidence an object": (filing_with(evidence={"filename": "a.pdf"}), 400, "invalid_evidence"),
+    # What the OpenAPI description refuses, the API refuses (schemathesis checks both ways).
+    "an unknown field": (filing_with(note="hello"), 400, "unknown_field"),
+    "a consent as text": (filing_with(consent_voluntary="yes"), 400, "invalid_field_type"),
+    "an amount as a number": (filing_with(claim_amount=3680), 400, "invalid_field_type"),
+    "a null field": (filing_with(partner_reference=None), 400, "invalid_field_type"),
+    "an evidence item with another key": (
+        filing_with(evidence=[{"filename": "a.pdf", "content_base64": "JVBERi0=", "x": 1}]),
+        400,
+        "invalid_evidence",
+    ),
     "a field an object": (filing_with(facts={"text": "x"}), 400, "invalid_field_type"),
 }
 
