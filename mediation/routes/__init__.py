@@ -9,6 +9,8 @@ past its column or a string longer than its column in a query).
 
 from __future__ import annotations
 
+import re
+
 from starlette.convertors import Convertor, IntegerConvertor, register_url_convertor
 
 MAX_ID = 2**31 - 1
@@ -40,6 +42,17 @@ class CaseNumberConvertor(Convertor[str]):
 
     def to_string(self, value: str) -> str:
         return value
+
+
+_ID = re.compile(IdConvertor.regex)
+
+
+def parse_id(text: str) -> int:
+    """A form's id or count, in the same bounds as `{x:id}`; ValueError otherwise (where
+    int() would pass a 5,000-digit number, or 2**63, on to the database)."""
+    if not _ID.fullmatch(text):
+        raise ValueError(text)
+    return int(text)
 
 
 register_url_convertor("id", IdConvertor())

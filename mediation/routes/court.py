@@ -45,6 +45,7 @@ from cases.outcomes import (
 from cases.status import Status
 from mediation.i18n import N_
 from mediation.models import Role, User
+from mediation.routes import parse_id
 from mediation.web import (
     checked_form,
     form_text,
@@ -325,7 +326,7 @@ def _evidence_ids(form_values: list[str]) -> list[int]:
     ids = []
     for value in form_values:
         try:
-            ids.append(int(value))
+            ids.append(parse_id(value))
         except ValueError:
             continue
     return ids

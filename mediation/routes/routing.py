@@ -32,6 +32,7 @@ from mediation.assignment import (
 )
 from mediation.models import Role, User
 from mediation.performance import performance_needing_attention
+from mediation.routes import parse_id
 from mediation.routing_view import REGIME_LABELS
 from mediation.web import checked_form, form_text, render, signed_in, utcnow, viewer_of
 
@@ -61,7 +62,7 @@ def _back(case: Case, anchor: str = "routing") -> Response:
 
 def _int(values: dict[str, str], name: str) -> int:
     try:
-        return int(values.get(name, ""))
+        return parse_id(values.get(name, ""))
     except ValueError:
         raise FormInvalid("choose_one") from None
 

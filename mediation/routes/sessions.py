@@ -24,6 +24,7 @@ from mediation.models import (
     Transcript,
     User,
 )
+from mediation.routes import parse_id
 from mediation.sessions import (
     RosterCache,
     SessionError,
@@ -78,7 +79,7 @@ async def schedule(request: Request) -> Response:
         values = form_text(form)
     try:
         mode = SessionMode(values.get("mode", "joint"))
-        duration = int(values.get("duration", "60"))
+        duration = parse_id(values.get("duration", "60"))
     except ValueError:
         raise SessionError("choose_one") from None
     await do_schedule_session(

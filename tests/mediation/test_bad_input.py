@@ -306,3 +306,28 @@ def test_sign_in_refuses_bad_text_and_counts_no_failure(client: TestClient) -> N
     )
     assert response.status_code == 422
     assert row_counts(client) == before
+
+
+def test_an_organisation_id_past_2_to_the_63_in_a_form_is_refused(
+    client: TestClient, settings: Any
+) -> None:
+    from tests.support.agreements import PLATFORM_ADMIN, build_agreement_world
+    from tests.support.factories import sign_in
+
+    run(client, build_agreement_world, settings)
+    sign_in(client, *PLATFORM_ADMIN)
+    before = row_counts(client)
+    response = client.post(
+        "/admin/staff",
+        data={
+            "csrf_token": csrf_of(client, "/admin/staff"),
+            "role": "mediator",
+            "organisation": PAST_INT64,
+            "username": "new_mediator",
+            "password": "a long password 1",
+            "display_name": "新调解员",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 422
+    assert row_counts(client) == before
