@@ -331,3 +331,23 @@ def test_an_organisation_id_past_2_to_the_63_in_a_form_is_refused(
     )
     assert response.status_code == 422
     assert row_counts(client) == before
+
+
+@pytest.mark.parametrize("identifier", ["u" * 65, "a" * 250 + "@example.com"])
+def test_sign_in_with_an_identifier_longer_than_its_column_fails_plainly(
+    client: TestClient, identifier: str
+) -> None:
+    response = client.post(
+        "/signin",
+        data={"csrf_token": csrf_of(client, "/signin"), "identifier": identifier, "password": "x"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 401
+
+
+def test_an_api_key_prefix_longer_than_its_column_is_unauthorised(client: TestClient) -> None:
+    response = client.get(
+        "/api/v1/disputes/CNM-2026-I-00001", headers={"Authorization": f"Bearer {'a' * 17}.x"}
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthorised"
