@@ -298,3 +298,35 @@ def test_fuzzed_agreement_editor(app_client: TestClient, settings: Settings) -> 
     report("agreement editor", count, started, "versions")
     nothing_bad_stored(client)
     assert client.get(f"/cases/{world.number}/agreement").status_code == 200
+
+
+def test_fuzzed_court_forms(app_client: TestClient, settings: Settings) -> None:
+    """The mediator's end-of-mediation record, then the applicant's transfer to the court."""
+    from tests.support.agreements import APPLICANT, MEDIATOR, build_agreement_world
+
+    client = app_client
+    world = run(client, build_agreement_world, settings)
+    end = {
+        "ending": "failed",
+        "undisputed_facts": "双方对旅游合同的签订及团费金额无异议。",
+        "reasons_for_failure": "双方对退款金额分歧较大，未能达成一致。",
+        "cost_raising_conduct": "",
+    }
+    count, started = [0], time.monotonic()
+
+    @FUZZ
+    @given(end_fields=mutated(end), transfer_fields=mutated({"wire_format": "json"}))
+    def fuzz(end_fields: dict[bytes, bytes], transfer_fields: dict[bytes, bytes]) -> None:
+        client.cookies.clear()
+        sign_in(client, *MEDIATOR)
+        post_form(client, f"/cases/{world.number}/end", csrf_of(client, "/"), end_fields)
+        client.cookies.clear()
+        sign_in(client, *APPLICANT)
+        path = f"/cases/{world.number}/court/transfer"
+        post_form(client, path, csrf_of(client, "/"), transfer_fields)
+        count[0] += 2
+
+    fuzz()
+    report("court forms", count, started, "end", "transfer")
+    nothing_bad_stored(client)
+    assert client.get(f"/cases/{world.number}").status_code == 200
