@@ -18,8 +18,9 @@ from realtime.text import JsonRefused, is_storable, read_json
 MAX_FRAME_BYTES = 16 * 1024
 MAX_TEXT_CHARS = 4000
 MAX_AMOUNT = Decimal("100000000.00")
-# Ids and sequence numbers in frames are looked up in 32-bit integer columns (PostgreSQL
-# refuses anything larger in a query), and nesting is never deeper than a resume's three.
+# Ids in frames are looked up in 32-bit integer columns (PostgreSQL refuses anything larger
+# in a query, SQLite anything past 2**63); sequence numbers are held to the same bound, far
+# above any room's. No valid frame nests deeper than a resume's three levels.
 MAX_ID = 2**31 - 1
 MAX_DEPTH = 8
 
