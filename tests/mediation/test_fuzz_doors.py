@@ -176,6 +176,7 @@ def test_fuzzed_partner_filings_get_a_4xx_or_a_case(app_client: TestClient) -> N
             },
         )
         count[0] += 1
+        STATUSES["disputes"][response.status_code] += 1
         assert response.status_code in (200, 201, 400, 401, 413, 422), response.text[:500]
         answer = response.json()
         if response.status_code >= 400:
@@ -184,7 +185,7 @@ def test_fuzzed_partner_filings_get_a_4xx_or_a_case(app_client: TestClient) -> N
             filed.append(answer["case_number"])
 
     fuzz()
-    report("partner API", count, started)
+    report("partner API", count, started, "disputes")
     nothing_bad_stored(client)
     for number in filed:
         response = client.get(
