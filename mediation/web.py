@@ -209,7 +209,7 @@ def unstorable_fields(form: FormData) -> list[str]:
         name
         for name, value in form.multi_items()
         if not is_storable(name)
-        or not is_storable(value.filename or "" if isinstance(value, UploadFile) else value)
+        or not is_storable((value.filename or "") if isinstance(value, UploadFile) else value)
     ]
 
 
