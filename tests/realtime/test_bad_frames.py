@@ -308,3 +308,71 @@ def test_a_bad_frame_gets_its_error_code_stores_nothing_and_leaves_the_socket_us
                 await client.close()
 
     run_scenario(scenario)
+
+
+def test_a_bad_string_stored_before_the_checks_still_replays_and_ends_in_a_transcript(
+    live: LiveRoom,
+) -> None:
+    """Issue 9, finding 1: one stored lone surrogate dropped every connection that replayed
+    it, and the mediator's "end" made no transcript. Rows stored before the doors checked
+    are written here by raw SQL (SQLite keeps the surrogate as JSON's "\\ud800" escape;
+    PostgreSQL refuses it, so there a control character stands in, which encodes but must
+    still be replayed and transcribed)."""
+    import asyncio
+
+    from mediation.models import Transcript
+    from realtime.models import RoomState
+    from realtime.protocol import ROOMS
+    from tests.support.databases import is_postgres
+
+    session_id = live.new_session()
+    postgres = is_postgres(live.database_url)
+    if postgres:
+        bad, shown = "坏\\u001b字", "坏\x1b字"
+        insert = (
+            "INSERT INTO room_message (session_id, room, seq, sender_name, kind, body,"
+            " concession, client_id, created_at)"
+            " VALUES ($1, 'joint', $2, '调解员', 'message', $3::jsonb, false, $4, now())"
+        )
+    else:
+        bad, shown = "坏\\ud800字", "坏\ufffd字"
+        insert = (
+            "INSERT INTO room_message (session_id, room, seq, sender_name, kind, body,"
+            " concession, client_id, created_at)"
+            " VALUES (?, 'joint', ?, '调解员', 'message', ?, 0, ?, '2026-11-10 10:00:00+00:00')"
+        )
+
+    async def scenario() -> None:
+        from tortoise import Tortoise
+
+        async with orm(live.database_url):
+            await RoomState.bulk_create(
+                [
+                    RoomState(session_id=session_id, room=room, epoch="e0", last_seq=0)
+                    for room in ROOMS
+                ]
+            )
+            await RoomState.filter(session_id=session_id, room="joint").update(last_seq=2)
+            db = Tortoise.get_connection("default")
+            for seq, body in ((1, f'{{"text":"{bad}"}}'), (2, '{"text":"您好"}')):
+                await db.execute_query(insert, [session_id, seq, body, f"old-{seq:04d}"])
+            clients = {
+                who: await enter(live.base, session_id, live.cookies[who], who)
+                for who in ("applicant", "mediator")
+            }
+            for client in clients.values():
+                assert [f["body"]["text"] for f in client.messages()] == [shown, "您好"]
+                assert not client.is_closed
+            await clients["mediator"].control("end")
+            for client in clients.values():
+                await client.closed()
+            for _ in range(100):  # made by the end's handler, just after the close
+                transcript = await Transcript.get_or_none(session_id=session_id)
+                if transcript is not None:
+                    break
+                await asyncio.sleep(0.1)
+            assert transcript is not None, "no transcript"
+            assert "坏\ufffd字" in transcript.text
+            assert "您好" in transcript.text
+
+    run_scenario(scenario)
