@@ -62,6 +62,7 @@ ERROR_MESSAGES: dict[str, str] = {
         "Each field must have the type the API description gives: text, or true or false "
         "for the consents and the arbitration clause."
     ),
+    "evidence_not_base64": N_("The content of an evidence file is not valid base64."),
     "unknown_field": N_("The request has a field the API description does not list."),
     "invalid_evidence": N_(
         "Evidence must be a list of objects, each with a file name and its content in base64."

@@ -239,16 +239,17 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                             error,
                             "A missing or malformed Idempotency-Key; a body that is not a JSON "
                             "object, is nested too deeply, holds a number with too many digits, "
-                            "a field of the wrong type, or evidence that is not a list of "
-                            "objects with a file name and base64 content.",
+                            "a field of the wrong type or not described, or evidence that is "
+                            "not a list of objects with a file name and content.",
                         ),
                         "401": unauthorised,
                         "413": _json(error, "The request body is too large."),
                         "422": _json(
                             error,
                             "Field errors (including checks the schema cannot express, such "
-                            "as the check digit of an ID number, or text holding control "
-                            "characters or lone surrogates), or a reused idempotency key.",
+                            "as the check digit of an ID number, evidence content that is not "
+                            "base64, or text holding control characters or lone surrogates), "
+                            "or a reused idempotency key.",
                         ),
                     },
                 }

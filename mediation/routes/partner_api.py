@@ -93,7 +93,7 @@ def fields_and_uploads(body: Any) -> tuple[dict[str, str], list[Upload]] | str:
         try:
             data = base64.b64decode(content, validate=True)
         except (binascii.Error, ValueError):
-            return "invalid_evidence"
+            return "evidence_not_base64"
         uploads.append(Upload(filename, data))
     return fields, uploads
 
@@ -116,7 +116,9 @@ async def create_dispute(request: Request) -> Response:
         return api_error(request, refused.code, 422 if refused.code == "bad_text" else 400)
     parsed = fields_and_uploads(body)
     if isinstance(parsed, str):
-        return api_error(request, parsed, 400)
+        # The right shape with content that is not base64 is a field error (the description
+        # says "string"; no JSON Schema pattern says "base64" for every reader alike).
+        return api_error(request, parsed, 422 if parsed == "evidence_not_base64" else 400)
     fields, uploads = parsed
     answer = await do_partner_filing(
         settings_of(request),

@@ -109,6 +109,16 @@ API_CASES: dict[str, tuple[bytes, int, str]] = {
         400,
         "invalid_evidence",
     ),
+    "content not base64": (
+        filing_with(evidence=[{"filename": "a.pdf", "content_base64": "%%%"}]),
+        422,
+        "evidence_not_base64",
+    ),
+    "content with excess padding": (
+        filing_with(evidence=[{"filename": "a.pdf", "content_base64": "JVBERi0=="}]),
+        422,
+        "evidence_not_base64",
+    ),
     "evidence a number": (filing_with(evidence=5), 400, "invalid_evidence"),
     "evidence an object": (filing_with(evidence={"filename": "a.pdf"}), 400, "invalid_evidence"),
     # What the OpenAPI description refuses, the API refuses (schemathesis checks both ways).
