@@ -15,6 +15,7 @@ Bounded (`max_examples`, no deadline) for CI on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -43,7 +44,7 @@ from tests.support.factories import (
     sign_in,
 )
 
-MAX_EXAMPLES = 60
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "60"))  # per door; more to dig deeper
 FUZZ = settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,

@@ -11,6 +11,7 @@ with Redis; the number of frames sent and the time are printed."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -22,7 +23,8 @@ from hypothesis import strategies as st
 from realtime.text import first_bad_string
 from tests.support.rooms import LiveRoom, RoomClient, enter, live_room, orm, run_scenario
 
-MAX_EXAMPLES = 120  # each a fresh session and a list of up to 12 frames
+# Each a fresh session and a list of up to 12 frames; FUZZ_MAX_EXAMPLES runs it longer.
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "120"))
 PARTICIPANTS = ("mediator", "applicant", "respondent")
 
 # Strings that broke a door before, mixed with ordinary ones.
