@@ -96,9 +96,7 @@ def urlencoded(fields: list[tuple[bytes, bytes]]) -> bytes:
 
 
 def post_form(client: TestClient, path: str, token: str, fields: dict[bytes, bytes]) -> Any:
-    body = urlencoded(
-        [(b"csrf_token", token.encode()), *((k.encode(), v) for k, v in fields.items())]
-    )
+    body = urlencoded([(b"csrf_token", token.encode()), *fields.items()])
     response = client.post(
         path,
         content=body,
@@ -111,14 +109,11 @@ def post_form(client: TestClient, path: str, token: str, fields: dict[bytes, byt
 
 
 def mutated(base: dict[str, str]) -> st.SearchStrategy[dict[bytes, bytes]]:
-    """`base` with some of its fields (or new ones) set to fuzzed bytes."""
-    encoded = {k: v.encode() for k, v in base.items()}
-    names = st.sampled_from(sorted(base)) | texts.map(
-        lambda t: t.encode("utf-8", "replace").decode()
-    )
-    return st.dictionaries(names, form_bytes, max_size=4).map(
-        lambda changes: {**encoded, **changes}
-    )
+    """`base` with some of its fields (or new ones, named by any bytes) set to fuzzed bytes."""
+    encoded = {k.encode(): v.encode() for k, v in base.items()}
+    names = st.sampled_from(sorted(encoded)) | form_bytes
+    changes = st.dictionaries(names, form_bytes, max_size=4)
+    return changes.map(lambda changed: {**encoded, **changed})
 
 
 def nothing_bad_stored(client: TestClient) -> None:
@@ -332,3 +327,37 @@ def test_fuzzed_court_forms(app_client: TestClient, settings: Settings) -> None:
     report("court forms", count, started, "end", "transfer")
     nothing_bad_stored(client)
     assert client.get(f"/cases/{world.number}").status_code == 200
+
+
+def test_fuzzed_agreement_signing(app_client: TestClient, settings: Settings) -> None:
+    """A party signing the version put up for signature (password or SMS code, and the hash
+    of the text they read)."""
+    from mediation.models import AgreementVersion
+    from tests.support.agreements import APPLICANT, MEDIATOR, build_agreement_world, draft
+
+    client = app_client
+    world = run(client, build_agreement_world, settings)
+    sign_in(client, *MEDIATOR)
+    agreement = f"/cases/{world.number}/agreement"
+    editor = {k: v for k, v in draft().items() if isinstance(v, str)}
+    editor.update({f"term_{k}": v for k, v in draft()["terms"][0].items()})
+    token = csrf_of(client, f"{agreement}/edit")
+    encoded = {k.encode(): v.encode() for k, v in editor.items()}
+    assert post_form(client, f"{agreement}/versions", token, encoded).status_code == 303
+    assert post_form(client, f"{agreement}/1/freeze", token, {}).status_code == 303
+    version = run(client, AgreementVersion.get, case_id=world.case_id, number=1)
+    client.cookies.clear()
+    sign_in(client, *APPLICANT)
+    base = {"method": "password", "password": APPLICANT[1], "sha256": version.sha256}
+    count, started = [0], time.monotonic()
+
+    @FUZZ
+    @given(fields=mutated(base))
+    def fuzz(fields: dict[bytes, bytes]) -> None:
+        post_form(client, f"{agreement}/1/sign", csrf_of(client, agreement), fields)
+        count[0] += 1
+
+    fuzz()
+    report("agreement signing", count, started, "sign")
+    nothing_bad_stored(client)
+    assert client.get(f"{agreement}/1").status_code == 200
