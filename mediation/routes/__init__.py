@@ -1,10 +1,11 @@
 """Thin routes: parse the request, call one action, render or redirect.
 
 Path parameters use two bounded convertors, registered here so every route module sees
-them: `{x:id}` is a row id (1 to 2**31 - 1, the range of the id columns) and `{x:case}` a
-case number (at most the column's 32 characters). A path outside them matches no route, so
-it gets the ordinary 404 page instead of a database error (PostgreSQL refuses an integer
-past its column or a string longer than its column in a query).
+them: `{x:id}` is a row id (0 to 2**31 - 1, the range of the id columns) and `{x:case}` a
+case number (at most the column's 32 characters, no control characters). A path outside
+them matches no route, so it gets the ordinary 404 page instead of a database error (the
+ORM refuses a string longer than its column, PostgreSQL an integer past its column or NUL,
+SQLite an integer past 2**63).
 """
 
 from __future__ import annotations
@@ -34,8 +35,12 @@ class IdConvertor(IntegerConvertor):
     regex = bounded_int_regex(MAX_ID)
 
 
+# No control characters either: PostgreSQL refuses NUL in a query ("%00" in a path).
+_PATH_TEXT = "[^/\x00-\x1f\x7f]"
+
+
 class CaseNumberConvertor(Convertor[str]):
-    regex = f"[^/]{{1,{CASE_NUMBER_MAX}}}"
+    regex = f"{_PATH_TEXT}{{1,{CASE_NUMBER_MAX}}}"
 
     def convert(self, value: str) -> str:
         return value

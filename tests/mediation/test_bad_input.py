@@ -170,9 +170,10 @@ def test_a_bad_idempotency_key_is_refused(client: TestClient, api_key: str) -> N
     [
         f"/api/v1/disputes/{LONG_NUMBER}",
         "/api/v1/disputes/" + "长" * 40,
+        "/api/v1/disputes/CNM%002026",  # PostgreSQL refuses NUL in a query
     ],
 )
-def test_a_case_number_longer_than_its_column_is_not_found(
+def test_a_case_number_longer_than_its_column_or_with_nul_is_not_found(
     client: TestClient, api_key: str, path: str
 ) -> None:
     response = client.get(path, headers={"Authorization": f"Bearer {api_key}"})
@@ -189,6 +190,8 @@ def signed_in(client: TestClient) -> None:
     [
         f"/cases/{LONG_NUMBER}",
         f"/cases/{LONG_NUMBER}/agreement",
+        "/cases/CNM%002026",
+        "/cases/CNM%1b2026/agreement",
         f"/sessions/{PAST_INT64}",
         f"/sessions/{PAST_INT32}",
         f"/sessions/{'9' * 5000}",

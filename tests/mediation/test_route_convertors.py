@@ -55,3 +55,5 @@ def test_the_case_number_convertor_is_bounded_by_the_column() -> None:
     assert not pattern.match("x" * (CASE_NUMBER_MAX + 1))
     assert not pattern.match("")
     assert not pattern.match("a/b")
+    assert not pattern.match("CNM\x002026")
+    assert not pattern.match("CNM\x1b2026")
