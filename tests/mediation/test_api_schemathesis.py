@@ -79,6 +79,7 @@ def test_schemathesis_finds_nothing_and_reaches_every_documented_status(
                 str(har),
                 "--no-color",
             ],
+            cwd=tmp_path,  # its caches go there, not into the checkout
             capture_output=True,
             text=True,
             timeout=600,
