@@ -21,6 +21,7 @@ from cases.identity import (
     normalise_uscc,
 )
 from cases.models import PartyKind
+from realtime.text import is_storable
 
 MAX_CLAIM = Decimal("100000000.00")  # a ceiling well above any consumer or tourism dispute
 FACTS_MIN, FACTS_MAX = 10, 5000
@@ -33,6 +34,21 @@ REFERENCE_MAX = 100  # a partner platform's own order or ticket number
 REQUIRED_CONSENTS = ("consent_voluntary", "consent_service_address", "consent_false_mediation")
 
 LANGUAGES = ("zh", "en")
+
+PARTY_FIELDS = ("kind", "name", "id_number", "mobile", "email", "address")
+# Every field a filing has (what check_filing reads).
+FIELD_NAMES = (
+    "domain",
+    "category",
+    *(f"{side}_{name}" for side in ("applicant", "respondent") for name in PARTY_FIELDS),
+    "claim_amount",
+    "facts",
+    "requested_outcome",
+    "partner_reference",
+    "language",
+    "has_arbitration_clause",
+    *REQUIRED_CONSENTS,
+)
 
 APPLICANT_KINDS = (PartyKind.NATURAL_PERSON, PartyKind.ORGANISATION)
 RESPONDENT_KINDS = (
@@ -203,6 +219,12 @@ def check_filing(raw: Mapping[str, str]) -> tuple[Filing | None, FieldErrors]:
     for consent in REQUIRED_CONSENTS:
         if _text(raw, consent) not in ("on", "true", "1", "yes"):
             errors[consent] = "consent_required"
+
+    # Last, so it is the error shown: text nothing could store or send to the court (NUL,
+    # control characters, lone surrogates from a JSON client's "\ud800").
+    for name in FIELD_NAMES:
+        if not is_storable(raw.get(name) or ""):
+            errors[name] = "bad_text"
 
     if errors:
         return None, errors

@@ -142,6 +142,8 @@ async def do_create_staff(
 
 async def _find_user(identifier: str) -> User | None:
     mobile, email, username = split_identifier(identifier)
+    if len(email or "") > 254 or len(username or "") > 64:
+        return None  # longer than the columns: nobody's (and the ORM refuses the lookup)
     if mobile:
         return await User.get_or_none(mobile=mobile)
     if email:

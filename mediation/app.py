@@ -56,7 +56,7 @@ from mediation.routes import (
 )
 from mediation.security_log import security_logs
 from mediation.settings import Settings, load_settings
-from mediation.web import TEMPLATES_DIR, BodyTooLarge, error_page, utcnow
+from mediation.web import TEMPLATES_DIR, BodyTooLarge, error_page, error_text, utcnow
 from realtime.broker import broker_for
 from realtime.hub import Hub
 
@@ -135,8 +135,10 @@ async def http_error(request: Request, exc: Exception) -> Response:
         answer.headers.update(headers)
         return answer
     if _is_api(request):
+        # Translated like every API error.
+        message = error_text(request, code) if code else exc.detail
         return JSONResponse(
-            {"error": code or "error", "message": exc.detail}, exc.status_code, headers=headers
+            {"error": code or "error", "message": message}, exc.status_code, headers=headers
         )
     if code:
         response: Response = error_page(request, code, exc.status_code, **params)

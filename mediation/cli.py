@@ -1,5 +1,5 @@
 """The `mediation` command: migrate, seed, serve, createuser, createpartner, demo, jobs,
-court export."""
+repair-text, court export."""
 
 from __future__ import annotations
 
@@ -139,6 +139,18 @@ def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
     # Court deliveries made here are kept in the security log like the web processes' own.
     with contextlib.suppress(KeyboardInterrupt), security_logs(settings):
         with_orm(settings, work)
+    return 0
+
+
+def cmd_repair_text(settings: Settings, args: argparse.Namespace) -> int:
+    """Replace characters no store or encoder accepts (stored before the doors checked)."""
+    from mediation.repair import do_repair_text
+
+    found = with_orm(settings, lambda: do_repair_text(dry_run=args.dry_run))
+    for column, count in sorted(found.items()):
+        print(f"  {column}: {count}")
+    verb = "found" if args.dry_run else "repaired"
+    print(f"{sum(found.values())} stored values {verb} (bad characters replaced by U+FFFD)")
     return 0
 
 
@@ -316,6 +328,12 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="run notice delivery and deadline jobs in this process")
     jobs.add_argument("--interval", type=float, default=5.0)
     jobs.set_defaults(func=cmd_jobs)
+    repair = sub.add_parser(
+        "repair-text",
+        help="replace lone surrogates, NUL and control characters in stored text by U+FFFD",
+    )
+    repair.add_argument("--dry-run", action="store_true", help="only count them")
+    repair.set_defaults(func=cmd_repair_text)
     court = sub.add_parser("court", help="the court handoff")
     court_sub = court.add_subparsers(dest="court_command", required=True)
     export = court_sub.add_parser(

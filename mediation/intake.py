@@ -22,6 +22,7 @@ from cases.evidence_store import store_blob
 from cases.filing import check_filing
 from cases.models import Case, Invitation
 from mediation.settings import Settings
+from realtime.text import is_storable
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,9 @@ def check_uploads(
         result = check_evidence_file(
             name, upload.data[:8192], len(upload.data), content=upload.data
         )
-        if result.error or result.media_type is None:
+        if not is_storable(upload.filename):
+            errors.append(("bad_text", name))  # refused, not silently renamed
+        elif result.error or result.media_type is None:
             errors.append((result.error or "evidence_type_not_allowed", name))
         else:
             accepted.append((Upload(name, upload.data), result.media_type))

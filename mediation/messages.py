@@ -59,7 +59,26 @@ ERROR_MESSAGES: dict[str, str] = {
     "not_found": N_("The page you asked for does not exist."),
     "forbidden": N_("You do not have permission to do this."),
     "invalid_json": N_("The request body must be a JSON object."),
+    "bad_text": N_(
+        "The text contains characters that cannot be stored: control characters or invalid "
+        "Unicode (such as a lone surrogate). Please remove them and try again."
+    ),
+    "number_too_large": N_("A number in the request has too many digits."),
+    "json_too_deep": N_("The request is nested too deeply."),
+    "invalid_field_type": N_(
+        "Each field must have the type the API description gives: text, or true or false "
+        "for the consents and the arbitration clause."
+    ),
+    "evidence_not_base64": N_("The content of an evidence file is not valid base64."),
+    "unknown_field": N_("The request has a field the API description does not list."),
+    "invalid_evidence": N_(
+        "Evidence must be a list of objects, each with a file name and its content in base64."
+    ),
     "idempotency_key_required": N_("An Idempotency-Key header is required."),
+    "idempotency_key_invalid": N_(
+        "The Idempotency-Key must be 1 to 255 visible ASCII characters, with no space at "
+        "either end."
+    ),
     "idempotency_key_reused": N_(
         "This Idempotency-Key was already used with a different request body."
     ),

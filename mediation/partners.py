@@ -27,6 +27,7 @@ from mediation.models import IdempotencyRecord, PartnerPlatform
 from mediation.settings import Settings
 
 KEY_PREFIX_LEN = 8
+KEY_PREFIX_MAX = 16  # PartnerPlatform.key_prefix
 
 
 class PartnerError(CaseError):
@@ -55,9 +56,11 @@ async def do_create_partner(name: str, key: str | None = None) -> tuple[PartnerP
 
 async def access_partner(authorization: str | None) -> PartnerPlatform:
     scheme, _, key = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or "." not in key:
+    prefix = key.split(".", 1)[0]
+    # A prefix longer than the column is no key of ours (and the ORM refuses to look it up).
+    if scheme.lower() != "bearer" or "." not in key or len(prefix) > KEY_PREFIX_MAX:
         raise Unauthorised("unauthorised")
-    partner = await PartnerPlatform.get_or_none(key_prefix=key.split(".", 1)[0], is_active=True)
+    partner = await PartnerPlatform.get_or_none(key_prefix=prefix, is_active=True)
     # Compare digests in constant time; a missing partner costs the same as a wrong key.
     expected = partner.key_sha256 if partner else "0" * 64
     if not hmac.compare_digest(expected, _sha256(key)) or partner is None:

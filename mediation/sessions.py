@@ -19,6 +19,7 @@ from cases.status import Status
 from mediation.models import MediationSession, SessionMode, SessionStatus, Transcript, User
 from realtime.models import RoomMessage
 from realtime.protocol import JOINT, FrameError, Kind, Participant, Post, may_see
+from realtime.text import repaired
 
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
 OPENS_BEFORE = timedelta(minutes=10)  # the room opens a few minutes before the time
@@ -384,8 +385,10 @@ def transcript_lines(rows: list[RoomMessage]) -> list[TranscriptLine]:
         lines.append(
             TranscriptLine(
                 f"{local:%Y-%m-%d %H:%M:%S}",
-                row.sender_name or "平台",  # the platform's own messages have no sender
-                f"{KIND_LABELS.get(row.kind, '')}{text.strip()}",
+                repaired(row.sender_name) or "平台",  # the platform's own have no sender
+                # repaired: a bad string stored before the doors checked must not stop the
+                # transcript from being made (it could not be encoded or stored)
+                repaired(f"{KIND_LABELS.get(row.kind, '')}{text.strip()}"),
             )
         )
     return lines

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from python_multipart.multipart import parse_options_header
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
@@ -30,6 +30,7 @@ from mediation.models import Role, User
 from mediation.presenters import EVENT_LABELS
 from mediation.routing_view import HOW_LABELS, REASON_LABELS, REGIME_LABELS, TRACK_LABELS
 from mediation.settings import Settings
+from realtime.text import is_storable
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -201,9 +202,30 @@ class CsrfFailed(CaseError):
     status_code = 403
 
 
+class FormTextInvalid(CaseError):
+    status_code = 422
+
+
+def unstorable_fields(form: FormData) -> list[str]:
+    """Names of the fields whose text, or upload's file name, may not be stored (NUL and
+    other control characters: see realtime.text; a browser never sends them)."""
+    return [
+        name
+        for name, value in form.multi_items()
+        if not is_storable(name)
+        or not is_storable((value.filename or "") if isinstance(value, UploadFile) else value)
+    ]
+
+
 @asynccontextmanager
-async def checked_form(request: Request, *, max_files: int = 50) -> AsyncIterator[FormData]:
+async def checked_form(
+    request: Request, *, max_files: int = 50, check_text: bool = True
+) -> AsyncIterator[FormData]:
     """Parse a form and check its CSRF token; uploads stay readable inside the block.
+
+    Text that may not be stored is refused here for every form (a translated 422, nothing
+    changed), unless the caller checks it itself to show it as a field error
+    (`check_text=False`: the filing form, through cases.filing).
 
     The parser's own file limit is set above the evidence limit, so that a person who picks
     too many files gets our translated message, not the parser's bare 400."""
@@ -217,6 +239,8 @@ async def checked_form(request: Request, *, max_files: int = 50) -> AsyncIterato
         expected = request.session.get("csrf")
         if not isinstance(sent, str) or not expected or not secrets.compare_digest(sent, expected):
             raise CsrfFailed("csrf_failed")
+        if check_text and unstorable_fields(form):
+            raise FormTextInvalid("bad_text")
         yield form
     finally:
         await form.close()

@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import json
 import logging
 import os
 import secrets
@@ -64,6 +63,7 @@ from realtime.store import (
     room_lasts,
     rooms_lasts,
 )
+from realtime.text import json_text
 
 log = logging.getLogger("realtime.hub")
 
@@ -854,7 +854,7 @@ def _presence_frame(state: _SessionState, user_id: int, online: bool) -> str:
 
 
 def _frame(event: dict[str, Any]) -> str:
-    return json.dumps(event, ensure_ascii=False)
+    return json_text(event)  # never fails, even on a bad string stored before the checks
 
 
 def _stored(session_id: int, room: str, frame: dict[str, Any]) -> Stored:

@@ -17,9 +17,16 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from realtime.text import JsonRefused, is_storable, read_json
+
 MAX_FRAME_BYTES = 16 * 1024
 MAX_TEXT_CHARS = 4000
 MAX_AMOUNT = Decimal("100000000.00")
+# Ids in frames are looked up in 32-bit integer columns (PostgreSQL refuses anything larger
+# in a query, SQLite anything past 2**63); sequence numbers are held to the same bound, far
+# above any room's. No valid frame nests deeper than a resume's three levels.
+MAX_ID = 2**31 - 1
+MAX_DEPTH = 8
 
 JOINT = "joint"
 CAUCUS_PREFIX = "caucus:"
@@ -193,12 +200,7 @@ def parse_frame(raw: str | bytes, participant: Participant) -> Frame:
     size = len(raw.encode("utf-8", "surrogatepass")) if isinstance(raw, str) else len(raw)
     if size > MAX_FRAME_BYTES:
         raise FrameError("frame_too_large")
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise FrameError("not_json") from None
-    if not isinstance(data, dict):
-        raise FrameError("not_an_object")
+    data = check_frame_input(raw)
     kind = data.get("type")
     ref = data.get("client_id") if isinstance(data.get("client_id"), str) else None
     if kind == "ping":
@@ -215,6 +217,38 @@ def parse_frame(raw: str | bytes, participant: Participant) -> Frame:
     if kind in PLATFORM_KINDS:
         raise FrameError("platform_only", ref)
     raise FrameError("unknown_type", ref)
+
+
+def check_frame_input(raw: str | bytes) -> dict[str, Any]:
+    """Decode a frame and refuse what could never be stored or sent back: not JSON, not an
+    object, nested too deep, a number too long to read (all "not_json"), or a string that is
+    not storable text ("bad_text": a lone surrogate such as "\\ud800", NUL, control
+    characters; see realtime.text).
+
+    Kept apart from the rules of what a participant may do, so that it is the one place a
+    frame's raw input is judged."""
+    try:
+        data = read_json(raw, MAX_DEPTH)
+    except JsonRefused as refused:
+        if refused.code == "bad_text":
+            raise FrameError("bad_text", _ref_of_bad(raw)) from None
+        raise FrameError("not_json") from None
+    if not isinstance(data, dict):
+        raise FrameError("not_an_object")
+    return data
+
+
+def _ref_of_bad(raw: str | bytes) -> str | None:
+    """The client_id of a frame refused for its text, if that id itself is fine, so the
+    client can tell which of its messages was refused (and stop resending it)."""
+    data = json.loads(raw)  # it did parse: only a string in it was refused
+    client_id = data.get("client_id") if isinstance(data, dict) else None
+    return client_id if isinstance(client_id, str) and is_storable(client_id) else None
+
+
+def _id(value: Any) -> bool:
+    """An id or sequence number that fits the columns it is looked up in."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID
 
 
 def _room(data: dict[str, Any], participant: Participant, ref: str | None) -> str:
@@ -244,7 +278,7 @@ def _parse_resume(data: dict[str, Any]) -> Resume:
         epoch, seq = position.get("epoch", ""), position.get("seq", 0)
         if not isinstance(epoch, str) or not isinstance(seq, int) or isinstance(seq, bool):
             raise FrameError("bad_resume")
-        if seq < 0:
+        if seq < 0 or seq > MAX_ID:
             raise FrameError("bad_resume")
         positions[room] = (epoch, seq)
     return Resume(positions)
@@ -272,9 +306,9 @@ def _parse_post(data: dict[str, Any], participant: Participant, ref: str | None)
     elif kind is Kind.OFFER_RESPONSE:
         offer_seq = data.get("offer_seq")
         response = data.get("response")
-        if not isinstance(offer_seq, int) or isinstance(offer_seq, bool) or offer_seq < 1:
+        if not _id(offer_seq):
             raise FrameError("bad_offer_reference", client_id)
-        if response not in {r.value for r in OfferResponse}:
+        if not isinstance(response, str) or response not in {r.value for r in OfferResponse}:
             raise FrameError("bad_field", client_id)
         body = {
             "offer_seq": offer_seq,
@@ -285,7 +319,7 @@ def _parse_post(data: dict[str, Any], participant: Participant, ref: str | None)
             body["amount"] = _amount(data.get("amount"), client_id)
     else:  # evidence
         evidence_id = data.get("evidence_id")
-        if not isinstance(evidence_id, int) or isinstance(evidence_id, bool):
+        if not _id(evidence_id):
             raise FrameError("bad_field", client_id)
         body = {"evidence_id": evidence_id}
     if concession:
@@ -311,9 +345,7 @@ def _parse_control(
     if action in (Control.OPEN_CAUCUS, Control.CLOSE_CAUCUS) and side not in SIDES:
         raise FrameError("bad_field", client_id)
     user_id = data.get("user_id")
-    if action in (Control.MUTE, Control.UNMUTE, Control.REMOVE) and (
-        not isinstance(user_id, int) or isinstance(user_id, bool)
-    ):
+    if action in (Control.MUTE, Control.UNMUTE, Control.REMOVE) and not _id(user_id):
         raise FrameError("bad_field", client_id)
     return ControlRequest(
         client_id,

@@ -46,6 +46,7 @@ from realtime.protocol import (
     concession_room,
     may_see,
 )
+from realtime.text import json_text
 
 log = logging.getLogger("realtime.store")
 
@@ -94,7 +95,8 @@ class Stored:
     def text(self) -> str:
         """The message frame as sent: encoded once, whoever it goes to (live or replayed)."""
         if self._text is None:
-            object.__setattr__(self, "_text", json.dumps(self.frame(), ensure_ascii=False))
+            # json_text never fails, even on a bad string stored before the doors checked
+            object.__setattr__(self, "_text", json_text(self.frame()))
         assert self._text is not None
         return self._text
 

@@ -23,6 +23,7 @@ from mediation.roster import (
     mediator_records,
     roster_of,
 )
+from mediation.routes import parse_id
 from mediation.web import checked_form, error_page, form_text, render, signed_in
 
 ROLE_LABELS = {
@@ -63,7 +64,7 @@ async def staff(request: Request) -> Response:
         values = form_text(form)
     try:
         role = Role(values.get("role", ""))
-        org_id = int(values["organisation"]) if values.get("organisation") else None
+        org_id = parse_id(values["organisation"]) if values.get("organisation") else None
     except ValueError:
         return render(
             request,
@@ -170,5 +171,5 @@ def _date_field(values: dict[str, str], name: str) -> date:
 
 routes += [
     Route("/admin/roster", roster),
-    Route("/admin/roster/{user_id:int}", roster_entry, methods=["GET", "POST"]),
+    Route("/admin/roster/{user_id:id}", roster_entry, methods=["GET", "POST"]),
 ]

@@ -235,11 +235,11 @@ async def sign(request: Request) -> Response:
 
 
 routes = [
-    Route("/cases/{number}/agreement", current),
-    Route("/cases/{number}/agreement/edit", edit),
-    Route("/cases/{number}/agreement/versions", save, methods=["POST"]),
-    Route("/cases/{number}/agreement/{version:int}", version),
-    Route("/cases/{number}/agreement/{version:int}/freeze", freeze, methods=["POST"]),
-    Route("/cases/{number}/agreement/{version:int}/code", send_code, methods=["POST"]),
-    Route("/cases/{number}/agreement/{version:int}/sign", sign, methods=["POST"]),
+    Route("/cases/{number:case}/agreement", current),
+    Route("/cases/{number:case}/agreement/edit", edit),
+    Route("/cases/{number:case}/agreement/versions", save, methods=["POST"]),
+    Route("/cases/{number:case}/agreement/{version:id}", version),
+    Route("/cases/{number:case}/agreement/{version:id}/freeze", freeze, methods=["POST"]),
+    Route("/cases/{number:case}/agreement/{version:id}/code", send_code, methods=["POST"]),
+    Route("/cases/{number:case}/agreement/{version:id}/sign", sign, methods=["POST"]),
 ]

@@ -55,6 +55,7 @@ from cases.outcomes import (
 from cases.status import Status
 from mediation.i18n import N_
 from mediation.models import Role, User
+from mediation.routes import parse_id
 from mediation.web import (
     checked_form,
     form_text,
@@ -335,7 +336,7 @@ def _evidence_ids(form_values: list[str]) -> list[int]:
     ids = []
     for value in form_values:
         try:
-            ids.append(int(value))
+            ids.append(parse_id(value))
         except ValueError:
             continue
     return ids
@@ -581,13 +582,13 @@ async def revoke_links(request: Request) -> Response:
 
 
 routes = [
-    Route("/cases/{number}/end", end_mediation, methods=["GET", "POST"]),
-    Route("/cases/{number}/court/transfer", transfer, methods=["GET", "POST"]),
-    Route("/cases/{number}/court/confirmation", confirmation, methods=["GET", "POST"]),
-    Route("/cases/{number}/court/correction", correction, methods=["GET", "POST"]),
+    Route("/cases/{number:case}/end", end_mediation, methods=["GET", "POST"]),
+    Route("/cases/{number:case}/court/transfer", transfer, methods=["GET", "POST"]),
+    Route("/cases/{number:case}/court/confirmation", confirmation, methods=["GET", "POST"]),
+    Route("/cases/{number:case}/court/correction", correction, methods=["GET", "POST"]),
     Route("/court/evidence/{token}", court_evidence),
     Route("/api/v1/court/callbacks", court_callback, methods=["POST"]),
     Route("/admin/court/outbox", outbox),
-    Route("/admin/court/outbox/{row_id:int}/replay", replay, methods=["POST"]),
+    Route("/admin/court/outbox/{row_id:id}/replay", replay, methods=["POST"]),
     Route("/admin/court/links/revoke", revoke_links, methods=["POST"]),
 ]

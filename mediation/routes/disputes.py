@@ -84,7 +84,8 @@ async def file_case(request: Request) -> Response:
     user: User = request.state.user
     if request.method == "GET":
         return render(request, "disputant/file.html", _filing_context(request, user, {}, None))
-    async with checked_form(request) as form:
+    # cases.filing shows text that may not be stored as a field error
+    async with checked_form(request, check_text=False) as form:
         values = form_text(form)
         uploads = await read_uploads(form)
     try:
@@ -198,7 +199,7 @@ async def download_evidence(request: Request) -> Response:
 routes = [
     Route("/file", file_case, methods=["GET", "POST"]),
     Route("/cases", case_list),
-    Route("/cases/{number}", case_detail),
-    Route("/cases/{number}/evidence", add_evidence, methods=["POST"]),
-    Route("/cases/{number}/evidence/{evidence_id:int}", download_evidence),
+    Route("/cases/{number:case}", case_detail),
+    Route("/cases/{number:case}/evidence", add_evidence, methods=["POST"]),
+    Route("/cases/{number:case}/evidence/{evidence_id:id}", download_evidence),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -12,12 +12,23 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from cases.errors import CaseError
+from cases.filing import REQUIRED_CONSENTS
 from mediation.intake import FilingInvalid, Upload
-from mediation.openapi import openapi_document
+from mediation.openapi import (
+    IDEMPOTENCY_KEY_MAX,
+    IDEMPOTENCY_KEY_PATTERN,
+    filing_properties,
+    openapi_document,
+)
 from mediation.partners import access_partner, access_partner_case, case_summary, do_partner_filing
 from mediation.web import error_text, settings_of, utcnow
+from realtime.text import JsonRefused, read_json
 
 MAX_BODY = 40 * 1024 * 1024  # ten 20 MB files would not fit base64-encoded; partners batch
+# A filing is an object of fields and a list of evidence objects; one more level lets a
+# wrongly typed field inside an evidence object get its own clear error.
+MAX_JSON_DEPTH = 4
+IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
 def api_error(request: Request, code: str, status: int, **extra: Any) -> JSONResponse:
@@ -42,44 +53,72 @@ def describe_invalid(request: Request) -> Any:
     return describe
 
 
-def _fields_and_uploads(body: dict[str, Any]) -> tuple[dict[str, str], list[Upload]] | None:
+BOOLEAN_FIELDS = frozenset({"has_arbitration_clause", *REQUIRED_CONSENTS})
+
+
+def fields_and_uploads(body: Any) -> tuple[dict[str, str], list[Upload]] | str:
+    """The filing's fields as the web form would send them, and its files; or the error
+    code of what is wrong with the request's shape (its strings were checked on reading).
+
+    Types are as the OpenAPI description says (booleans for the consents and the
+    arbitration clause, text for every other field, no other fields), so that what the
+    description refuses the API refuses too."""
+    if not isinstance(body, dict):
+        return "invalid_json"
+    described = filing_properties()
     fields: dict[str, str] = {}
     for key, value in body.items():
+        if key not in described:
+            return "unknown_field"
         if key == "evidence":
             continue
-        if isinstance(value, bool):
+        if key in BOOLEAN_FIELDS:
+            if not isinstance(value, bool):
+                return "invalid_field_type"
             fields[key] = "on" if value else ""
-        elif isinstance(value, (str, int, float)):
-            fields[key] = str(value)
-        elif value is not None:
-            return None
+        elif isinstance(value, str):
+            fields[key] = value
+        else:
+            return "invalid_field_type"
+    evidence = body.get("evidence", [])
+    if not isinstance(evidence, list):
+        return "invalid_evidence"
     uploads = []
-    for item in body.get("evidence") or []:
-        if not isinstance(item, dict):
-            return None
+    for item in evidence:
+        if not isinstance(item, dict) or not set(item) <= {"filename", "content_base64"}:
+            return "invalid_evidence"
+        content, filename = item.get("content_base64"), item.get("filename")
+        if not isinstance(content, str) or not isinstance(filename, str):
+            return "invalid_evidence"
         try:
-            data = base64.b64decode(item.get("content_base64", ""), validate=True)
+            data = base64.b64decode(content, validate=True)
         except (binascii.Error, ValueError):
-            return None
-        uploads.append(Upload(str(item.get("filename", "")), data))
+            return "evidence_not_base64"
+        uploads.append(Upload(filename, data))
     return fields, uploads
 
 
 async def create_dispute(request: Request) -> Response:
     partner = await access_partner(request.headers.get("authorization"))
-    key = request.headers.get("idempotency-key", "").strip()
-    if not key or len(key) > 255:
+    key = request.headers.get("idempotency-key", "")
+    if not key:
         return api_error(request, "idempotency_key_required", 400)
+    if len(key) > IDEMPOTENCY_KEY_MAX or not IDEMPOTENCY_KEY.fullmatch(key):
+        return api_error(request, "idempotency_key_invalid", 400)
     raw = await request.body()
     if len(raw) > MAX_BODY:
         return api_error(request, "request_too_large", 413)
     try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return api_error(request, "invalid_json", 400)
-    parsed = _fields_and_uploads(body) if isinstance(body, dict) else None
-    if parsed is None:
-        return api_error(request, "invalid_json", 400)
+        body = read_json(raw, MAX_JSON_DEPTH)
+    except JsonRefused as refused:
+        # Text that may not be stored is a field error in substance (422); anything that
+        # is not a readable JSON document at all is a malformed request (400).
+        return api_error(request, refused.code, 422 if refused.code == "bad_text" else 400)
+    parsed = fields_and_uploads(body)
+    if isinstance(parsed, str):
+        # The right shape with content that is not base64 is a field error (the description
+        # says "string"; no JSON Schema pattern says "base64" for every reader alike).
+        return api_error(request, parsed, 422 if parsed == "evidence_not_base64" else 400)
     fields, uploads = parsed
     answer = await do_partner_filing(
         settings_of(request),
@@ -111,6 +150,6 @@ def api_exception(request: Request, error: CaseError) -> JSONResponse:
 
 routes = [
     Route("/api/v1/disputes", create_dispute, methods=["POST"]),
-    Route("/api/v1/disputes/{number}", dispute_status),
+    Route("/api/v1/disputes/{number:case}", dispute_status),
     Route("/api/v1/openapi.json", openapi),
 ]

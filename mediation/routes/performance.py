@@ -34,5 +34,7 @@ async def performance_move(request: Request) -> Response:
 
 
 routes = [
-    Route("/cases/{number}/performance/{item_id:int}/{move}", performance_move, methods=["POST"]),
+    Route(
+        "/cases/{number:case}/performance/{item_id:id}/{move}", performance_move, methods=["POST"]
+    ),
 ]

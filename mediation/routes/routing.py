@@ -32,6 +32,7 @@ from mediation.assignment import (
 )
 from mediation.models import Role, User
 from mediation.performance import performance_needing_attention
+from mediation.routes import parse_id
 from mediation.routing_view import REGIME_LABELS
 from mediation.web import checked_form, form_text, render, signed_in, utcnow, viewer_of
 
@@ -61,7 +62,7 @@ def _back(case: Case, anchor: str = "routing") -> Response:
 
 def _int(values: dict[str, str], name: str) -> int:
     try:
-        return int(values.get(name, ""))
+        return parse_id(values.get(name, ""))
     except ValueError:
         raise FormInvalid("choose_one") from None
 
@@ -206,10 +207,10 @@ async def work_queue(request: Request) -> Response:
 
 routes = [
     Route("/work", work_queue),
-    Route("/cases/{number}/choose-mediator", choose_mediator, methods=["POST"]),
-    Route("/cases/{number}/change-mediator", change_mediator, methods=["POST"]),
-    Route("/cases/{number}/answer", answer, methods=["POST"]),
-    Route("/cases/{number}/override-mediator", override_mediator, methods=["POST"]),
-    Route("/cases/{number}/override-organisation", override_organisation, methods=["POST"]),
-    Route("/cases/{number}/deadline/{action}", manage_deadline, methods=["POST"]),
+    Route("/cases/{number:case}/choose-mediator", choose_mediator, methods=["POST"]),
+    Route("/cases/{number:case}/change-mediator", change_mediator, methods=["POST"]),
+    Route("/cases/{number:case}/answer", answer, methods=["POST"]),
+    Route("/cases/{number:case}/override-mediator", override_mediator, methods=["POST"]),
+    Route("/cases/{number:case}/override-organisation", override_organisation, methods=["POST"]),
+    Route("/cases/{number:case}/deadline/{action}", manage_deadline, methods=["POST"]),
 ]

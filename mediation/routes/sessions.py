@@ -24,6 +24,7 @@ from mediation.models import (
     Transcript,
     User,
 )
+from mediation.routes import parse_id
 from mediation.sessions import (
     RosterCache,
     SessionError,
@@ -78,7 +79,7 @@ async def schedule(request: Request) -> Response:
         values = form_text(form)
     try:
         mode = SessionMode(values.get("mode", "joint"))
-        duration = int(values.get("duration", "60"))
+        duration = parse_id(values.get("duration", "60"))
     except ValueError:
         raise SessionError("choose_one") from None
     await do_schedule_session(
@@ -218,13 +219,13 @@ async def on_control(session_id: int, action: str) -> None:
 
 
 routes = [
-    Route("/cases/{number}/sessions", schedule, methods=["POST"]),
-    Route("/sessions/{session_id:int}", room),
-    Route("/sessions/{session_id:int}/calendar.ics", calendar),
-    Route("/sessions/{session_id:int}/transcript", transcript, methods=["GET", "POST"]),
-    Route("/sessions/{session_id:int}/{action}", manage, methods=["POST"]),
+    Route("/cases/{number:case}/sessions", schedule, methods=["POST"]),
+    Route("/sessions/{session_id:id}", room),
+    Route("/sessions/{session_id:id}/calendar.ics", calendar),
+    Route("/sessions/{session_id:id}/transcript", transcript, methods=["GET", "POST"]),
+    Route("/sessions/{session_id:id}/{action}", manage, methods=["POST"]),
     WebSocketRoute(
-        "/ws/sessions/{session_id:int}",
+        "/ws/sessions/{session_id:id}",
         room_endpoint(hub_of, authenticate, enrich_post, on_control),
     ),
 ]

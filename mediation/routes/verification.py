@@ -158,5 +158,5 @@ async def download_signed_pdf(request: Request) -> Response:
 
 routes = [
     Route("/verify/{code}", verify, methods=["GET", "POST"]),
-    Route("/cases/{number}/agreement.pdf", download_signed_pdf),
+    Route("/cases/{number:case}/agreement.pdf", download_signed_pdf),
 ]

@@ -5,7 +5,6 @@ A forbidden case looks exactly like a case that does not exist: 404, and not a b
 
 from __future__ import annotations
 
-import base64
 import re
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from tests.support.factories import (
     PDF_BYTES,
     PNG_BYTES,
     STAFF_PASSWORD,
+    api_filing_body,
     cheap_password_hashing,
     create_organisation,
     create_staff,
@@ -75,13 +75,13 @@ def build_world(client: TestClient) -> World:
     response = client.post(
         "/api/v1/disputes",
         headers={"Authorization": f"Bearer {key_one}", "Idempotency-Key": "order-1"},
-        json={
-            **filing_fields(domain="internet", category="goods_quality"),
-            "partner_reference": "ORDER-1",
-            "evidence": [
-                {"filename": "截图.png", "content_base64": base64.b64encode(PNG_BYTES).decode()}
-            ],
-        },
+        # As the API describes it: the consents are JSON booleans.
+        json=api_filing_body(
+            partner_reference="ORDER-1",
+            evidence=[("截图.png", PNG_BYTES)],
+            domain="internet",
+            category="goods_quality",
+        ),
     )
     assert response.status_code == 201, response.text
     partner_number = response.json()["case_number"]

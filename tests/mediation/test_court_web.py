@@ -428,6 +428,11 @@ def test_accepted_then_docketed_in_order(
         ({"status": "docketed", "court_case_number": "2026民初1号"}, "bad_court_case_number"),
         ({"status": "archived"}, "type_does_not_match_status"),
         ({"decided_at": "yesterday"}, "bad_decided_at"),
+        # Read by the platform's one JSON reader (issue 9): no text that could not be stored,
+        # no nesting past what a CloudEvent needs.
+        ({"reason": "补正\ud800"}, "bad_text"),
+        ({"reason": "补正\x00"}, "bad_text"),
+        ({"extra": [[[[[[[[[[]]]]]]]]]]}, "json_too_deep"),
     ],
 )
 def test_a_malformed_callback_is_422_and_changes_nothing(

@@ -106,32 +106,48 @@ def test_the_same_key_with_another_body_is_refused(client: TestClient, api_key: 
     assert counts(client) == before
 
 
-@pytest.mark.parametrize("idempotency_key", [None, "", "   ", "k" * 256])
-def test_a_missing_idempotency_key_is_refused(
-    client: TestClient, api_key: str, idempotency_key: str | None
+@pytest.mark.parametrize(
+    ("idempotency_key", "code"),
+    [
+        (None, "idempotency_key_required"),
+        ("", "idempotency_key_required"),
+        ("   ", "idempotency_key_invalid"),
+        ("k" * 256, "idempotency_key_invalid"),
+        ("key with\ttab", "idempotency_key_invalid"),
+    ],
+)
+def test_a_missing_or_malformed_idempotency_key_is_refused(
+    client: TestClient, api_key: str, idempotency_key: str | None, code: str
 ) -> None:
     response = client.post(URL, json=api_filing_body(), headers=headers(api_key, idempotency_key))
 
     assert response.status_code == 400
-    assert response.json()["error"] == "idempotency_key_required"
+    assert response.json()["error"] == code
     assert counts(client) == NOTHING
 
 
 @pytest.mark.parametrize(
-    "content",
+    ("content", "code", "message"),
     [
-        b"{not json",
-        b"\xff\xfe garbage",
-        b"[1, 2, 3]",
-        b'"a string"',
-        json.dumps({**api_filing_body(), "facts": ["a", "list"]}).encode(),
-        json.dumps({**api_filing_body(), "evidence": ["not an object"]}).encode(),
-        json.dumps(
-            {**api_filing_body(), "evidence": [{"filename": "a.pdf", "content_base64": "%%%"}]}
-        ).encode(),
+        (b"{not json", "invalid_json", "请求体必须是 JSON 对象。"),
+        (b"\xff\xfe garbage", "invalid_json", "请求体必须是 JSON 对象。"),
+        (b"[1, 2, 3]", "invalid_json", "请求体必须是 JSON 对象。"),
+        (b'"a string"', "invalid_json", "请求体必须是 JSON 对象。"),
+        (
+            json.dumps({**api_filing_body(), "facts": ["a", "list"]}).encode(),
+            "invalid_field_type",
+            "每个字段的类型须与 API 说明一致：文本；各项同意及仲裁条款为 true 或 false。",
+        ),
+        (
+            json.dumps({**api_filing_body(), "evidence": ["not an object"]}).encode(),
+            "invalid_evidence",
+            "证据必须是对象列表，每个对象包含文件名及其 base64 编码的内容。",
+        ),
     ],
 )
-def test_a_malformed_body_is_refused(client: TestClient, api_key: str, content: bytes) -> None:
+def test_a_malformed_body_is_refused(
+    client: TestClient, api_key: str, content: bytes, code: str, message: str
+) -> None:
     response = client.post(
         URL,
         content=content,
@@ -139,7 +155,7 @@ def test_a_malformed_body_is_refused(client: TestClient, api_key: str, content: 
     )
 
     assert response.status_code == 400
-    assert response.json() == {"error": "invalid_json", "message": "请求体必须是 JSON 对象。"}
+    assert response.json() == {"error": code, "message": message}
     assert counts(client) == NOTHING
 
 

@@ -182,6 +182,65 @@ CASES: dict[str, Case] = {
     "client_id a number": Case(
         "applicant", message(text="hi", client_id=12345678), "bad_client_id"
     ),
+    # Text nothing could store or send back (issue 9, finding 1): JSON's "\ud800" escape
+    # decodes to a lone surrogate, which no UTF-8 encoder accepts; PostgreSQL refuses NUL.
+    "lone surrogate in the text": Case(
+        "applicant", json.dumps(message(text="a\ud800b")), "bad_text"
+    ),
+    "lone low surrogate": Case("applicant", json.dumps(message(text="\udfff")), "bad_text"),
+    "NUL in the text": Case("applicant", message(text="a\x00b"), "bad_text"),
+    "control character in the text": Case("applicant", message(text="a\x1bb"), "bad_text"),
+    "lone surrogate in an offer's text": Case(
+        "applicant", json.dumps({**offer("10"), "text": "\ud83d"}), "bad_text"
+    ),
+    "lone surrogate in a key": Case(
+        "applicant", json.dumps(message(text="hi", **{"\ud800": 1})), "bad_text"
+    ),
+    "lone surrogate in the room name": Case(
+        "applicant", json.dumps(message(room="joint\ud800", text="hi")), "bad_text"
+    ),
+    # Inputs that crashed the connection (issue 9, finding 5).
+    "nested 8,000 deep": Case("applicant", "[" * 8000 + "]" * 8000, "not_json"),
+    "an integer of 5,000 digits": Case(
+        "applicant", '{"type": "message", "n": ' + "9" * 5000 + "}", "not_json"
+    ),
+    "response not a string": Case(
+        "respondent",
+        {
+            "type": "offer_response",
+            "room": "joint",
+            "client_id": new_client_id("bad"),
+            "offer_seq": 1,
+            "response": ["accept"],
+        },
+        "bad_field",
+    ),
+    "answer to seq past 2**63": Case(
+        "respondent",
+        {
+            "type": "offer_response",
+            "room": "joint",
+            "client_id": new_client_id("bad"),
+            "offer_seq": 2**63,
+            "response": "accept",
+        },
+        "bad_offer_reference",
+    ),
+    "evidence id past 2**63": Case(
+        "applicant",
+        {
+            "type": "evidence",
+            "room": "joint",
+            "client_id": new_client_id("bad"),
+            "evidence_id": 2**63,
+        },
+        "bad_field",
+    ),
+    "mute a user id past 2**31": Case(
+        "mediator",
+        {"type": "control", "client_id": new_client_id("bad"), "action": "mute", "user_id": 2**31},
+        "bad_field",
+    ),
     "a second resume": Case("applicant", {"type": "resume", "rooms": {}}, "already_resumed"),
     # Agreement versions are the platform's to post (Hub.announce), never a participant's.
     "agreement from a party": Case(
@@ -247,5 +306,73 @@ def test_a_bad_frame_gets_its_error_code_stores_nothing_and_leaves_the_socket_us
             for client in clients.values():
                 assert not client.is_closed
                 await client.close()
+
+    run_scenario(scenario)
+
+
+def test_a_bad_string_stored_before_the_checks_still_replays_and_ends_in_a_transcript(
+    live: LiveRoom,
+) -> None:
+    """Issue 9, finding 1: one stored lone surrogate dropped every connection that replayed
+    it, and the mediator's "end" made no transcript. Rows stored before the doors checked
+    are written here by raw SQL (SQLite keeps the surrogate as JSON's "\\ud800" escape;
+    PostgreSQL refuses it, so there a control character stands in, which encodes but must
+    still be replayed and transcribed)."""
+    import asyncio
+
+    from mediation.models import Transcript
+    from realtime.models import RoomState
+    from realtime.protocol import ROOMS
+    from tests.support.databases import is_postgres
+
+    session_id = live.new_session()
+    postgres = is_postgres(live.database_url)
+    if postgres:
+        bad, shown = "坏\\u001b字", "坏\x1b字"
+        insert = (
+            "INSERT INTO room_message (session_id, room, seq, sender_name, kind, body,"
+            " concession, client_id, created_at)"
+            " VALUES ($1, 'joint', $2, '调解员', 'message', $3::jsonb, false, $4, now())"
+        )
+    else:
+        bad, shown = "坏\\ud800字", "坏\ufffd字"
+        insert = (
+            "INSERT INTO room_message (session_id, room, seq, sender_name, kind, body,"
+            " concession, client_id, created_at)"
+            " VALUES (?, 'joint', ?, '调解员', 'message', ?, 0, ?, '2026-11-10 10:00:00+00:00')"
+        )
+
+    async def scenario() -> None:
+        from tortoise import Tortoise
+
+        async with orm(live.database_url):
+            await RoomState.bulk_create(
+                [
+                    RoomState(session_id=session_id, room=room, epoch="e0", last_seq=0)
+                    for room in ROOMS
+                ]
+            )
+            await RoomState.filter(session_id=session_id, room="joint").update(last_seq=2)
+            db = Tortoise.get_connection("default")
+            for seq, body in ((1, f'{{"text":"{bad}"}}'), (2, '{"text":"您好"}')):
+                await db.execute_query(insert, [session_id, seq, body, f"old-{seq:04d}"])
+            clients = {
+                who: await enter(live.base, session_id, live.cookies[who], who)
+                for who in ("applicant", "mediator")
+            }
+            for client in clients.values():
+                assert [f["body"]["text"] for f in client.messages()] == [shown, "您好"]
+                assert not client.is_closed
+            await clients["mediator"].control("end")
+            for client in clients.values():
+                await client.closed()
+            for _ in range(100):  # made by the end's handler, just after the close
+                transcript = await Transcript.get_or_none(session_id=session_id)
+                if transcript is not None:
+                    break
+                await asyncio.sleep(0.1)
+            assert transcript is not None, "no transcript"
+            assert "坏\ufffd字" in transcript.text
+            assert "您好" in transcript.text
 
     run_scenario(scenario)
