@@ -54,6 +54,7 @@ from mediation.roster import open_case_counts
 from mediation.scoring import Exclusion, rank_mediators
 from mediation.settings import Settings
 from seeds.demo import seed_demo
+from tests.support.concurrency import rendezvous
 from tests.support.factories import (
     STAFF_PASSWORD,
     cheap_password_hashing,
@@ -1012,6 +1013,34 @@ async def test_jobs_run_twice_at_once_change_each_case_once(
         outcomes = [outcome for _, _, outcome, _ in await history(case)]
         assert outcomes == ["no_answer", None]
         assert (await status_changes(case)).count(["awaiting_mediator", "assigning"]) == 1
+    await assert_loads_match_cases()
+
+
+async def test_two_appointments_at_once_never_overfill_a_mediator(
+    world: World, settings: Settings
+) -> None:
+    """Proves the roster lock on PostgreSQL only: both appointments are held at the pause
+    point after reading the roster, so without the lock both see Wang's last place free and
+    both take it, every time. On SQLite the ORM runs one transaction at a time, so this
+    passes with or without the lock (it still checks the outcome)."""
+    # Wang is the only mediator free: Li and Zhao take nothing; Wang has one place left.
+    await MediatorProfile.filter(user_id__in=[world.li.id, world.zhao.id]).update(capacity=0)
+    await MediatorProfile.filter(user_id=world.wang.id).update(capacity=2)
+    busy = await new_case(settings, 1)
+    await choose_jointly(busy, world.wang, shanghai(9, 28))
+    first, second = await new_case(settings, 2), await new_case(settings, 3)
+    assert await open_cases(world.wang) == 1
+
+    with rendezvous("appoint") as point:
+        appointed = await asyncio.gather(
+            do_appoint(first.id, shanghai(9, 30)), do_appoint(second.id, shanghai(9, 30))
+        )
+    assert point.arrived == 2
+    assert sorted(appointed, key=lambda x: x is None) == [world.wang.id, None]
+    assert await open_cases(world.wang) == 2
+    waiting = [c for c in (first, second) if (await fresh(c)).status == Status.ASSIGNING]
+    assert len(waiting) == 1
+    assert await TimelineEvent.filter(case_id=waiting[0].id, kind="no_mediator_available").exists()
     await assert_loads_match_cases()
 
 
