@@ -20,7 +20,6 @@ from cases.actions import do_answer_invitation
 from cases.deadlines import Regime
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.journal import notify_parties, queue_notice, record_event, transition
-from cases.pause import pause_point
 from cases.models import (
     AssignmentOutcome,
     Case,
@@ -37,6 +36,7 @@ from cases.models import (
     Source,
     TimelineEvent,
 )
+from cases.pause import pause_point
 from cases.status import Actor, Status
 from cases.timelimits import (
     claim_missed,
@@ -298,9 +298,7 @@ async def lock_roster(organisation_id: int) -> None:
     """Lock the organisation's mediators' profile rows (in id order, so two lockers never
     deadlock) until the transaction ends. Every change of a mediator's load goes through
     `_assign`, which locks the mediator's row, so a count read after this is current."""
-    await MediatorProfile.select_for_update().filter(organisation_id=organisation_id).order_by(
-        "id"
-    )
+    await MediatorProfile.select_for_update().filter(organisation_id=organisation_id).order_by("id")
 
 
 async def _assign(

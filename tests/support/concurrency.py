@@ -48,11 +48,14 @@ class Rendezvous:
 
 
 @contextmanager
-def rendezvous(name: str, parties: int = 2, wait: float = 1.0) -> Iterator[Rendezvous]:
-    """Hold tasks at `name` until `parties` arrived (or `wait` s); see the module docstring."""
+def rendezvous(*names: str, parties: int = 2, wait: float = 1.0) -> Iterator[Rendezvous]:
+    """Hold tasks at any of `names` until `parties` arrived (or `wait` s); see the module
+    docstring. Two names: two different actions meeting, each at its own critical section."""
     point = Rendezvous(parties, wait)
-    set_hook(name, point)
+    for name in names:
+        set_hook(name, point)
     try:
         yield point
     finally:
-        set_hook(name, None)
+        for name in names:
+            set_hook(name, None)
