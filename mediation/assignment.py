@@ -120,6 +120,7 @@ async def do_begin_routing(case_id: int, now: datetime) -> Case | None:
         case = await Case.select_for_update().get_or_none(id=case_id, status=Status.ACCEPTED)
         if case is None:
             return None
+        await pause_point("begin_routing")
         recommendation = recommend(await _case_profile(case), await organisation_profiles())
         case.triage = {
             "track": recommendation.track,
@@ -640,6 +641,7 @@ async def do_reassign_unanswered(now: datetime) -> list[int]:
             case = await Case.get(id=case_id)
             if case.status != Status.AWAITING_MEDIATOR:
                 continue
+            await pause_point("reassign_unanswered")
             await _end_current_assignment(case, AssignmentOutcome.NO_ANSWER, "no_answer", now)
             await transition(case, Status.ASSIGNING, Actor.SYSTEM, now, outcome="no_answer")
         await do_appoint(case_id, now)

@@ -564,16 +564,23 @@ async def test_the_desk_reads_a_joint_confirmation(world: w.CourtWorld, settings
 async def test_both_parties_joining_at_once_send_one_filing(
     world: w.CourtWorld, settings: Settings
 ) -> None:
+    """Proves the case row's lock in `do_join_confirmation` on PostgreSQL only: each party
+    is held after reading the pending filing (`join_confirmation`), so without the lock both
+    see none and each creates a filing waiting for the other, every time. On SQLite one
+    transaction runs at a time: it checks the outcome."""
     import asyncio
 
+    from tests.support.concurrency import rendezvous
+
     await w.make_effective_agreement(settings, world)
-    results = await asyncio.gather(
-        *(
-            do_join_confirmation(viewer(world, side), world.case_number, settings, now())
-            for side in ("applicant", "respondent")
-        ),
-        return_exceptions=True,
-    )
+    with rendezvous("join_confirmation"):
+        results = await asyncio.gather(
+            *(
+                do_join_confirmation(viewer(world, side), world.case_number, settings, now())
+                for side in ("applicant", "respondent")
+            ),
+            return_exceptions=True,
+        )
     assert not [r for r in results if isinstance(r, BaseException)], results
     (filing,) = await CourtFiling.all()
     assert filing.status == FilingStatus.QUEUED

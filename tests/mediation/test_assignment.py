@@ -975,6 +975,11 @@ async def test_with_nobody_free_the_case_waits_and_is_appointed_once_a_mediator_
 async def test_jobs_run_twice_at_once_change_each_case_once(
     world: World, settings: Settings
 ) -> None:
+    """Proves each job's lock on PostgreSQL only (SQLite runs one transaction at a time per
+    process): in each round both runs are held inside the first case's critical section
+    (`begin_routing` after the case row's lock, `appoint` after the roster's,
+    `reassign_unanswered` after claiming the missed deadline), so without the lock both
+    change that case, every time."""
     await MediatorProfile.filter(user_id__in=[world.wang.id, world.li.id]).update(capacity=2)
     cases = []
     for n in range(1, 5):
@@ -986,18 +991,20 @@ async def test_jobs_run_twice_at_once_change_each_case_once(
         cases.append(case)
     ids = sorted(c.id for c in cases)
 
-    first, second = await asyncio.gather(
-        do_route_accepted_cases(FILED), do_route_accepted_cases(FILED)
-    )
+    with rendezvous("begin_routing"):
+        first, second = await asyncio.gather(
+            do_route_accepted_cases(FILED), do_route_accepted_cases(FILED)
+        )
     assert sorted(first + second) == ids
     for case in cases:
         assert (await status_changes(case)).count(["accepted", "assigning"]) == 1
         assert await CaseDeadline.filter(case_id=case.id, regime="party_choice").count() == 1
 
-    first, second = await asyncio.gather(
-        do_appoint_when_choice_window_closes(shanghai(9, 30)),
-        do_appoint_when_choice_window_closes(shanghai(9, 30)),
-    )
+    with rendezvous("appoint"):
+        first, second = await asyncio.gather(
+            do_appoint_when_choice_window_closes(shanghai(9, 30)),
+            do_appoint_when_choice_window_closes(shanghai(9, 30)),
+        )
     assert sorted(first + second) == ids
     for case in cases:
         assert await MediatorAssignment.filter(case_id=case.id).count() == 1
@@ -1005,9 +1012,10 @@ async def test_jobs_run_twice_at_once_change_each_case_once(
     await assert_loads_match_cases()
 
     # Nobody answers: the next job rounds replace each mediator once.
-    first, second = await asyncio.gather(
-        do_reassign_unanswered(shanghai(10, 13)), do_reassign_unanswered(shanghai(10, 13))
-    )
+    with rendezvous("reassign_unanswered"):
+        first, second = await asyncio.gather(
+            do_reassign_unanswered(shanghai(10, 13)), do_reassign_unanswered(shanghai(10, 13))
+        )
     assert sorted(first + second) == ids
     for case in cases:
         outcomes = [outcome for _, _, outcome, _ in await history(case)]
