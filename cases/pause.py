@@ -12,10 +12,17 @@ second task cannot get there while the first holds it, so the first goes on alon
 the wait; without the lock both arrive, both act on the same read, and the test fails
 every time. On SQLite the ORM runs one transaction at a time per process, so such a test
 can only fail on PostgreSQL; each test says which databases it proves anything on.
+
+A test that runs the code in another process (the court desk's server) cannot set a hook,
+so it starts that process with `PAUSE_POINTS="<name>=<seconds>,..."`: a plain sleep at
+each named point, long enough for a second request to reach it too when nothing stops it.
+Never set in production (it only slows the named actions down).
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Awaitable, Callable
 
 Hook = Callable[[str], Awaitable[None]]
@@ -36,3 +43,20 @@ def set_hook(name: str, hook: Hook | None) -> None:
         _hooks.pop(name, None)
     else:
         _hooks[name] = hook
+
+
+def _sleep_for(seconds: float) -> Hook:
+    async def sleep(name: str) -> None:
+        await asyncio.sleep(seconds)
+
+    return sleep
+
+
+def _from_environment(spec: str) -> None:
+    for entry in spec.split(","):
+        name, _, seconds = entry.partition("=")
+        if name.strip() and seconds.strip():
+            set_hook(name.strip(), _sleep_for(float(seconds)))
+
+
+_from_environment(os.environ.get("PAUSE_POINTS", ""))
