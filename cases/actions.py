@@ -291,6 +291,7 @@ async def do_end_unanswered_invitations(now: datetime) -> list[str]:
             case = invitation.case
             if case.status != Status.AWAITING_CONSENT:
                 continue
+            await pause_point("end_unanswered")
             case.closed_reason = "respondent_no_response"
             await case.save(update_fields=["closed_reason"])
             await transition(case, Status.NO_RESPONSE, Actor.SYSTEM, now)
