@@ -315,6 +315,7 @@ async def _assign(
 ) -> None:
     # The mediator's load grows: their roster row is locked first (see `lock_roster`).
     await MediatorProfile.select_for_update().filter(user_id=mediator_id)
+    await pause_point("assign")
     await MediatorAssignment.create(
         case=case,
         mediator_id=mediator_id,

@@ -1052,6 +1052,35 @@ async def test_two_appointments_at_once_never_overfill_a_mediator(
     await assert_loads_match_cases()
 
 
+async def test_an_appointment_during_an_override_sees_the_place_the_override_took(
+    world: World, settings: Settings
+) -> None:
+    """Proves the mediator-row lock in `_assign` on PostgreSQL only: the override is held
+    after taking Wang's row (`assign`), the appointment after reading the roster
+    (`appoint`), so without that lock the appointment counts Wang's open cases before the
+    override commits and gives him one case too many, every time."""
+    await MediatorProfile.filter(user_id__in=[world.li.id, world.zhao.id]).update(capacity=0)
+    await MediatorProfile.filter(user_id=world.wang.id).update(capacity=2)
+    busy = await new_case(settings, 1)
+    await choose_jointly(busy, world.wang, shanghai(9, 28))
+    overridden, appointed = await new_case(settings, 2), await new_case(settings, 3)
+    admin = await staff("tqo_admin", Role.ORG_ADMIN, world.tqo.id)
+
+    with rendezvous("assign", "appoint"):
+        override = asyncio.create_task(
+            do_override_mediator(admin, overridden, world.wang.id, "熟悉此类纠纷", shanghai(9, 29))
+        )
+        await asyncio.sleep(0.1)
+        chosen = await do_appoint(appointed.id, shanghai(9, 29))
+        await override
+    # The override may go past capacity (a deliberate choice); the appointment may not.
+    assert (await fresh(overridden)).mediator_id == world.wang.id
+    assert chosen is None
+    assert (await fresh(appointed)).status == Status.ASSIGNING
+    assert await open_cases(world.wang) == 2
+    await assert_loads_match_cases()
+
+
 # --- deliberate choices respect conflicts of interest too ----------------------------------
 
 
