@@ -609,9 +609,15 @@ async def test_the_same_decision_delivered_twice_at_once_applies_once(
         payload={},
         court_case_number="(2026)沪0105民初5号",
     )
-    results = await asyncio.gather(
-        *(do_apply_court_decision("cb-same", decision, now()) for _ in range(3))
-    )
+    # Proves the webhook id's unique claim on PostgreSQL only (SQLite runs one transaction
+    # at a time per process): each delivery is held after keeping the callback
+    # (`court_callback`), so without the claim all three keep it, every time.
+    from tests.support.concurrency import rendezvous
+
+    with rendezvous("court_callback", parties=3):
+        results = await asyncio.gather(
+            *(do_apply_court_decision("cb-same", decision, now()) for _ in range(3))
+        )
     assert sorted(r.applied for r in results) == [False, False, True]
     assert await CourtCallback.all().count() == 1
     assert (await Case.get(id=world.case_id)).status == Status.DOCKETED
