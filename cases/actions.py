@@ -7,7 +7,7 @@ changes data in one transaction and appends a timeline event for every change.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,6 +29,7 @@ from cases.models import (
     Source,
 )
 from cases.numbering import next_case_number
+from cases.pause import pause_point
 from cases.status import Actor, Status
 
 
@@ -38,6 +39,41 @@ class StoredEvidence:
     media_type: str
     size: int
     sha256: str
+
+
+@dataclass(frozen=True)
+class Repeated:
+    """A file whose content is already among the case's evidence (same SHA-256), so it was
+    not added a second time: `filename` as attached now, `kept_as` the evidence it repeats."""
+
+    filename: str
+    kept_as: str
+
+
+def distinct_evidence(
+    items: Iterable[StoredEvidence], already: dict[str, str] | None = None
+) -> tuple[list[StoredEvidence], list[Repeated]]:
+    """One evidence item per content: the items whose SHA-256 is neither among `already`
+    (the case's evidence: hash -> file name) nor earlier in `items`, and what was left out.
+    A form brought back after an error keeps its good files; picking one of them again must
+    not file it twice, and nothing identical goes to the court twice."""
+    seen = dict(already or {})
+    new: list[StoredEvidence] = []
+    repeated: list[Repeated] = []
+    for item in items:
+        if item.sha256 in seen:
+            repeated.append(Repeated(item.filename, seen[item.sha256]))
+        else:
+            seen[item.sha256] = item.filename
+            new.append(item)
+    return new, repeated
+
+
+@dataclass(frozen=True)
+class AddedEvidence:
+    case: Case
+    added: list[StoredEvidence]
+    repeated: list[Repeated]
 
 
 @dataclass(frozen=True)
@@ -255,6 +291,7 @@ async def do_end_unanswered_invitations(now: datetime) -> list[str]:
             case = invitation.case
             if case.status != Status.AWAITING_CONSENT:
                 continue
+            await pause_point("end_unanswered")
             case.closed_reason = "respondent_no_response"
             await case.save(update_fields=["closed_reason"])
             await transition(case, Status.NO_RESPONSE, Actor.SYSTEM, now)
@@ -315,11 +352,17 @@ async def access_evidence(viewer: Viewer, number: str, evidence_id: int) -> Evid
 
 async def do_add_evidence(
     viewer: Viewer, number: str, side: Side, items: Sequence[StoredEvidence], now: datetime
-) -> Case:
+) -> AddedEvidence:
+    """Add evidence to a case; a file whose content the case already has is left out and
+    reported (`repeated`), so the person can be told it was already attached."""
     case, _ = await access_case(viewer, number)
     async with in_transaction():
-        await _add_evidence(case, side, items, now, viewer.user_id)
-    return case
+        # The case row's lock: two uploads of the same file at once are served one after
+        # the other, so the second sees the first's row and reports it instead of failing
+        # on the (case, sha256) unique index.
+        case = await Case.select_for_update().get(id=case.id)
+        added, repeated = await _add_evidence(case, side, items, now, viewer.user_id)
+    return AddedEvidence(case, added, repeated)
 
 
 async def _add_evidence(
@@ -329,8 +372,14 @@ async def _add_evidence(
     now: datetime,
     uploader_id: int | None,
     actor_label: str = "",
-) -> None:
-    """Evidence rows for blobs already stored, each with its timeline event."""
+) -> tuple[list[StoredEvidence], list[Repeated]]:
+    """Evidence rows for blobs already stored, each with its timeline event; contents the
+    case already has are left out and returned as repeated. Call with the case locked."""
+    already = dict(
+        await Evidence.filter(case_id=case.id).order_by("id").values_list("sha256", "filename")
+    )
+    await pause_point("add_evidence")
+    items, repeated = distinct_evidence(items, already)
     for item in items:
         await Evidence.create(
             case=case,
@@ -351,6 +400,7 @@ async def _add_evidence(
             filename=item.filename,
             sha256=item.sha256,
         )
+    return list(items), repeated
 
 
 async def do_sweep_unreferenced_evidence(root: Path, now: datetime, keep_for: timedelta) -> int:

@@ -6,15 +6,30 @@ change, its audit row and the notices it causes commit (or roll back) together.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from cases.errors import CaseConflict
 from cases.models import Case, Notice, NoticeChannel, Party, Side, TimelineEvent
+from cases.pause import pause_point
 from cases.status import Actor, Status, check_transition
 
 # Leaving mediation this way ends the mediator's work on the case (their record counts it).
 MEDIATION_ENDINGS = frozenset({Status.SETTLED, Status.FAILED, Status.TIMED_OUT, Status.WITHDRAWN})
+
+# What the shell does in the same transaction when a case leaves mediation other than by
+# settling (it ends, or goes back to assignment): `mediation` withdraws an agreement version
+# left open for signature. `cases` cannot import `mediation`, so the shell registers it
+# (`mediation.models`, which every process loads with the ORM).
+LeavingMediation = Callable[[Case, Status, datetime], Awaitable[None]]
+_leaving_mediation: list[LeavingMediation] = []
+
+
+def on_leaving_mediation(handler: LeavingMediation) -> LeavingMediation:
+    if handler not in _leaving_mediation:
+        _leaving_mediation.append(handler)
+    return handler
 
 
 async def record_event(
@@ -62,6 +77,10 @@ async def transition(
         status=[source.value, target.value],
         **data,
     )
+    if source is Status.IN_MEDIATION and target is not Status.SETTLED:
+        for handler in _leaving_mediation:
+            await handler(case, target, now)
+        await pause_point("leaving_mediation")
 
 
 async def queue_notice(

@@ -141,6 +141,9 @@ class Evidence(Model):
     class Meta:
         table = "evidence"
         indexes = (("case_id",),)
+        # One content, one evidence item per case: a file attached again is reported, never
+        # filed (or sent to the court) twice. Migration 0009 merged earlier duplicates.
+        unique_together = (("case", "sha256"),)
 
 
 class TimelineEvent(Model):

@@ -52,6 +52,7 @@ from cases.models import (
     Party,
     Side,
 )
+from cases.pause import pause_point
 from cases.status import Actor, Status
 from cases.timelimits import do_close_deadline
 
@@ -394,6 +395,8 @@ async def do_join_confirmation(
         if not locked:
             raise CaseConflict("case_changed_meanwhile")
         pending = await pending_confirmation(case)
+        # Where the concurrency tests hold a party who has read the pending filing.
+        await pause_point("join_confirmation")
         if pending is not None and side in (pending.applicants or {}):
             raise CaseConflict("already_applied")
         proofs = set(await _property_proofs(case, property_proof_ids))

@@ -28,6 +28,7 @@ from cases.deadlines import (
 from cases.errors import CaseConflict, CaseError
 from cases.journal import notify_parties, queue_notice, record_event, transition
 from cases.models import Case, CaseDeadline, DeadlineStatus, NoticeChannel
+from cases.pause import pause_point
 from cases.status import Actor, Status
 
 
@@ -268,6 +269,7 @@ async def do_time_out_overdue_mediations(now: datetime) -> list[str]:
             case = row.case
             if case.status != Status.IN_MEDIATION:
                 continue
+            await pause_point("time_out")
             case.closed_reason = "mediation_time_limit"
             await case.save(update_fields=["closed_reason"])
             await transition(case, Status.TIMED_OUT, Actor.SYSTEM, now, regime=row.regime)
@@ -317,6 +319,8 @@ async def do_send_deadline_reminders(now: datetime) -> int:
     for deadline_id, due_on in candidates:
         if working_days_between(today, due_on, calendar) > REMIND_WITHIN_WORKING_DAYS:
             continue
+        # Both runs have read the deadline as not yet reminded: only the claim decides.
+        await pause_point("deadline_reminder")
         claimed = await CaseDeadline.filter(id=deadline_id, reminded_at__isnull=True).update(
             reminded_at=now
         )

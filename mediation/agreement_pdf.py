@@ -37,6 +37,7 @@ from cases.errors import CaseConflict, CaseNotFound
 from cases.evidence_store import blob_path, store_blob
 from cases.journal import record_event
 from cases.models import Case
+from cases.pause import pause_point
 from mediation.i18n import N_
 from mediation.models import (
     AgreementSignature,
@@ -229,6 +230,7 @@ async def issue_signed_pdf(version_id: int, settings: Settings) -> str:
     data = await asyncio.to_thread(render_pdf, html)
     digest = await asyncio.to_thread(store_blob, settings.evidence_dir, data)
     now = datetime.now(UTC)
+    await pause_point("pdf_record")  # rendered and stored, not yet recorded (cases.pause)
     async with in_transaction():
         won = await AgreementVersion.filter(
             id=version_id, status=AgreementStatus.EFFECTIVE, pdf_sha256__isnull=True

@@ -35,6 +35,7 @@ from cases.actions import access_case
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.journal import notify_parties, queue_notice, record_event, transition
 from cases.models import Case, NoticeChannel, Party
+from cases.pause import pause_point
 from cases.status import Actor, Status
 from mediation.accounts import check_password
 from mediation.models import (
@@ -309,6 +310,7 @@ async def do_put_up_for_signature(
 def _status_code_of(version: AgreementVersion) -> str:
     return {
         AgreementStatus.SUPERSEDED: "agreement_superseded",
+        AgreementStatus.WITHDRAWN: "agreement_withdrawn",
         AgreementStatus.EFFECTIVE: "agreement_already_effective",
         AgreementStatus.SIGNING: "agreement_already_frozen",
         AgreementStatus.DRAFT: "agreement_not_for_signature",
@@ -316,6 +318,32 @@ def _status_code_of(version: AgreementVersion) -> str:
 
 
 # --- signing -----------------------------------------------------------------------------------
+
+
+async def withdraw_open_versions(case: Case, target: Status, now: datetime) -> None:
+    """The case leaves mediation other than by the last signature (ended as failed, withdrawn
+    or timed out, or sent back to assignment when the mediator is replaced): a version open
+    for signature could otherwise still collect signatures, so it is withdrawn in the same
+    transaction as the case's transition (`cases.journal.transition` calls this), with the
+    reason on the timeline. Signing it afterwards is refused as withdrawn."""
+    open_versions = await AgreementVersion.filter(
+        case_id=case.id, status=AgreementStatus.SIGNING
+    ).values_list("id", "number")
+    for version_id, number in open_versions:
+        await AgreementVersion.filter(id=version_id, status=AgreementStatus.SIGNING).update(
+            status=AgreementStatus.WITHDRAWN
+        )
+        # The event's kind says why in plain words on the timeline (its label).
+        await record_event(
+            case,
+            "agreement_withdrawn_mediator_replaced"
+            if target is Status.ASSIGNING
+            else "agreement_withdrawn_mediation_ended",
+            now,
+            actor_label=Actor.SYSTEM.value,
+            version=number,
+            case_status=target.value,
+        )
 
 
 def _code_hash(settings: Settings, user_id: int, version_id: int, code: str) -> str:
@@ -498,6 +526,8 @@ async def do_sign(
                 method=str(method),
                 sha256=version.sha256,
             )
+            # Signed, not yet counted: where the concurrency tests hold a signer (cases.pause).
+            await pause_point("agreement_sign")
             roles = await AgreementSignature.filter(version=version).values_list("role", flat=True)
             effective = rules.takes_effect(str(r) for r in roles)
             if effective:

@@ -36,6 +36,7 @@ from cases.models import (
     Source,
     TimelineEvent,
 )
+from cases.pause import pause_point
 from cases.status import Actor, Status
 from cases.timelimits import (
     claim_missed,
@@ -119,6 +120,7 @@ async def do_begin_routing(case_id: int, now: datetime) -> Case | None:
         case = await Case.select_for_update().get_or_none(id=case_id, status=Status.ACCEPTED)
         if case is None:
             return None
+        await pause_point("begin_routing")
         recommendation = recommend(await _case_profile(case), await organisation_profiles())
         case.triage = {
             "track": recommendation.track,
@@ -293,6 +295,13 @@ async def check_free_of_conflict(case: Case, mediator_id: int, today: date) -> N
         raise AssignmentError("mediator_conflicted")
 
 
+async def lock_roster(organisation_id: int) -> None:
+    """Lock the organisation's mediators' profile rows (in id order, so two lockers never
+    deadlock) until the transaction ends. Every change of a mediator's load goes through
+    `_assign`, which locks the mediator's row, so a count read after this is current."""
+    await MediatorProfile.select_for_update().filter(organisation_id=organisation_id).order_by("id")
+
+
 async def _assign(
     case: Case,
     mediator_id: int,
@@ -304,6 +313,9 @@ async def _assign(
     reason: str = "",
     explanation: list[Any] | None = None,
 ) -> None:
+    # The mediator's load grows: their roster row is locked first (see `lock_roster`).
+    await MediatorProfile.select_for_update().filter(user_id=mediator_id)
+    await pause_point("assign")
     await MediatorAssignment.create(
         case=case,
         mediator_id=mediator_id,
@@ -356,7 +368,13 @@ async def do_appoint(case_id: int, now: datetime) -> int | None:
         case = await Case.select_for_update().get_or_none(id=case_id, status=Status.ASSIGNING)
         if case is None or case.organisation_id is None:
             return None
+        # Lock the organisation's roster before counting its mediators' open cases: two
+        # appointments to different cases at once would otherwise both see a mediator's last
+        # place free and both take it. Deliberate choices lock the chosen mediator's row too
+        # (`_assign`), so every count read here includes every committed assignment.
+        await lock_roster(case.organisation_id)
         scoring_case, candidates = await candidates_for(case, local_date(now))
+        await pause_point("appoint")
         choice = rank_mediators(scoring_case, candidates, top_n=5)
         if choice.chosen is None:
             excluded = [asdict(e) for e in choice.excluded][:20]
@@ -624,6 +642,7 @@ async def do_reassign_unanswered(now: datetime) -> list[int]:
             case = await Case.get(id=case_id)
             if case.status != Status.AWAITING_MEDIATOR:
                 continue
+            await pause_point("reassign_unanswered")
             await _end_current_assignment(case, AssignmentOutcome.NO_ANSWER, "no_answer", now)
             await transition(case, Status.ASSIGNING, Actor.SYSTEM, now, outcome="no_answer")
         await do_appoint(case_id, now)

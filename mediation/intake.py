@@ -5,13 +5,14 @@ Every check runs before anything is written, so an invalid filing changes nothin
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from cases.actions import Filer, StoredEvidence, do_file_case
+from cases.actions import Filer, Repeated, StoredEvidence, distinct_evidence, do_file_case
 from cases.errors import CaseError
 from cases.evidence_files import (
     MAX_EVIDENCE_FILES,
@@ -39,12 +40,21 @@ class FilingInvalid(CaseError):
         field_errors: dict[str, str],
         file_errors: list[tuple[str, str]],
         kept: Sequence[StoredEvidence] = (),
+        repeated: Sequence[Repeated] = (),
     ) -> None:
         super().__init__("invalid_input")
         self.field_errors = field_errors
         self.file_errors = file_errors  # (code, file name)
         # Files that were fine, kept so the person does not have to attach them again.
         self.kept = list(kept)
+        # Files attached again although their content was already kept: kept once.
+        self.repeated = list(repeated)
+
+
+@dataclass(frozen=True)
+class Filed:
+    case: Case
+    repeated: list[Repeated]  # attached twice (same content), filed once
 
 
 def check_uploads(
@@ -135,6 +145,31 @@ def read_kept(settings: Settings, token: str | None) -> list[StoredEvidence]:
     return [StoredEvidence(str(n), str(t), int(z), str(h)) for n, t, z, h in items]
 
 
+def _repeated_serializer(settings: Settings) -> URLSafeSerializer:
+    return URLSafeSerializer(settings.secret_key, salt="repeated-evidence")
+
+
+def repeated_token(settings: Settings, repeated: Sequence[Repeated]) -> str:
+    """Signed, for the page after a redirect: only the platform can say what was repeated."""
+    return str(_repeated_serializer(settings).dumps([[r.filename, r.kept_as] for r in repeated]))
+
+
+def read_repeated(settings: Settings, token: str | None) -> list[Repeated]:
+    if not token:
+        return []
+    try:
+        items = _repeated_serializer(settings).loads(token)
+    except BadSignature:
+        return []
+    if not isinstance(items, list):
+        return []
+    return [
+        Repeated(str(item[0]), str(item[1]))
+        for item in items[:MAX_EVIDENCE_FILES]
+        if isinstance(item, list) and len(item) == 2
+    ]
+
+
 async def file_dispute(
     settings: Settings,
     fields: Mapping[str, str],
@@ -145,20 +180,44 @@ async def file_dispute(
     *,
     keep_good_files: bool = True,
 ) -> Case:
+    """File a dispute (see `file_dispute_reporting`); for callers that need only the case."""
+    filed = await file_dispute_reporting(
+        settings, fields, uploads, filer, now, kept, keep_good_files=keep_good_files
+    )
+    return filed.case
+
+
+async def file_dispute_reporting(
+    settings: Settings,
+    fields: Mapping[str, str],
+    uploads: Sequence[Upload],
+    filer: Filer,
+    now: datetime,
+    kept: Sequence[StoredEvidence] = (),
+    *,
+    keep_good_files: bool = True,
+) -> Filed:
     """File a dispute, or raise FilingInvalid having written nothing but, for a person at a
-    form (`keep_good_files`), the blobs of the files that were fine."""
+    form (`keep_good_files`), the blobs of the files that were fine. One content is one
+    evidence item: a file attached again with the same content as a kept one (or twice in
+    one go) is filed once and reported as repeated."""
     filing, field_errors = check_filing(fields)
     accepted, file_errors = check_uploads(uploads)
-    if len(kept) + len(accepted) > MAX_EVIDENCE_FILES and not file_errors:
+    # Each content counts once: a kept file picked again is not one more file.
+    contents = {k.sha256 for k in kept} | {
+        hashlib.sha256(upload.data).hexdigest() for upload, _ in accepted
+    }
+    if len(contents) > MAX_EVIDENCE_FILES and not file_errors:
         file_errors = [("evidence_too_many", "")]
     if filing is None or file_errors:
         # Good files are stored (content-addressed, referenced by nothing yet) and handed
         # back, so a mistake in one field never costs a person their attachments.
         too_many = ("evidence_too_many", "") in file_errors
         good = accepted if keep_good_files and not too_many else []
-        raise FilingInvalid(field_errors, file_errors, [*kept, *store_uploads(settings, good)])
-    stored = [*kept, *store_uploads(settings, accepted)]
-    return await do_file_case(
+        held, repeated = distinct_evidence([*kept, *store_uploads(settings, good)])
+        raise FilingInvalid(field_errors, file_errors, held, repeated)
+    stored, repeated = distinct_evidence([*kept, *store_uploads(settings, accepted)])
+    case = await do_file_case(
         filing,
         filer,
         stored,
@@ -166,3 +225,4 @@ async def file_dispute(
         reply_days=settings.respondent_reply_days,
         invitation_link=lambda invitation: invitation_url(settings, invitation),
     )
+    return Filed(case, repeated)

@@ -134,6 +134,9 @@ ERROR_MESSAGES: dict[str, str] = {
     "agreement_superseded": N_(
         "A later version replaced this one. Please read and sign the current version."
     ),
+    "agreement_withdrawn": N_(
+        "This version was withdrawn when the case left mediation. It can no longer be signed."
+    ),
     "agreement_already_effective": N_("This agreement is already in effect."),
     "agreement_already_frozen": N_("This version is already open for signature."),
     "agreement_not_for_signature": N_("This version is a draft and cannot be signed yet."),

@@ -8,6 +8,8 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from cases.journal import on_leaving_mediation
+
 
 class Role(StrEnum):
     DISPUTANT = "disputant"
@@ -229,6 +231,9 @@ class AgreementStatus(StrEnum):
     SIGNING = "signing"  # frozen for signature: any change makes a new version
     EFFECTIVE = "effective"  # the last required signature was made (Art. 19)
     SUPERSEDED = "superseded"  # a later version replaced it before it took effect
+    # It was open for signature when the case left mediation (ended, or the mediator was
+    # replaced): it can never take effect, and the timeline says why.
+    WITHDRAWN = "withdrawn"
 
 
 class AgreementVersion(Model):
@@ -370,3 +375,12 @@ class PerformanceItem(Model):
     class Meta:
         table = "performance_item"
         indexes = (("case_id",), ("status", "due_on"))
+
+
+@on_leaving_mediation
+async def _withdraw_open_agreement(case: Any, target: Any, now: Any) -> None:
+    # Registered here because every process that uses the ORM loads this module; the action
+    # itself lives with the other agreement actions (imported late: it imports this module).
+    from mediation.agreements import withdraw_open_versions
+
+    await withdraw_open_versions(case, target, now)

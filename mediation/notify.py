@@ -16,6 +16,7 @@ from email.utils import formatdate, make_msgid
 from typing import Protocol
 
 from cases.models import Notice, NoticeChannel, NoticeStatus
+from cases.pause import pause_point
 from mediation.settings import Settings
 
 log = logging.getLogger("mediation.notify")
@@ -74,6 +75,8 @@ class Notifier:
         )
         sent = 0
         for notice_id, seen_at in due:
+            # Where the concurrency tests hold two notifiers that both saw the notice due.
+            await pause_point("notice_claim")
             # Claim by moving the lease forward only if nobody else did since we looked.
             claimed = await Notice.filter(id=notice_id, next_attempt_at=seen_at).update(
                 next_attempt_at=now + LEASE

@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 from cases.actions import Filer
 from cases.errors import CaseError
 from cases.models import Case, TimelineEvent
+from cases.pause import pause_point
 from mediation.intake import FilingInvalid, Upload, file_dispute
 from mediation.models import IdempotencyRecord, PartnerPlatform
 from mediation.settings import Settings
@@ -117,6 +118,9 @@ async def do_partner_filing(
                 status_code=0,
                 response_body={},
             )
+            # The key is claimed (the unique index holds a second request here until this
+            # one commits): where the concurrency tests hold a request (cases.pause).
+            await pause_point("partner_filing")
             try:
                 async with in_transaction():  # a savepoint: an invalid filing leaves no rows
                     case = await file_dispute(

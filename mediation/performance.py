@@ -24,6 +24,7 @@ from cases.deadlines import SHANGHAI
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.journal import queue_notice, record_event
 from cases.models import Case, NoticeChannel, Party
+from cases.pause import pause_point
 from mediation.i18n import N_
 from mediation.models import (
     AgreementStatus,
@@ -309,6 +310,7 @@ async def do_send_performance_reminders(now: datetime) -> int:
             ).update(reminded_at=now)
             if not claimed:
                 continue
+            await pause_point("performance_reminder")
             item = await PerformanceItem.get(id=item_id).prefetch_related("case")
             case = item.case
             due = item.due_on.isoformat()

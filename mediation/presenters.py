@@ -58,6 +58,14 @@ EVENT_LABELS: dict[str, str] = {
     "agreement_signed": N_("Agreement signed"),
     "agreement_effective": N_("Agreement in effect (signed by all, sealed)"),
     "agreement_pdf_issued": N_("Signed agreement PDF issued"),
+    "agreement_withdrawn_mediation_ended": N_(
+        "The agreement open for signature was withdrawn: mediation ended without it taking "
+        "effect, so it can no longer be signed"
+    ),
+    "agreement_withdrawn_mediator_replaced": N_(
+        "The agreement open for signature was withdrawn: the mediator was replaced, so it can "
+        "no longer be signed (the new mediator drafts a new version)"
+    ),
     "performance_marked": N_("A term was marked performed"),
     "performance_confirmed": N_("Performance of a term was confirmed"),
     "performance_disputed": N_("Performance of a term was disputed"),

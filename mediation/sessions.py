@@ -357,6 +357,7 @@ AGREEMENT_STATUS_ZH = {
     "signing": "提交签署",
     "effective": "已生效",
     "superseded": "已被取代",
+    "withdrawn": "已撤回",
 }
 
 

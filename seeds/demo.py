@@ -118,6 +118,11 @@ DISPUTANTS = (("13800000001", "张伟"), ("13800000002", "王芳"))
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
+def _demo_pdf(name: str) -> bytes:
+    """A minimal PDF whose bytes name the document (a comment line), so each differs."""
+    return PDF.replace(b"\n", b"\n%" + name.encode("utf-8") + b"\n", 1)
+
+
 @dataclass(frozen=True)
 class DemoCase:
     filer: str
@@ -255,7 +260,8 @@ async def seed_demo(settings: Settings, now: datetime) -> list[str]:
         }
         if await Case.exists(filed_by=filer, facts=fields["facts"]):
             continue
-        uploads = [Upload(name, PDF) for name in case_spec.evidence]
+        # A document of its own per file: one content is one evidence item per case.
+        uploads = [Upload(name, _demo_pdf(name)) for name in case_spec.evidence]
         case = await file_dispute(settings, fields, uploads, Filer(user_id=filer.id), now)
         created.append(f"case {case.number}")
     return created

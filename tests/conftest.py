@@ -18,6 +18,7 @@ from mediation.app import create_app
 from mediation.db import migrate, tortoise_config
 from mediation.settings import Settings
 from tests.support.databases import database_from_template, migrated_template
+from tests.support.required import under_ci
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +59,14 @@ async def db(settings: Settings) -> AsyncIterator[None]:
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings, background_jobs=False)) as test_client:
         yield test_client
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under CI (the `CI` environment variable set) a skipped test is a failed one: a
+    missing browser, Redis or library must never let the suite pass by not running."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if under_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI, which must run every test: {report.longrepr}"

@@ -23,6 +23,7 @@ from cases.court.case_numbers import CaseNumberError, parse_case_number
 from cases.court.filing_status import DECISIONS, case_move, moves_forward
 from cases.journal import notify_parties, record_event, transition
 from cases.models import Case, CourtCallback, CourtFiling, FilingKind, FilingStatus
+from cases.pause import pause_point
 from cases.status import Actor, Status
 from realtime.text import JsonRefused, read_json
 
@@ -237,6 +238,7 @@ async def do_apply_court_decision(
                 applied=False,
                 received_at=now,
             )
+            await pause_point("court_callback")  # kept (the webhook id claimed), not applied
             applied = await _apply(filing.id, decision, now)
             if applied:
                 callback.applied = True

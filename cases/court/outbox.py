@@ -35,6 +35,7 @@ from tortoise.transactions import in_transaction
 
 from cases.court import signing
 from cases.court.delivery import BASE_DELAY, MAX_ATTEMPTS, MAX_DELAY, Outcome, decide
+from cases.pause import pause_point
 
 log = logging.getLogger("cases.court.outbox")
 # Each delivery's outcome, kept by the platform's security log (mediation/security_log.py):
@@ -155,6 +156,7 @@ class Relay:
         )
         claimed: list[Any] = []
         until = now + self.lease
+        await pause_point("outbox_claim")  # both relays saw the rows due: the claim decides
         for row_id in candidates:
             won = (
                 await self.model.filter(id=row_id, status=self.PENDING)

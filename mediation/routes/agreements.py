@@ -35,6 +35,7 @@ STATUS_LABELS = {
     "signing": N_("Open for signature"),
     "effective": N_("In effect"),
     "superseded": N_("Replaced by a later version"),
+    "withdrawn": N_("Withdrawn: the case left mediation"),
 }
 ROLE_LABELS = {
     "applicant": N_("Applicant"),

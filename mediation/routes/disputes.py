@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from cases.access import CaseFacts, handles_case
-from cases.actions import Filer, access_case, access_evidence, cases_visible_to, do_add_evidence
+from cases.actions import (
+    Filer,
+    Repeated,
+    access_case,
+    access_evidence,
+    cases_visible_to,
+    do_add_evidence,
+)
 from cases.categories import CATEGORIES
 from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
 from cases.evidence_store import blob_path
@@ -19,9 +28,11 @@ from mediation.intake import (
     FilingInvalid,
     Upload,
     check_uploads,
-    file_dispute,
+    file_dispute_reporting,
     kept_token,
     read_kept,
+    read_repeated,
+    repeated_token,
     store_uploads,
 )
 from mediation.models import Role, User
@@ -75,6 +86,7 @@ def _filing_context(
         "consents": REQUIRED_CONSENTS,
         "kind_labels": PARTY_KIND_LABELS,
         "kept": error.kept if error else [],
+        "repeated": error.repeated if error else [],
         "kept_token": kept_token(settings_of(request), error.kept) if error and error.kept else "",
     }
 
@@ -91,7 +103,9 @@ async def file_case(request: Request) -> Response:
     try:
         settings = settings_of(request)
         kept = read_kept(settings, values.pop("kept_evidence", None))
-        case = await file_dispute(settings, values, uploads, Filer(user_id=user.id), utcnow(), kept)
+        filed = await file_dispute_reporting(
+            settings, values, uploads, Filer(user_id=user.id), utcnow(), kept
+        )
     except FilingInvalid as error:
         return render(
             request,
@@ -99,7 +113,17 @@ async def file_case(request: Request) -> Response:
             _filing_context(request, user, values, error),
             status=422,
         )
-    return RedirectResponse(f"/cases/{case.number}?filed=1", status_code=303)
+    return RedirectResponse(
+        f"/cases/{filed.case.number}?filed=1{_repeated_query(request, filed.repeated)}",
+        status_code=303,
+    )
+
+
+def _repeated_query(request: Request, repeated: list[Repeated]) -> str:
+    """Files attached twice are filed once; the page after the redirect says so."""
+    if not repeated:
+        return ""
+    return "&" + urlencode({"repeated": repeated_token(settings_of(request), repeated)})
 
 
 @signed_in()
@@ -116,7 +140,12 @@ async def case_detail(request: Request) -> Response:
     case, facts = await access_case(viewer, request.path_params["number"])
     view = await case_view(case, viewer, facts)
     return await _case_page(
-        request, case, facts, view, just_filed=request.query_params.get("filed") == "1"
+        request,
+        case,
+        facts,
+        view,
+        just_filed=request.query_params.get("filed") == "1",
+        repeated=read_repeated(settings_of(request), request.query_params.get("repeated")),
     )
 
 
@@ -128,6 +157,7 @@ async def _case_page(
     *,
     just_filed: bool = False,
     file_errors: list[tuple[str, str]] | None = None,
+    repeated: list[Repeated] | None = None,
     status: int = 200,
 ) -> Response:
     viewer = viewer_of(request.state.user)
@@ -149,6 +179,7 @@ async def _case_page(
             "kind_labels": PARTY_KIND_LABELS,
             "just_filed": just_filed,
             "file_errors": file_errors or [],
+            "repeated": repeated or [],
         },
         status=status,
     )
@@ -174,8 +205,9 @@ async def add_evidence(request: Request) -> Response:
             status=422 if file_errors else 403,
         )
     stored = store_uploads(settings_of(request), accepted)
-    await do_add_evidence(viewer, number, Side(view.viewer_side), stored, utcnow())
-    return RedirectResponse(f"/cases/{number}#evidence", status_code=303)
+    added = await do_add_evidence(viewer, number, Side(view.viewer_side), stored, utcnow())
+    query = _repeated_query(request, added.repeated).replace("&", "?", 1)
+    return RedirectResponse(f"/cases/{number}{query}#evidence", status_code=303)
 
 
 @signed_in()

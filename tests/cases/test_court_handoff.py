@@ -570,16 +570,23 @@ async def test_the_desk_reads_a_joint_confirmation(world: w.CourtWorld, settings
 async def test_both_parties_joining_at_once_send_one_filing(
     world: w.CourtWorld, settings: Settings
 ) -> None:
+    """Proves the case row's lock in `do_join_confirmation` on PostgreSQL only: each party
+    is held after reading the pending filing (`join_confirmation`), so without the lock both
+    see none and each creates a filing waiting for the other, every time. On SQLite one
+    transaction runs at a time: it checks the outcome."""
     import asyncio
 
+    from tests.support.concurrency import rendezvous
+
     await w.make_effective_agreement(settings, world)
-    results = await asyncio.gather(
-        *(
-            do_join_confirmation(viewer(world, side), world.case_number, settings, now())
-            for side in ("applicant", "respondent")
-        ),
-        return_exceptions=True,
-    )
+    with rendezvous("join_confirmation"):
+        results = await asyncio.gather(
+            *(
+                do_join_confirmation(viewer(world, side), world.case_number, settings, now())
+                for side in ("applicant", "respondent")
+            ),
+            return_exceptions=True,
+        )
     assert not [r for r in results if isinstance(r, BaseException)], results
     (filing,) = await CourtFiling.all()
     assert filing.status == FilingStatus.QUEUED
@@ -608,9 +615,15 @@ async def test_the_same_decision_delivered_twice_at_once_applies_once(
         payload={},
         court_case_number="(2026)沪0105民初5号",
     )
-    results = await asyncio.gather(
-        *(do_apply_court_decision("cb-same", decision, now()) for _ in range(3))
-    )
+    # Proves the webhook id's unique claim on PostgreSQL only (SQLite runs one transaction
+    # at a time per process): each delivery is held after keeping the callback
+    # (`court_callback`), so without the claim all three keep it, every time.
+    from tests.support.concurrency import rendezvous
+
+    with rendezvous("court_callback", parties=3):
+        results = await asyncio.gather(
+            *(do_apply_court_decision("cb-same", decision, now()) for _ in range(3))
+        )
     assert sorted(r.applied for r in results) == [False, False, True]
     assert await CourtCallback.all().count() == 1
     assert (await Case.get(id=world.case_id)).status == Status.DOCKETED

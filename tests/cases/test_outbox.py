@@ -17,6 +17,7 @@ import pytest
 from cases.court.delivery import BASE_DELAY
 from cases.court.outbox import Relay, replay
 from cases.models import OutboxMessage, OutboxStatus
+from tests.support.concurrency import rendezvous
 from tests.support.fake_desk import FakeDesk, run_fake_desk
 from tests.support.live_server import free_port
 
@@ -290,7 +291,11 @@ async def test_two_relays_in_one_loop_send_each_row_once(db: None, desk: FakeDes
             await asyncio.sleep(0)
         return delivered
 
-    results = await asyncio.gather(drain(relay(desk.base_url)), drain(relay(desk.base_url)))
+    # Both relays are held after reading the first rows as due, just before claiming them
+    # (`outbox_claim`), so without the conditional claim both send them, every time: on
+    # SQLite and PostgreSQL alike (each claim is its own statement, committed at once).
+    with rendezvous("outbox_claim"):
+        results = await asyncio.gather(drain(relay(desk.base_url)), drain(relay(desk.base_url)))
     assert sum(results) == 20
     sent = Counter(entry["msg_id"] for entry in await desk.log())
     assert sent == Counter({row.msg_id: 1 for row in rows})

@@ -42,6 +42,7 @@ from mediation.assignment import do_choose_mediator, do_mediator_answer
 from mediation.models import User
 from mediation.roster import open_case_counts
 from mediation.settings import Settings
+from tests.support.concurrency import rendezvous
 from tests.support.factories import (
     cheap_password_hashing,
     file_and_consent,
@@ -321,13 +322,17 @@ async def test_a_paused_mediation_is_never_timed_out(world: World) -> None:
 
 
 async def test_the_time_out_job_run_twice_at_once_ends_each_case_once(world: World) -> None:
+    """Proves the missed-deadline claim on PostgreSQL only (SQLite runs one transaction at a
+    time per process): both runs are held inside the first case's transaction after the
+    claim (`time_out`), so without it both end that case, every time."""
     first_case = await in_mediation(world, 1)
     second_case = await in_mediation(world, 2)
 
-    results = await asyncio.gather(
-        do_time_out_overdue_mediations(shanghai(11, 10)),
-        do_time_out_overdue_mediations(shanghai(11, 10)),
-    )
+    with rendezvous("time_out"):
+        results = await asyncio.gather(
+            do_time_out_overdue_mediations(shanghai(11, 10)),
+            do_time_out_overdue_mediations(shanghai(11, 10)),
+        )
 
     assert sorted(results[0] + results[1]) == sorted([first_case.number, second_case.number])
     for case in (first_case, second_case):
@@ -380,11 +385,17 @@ async def test_the_mediator_is_reminded_once_when_one_working_day_is_left(world:
 
 
 async def test_reminders_run_twice_at_once_are_sent_once(world: World) -> None:
+    """Proves the reminder's claim (a conditional update, committed at once) on SQLite and
+    PostgreSQL alike: both runs are held after reading the deadline as not yet reminded,
+    just before the claim (`deadline_reminder`), so without the claim both remind, every
+    time."""
     case = await in_mediation(world, 1)
 
-    sent = await asyncio.gather(
-        do_send_deadline_reminders(shanghai(11, 6)), do_send_deadline_reminders(shanghai(11, 6))
-    )
+    with rendezvous("deadline_reminder"):
+        sent = await asyncio.gather(
+            do_send_deadline_reminders(shanghai(11, 6)),
+            do_send_deadline_reminders(shanghai(11, 6)),
+        )
 
     assert sorted(sent) == [0, 1]
     assert len(await reminders_to_wang(case)) == 1

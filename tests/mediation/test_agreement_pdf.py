@@ -202,7 +202,7 @@ async def _issue_in_another_process(settings: Settings, version_id: int) -> str:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PAUSE_POINTS": "pdf_record=3"},
     )
     out, err = await process.communicate()
     assert process.returncode == 0, err.decode()
@@ -210,6 +210,10 @@ async def _issue_in_another_process(settings: Settings, version_id: int) -> str:
 
 
 async def test_two_processes_issuing_at_once_record_one_pdf(db: None, settings: Settings) -> None:
+    """Both processes are started with a 3-second pause after rendering and storing their
+    PDF, before recording it (`pdf_record`), so both have a PDF to record by then and only
+    the conditional record lets one win: without it both record, on SQLite and PostgreSQL
+    alike (the record is a short transaction of its own in each process)."""
     world = await build_signed_world(settings)
 
     first, second = await asyncio.gather(

@@ -13,7 +13,8 @@ import pytest
 
 from cases import agreement as rules
 from cases.errors import CaseConflict, CaseNotFound
-from cases.models import Case, Notice, NoticeChannel, TimelineEvent
+from cases.models import Case, EndRecord, Notice, NoticeChannel, TimelineEvent
+from cases.outcomes import do_end_mediation
 from cases.status import Status
 from mediation.agreements import (
     AgreementError,
@@ -26,7 +27,9 @@ from mediation.agreements import (
     do_send_signing_code,
     do_sign,
     draft_to_edit,
+    viewer_for,
 )
+from mediation.assignment import do_request_mediator_change
 from mediation.models import (
     AgreementSignature,
     AgreementStatus,
@@ -46,6 +49,7 @@ from tests.support.agreements import (
     draft,
     inserts_held,
 )
+from tests.support.concurrency import on_postgres, rendezvous
 from tests.support.factories import cheap_password_hashing
 
 PASSWORDS = {"applicant": APPLICANT[1], "respondent": RESPONDENT[1], "mediator": MEDIATOR[1]}
@@ -524,17 +528,20 @@ async def test_an_effective_agreement_is_frozen_for_good(
 
 
 async def test_the_last_two_signatures_at_once_take_effect_exactly_once(
-    world: AgreementWorld, settings: Settings, database_url: str
+    world: AgreementWorld, settings: Settings
 ) -> None:
+    """Proves the case row's lock in `do_sign` on PostgreSQL only (SQLite runs one
+    transaction at a time per process): each signer is held after writing its signature and
+    before counting the signatures, so without the lock both count two of three, neither
+    takes effect, every time."""
     version = await frozen(world, settings)
     await sign(world, settings, "mediator", version)
-    async with inserts_held(database_url, "agreement_signature") as waiting:
-        tasks = [
-            asyncio.create_task(sign(world, settings, "applicant", version)),
-            asyncio.create_task(sign(world, settings, "respondent", version)),
-        ]
-        await waiting(2)  # both inside their transactions, neither signature written yet
-    results = await asyncio.gather(*tasks, return_exceptions=True)
+    with rendezvous("agreement_sign"):
+        results = await asyncio.gather(
+            sign(world, settings, "applicant", version),
+            sign(world, settings, "respondent", version),
+            return_exceptions=True,
+        )
     assert not [r for r in results if isinstance(r, BaseException)], results
     assert sorted(r.effective for r in results) == [False, True]
     assert await AgreementSignature.filter(version_id=version.id).count() == 3
@@ -580,3 +587,120 @@ async def test_access_tells_each_viewer_what_they_are_to_the_agreement(
     for who in ("outsider", "other_mediator", "other_org_admin"):
         with pytest.raises(CaseNotFound):
             await access_agreement(world.users[who], world.number)
+
+
+# --- leaving mediation closes the version open for signature ---------------------------------
+
+FAILED_RECORD = {
+    "ending": "failed",
+    "undisputed_facts": "双方确认报名及付款事实。",
+    "reasons_for_failure": "双方对退款金额分歧较大。",
+    "cost_raising_conduct": "无",
+}
+
+
+async def end_as_failed(world: AgreementWorld) -> None:
+    mediator = viewer_for(world.users["mediator"])
+    await do_end_mediation(mediator, world.number, FAILED_RECORD, now())
+
+
+async def mediator_replaced(world: AgreementWorld) -> None:
+    from cases.models import Side
+
+    applicant = world.users["applicant"]
+    await do_request_mediator_change(
+        await Case.get(id=world.case_id), Side.APPLICANT, "调解员迟迟不回复", now(), applicant.id
+    )
+
+
+@pytest.mark.parametrize(
+    ("leave", "event"),
+    [
+        (end_as_failed, "agreement_withdrawn_mediation_ended"),
+        (mediator_replaced, "agreement_withdrawn_mediator_replaced"),
+    ],
+)
+async def test_leaving_mediation_withdraws_the_version_open_for_signature(
+    world: AgreementWorld, settings: Settings, leave: Any, event: str
+) -> None:
+    version = await frozen(world, settings)
+    await sign(world, settings, "mediator", version)
+    await leave(world)
+
+    assert (await AgreementVersion.get(id=version.id)).status == AgreementStatus.WITHDRAWN
+    withdrawn = [e for e in await events(world) if e.kind.startswith("agreement_withdrawn")]
+    assert [(e.kind, e.data["version"], e.actor_label) for e in withdrawn] == [(event, 1, "system")]
+    for who in ("applicant", "respondent"):
+        with pytest.raises(CaseConflict) as refused:
+            await sign(world, settings, who, version)
+        assert refused.value.code == "agreement_withdrawn"
+        with pytest.raises(CaseConflict) as refused:
+            await do_send_signing_code(world.users[who], world.number, 1, now(), settings)
+        assert refused.value.code == "agreement_withdrawn"
+    assert await AgreementSignature.filter(version_id=version.id).count() == 1
+    assert await PerformanceItem.filter(case_id=world.case_id).count() == 0
+
+
+async def test_the_time_out_job_withdraws_the_version_open_for_signature(
+    world: AgreementWorld, settings: Settings
+) -> None:
+    from cases.deadlines import Regime
+    from cases.timelimits import do_open_deadline, do_time_out_overdue_mediations, local_date
+
+    case = await Case.get(id=world.case_id)
+    await do_open_deadline(case, Regime.ONLINE_MEDIATION, local_date(now()), now())
+    version = await frozen(world, settings)
+    # The 30-day limit (Art. 24) runs out with the version still unsigned.
+    await do_time_out_overdue_mediations(now() + timedelta(days=120))
+    assert (await Case.get(id=world.case_id)).status == Status.TIMED_OUT
+    assert (await AgreementVersion.get(id=version.id)).status == AgreementStatus.WITHDRAWN
+    assert [e.kind for e in await events(world, "agreement_withdrawn")] == [
+        "agreement_withdrawn_mediation_ended"
+    ]
+    with pytest.raises(CaseConflict) as refused:
+        await sign(world, settings, "applicant", version)
+    assert refused.value.code == "agreement_withdrawn"
+
+
+@pytest.mark.parametrize("order", ["sign_first", "end_first"])
+async def test_the_last_signature_and_the_end_of_mediation_at_once_never_both_happen(
+    world: AgreementWorld, settings: Settings, order: str
+) -> None:
+    """Proves something on PostgreSQL only (SQLite runs one transaction at a time per
+    process): the last signature and the mediator's ending are both held inside their
+    transactions at their pause points (`agreement_sign` after the signature is written,
+    `leaving_mediation` after the status change), so without the case row's lock in
+    `do_sign` both would commit: a signature on a withdrawn version of a failed case.
+    Exactly one of them wins, whichever got the row first. On any database it checks that
+    the ending withdraws the version in its own transaction."""
+    version = await frozen(world, settings)
+    await sign(world, settings, "mediator", version)
+    await sign(world, settings, "applicant", version)
+    with rendezvous("agreement_sign", "leaving_mediation") as point:
+        first, second = (
+            (sign(world, settings, "respondent", version), end_as_failed(world))
+            if order == "sign_first"
+            else (end_as_failed(world), sign(world, settings, "respondent", version))
+        )
+        task = asyncio.create_task(first)
+        await asyncio.sleep(0.05)
+        results = await asyncio.gather(task, second, return_exceptions=True)
+    assert point.arrived >= 1
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert len(refused) == 1 and isinstance(refused[0], CaseConflict), results
+    case = await Case.get(id=world.case_id)
+    status = AgreementStatus((await AgreementVersion.get(id=version.id)).status)
+    signatures = await AgreementSignature.filter(version_id=version.id).count()
+    if case.status == Status.SETTLED:
+        assert (status, signatures) == (AgreementStatus.EFFECTIVE, 3)
+        assert not await EndRecord.exists(case_id=world.case_id)
+        # Refused by the status change's guard, or (if it ran after) by the access check.
+        assert refused[0].code in ("case_changed_meanwhile", "mediation_not_in_progress")
+    else:
+        assert case.status == Status.FAILED
+        assert (status, signatures) == (AgreementStatus.WITHDRAWN, 2)
+        assert refused[0].code == "agreement_withdrawn"
+        assert await PerformanceItem.filter(case_id=world.case_id).count() == 0
+    if on_postgres():
+        # The one that started first held the row: the other waited for it.
+        assert case.status == (Status.SETTLED if order == "sign_first" else Status.FAILED)

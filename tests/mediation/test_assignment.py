@@ -54,6 +54,7 @@ from mediation.roster import open_case_counts
 from mediation.scoring import Exclusion, rank_mediators
 from mediation.settings import Settings
 from seeds.demo import seed_demo
+from tests.support.concurrency import rendezvous
 from tests.support.factories import (
     STAFF_PASSWORD,
     cheap_password_hashing,
@@ -974,6 +975,11 @@ async def test_with_nobody_free_the_case_waits_and_is_appointed_once_a_mediator_
 async def test_jobs_run_twice_at_once_change_each_case_once(
     world: World, settings: Settings
 ) -> None:
+    """Proves each job's lock on PostgreSQL only (SQLite runs one transaction at a time per
+    process): in each round both runs are held inside the first case's critical section
+    (`begin_routing` after the case row's lock, `appoint` after the roster's,
+    `reassign_unanswered` after claiming the missed deadline), so without the lock both
+    change that case, every time."""
     await MediatorProfile.filter(user_id__in=[world.wang.id, world.li.id]).update(capacity=2)
     cases = []
     for n in range(1, 5):
@@ -985,18 +991,20 @@ async def test_jobs_run_twice_at_once_change_each_case_once(
         cases.append(case)
     ids = sorted(c.id for c in cases)
 
-    first, second = await asyncio.gather(
-        do_route_accepted_cases(FILED), do_route_accepted_cases(FILED)
-    )
+    with rendezvous("begin_routing"):
+        first, second = await asyncio.gather(
+            do_route_accepted_cases(FILED), do_route_accepted_cases(FILED)
+        )
     assert sorted(first + second) == ids
     for case in cases:
         assert (await status_changes(case)).count(["accepted", "assigning"]) == 1
         assert await CaseDeadline.filter(case_id=case.id, regime="party_choice").count() == 1
 
-    first, second = await asyncio.gather(
-        do_appoint_when_choice_window_closes(shanghai(9, 30)),
-        do_appoint_when_choice_window_closes(shanghai(9, 30)),
-    )
+    with rendezvous("appoint"):
+        first, second = await asyncio.gather(
+            do_appoint_when_choice_window_closes(shanghai(9, 30)),
+            do_appoint_when_choice_window_closes(shanghai(9, 30)),
+        )
     assert sorted(first + second) == ids
     for case in cases:
         assert await MediatorAssignment.filter(case_id=case.id).count() == 1
@@ -1004,14 +1012,72 @@ async def test_jobs_run_twice_at_once_change_each_case_once(
     await assert_loads_match_cases()
 
     # Nobody answers: the next job rounds replace each mediator once.
-    first, second = await asyncio.gather(
-        do_reassign_unanswered(shanghai(10, 13)), do_reassign_unanswered(shanghai(10, 13))
-    )
+    with rendezvous("reassign_unanswered"):
+        first, second = await asyncio.gather(
+            do_reassign_unanswered(shanghai(10, 13)), do_reassign_unanswered(shanghai(10, 13))
+        )
     assert sorted(first + second) == ids
     for case in cases:
         outcomes = [outcome for _, _, outcome, _ in await history(case)]
         assert outcomes == ["no_answer", None]
         assert (await status_changes(case)).count(["awaiting_mediator", "assigning"]) == 1
+    await assert_loads_match_cases()
+
+
+async def test_two_appointments_at_once_never_overfill_a_mediator(
+    world: World, settings: Settings
+) -> None:
+    """Proves the roster lock on PostgreSQL only: both appointments are held at the pause
+    point after reading the roster, so without the lock both see Wang's last place free and
+    both take it, every time. On SQLite the ORM runs one transaction at a time, so this
+    passes with or without the lock (it still checks the outcome)."""
+    # Wang is the only mediator free: Li and Zhao take nothing; Wang has one place left.
+    await MediatorProfile.filter(user_id__in=[world.li.id, world.zhao.id]).update(capacity=0)
+    await MediatorProfile.filter(user_id=world.wang.id).update(capacity=2)
+    busy = await new_case(settings, 1)
+    await choose_jointly(busy, world.wang, shanghai(9, 28))
+    first, second = await new_case(settings, 2), await new_case(settings, 3)
+    assert await open_cases(world.wang) == 1
+
+    with rendezvous("appoint") as point:
+        appointed = await asyncio.gather(
+            do_appoint(first.id, shanghai(9, 30)), do_appoint(second.id, shanghai(9, 30))
+        )
+    assert point.arrived == 2
+    assert sorted(appointed, key=lambda x: x is None) == [world.wang.id, None]
+    assert await open_cases(world.wang) == 2
+    waiting = [c for c in (first, second) if (await fresh(c)).status == Status.ASSIGNING]
+    assert len(waiting) == 1
+    assert await TimelineEvent.filter(case_id=waiting[0].id, kind="no_mediator_available").exists()
+    await assert_loads_match_cases()
+
+
+async def test_an_appointment_during_an_override_sees_the_place_the_override_took(
+    world: World, settings: Settings
+) -> None:
+    """Proves the mediator-row lock in `_assign` on PostgreSQL only: the override is held
+    after taking Wang's row (`assign`), the appointment after reading the roster
+    (`appoint`), so without that lock the appointment counts Wang's open cases before the
+    override commits and gives him one case too many, every time."""
+    await MediatorProfile.filter(user_id__in=[world.li.id, world.zhao.id]).update(capacity=0)
+    await MediatorProfile.filter(user_id=world.wang.id).update(capacity=2)
+    busy = await new_case(settings, 1)
+    await choose_jointly(busy, world.wang, shanghai(9, 28))
+    overridden, appointed = await new_case(settings, 2), await new_case(settings, 3)
+    admin = await staff("tqo_admin", Role.ORG_ADMIN, world.tqo.id)
+
+    with rendezvous("assign", "appoint"):
+        override = asyncio.create_task(
+            do_override_mediator(admin, overridden, world.wang.id, "熟悉此类纠纷", shanghai(9, 29))
+        )
+        await asyncio.sleep(0.1)
+        chosen = await do_appoint(appointed.id, shanghai(9, 29))
+        await override
+    # The override may go past capacity (a deliberate choice); the appointment may not.
+    assert (await fresh(overridden)).mediator_id == world.wang.id
+    assert chosen is None
+    assert (await fresh(appointed)).status == Status.ASSIGNING
+    assert await open_cases(world.wang) == 2
     await assert_loads_match_cases()
 
 

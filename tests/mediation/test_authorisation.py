@@ -122,7 +122,8 @@ def upload(client: TestClient, number: str, token: str):  # type: ignore[no-unty
     return client.post(
         f"/cases/{number}/evidence",
         data={"csrf_token": token},
-        files=[("evidence", ("补充.pdf", PDF_BYTES, "application/pdf"))],
+        # Content of its own: the case already has PDF_BYTES, and one content is one item.
+        files=[("evidence", ("补充.pdf", PDF_BYTES + b"% supplement\n", "application/pdf"))],
         follow_redirects=False,
     )
 

@@ -229,11 +229,20 @@ def test_phone_filing_invitation_by_email_and_consent(
         applicant.get_by_text(zh("These files are kept; you do not need to attach them again:"))
     ).to_be_visible()
 
-    # Corrected.
+    # Corrected, and (the file picker looking empty) the same file picked again: it is
+    # filed once, and the case page says it was already attached.
     id_field.fill(good_id)
+    evidence_input(applicant).set_input_files(evidence)
     applicant.get_by_role("button", name=zh("Submit dispute")).tap()
 
-    expect(applicant).to_have_url(re.compile(r"/cases/CNM-\d{4}-T-\d{5}\?filed=1$"))
+    expect(applicant).to_have_url(
+        re.compile(r"/cases/CNM-\d{4}-T-\d{5}\?filed=1&repeated=[A-Za-z0-9_.\-]+$")
+    )
+    repeated = applicant.locator(".repeated-evidence")
+    expect(repeated).to_contain_text(
+        zh("Some files were already attached, so they were not added again:")
+    )
+    expect(repeated.locator("li")).to_have_text(["合同.pdf 已经附上。"])
     notice = applicant.get_by_role("status")
     expect(notice).to_contain_text(zh("Your dispute has been filed. Case number:"))
     number = notice.locator(".case-number").inner_text().strip()

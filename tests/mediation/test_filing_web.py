@@ -275,11 +275,102 @@ def test_valid_filing_stores_evidence_by_content(client: TestClient, settings: S
     assert number in page.text
 
 
-def test_same_content_twice_is_one_blob(client: TestClient, settings: Settings) -> None:
+def test_same_content_twice_is_one_blob_and_one_evidence_item(
+    client: TestClient, settings: Settings
+) -> None:
     register(client, A_ID, A_PASSWORD)
-    number = file_case(client, files=[("一.pdf", PDF_BYTES), ("二.pdf", PDF_BYTES)])
+    response = post_filing(client, files=[("一.pdf", PDF_BYTES), ("二.pdf", PDF_BYTES)])
+    assert response.status_code == 303
+    page = client.get(response.headers["location"])
+    number = response.headers["location"].split("/")[2].split("?")[0]
     assert len(blobs(settings)) == 1
-    assert run(client, Evidence.filter(case__number=number).count) == 2
+    assert run(client, Evidence.filter(case__number=number).values_list, "filename") == [
+        ("一.pdf",)
+    ]
+    assert "二.pdf 与已附的 一.pdf 内容相同" in page.text
+
+
+def test_a_kept_file_picked_again_after_an_error_is_filed_once(
+    client: TestClient, settings: Settings
+) -> None:
+    """The finding: after a form error the page keeps the good files, the file picker looks
+    empty, and a person who picks the same file again used to file it twice."""
+    register(client, A_ID, A_PASSWORD)
+    first = post_filing(client, files=[("合同.pdf", PDF_BYTES)], claim_amount="abc")
+    assert first.status_code == 422
+    token = re.search(r'name="kept_evidence" value="([^"]+)"', first.text)
+    assert token
+    # Corrected, and the same file picked again (under another name, and its own name).
+    response = client.post(
+        "/file",
+        data={
+            "csrf_token": csrf_of(client, "/file"),
+            "kept_evidence": token.group(1),
+            **filing_fields(),
+        },
+        files=[
+            ("evidence", ("合同.pdf", PDF_BYTES, "application/pdf")),
+            ("evidence", ("合同(1).pdf", PDF_BYTES, "application/pdf")),
+            ("evidence", ("截图.png", PNG_BYTES, "image/png")),
+        ],
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    number = response.headers["location"].split("/")[2].split("?")[0]
+    rows = run(client, Evidence.filter(case__number=number).order_by("id").values_list, "filename")
+    assert rows == [("合同.pdf",), ("截图.png",)]
+    events = run(client, TimelineEvent.filter(case__number=number, kind="evidence_added").count)
+    assert events == 2
+    page = client.get(response.headers["location"]).text
+    assert "以下文件已经附上，未重复添加：" in page
+    assert "合同.pdf 已经附上。" in page
+    assert "合同(1).pdf 与已附的 合同.pdf 内容相同" in page
+
+
+def test_a_kept_file_picked_again_with_another_error_is_kept_once(
+    client: TestClient, settings: Settings
+) -> None:
+    register(client, A_ID, A_PASSWORD)
+    first = post_filing(client, files=[("合同.pdf", PDF_BYTES)], claim_amount="abc")
+    token = re.search(r'name="kept_evidence" value="([^"]+)"', first.text)
+    assert token
+    second = client.post(
+        "/file",
+        data={
+            "csrf_token": csrf_of(client, "/file"),
+            "kept_evidence": token.group(1),
+            **filing_fields(claim_amount="still wrong"),
+        },
+        files=[("evidence", ("合同.pdf", PDF_BYTES, "application/pdf"))],
+        follow_redirects=False,
+    )
+    assert second.status_code == 422
+    assert second.text.count("<li>合同.pdf</li>") == 1
+    assert "合同.pdf 已经附上。" in second.text
+
+
+def test_uploading_a_file_the_case_already_has_says_so_and_adds_nothing(
+    client: TestClient, settings: Settings
+) -> None:
+    register(client, A_ID, A_PASSWORD)
+    number = file_case(client, files=[("合同.pdf", PDF_BYTES)])
+    response = client.post(
+        f"/cases/{number}/evidence",
+        data={"csrf_token": csrf_of(client, f"/cases/{number}")},
+        files=[
+            ("evidence", ("合同-再次.pdf", PDF_BYTES, "application/pdf")),
+            ("evidence", ("截图.png", PNG_BYTES, "image/png")),
+        ],
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    page = client.get(response.headers["location"]).text
+    assert "合同-再次.pdf 与已附的 合同.pdf 内容相同" in page
+    rows = run(client, Evidence.filter(case__number=number).order_by("id").values_list, "filename")
+    assert rows == [("合同.pdf",), ("截图.png",)]
+    # A forged notice is not shown.
+    forged = client.get(f"/cases/{number}?repeated=W1siYSIsImIiXV0.forged").text
+    assert "未重复添加" not in forged
 
 
 def test_valid_filing_records_the_timeline(client: TestClient) -> None:

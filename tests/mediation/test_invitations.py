@@ -16,6 +16,7 @@ from mediation.intake import file_dispute
 from mediation.models import Role, User
 from mediation.settings import Settings
 from mediation.web import utcnow
+from tests.support.concurrency import rendezvous
 from tests.support.factories import (
     cheap_password_hashing,
     csrf_of,
@@ -422,9 +423,13 @@ async def test_ending_unanswered_invitations_concurrently_ends_each_case_once(
         numbers.append(case.number)
 
     later = now + timedelta(days=settings.respondent_reply_days, minutes=1)
-    first, second = await asyncio.gather(
-        do_end_unanswered_invitations(later), do_end_unanswered_invitations(later)
-    )
+    # Proves the invitation's claim on PostgreSQL only (SQLite runs one transaction at a time
+    # per process): both runs are held inside the first case's transaction after the claim
+    # (`end_unanswered`), so without the claim both end that case, every time.
+    with rendezvous("end_unanswered"):
+        first, second = await asyncio.gather(
+            do_end_unanswered_invitations(later), do_end_unanswered_invitations(later)
+        )
     assert sorted(first + second) == sorted(numbers)
 
     for number in numbers:

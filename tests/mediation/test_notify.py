@@ -21,6 +21,7 @@ from cases.models import Case, Invitation, Notice, NoticeChannel, NoticeStatus
 from mediation.intake import file_dispute, read_invitation_token
 from mediation.notify import MAX_ATTEMPTS, Notifier
 from mediation.settings import Settings
+from tests.support.concurrency import rendezvous
 from tests.support.factories import filing_fields
 from tests.support.live_server import free_port
 
@@ -220,7 +221,11 @@ async def test_concurrent_notifiers_send_each_notice_once(
         Notifier.from_settings(with_smtp(settings, port)),
         Notifier.from_settings(with_smtp(settings, port)),
     )
-    sent = await asyncio.gather(first.deliver_due(NOW), second.deliver_due(NOW))
+    # Both notifiers are held after seeing the first notice due, just before the claim
+    # (`notice_claim`), so without the claim both send it, every time: on SQLite and
+    # PostgreSQL alike (the claim is a conditional update, committed at once).
+    with rendezvous("notice_claim"):
+        sent = await asyncio.gather(first.deliver_due(NOW), second.deliver_due(NOW))
 
     assert sum(sent) == 6
     assert sorted(e.rcpt_tos[0] for e in collector.envelopes) == [

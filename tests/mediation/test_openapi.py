@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 from cases.filing import REQUIRED_CONSENTS, check_filing
 from mediation.partners import do_create_partner
 from tests.support.factories import api_filing_body, filing_fields
+from tests.support.required import required_module
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -47,7 +48,7 @@ def _resolve(document: dict[str, Any], ref: str) -> Any:
 
 
 def test_the_document_validates_as_openapi_3_1(document: dict[str, Any]) -> None:
-    validator = pytest.importorskip("openapi_spec_validator")
+    validator = required_module("openapi_spec_validator")
 
     validator.validate(document, cls=validator.OpenAPIV31SpecValidator)
 
@@ -121,7 +122,7 @@ def test_every_field_the_filing_check_reads_is_described(document: dict[str, Any
 
 
 def test_a_valid_partner_body_matches_the_filing_schema(document: dict[str, Any]) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema = required_module("jsonschema")
     schema = document["components"]["schemas"]["DisputeFiling"]
 
     jsonschema.Draft202012Validator(schema).validate(api_filing_body())
@@ -134,7 +135,7 @@ def test_a_valid_partner_body_matches_the_filing_schema(document: dict[str, Any]
 def test_a_filing_answer_matches_the_status_schema(
     client: TestClient, document: dict[str, Any]
 ) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema = required_module("jsonschema")
 
     async def create() -> str:
         _, key = await do_create_partner("某旅游平台")

@@ -17,7 +17,8 @@ from tortoise.exceptions import IntegrityError
 from cases.models import Case, CaseNumberCounter, Evidence, Notice, Party
 from mediation.models import IdempotencyRecord, PartnerPlatform
 from mediation.partners import do_create_partner
-from tests.support.factories import api_filing_body
+from tests.support.concurrency import rendezvous
+from tests.support.factories import PDF_BYTES, api_filing_body
 from tests.support.live_server import run_server, run_with_orm
 
 URL = "/api/v1/disputes"
@@ -91,6 +92,64 @@ def test_a_retried_request_replays_the_first_answer(client: TestClient, api_key:
     assert again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
     assert counts(client)["cases"] == 1
+
+
+def test_a_retried_request_without_a_reference_replays_the_first_answer(
+    client: TestClient, api_key: str
+) -> None:
+    """No partner_reference: only the (partner, Idempotency-Key) claim stops a second case."""
+    body = api_filing_body(partner_reference=None)
+    first = client.post(URL, json=body, headers=headers(api_key, "retry-noref"))
+    again = client.post(URL, json=body, headers=headers(api_key, "retry-noref"))
+
+    assert first.status_code == 201, first.text
+    assert first.json()["partner_reference"] is None
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert again.headers["idempotent-replayed"] == "true"
+    assert counts(client)["cases"] == 1
+
+
+def test_concurrent_identical_requests_without_a_reference_file_one_case(
+    client: TestClient, api_key: str
+) -> None:
+    """No partner_reference, so the (partner, key) unique index is all that stands between
+    five simultaneous copies and five cases. Proves the claim on PostgreSQL only: each
+    request is held right after claiming the key (`partner_filing`), so without the claim
+    all five arrive there together and each files a case, every time. On SQLite one
+    transaction runs at a time: it checks the answers."""
+    body = api_filing_body(partner_reference=None)
+
+    async def fire() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            return await asyncio.gather(
+                *(http.post(URL, json=body, headers=headers(api_key, "noref-1")) for _ in range(5))
+            )
+
+    with rendezvous("partner_filing", parties=5) as point:
+        responses = client.portal.call(fire)
+
+    summary = [(r.status_code, r.headers.get("idempotent-replayed"), r.text) for r in responses]
+    assert point.arrived >= 1, summary
+    assert sorted(r.status_code for r in responses) == [201] * 5, summary
+    assert [r.headers.get("idempotent-replayed") for r in responses].count("true") == 4, summary
+    assert len({r.json()["case_number"] for r in responses}) == 1, summary
+    assert counts(client)["cases"] == 1
+
+
+def test_one_content_sent_twice_in_one_filing_is_one_evidence_item(
+    client: TestClient, api_key: str
+) -> None:
+    body = api_filing_body(evidence=[("合同.pdf", PDF_BYTES), ("合同-副本.pdf", PDF_BYTES)])
+    response = client.post(URL, json=body, headers=headers(api_key))
+    assert response.status_code == 201, response.text
+
+    async def stored() -> list[str]:
+        return [
+            e.filename for e in await Evidence.filter(case__number=response.json()["case_number"])
+        ]
+
+    assert client.portal.call(stored) == ["合同.pdf"]
 
 
 def test_the_same_key_with_another_body_is_refused(client: TestClient, api_key: str) -> None:

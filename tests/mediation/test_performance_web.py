@@ -17,6 +17,7 @@ from mediation.models import PerformanceItem, PerformanceStatus, Role, User
 from mediation.performance import do_send_performance_reminders
 from mediation.settings import Settings
 from tests.mediation.signed_agreement import SignedWorld, build_signed_world
+from tests.support.concurrency import rendezvous
 from tests.support.factories import (
     STAFF_PASSWORD,
     cheap_password_hashing,
@@ -199,6 +200,9 @@ async def _reminder_notices(subject: str) -> list[str]:
 
 
 async def test_reminders_go_once_even_when_job_runs_race(db: None, settings: Settings) -> None:
+    """Proves the reminder's claim on PostgreSQL only (SQLite runs one transaction at a time
+    per process): the runs are held inside the transaction after the claim
+    (`performance_reminder`), so without it several send the reminder, every time."""
     world = await build_signed_world(
         settings,
         effective_at=NOW - timedelta(days=3),
@@ -212,7 +216,8 @@ async def test_reminders_go_once_even_when_job_runs_race(db: None, settings: Set
     # Three days before: nothing yet.
     assert await do_send_performance_reminders(NOW - timedelta(days=1)) == 0
 
-    sent = await asyncio.gather(*(do_send_performance_reminders(NOW) for _ in range(4)))
+    with rendezvous("performance_reminder"):
+        sent = await asyncio.gather(*(do_send_performance_reminders(NOW) for _ in range(4)))
     assert sum(sent) == 1
     assert await _reminder_notices("Performance due") == [
         "13900001111",
@@ -222,7 +227,8 @@ async def test_reminders_go_once_even_when_job_runs_race(db: None, settings: Set
 
     # The day after the due day: the mediator hears, once.
     after = NOW + timedelta(days=3)
-    sent = await asyncio.gather(*(do_send_performance_reminders(after) for _ in range(4)))
+    with rendezvous("performance_reminder"):
+        sent = await asyncio.gather(*(do_send_performance_reminders(after) for _ in range(4)))
     assert sum(sent) == 1
     assert await _reminder_notices("Performance overdue") == ["13600001234", "wang@org.example"]
     assert await do_send_performance_reminders(after + timedelta(days=5)) == 0

@@ -44,6 +44,7 @@ from cases.court.desk.models import (
     FilingStatus,
     OutboxMessage,
 )
+from cases.pause import pause_point
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # The type codes a clerk may docket under (SPC table of case types, 2018; 诉前调确 since 2022).
@@ -172,6 +173,7 @@ async def _decide(
         if filing is None:
             raise DeskError("filing_not_found", 404)
         _check_allowed(filing, action)
+        await pause_point("desk_decision")  # where the concurrency test holds a clerk
         from_status = filing.status
         to_status = FilingStatus(action.value)
         changes: dict[str, object] = {"status": to_status, "updated_at": now, "decided_at": now}

@@ -21,6 +21,7 @@ from tortoise.exceptions import IntegrityError
 from cases.court import ecf, signing
 from cases.court.desk import wire
 from cases.court.desk.models import Filing, FilingKind, FilingStatus, WireFormat
+from cases.pause import pause_point
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ async def receive_filing(
     receipt_id = str(uuid.uuid4())
     receipt_type, receipt_body = wire.receipt(read.wire_format, receipt_id, webhook_id, now)
     package = read.package
+    await pause_point("desk_receive")  # checked as new, not yet stored (cases.pause)
     try:
         await Filing.create(
             filing_id=webhook_id,

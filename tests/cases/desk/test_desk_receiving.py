@@ -135,30 +135,36 @@ def test_an_unknown_content_type_is_refused(desk: Desk) -> None:
     assert stored(desk) == []
 
 
-def test_concurrent_identical_posts_make_one_filing(desk: Desk) -> None:
+def test_concurrent_identical_posts_make_one_filing(desk_database_url: str) -> None:
+    """Eight identical posts at once to the desk's own process, which is started with a
+    one-second pause after a filing is checked as new and before it is stored
+    (`desk_receive`): every post passes the check, so only the unique filing id keeps one
+    (on SQLite and PostgreSQL alike; without it several are stored, every time)."""
     filing_id, body = cloudevent(package("confirmation"))
     headers = signed_headers(filing_id, body)
     start = threading.Barrier(8)
     answers: list[httpx.Response] = []
     lock = threading.Lock()
 
-    def post() -> None:
-        with httpx.Client(base_url=desk.url, timeout=20.0) as client:
-            start.wait()
-            response = client.post("/api/v1/filings", content=body, headers=headers)
-        with lock:
-            answers.append(response)
+    with run_desk(desk_database_url, PAUSE_POINTS="desk_receive=1.0") as desk:
 
-    threads = [threading.Thread(target=post) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    codes = sorted(a.status_code for a in answers)
-    assert codes == [200] * 7 + [201], [a.text for a in answers]
-    assert len({a.content for a in answers}) == 1  # every one the same receipt
-    rows = stored(desk)
-    assert len(rows) == 1 and rows[0]["kind"] == "confirmation"
+        def post() -> None:
+            with httpx.Client(base_url=desk.url, timeout=20.0) as client:
+                start.wait()
+                response = client.post("/api/v1/filings", content=body, headers=headers)
+            with lock:
+                answers.append(response)
+
+        threads = [threading.Thread(target=post) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        codes = sorted(a.status_code for a in answers)
+        assert codes == [200] * 7 + [201], [a.text for a in answers]
+        assert len({a.content for a in answers}) == 1  # every one the same receipt
+        rows = stored(desk)
+        assert len(rows) == 1 and rows[0]["kind"] == "confirmation"
 
 
 def test_an_ecf_filing_gets_a_schema_valid_message_receipt(desk: Desk) -> None:

@@ -262,9 +262,15 @@ def test_confirmation_decisions_on_the_page(desk: Desk) -> None:
 def test_concurrent_docketing_gives_one_number_and_refuses_the_other(
     desk_database_url: str,
 ) -> None:
+    """Two clerks docket the same filing at once, over HTTP to the desk's own process.
+    Proves the filing row's lock on PostgreSQL only: the desk is started with a pause of
+    one second inside the decision, after the lock and the check (`desk_decision`), so
+    without the lock both clerks pass the check and the second is refused by the
+    conditional update with "changed meanwhile" instead of being told the case number,
+    every time. On SQLite the desk runs one transaction at a time: it checks the answers."""
     make_clerk(desk_database_url)
     make_clerk(desk_database_url, OTHER_CLERK)
-    with run_desk(desk_database_url) as desk:
+    with run_desk(desk_database_url, PAUSE_POINTS="desk_decision=1.0") as desk:
         with desk.client() as plain:
             filing_ids = [send(plain)[0] for _ in range(3)]
         with (
