@@ -177,7 +177,7 @@
           var amount = window.prompt(T.textCounter + " ¥"); if (!amount) { return; }
           frame.amount = amount;
         }
-        send(frame);
+        post(frame, function () {});
       });
       box.appendChild(b);
     });
