@@ -140,8 +140,14 @@
     alertBox.appendChild(el("p", "", text));
     var go = el("button", "button primary", T.textCaucusOpen);
     go.type = "button"; go.id = "caucus-alert-open";
-    go.addEventListener("click", function () { switchRoom(myCaucus); document.getElementById("text").focus(); });
+    go.addEventListener("click", openCaucus);
     alertBox.appendChild(go);
+  }
+  // To read, not to type: focus goes to the caucus tab (the banner's button is gone), not the
+  // text box, whose keyboard would cover the messages on a phone.
+  function openCaucus() {
+    switchRoom(myCaucus);
+    var tab = document.querySelector('.tab[data-room="' + myCaucus + '"]'); if (tab) { tab.focus(); }
   }
   document.addEventListener("visibilitychange", function () { if (!document.hidden) { markRead(current); } });
 
@@ -163,7 +169,7 @@
       var go = pendingPost; pendingPost = null; closeWarning(); if (go) { go(); }
     });
     document.getElementById("joint-warning-private").addEventListener("click", function () {
-      pendingPost = null; closeWarning(); switchRoom(myCaucus); document.getElementById("text").focus();
+      pendingPost = null; closeWarning(); openCaucus();
     });
   }
 
