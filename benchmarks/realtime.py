@@ -883,6 +883,16 @@ def report(
     lag = max(r["load"]["max_send_lag_ms"] for kind in kinds for r in results[kind.key])
     p99, bare = medians[PLATFORM.key]["p99"], medians[BARE_STARLETTE.key]["p99"]
     extra = None if p99 is None or bare is None else p99 - bare
+    # The difference means something only if both sides were measured undisturbed: a baseline
+    # slowed by other processes (or by a generator behind its schedule) makes the platform
+    # look better than it is, down to a negative "extra".
+    disturbed = [
+        f"{kind.label} pass {r['pass']}"
+        for kind in (PLATFORM, BARE_STARLETTE)
+        for r in results[kind.key]
+        if (others_share(r["load"]) or 0.0) > NOISE_LIMIT
+        or r["load"]["max_send_lag_ms"] > SEND_LAG_LIMIT_MS
+    ]
     if idle is not None:
         say(
             f"idle: {idle['connected']}/{idle['wanted']} participants connected to one platform"
@@ -890,7 +900,11 @@ def report(
             f" {idle['kib_per_conn']:.1f} KiB per idle connection"
         )
     checks = [
-        ("extra p99 <= 15 ms", extra is not None and extra <= GOAL_EXTRA_P99_MS, fmt(extra)),
+        (
+            "extra p99 <= 15 ms",
+            extra is not None and extra <= GOAL_EXTRA_P99_MS and not disturbed,
+            fmt(extra) + (f"; disturbed: {', '.join(disturbed)}" if disturbed else ""),
+        ),
         (
             "nothing lost/unacked/dup/ooo (platform)",
             lost == unacked == dup == ooo == 0,

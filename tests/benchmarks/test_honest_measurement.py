@@ -154,12 +154,17 @@ async def test_a_failing_step_ends_the_climb_and_is_not_tried_again() -> None:
     assert [(rate, ok) for rate, ok, _ in ran] == [(500, True), (750, True), (1000, False)]
 
 
-def results(extra_p99: float, lost: int = 0, persisted: int = 2000, storm: float = 1.0) -> Any:
+def results(
+    extra_p99: float,
+    lost: int = 0,
+    persisted: int = 2000,
+    storm: float = 1.0,
+    noisy: bool = False,
+) -> Any:
     def load(p99: float, lost: int = 0) -> dict[str, Any]:
         return {
             **step(p99_ms=p99, lost=lost, p50_ms=5.0, delivered_per_s=5000.0),
-            "ooo": 0,
-            "dup": 0,
+            "others_on_server_core_s": 4.0 if noisy else 0.1,  # of a 5 s window
         }
 
     storm_result = {
@@ -186,7 +191,7 @@ def results(extra_p99: float, lost: int = 0, persisted: int = 2000, storm: float
         "steps": [],
         "storm": storm_result,
     }
-    bare = {**common, "load": load(20.0)}
+    bare = {**common, "load": load(520.0 if noisy else 20.0)}
     return {"platform": [platform], "starlette": [bare], "websockets": [bare]}
 
 
@@ -219,6 +224,8 @@ def config(quick: bool) -> realtime.Config:
         ({"extra_p99": 5.0, "lost": 1}, 1),
         ({"extra_p99": 5.0, "persisted": 1500}, 1),
         ({"extra_p99": 5.0, "storm": 6.0}, 1),
+        # A baseline slowed by other processes makes the platform look faster than it is.
+        ({"extra_p99": -500.0, "noisy": True}, 1),
     ],
 )
 def test_the_exit_status_says_whether_every_goal_was_met(
