@@ -237,3 +237,23 @@ def test_the_exit_status_says_whether_every_goal_was_met(
     # The quick configuration is a smoke test: it reports, and never fails on a goal.
     assert realtime.report(config(True), kinds, measured, measured, None, 10, 0.0) == 0
     assert "goals:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("p99", "measured", "appointed", "sqlite", "status"),
+    [
+        (20.0, 500, 500, True, 0),
+        (60.0, 500, 500, True, 1),  # the goal missed
+        (20.0, 500, 499, True, 1),  # one appointment found no mediator: a shorter path
+        (20.0, 0, 0, True, 1),  # nothing measured proves nothing
+        (60.0, 500, 500, False, 0),  # PostgreSQL: no goal is set, the figures are reported
+        (20.0, 500, 499, False, 1),
+    ],
+)
+def test_the_assignment_benchmark_fails_when_its_goal_is_missed(
+    p99: float, measured: int, appointed: int, sqlite: bool, status: int
+) -> None:
+    from benchmarks import assignment
+
+    assert assignment.verdict(p99, measured, appointed, sqlite=sqlite, quick=False) == status
+    assert assignment.verdict(p99, measured, appointed, sqlite=sqlite, quick=True) == 0
