@@ -586,6 +586,9 @@ async def measure(
             await quiesce(server.pid)
             return step
 
+        # The first step too starts on an idle server, as each later one does: what the main
+        # load left behind (its backlog, its garbage) is not the first step's to carry.
+        await quiesce(server.pid)
         result["persisted_max"], result["steps"] = await climb(cfg.steps, run_step, kind.label)
         await quiesce(server.pid)
         storm = await gen.call(
