@@ -14,10 +14,14 @@ It is driven by benchmarks/realtime.py over stdin/stdout, one JSON object a line
     {"cmd": "hold", "seconds"}
     {"cmd": "close"}
 
-Every delivery is checked against what was sent: latency from the sender's send time to each
-receiver (both ends in this process, one clock), loss (a room member that never got a
-message by the end of the drain), duplicates (the same client_id twice at one receiver) and
-order (a room sequence number not above the last one that receiver saw).
+Every delivery is checked against what was sent: latency from the time the message was
+scheduled to be sent (not when it actually went out: a generator that falls behind would
+otherwise hide the very delay it causes, "coordinated omission") to each receiver (both ends
+in this process, one clock), loss (every delivery owed and not made by the end of the drain,
+including all of a message that could not be sent because its sender's connection was
+closed), duplicates (the same client_id twice at one receiver) and order (a room sequence
+number not above the last one that receiver saw). How late the generator sent (send lag) is
+reported for the caller to judge.
 """
 
 from __future__ import annotations
@@ -275,6 +279,8 @@ class Conn(asyncio.Protocol):
 
 
 class Sent:
+    """One scheduled message: `t` is when it was due, not when it went out."""
+
     __slots__ = ("acked", "delivered", "in_window", "room", "t")
 
     def __init__(self, t: float, room: int, in_window: bool) -> None:
@@ -297,6 +303,8 @@ class Phase:
         self.we = float("-inf")
         self.window_deliveries = 0
         self.window_acks = 0
+        self.window_sends = 0  # actually written during the window (by the clock)
+        self.unsent = 0  # due while the sender's connection was closed: all of it lost
         self.latencies: list[float] = []
         self.ack_latencies: list[float] = []
 
@@ -504,7 +512,7 @@ class LoadGen:
         phase.ws, phase.we = t0 + warmup, t0 + warmup + window
         cpu_server = cpu_self = busy = (0.0, 0.0)
         sampled_start = sampled_end = None
-        k, skipped, max_lag = 0, 0, 0.0
+        k, max_lag = 0, 0.0
         while k < total:
             now = perf()
             if sampled_start is None and now >= phase.ws:
@@ -516,16 +524,20 @@ class LoadGen:
                 max_lag = max(max_lag, now - (t0 + k / rate))
             while k < due:
                 member = order[k % len(order)]
+                scheduled = t0 + k / rate
                 k += 1
-                if not member.open:
-                    skipped += 1
-                    continue
                 cid = f"{tag}-{k:08d}"
-                sent_at = perf()
-                phase.sent[cid] = Sent(sent_at, member.room, phase.ws <= sent_at < phase.we)
+                # Owed to every member of the room whether or not it can be sent: a sender
+                # cut off by the server loses its messages, it does not skip them.
+                phase.sent[cid] = Sent(scheduled, member.room, phase.ws <= scheduled < phase.we)
                 phase.expected += sizes[member.room]
+                if not member.open:
+                    phase.unsent += 1
+                    continue
                 assert member.conn is not None
                 member.conn.send_text(message(cid))
+                if phase.ws <= now < phase.we:
+                    phase.window_sends += 1
             if k >= total:
                 break
             await asyncio.sleep(0.002)
@@ -549,11 +561,12 @@ class LoadGen:
 
         return {
             "rate": rate,
-            "sent": len(phase.sent),
-            "skipped": skipped,
+            "scheduled": len(phase.sent),
+            "sent": len(phase.sent) - phase.unsent,
+            "unsent": phase.unsent,
             "healed": healed,
             "window_s": measured,
-            "sent_per_s": sum(1 for i in phase.sent.values() if i.in_window) / window,
+            "sent_per_s": phase.window_sends / window,
             "delivered_per_s": phase.window_deliveries / measured if measured else 0,
             "acked_per_s": phase.window_acks / measured if measured else 0,
             "p50_ms": ms(percentile(lat, 50)),
@@ -618,12 +631,13 @@ class LoadGen:
         await asyncio.gather(*(h.conn.close() for h in helpers if h.conn is not None))
         await asyncio.sleep(settle)
         # 3. Everyone comes back at once, resuming from what they hold.
-        expected = 0
         for member in self.members:
             acks = self.helper_acks.get(member.room, [])
             member.target = max(acks, default=member.position)
-            expected += max(0, member.target - member.position)
             member.seen = set()
+        # Every member is owed all `missed` messages of its room, whether or not the helper
+        # could connect or was acknowledged: what does not arrive is lost.
+        expected = missed * len(self.members)
         waiting = [m for m in self.members if m.target > m.position]
         self.storm_pending = len(waiting)
         self.storm_done = asyncio.Event()
@@ -639,12 +653,13 @@ class LoadGen:
         connected = await reconnect
         self.phase = None
         times = [m.caught_up_at - started for m in waiting if m.caught_up_at is not None]
-        got = sum(min(m.missed_got, m.target - m.position) for m in self.members)
+        got = sum(min(m.missed_got, missed) for m in self.members)
         for member in self.members:
             member.target = 0
         return {
             "clients": len(self.members),
             "missed_each": missed,
+            "planned": missed * len(helpers),
             "injected": acked,
             "inject_s": inject_s,
             "helpers_ready": joined["ready"],

@@ -18,8 +18,9 @@ message a second; warm-up, a 12-second window, a drain; the servers measured in 
 the passes reported. For each server: delivered messages per second, fan-out latency (send to
 each receiver, the sender's own copy included) p50 and p99, lost/duplicated/out-of-order
 counts, server CPU and memory (RSS with every participant connected and idle, less RSS before)
-per connection. Then, on the platform: the highest persisted message rate (offered in steps)
-at which fan-out p99 stays under 100 ms with every message acknowledged (so committed) and
+per connection. Then, on the platform: the highest persisted message rate (offered in steps,
+each run once: a failing step ends the climb, it is not tried again) at which fan-out p99
+stays under 100 ms with every message sent on time, acknowledged (so committed) and
 delivered; a reconnect storm (all 1,000 clients drop; each room gets 50 messages meanwhile;
 all resume with their last sequence number) and the time until all are caught up; and 10,000
 idle participants connected to one fresh platform process.
@@ -29,6 +30,13 @@ persisted_max_per_s=<n> storm_s=<seconds>`. Goals on the 2-core benchmark machin
 at most 15 ms with nothing lost, duplicated or out of order; at least 1,750 persisted
 messages/s; storm caught up within 5 s; at most 52 KiB per idle connection and 10,000 idle
 participants held by one process. The machine is noisy: judge from the medians of passes.
+
+Honest by construction: latency is measured from when each message was due to be sent, not
+when the generator got round to it (no coordinated omission), and a generator more than
+50 ms behind its schedule fails the step (or the goal "on schedule"); a message due from a
+connection the server had closed is lost, not skipped; every delivery owed and not seen is
+lost; a measurement set aside because other processes took the server's core still counts
+its losses and is listed. The exit status is 1 when any goal is missed (0 with --quick).
 """
 
 from __future__ import annotations
@@ -48,7 +56,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -79,6 +87,10 @@ LAUNCH = (
 )
 UVICORN = ["-m", "uvicorn", "--host", "127.0.0.1", "--log-level", "warning", "--no-access-log"]
 P99_LIMIT_MS = 100.0
+# How late the load generator may send a message and the load still count as offered at its
+# rate: later than this it sent bursts, not the steady rate claimed. (Latency is measured from
+# the scheduled time, so a late send also shows in the latency figures.)
+SEND_LAG_LIMIT_MS = 50.0
 # A measurement whose window saw other processes take more than this share of the server's
 # core (the machine is shared) is taken again, up to MEASURE_ATTEMPTS times in all.
 NOISE_LIMIT, MEASURE_ATTEMPTS = 0.25, 3
@@ -414,16 +426,65 @@ def room_spec(kind: Kind, rooms: list[Room], secret: str, per_room: int) -> list
 
 
 def step_ok(result: dict[str, Any], rate: int) -> bool:
+    """A persisted-rate step passes only if everything offered was sent on time, stored
+    (acknowledged) and delivered once, in order, with fan-out p99 (from the scheduled send
+    time) under the limit."""
     p99 = result["p99_ms"]
     return (
         p99 is not None
         and p99 < P99_LIMIT_MS
         and result["lost"] == 0
+        and result["unsent"] == 0
         and result["unacked"] == 0
         and result["dup"] == 0
         and result["ooo"] == 0
         and result["sent_per_s"] >= 0.95 * rate
+        and result["max_send_lag_ms"] <= SEND_LAG_LIMIT_MS
     )
+
+
+def describe_step(label: str, rate: int, ok: bool, step: dict[str, Any]) -> str:
+    return (
+        f"  {label:<16} offered {rate:5d}/s:"
+        f" persisted {step['acked_per_s']:6.0f}/s"
+        f"  fan-out p99 {fmt(step['p99_ms'])} ms  ack p99 {fmt(step['ack_p99_ms'])} ms"
+        f"  lost {step['lost']} (unsent {step['unsent']}) unacked {step['unacked']}"
+        f" dup {step['dup']} ooo {step['ooo']}"
+        f"  send lag max {fmt(step['max_send_lag_ms'])} ms"
+        f"  server cpu {step['server_cpu_s'] / step['window_s'] * 100:.0f}%"
+        f"  loadgen cpu {step['loadgen_cpu_s'] / step['window_s'] * 100:.0f}%"
+        f"{others(step)}"
+        f"  {'ok' if ok else 'FAIL'}"
+    )
+
+
+def describe_storm(label: str, storm: dict[str, Any]) -> str:
+    return (
+        f"  {label:<16} reconnect storm: {storm['clients']} clients, "
+        f"{storm['missed_each']} missed each ({storm['injected']}/{storm['planned']} injected in"
+        f" {storm['inject_s']:.1f} s): all caught up in {fmt(storm['all_caught_up_s'], 2)} s"
+        f" (p50 {fmt(storm['p50_s'], 2)} s; {storm['caught_up']}/{storm['waiting']} caught up,"
+        f" lost {storm['lost']} of {storm['expected_missed']} dup {storm['dup']}"
+        f" ooo {storm['ooo']}, reconnect failures {storm['reconnect_failed']})"
+    )
+
+
+async def climb(
+    steps: Sequence[int], run_step: Callable[[int], Awaitable[dict[str, Any]]], label: str
+) -> tuple[int, list[tuple[int, bool, dict[str, Any]]]]:
+    """Offer each rate once, lowest first, until one fails: the highest rate that passed,
+    and every step run (each printed as it ends). A failing step is not tried again: keeping
+    the better of two tries reports the machine's luckiest moment, not what it holds."""
+    highest, ran = 0, []
+    for rate in steps:
+        step = await run_step(rate)
+        ok = step_ok(step, rate)
+        ran.append((rate, ok, step))
+        say(describe_step(label, rate, ok, step))
+        if not ok:
+            break
+        highest = rate
+    return highest, ran
 
 
 def describe_load(r: dict[str, Any], connections: int) -> str:
@@ -431,7 +492,8 @@ def describe_load(r: dict[str, Any], connections: int) -> str:
     return (
         f"delivered {r['delivered_per_s']:7.0f}/s  fan-out p50 {fmt(r['p50_ms'])} ms"
         f"  p99 {fmt(r['p99_ms'])} ms  (ack p99 {fmt(r['ack_p99_ms'])} ms)"
-        f"  lost {r['lost']} dup {r['dup']} ooo {r['ooo']} unacked {r['unacked']}"
+        f"  lost {r['lost']} (unsent {r['unsent']}) dup {r['dup']} ooo {r['ooo']}"
+        f" unacked {r['unacked']}  send lag max {fmt(r['max_send_lag_ms'])} ms"
         f"  server cpu {cpu * 100:.0f}% ({cpu / connections * 1e6:.0f} us/s per conn)"
         f"  loadgen cpu {r['loadgen_cpu_s'] / r['window_s'] * 100 if r['window_s'] else 0:.0f}%"
         f"{others(r)}"
@@ -506,53 +568,33 @@ async def measure(
         }
         if not kind.platform:
             return result
-        highest, steps = 0, []
-        for rate in cfg.steps:
-            for attempt in (1, 2):  # a failing step is retried once: the machine is noisy
-                step = await gen.call(
-                    {
-                        "cmd": "load",
-                        "rate": rate,
-                        "warmup": cfg.step_warmup,
-                        "window": cfg.step_window,
-                        "drain": cfg.step_drain,
-                        "tag": f"{tag}-r{rate}-{attempt}",
-                        "server_pid": server.pid,
-                        "server_core": cfg.server_cpu,
-                    },
-                    cfg.step_warmup + cfg.step_window + cfg.step_drain + 120,
-                )
-                ok = step_ok(step, rate)
-                steps.append((rate, ok, step))
-                say(
-                    f"  {kind.label:<16} offered {rate:5d}/s:"
-                    f" persisted {step['acked_per_s']:6.0f}/s"
-                    f"  fan-out p99 {fmt(step['p99_ms'])} ms  ack p99 {fmt(step['ack_p99_ms'])} ms"
-                    f"  lost {step['lost']} unacked {step['unacked']}"
-                    f"  server cpu {step['server_cpu_s'] / step['window_s'] * 100:.0f}%"
-                    f"  loadgen cpu {step['loadgen_cpu_s'] / step['window_s'] * 100:.0f}%"
-                    f"{others(step)}"
-                    f"  {'ok' if ok else 'FAIL'}"
-                )
-                await quiesce(server.pid)
-                if ok:
-                    break
-            if not ok:
-                break
-            highest = rate
-        result["persisted_max"] = highest
+
+        async def run_step(rate: int) -> dict[str, Any]:
+            step = await gen.call(
+                {
+                    "cmd": "load",
+                    "rate": rate,
+                    "warmup": cfg.step_warmup,
+                    "window": cfg.step_window,
+                    "drain": cfg.step_drain,
+                    "tag": f"{tag}-r{rate}",
+                    "server_pid": server.pid,
+                    "server_core": cfg.server_cpu,
+                },
+                cfg.step_warmup + cfg.step_window + cfg.step_drain + 120,
+            )
+            await quiesce(server.pid)
+            return step
+
+        # The first step too starts on an idle server, as each later one does: what the main
+        # load left behind (its backlog, its garbage) is not the first step's to carry.
+        await quiesce(server.pid)
+        result["persisted_max"], result["steps"] = await climb(cfg.steps, run_step, kind.label)
         await quiesce(server.pid)
         storm = await gen.call(
             {"cmd": "storm", "missed": cfg.missed, "timeout": 60, "tag": f"{tag}-storm"}, 300
         )
-        say(
-            f"  {kind.label:<16} reconnect storm: {storm['clients']} clients, "
-            f"{storm['missed_each']} missed each ({storm['injected']} injected in"
-            f" {storm['inject_s']:.1f} s): all caught up in {fmt(storm['all_caught_up_s'], 2)} s"
-            f" (p50 {fmt(storm['p50_s'], 2)} s; {storm['caught_up']}/{storm['waiting']} caught up,"
-            f" lost {storm['lost']} dup {storm['dup']} ooo {storm['ooo']},"
-            f" reconnect failures {storm['reconnect_failed']})"
-        )
+        say(describe_storm(kind.label, storm))
         result["storm"] = storm
         return result
     finally:
@@ -725,6 +767,9 @@ async def run_with(cfg: Config, url: str, described: str, scratch: Path, logs: P
     )
     kinds = [PLATFORM, BARE_STARLETTE, BARE_WEBSOCKETS]
     results: dict[str, list[dict[str, Any]]] = {kind.key: [] for kind in kinds}
+    # Every measurement made, including those set aside as noisy: their losses, duplicates
+    # and disorder count all the same, and the summary lists them.
+    attempts: dict[str, list[dict[str, Any]]] = {kind.key: [] for kind in kinds}
     for n in range(1, cfg.passes + 1):
         say(f"pass {n}:")
         for kind in kinds:
@@ -734,12 +779,18 @@ async def run_with(cfg: Config, url: str, described: str, scratch: Path, logs: P
                     await reset_rooms(url)
                 async with serving(kind, env, cfg.server_cpu, logs) as server:
                     result = await measure(kind, server, spec, cfg, f"p{n}a{attempt}", logs)
+                result["pass"], result["attempt"] = n, attempt
+                attempts[kind.key].append(result)
+                # Set aside only for what other processes did to the server's core (measured
+                # beside it), never for its own figures.
                 share = others_share(result["load"])
                 if share is None or share <= NOISE_LIMIT or attempt == MEASURE_ATTEMPTS:
                     break
+                result["set_aside"] = share
                 say(
                     f"  {kind.label:<16} noisy: other processes took {share * 100:.0f}% of the"
-                    " server's core during the window; measuring it again"
+                    " server's core during the window; set aside (its figures stay in the"
+                    " summary) and measured again"
                 )
             results[kind.key].append(result)
     idle = None
@@ -754,19 +805,36 @@ async def run_with(cfg: Config, url: str, described: str, scratch: Path, logs: P
             f" RSS {idle['rss_before_mib']:.0f} -> {idle['rss_after_mib']:.0f} MiB"
             f" = {idle['kib_per_conn']:.1f} KiB per idle connection"
         )
-    return report(cfg, kinds, results, idle, connections, started)
+    return report(cfg, kinds, results, attempts, idle, connections, started)
 
 
 def report(
     cfg: Config,
     kinds: list[Kind],
     results: dict[str, list[dict[str, Any]]],
+    attempts: dict[str, list[dict[str, Any]]],
     idle: dict[str, Any] | None,
     connections: int,
     started: float,
 ) -> int:
+    """Print the summary and the goals; 1 if any goal is missed (0 in the quick mode, whose
+    numbers are not for the goals)."""
     say()
-    say(f"summary: median of {cfg.passes} pass(es); lost/dup/ooo summed over passes")
+    say("every measurement (set-aside ones included):")
+    for kind in kinds:
+        for r in attempts[kind.key]:
+            aside = r.get("set_aside")
+            note = f"  SET ASIDE (others {aside * 100:.0f}% of its core)" if aside else ""
+            say(
+                f"  pass {r['pass']} attempt {r['attempt']} {kind.label:<16}"
+                f"{describe_load(r['load'], connections)}{note}"
+            )
+            for rate, ok, step in r.get("steps", []):
+                say(f"    {describe_step('step', rate, ok, step).strip()}")
+            if "storm" in r:
+                say(f"    {describe_storm(kind.label, r['storm']).strip()}")
+    say()
+    say(f"summary: median of {cfg.passes} pass(es); lost/dup/ooo summed over every measurement")
     say(
         f"{'server':<16} {'delivered/s':>11} {'p50 ms':>7} {'p99 ms':>7} {'lost':>5} {'dup':>4}"
         f" {'ooo':>4} {'cpu %':>6} {'cpu us/s/conn':>13} {'KiB/conn':>9}"
@@ -783,7 +851,8 @@ def report(
             "cpu_us": median([r["cpu_us_per_conn"] for r in runs]),
             "mem": median([r["mem_kib"] for r in runs]),
         }
-        lost, dup, ooo = (sum(x[key] for x in loads) for key in ("lost", "dup", "ooo"))
+        every = [r["load"] for r in attempts[kind.key]]
+        lost, dup, ooo = (sum(x[key] for x in every) for key in ("lost", "dup", "ooo"))
         medians[kind.key] = m
         say(
             f"{kind.label:<16} {fmt(m['delivered'], 0):>11} {fmt(m['p50']):>7} {fmt(m['p99']):>7}"
@@ -806,11 +875,27 @@ def report(
         f" resume: all caught up in {fmt(storm_s, 2)} s (per pass:"
         f" {', '.join(fmt(v, 2) if v is not None else 'not all' for v in storm_values)})"
     )
-    lost = sum(r["load"]["lost"] for r in platform) + sum(s["lost"] for s in storms)
-    dup = sum(r["load"]["dup"] for r in platform) + sum(s["dup"] for s in storms)
-    ooo = sum(r["load"]["ooo"] for r in platform) + sum(s["ooo"] for s in storms)
+    tried = attempts[PLATFORM.key]
+    all_storms = [r["storm"] for r in tried]
+    lost = sum(r["load"]["lost"] for r in tried) + sum(s["lost"] for s in all_storms)
+    unacked = sum(r["load"]["unacked"] for r in tried)
+    dup = sum(r["load"]["dup"] for r in tried) + sum(s["dup"] for s in all_storms)
+    ooo = sum(r["load"]["ooo"] for r in tried) + sum(s["ooo"] for s in all_storms)
+    # The schedule is judged on the measurements the figures come from (a set-aside one was
+    # disturbed by other processes, which is why it was set aside); losses on all of them.
+    lag = max(r["load"]["max_send_lag_ms"] for kind in kinds for r in results[kind.key])
     p99, bare = medians[PLATFORM.key]["p99"], medians[BARE_STARLETTE.key]["p99"]
     extra = None if p99 is None or bare is None else p99 - bare
+    # The difference means something only if both sides were measured undisturbed: a baseline
+    # slowed by other processes (or by a generator behind its schedule) makes the platform
+    # look better than it is, down to a negative "extra".
+    disturbed = [
+        f"{kind.label} pass {r['pass']}"
+        for kind in (PLATFORM, BARE_STARLETTE)
+        for r in results[kind.key]
+        if (others_share(r["load"]) or 0.0) > NOISE_LIMIT
+        or r["load"]["max_send_lag_ms"] > SEND_LAG_LIMIT_MS
+    ]
     if idle is not None:
         say(
             f"idle: {idle['connected']}/{idle['wanted']} participants connected to one platform"
@@ -818,8 +903,21 @@ def report(
             f" {idle['kib_per_conn']:.1f} KiB per idle connection"
         )
     checks = [
-        ("extra p99 <= 15 ms", extra is not None and extra <= GOAL_EXTRA_P99_MS, fmt(extra)),
-        ("nothing lost/dup/ooo (platform)", lost == dup == ooo == 0, f"{lost}/{dup}/{ooo}"),
+        (
+            "extra p99 <= 15 ms",
+            extra is not None and extra <= GOAL_EXTRA_P99_MS and not disturbed,
+            fmt(extra) + (f"; disturbed: {', '.join(disturbed)}" if disturbed else ""),
+        ),
+        (
+            "nothing lost/unacked/dup/ooo (platform)",
+            lost == unacked == dup == ooo == 0,
+            f"{lost}/{unacked}/{dup}/{ooo}",
+        ),
+        (
+            f"load generator on schedule (send lag <= {SEND_LAG_LIMIT_MS:g} ms)",
+            lag <= SEND_LAG_LIMIT_MS,
+            f"{lag:.1f} ms",
+        ),
         ("persisted >= 1750/s", persisted_max >= GOAL_PERSISTED, f"{persisted_max:.0f}"),
         ("storm <= 5 s", storm_s is not None and storm_s <= GOAL_STORM_S, fmt(storm_s, 2)),
     ]
@@ -836,6 +934,7 @@ def report(
                 f"{idle['open_after']}",
             ),
         ]
+    missed = [name for name, ok, _ in checks if not ok]
     if cfg.quick:
         say("(the --quick configuration is a smoke test: its numbers are not for the goals)")
     say(
@@ -851,6 +950,9 @@ def report(
         f"realtime_extra_p99_ms={fmt(extra)} lost={lost} persisted_max_per_s={persisted_max:.0f}"
         f" storm_s={storm_text}"
     )
+    if missed and not cfg.quick:
+        say(f"goals missed: {'; '.join(missed)}")
+        return 1
     return 0
 
 

@@ -18,7 +18,15 @@ from cases.models import Case, Evidence, Party
 from cases.status import Status
 from mediation.models import MediationSession, SessionMode, SessionStatus, Transcript, User
 from realtime.models import RoomMessage
-from realtime.protocol import JOINT, FrameError, Kind, Participant, Post, may_see
+from realtime.protocol import (
+    CAUCUS_PREFIX,
+    JOINT,
+    FrameError,
+    Kind,
+    Participant,
+    Post,
+    may_see,
+)
 from realtime.text import repaired
 
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -222,6 +230,16 @@ async def participant_of(
     if not is_open(session, now):
         return None
     return (await roster_of(session)).participant(user, now)
+
+
+def starting_room(mode: SessionMode | str, participant: Participant) -> str:
+    """The room a participant's page opens on. In a back-to-back session (背对背, Art. 16)
+    the mediator meets each side alone, so a party starts in their own caucus: nothing they
+    write before the mediator brings everyone together reaches the other side. Everyone
+    else, and everyone in a joint session, starts in the joint room."""
+    if mode == SessionMode.BACK_TO_BACK and not participant.is_mediator and participant.side:
+        return f"{CAUCUS_PREFIX}{participant.side}"
+    return JOINT
 
 
 class RosterCache:

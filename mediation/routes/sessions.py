@@ -38,6 +38,7 @@ from mediation.sessions import (
     is_open,
     opens_at,
     participant_of,
+    starting_room,
 )
 from mediation.web import (
     SHANGHAI,
@@ -127,6 +128,7 @@ async def room(request: Request) -> Response:
             "case": case,
             "participant": participant,
             "room_open": participant is not None,
+            "start_room": starting_room(session.mode, participant) if participant else None,
             "opens_at": opens_at(session),
             "is_open": is_open(session, now),
             "evidence": evidence,

@@ -10,11 +10,20 @@
   var positions = {};      // room -> {epoch, seq}
   var unacked = {};        // client_id -> frame, resent after reconnect
   var shown = {};          // room -> {seq: true}
-  var current = "joint";
+  var current = T.startRoom || "joint";   // a back-to-back session opens a party on their caucus
   var socket = null, backoff = 500, closedForGood = false, retry = null, lastHeard = 0;
   var list = document.getElementById("messages");
   var conn = document.getElementById("conn");
   var presence = {};
+  // A party's own caucus (the mediator's private line to them), and what is unread per room:
+  // a mediator who writes there while the party looks at the joint room must not go unseen,
+  // or the party answers where the other side reads it. What was read is kept per device.
+  var myCaucus = !isMediator && T.side ? "caucus:" + T.side : null;
+  var unread = {};         // room -> number of others' messages not yet seen
+  var readKey = "room-read:" + sessionId;
+  var readUpTo = {};       // room -> {epoch, seq} seen on this device
+  try { readUpTo = JSON.parse(window.localStorage.getItem(readKey) || "{}") || {}; } catch (e) { readUpTo = {}; }
+  var baseTitle = document.title;
 
   function uid() {
     var a = new Uint8Array(12); (window.crypto || window.msCrypto).getRandomValues(a);
@@ -74,12 +83,94 @@
       if (c.dataset.room === m.room && Number(c.dataset.seq) > m.seq && !after) { after = c; }
     });
     list.insertBefore(li, after);
+    noteUnread(m);
     // Scroll the list only: scrollIntoView would also scroll the page, pulling a phone's
     // half-typed message or offer off the screen whenever someone else says something.
     if (!li.hidden) {
       var below = li.getBoundingClientRect().bottom - list.getBoundingClientRect().bottom;
       if (below > 0) { list.scrollTop += below; }
     }
+  }
+
+  // --- unread messages: a badge on each tab, and a banner for a party's caucus ---------------
+
+  function readSeq(room) {
+    var r = readUpTo[room], p = positions[room];
+    return r && p && r.epoch === p.epoch ? r.seq : 0;
+  }
+  function noteUnread(m) {
+    if (m.room === current && !document.hidden) { markSeen(m.room, m.seq); return; }
+    if (m.kind === "control" || m.sender.id === me) { return; }
+    if (m.seq > readSeq(m.room)) { unread[m.room] = (unread[m.room] || 0) + 1; showUnread(); }
+  }
+  var saveTimer = null;
+  function markSeen(room, seq) {
+    var p = positions[room];
+    if (!p || seq <= readSeq(room)) { return; }
+    readUpTo[room] = {epoch: p.epoch, seq: seq};
+    clearTimeout(saveTimer);  // once after a replay, not once per message
+    saveTimer = setTimeout(function () {
+      try { window.localStorage.setItem(readKey, JSON.stringify(readUpTo)); } catch (e) { /* private mode */ }
+    }, 200);
+  }
+  function markRead(room) {
+    var seq = 0;
+    Array.prototype.forEach.call(list.children, function (c) {
+      if (c.dataset.room === room && Number(c.dataset.seq) > seq) { seq = Number(c.dataset.seq); }
+    });
+    markSeen(room, seq);
+    if (unread[room]) { unread[room] = 0; showUnread(); }
+  }
+  function caucusUnread() { return myCaucus && current !== myCaucus ? unread[myCaucus] || 0 : 0; }
+  function showUnread() {
+    Array.prototype.forEach.call(document.querySelectorAll(".tab"), function (t) {
+      var n = t.dataset.room === current ? 0 : unread[t.dataset.room] || 0;
+      var badge = t.querySelector(".badge"), said = document.getElementById(t.getAttribute("aria-describedby"));
+      badge.textContent = n ? String(n) : ""; badge.hidden = !n;
+      if (said) { said.textContent = n ? T.textUnread.replace("{n}", String(n)) : ""; }
+      t.classList.toggle("has-unread", n > 0);
+    });
+    var n = caucusUnread(), alertBox = document.getElementById("caucus-alert");
+    if (!alertBox) { return; }
+    if (!n) { alertBox.textContent = ""; document.title = baseTitle; return; }
+    document.title = "(" + n + ") " + baseTitle;
+    var text = T.textCaucusAlert.replace("{n}", String(n)), shownText = alertBox.querySelector("p");
+    if (shownText && shownText.textContent === text) { return; }  // unchanged: not announced again
+    alertBox.textContent = "";
+    alertBox.appendChild(el("p", "", text));
+    var go = el("button", "button primary", T.textCaucusOpen);
+    go.type = "button"; go.id = "caucus-alert-open";
+    go.addEventListener("click", openCaucus);
+    alertBox.appendChild(go);
+  }
+  // To read, not to type: focus goes to the caucus tab (the banner's button is gone), not the
+  // text box, whose keyboard would cover the messages on a phone.
+  function openCaucus() {
+    switchRoom(myCaucus);
+    var tab = document.querySelector('.tab[data-room="' + myCaucus + '"]'); if (tab) { tab.focus(); }
+  }
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) { markRead(current); } });
+
+  // Something a party is about to post in the joint room while the mediator's private messages
+  // to them are unread: ask first, in the page. "Read the private messages first" keeps the
+  // draft and opens the caucus, where sending it reaches the mediator only.
+  var warning = document.getElementById("joint-warning"), pendingPost = null;
+  function post(frame, done) {
+    if (!warning || frame.room !== "joint" || !caucusUnread()) { send(frame); done(); return; }
+    pendingPost = function () { send(frame); done(); };
+    if (typeof warning.showModal === "function") { warning.showModal(); } else { warning.setAttribute("open", ""); }
+  }
+  if (warning) {
+    var closeWarning = function () {
+      if (typeof warning.close === "function") { warning.close(); } else { warning.removeAttribute("open"); }
+    };
+    warning.addEventListener("close", function () { pendingPost = null; });
+    document.getElementById("joint-warning-send").addEventListener("click", function () {
+      var go = pendingPost; pendingPost = null; closeWarning(); if (go) { go(); }
+    });
+    document.getElementById("joint-warning-private").addEventListener("click", function () {
+      pendingPost = null; closeWarning(); openCaucus();
+    });
   }
 
   function offerButtons(m) {
@@ -92,7 +183,7 @@
           var amount = window.prompt(T.textCounter + " ¥"); if (!amount) { return; }
           frame.amount = amount;
         }
-        send(frame);
+        post(frame, function () {});
       });
       box.appendChild(b);
     });
@@ -146,6 +237,8 @@
     });
     Array.prototype.forEach.call(list.children, function (c) { c.hidden = c.dataset.room !== room; });
     list.scrollTop = list.scrollHeight;
+    markRead(room);
+    showUnread();
   }
 
   function reconnectSoon() {
@@ -247,12 +340,14 @@
     var box = document.getElementById("text"), text = box.value.trim(); if (!text) { return; }
     var note = document.getElementById("note");
     var concession = document.getElementById("concession"), privately = !!(concession && concession.checked);
-    send({type: note && note.checked ? "note" : "message", room: current, client_id: uid(), text: text,
-          concession: privately});
-    box.value = ""; if (concession) { concession.checked = false; }
-    // A party's concession is kept in its own caucus (the only tab of a party's besides the
-    // joint one): show the party where it went.
-    if (privately) { switchRoom(document.querySelector('.tab[data-room^="caucus:"]').dataset.room); }
+    post({type: note && note.checked ? "note" : "message", room: current, client_id: uid(), text: text,
+          concession: privately},
+         function () {
+           box.value = ""; if (concession) { concession.checked = false; }
+           // A party's concession is kept in its own caucus (the only tab of a party's besides
+           // the joint one): show the party where it went.
+           if (privately) { switchRoom(document.querySelector('.tab[data-room^="caucus:"]').dataset.room); }
+         });
   });
   var lastTyping = 0;
   document.getElementById("text").addEventListener("input", function () {
@@ -263,14 +358,15 @@
   document.getElementById("offer-form").addEventListener("submit", function (e) {
     e.preventDefault();
     var amount = document.getElementById("offer-amount").value.trim(); if (!amount) { return; }
-    send({type: "offer", room: current, client_id: uid(), amount: amount, text: document.getElementById("offer-text").value});
-    document.getElementById("offer-amount").value = ""; document.getElementById("offer-text").value = "";
+    post({type: "offer", room: current, client_id: uid(), amount: amount, text: document.getElementById("offer-text").value},
+         function () { document.getElementById("offer-amount").value = ""; document.getElementById("offer-text").value = ""; });
   });
   var evidenceForm = document.getElementById("evidence-form");
   if (evidenceForm) {
     evidenceForm.addEventListener("submit", function (e) {
       e.preventDefault();
-      send({type: "evidence", room: current, client_id: uid(), evidence_id: Number(document.getElementById("evidence-id").value)});
+      post({type: "evidence", room: current, client_id: uid(), evidence_id: Number(document.getElementById("evidence-id").value)},
+           function () {});
     });
   }
   document.querySelectorAll("[data-control]").forEach(function (b) {

@@ -196,3 +196,163 @@ def test_room_between_a_desk_and_two_phones(site: LiveSite, desk: Page, phones: 
     party.reload()
     expect(party.locator(".room-head .notice")).to_have_text("本次调解已结束。")
     expect(party.locator("#room")).to_have_count(0)
+
+
+# --- The caucus slip (issue 9, finding 8) ------------------------------------------------------
+
+CAUCUS_TAB, JOINT_TAB = "与调解员单独沟通", "共同调解"
+WARNING = "调解员正在单独与您沟通，您确定要发到所有人都能看到的共同调解室吗？"
+
+
+def send_button(page: Page) -> Locator:
+    return page.locator("#composer button[type=submit]")
+
+
+def in_room(page: Page, text: str, room: str) -> Locator:
+    return page.locator(f'#messages li[data-room="{room}"]', has_text=text)
+
+
+def test_a_party_written_to_in_caucus_sees_it_at_once_and_is_warned_before_answering_everyone(
+    site: LiveSite, desk: Page, phones: Phones
+) -> None:
+    mediator = desk
+    party = phones.new_page()  # the applicant
+    other = phones.new_page()  # the respondent
+    enter_room(mediator, site, *MEDIATOR)
+    enter_room(party, site, *APPLICANT)
+    enter_room(other, site, *RESPONDENT)
+    banner = party.locator("#caucus-alert")
+    caucus_tab = party.get_by_role("tab", name=CAUCUS_TAB, exact=True)
+    joint_tab = party.get_by_role("tab", name=JOINT_TAB, exact=True)
+    expect(banner).to_be_hidden()
+    expect(caucus_tab.locator(".badge")).to_be_hidden()
+
+    # The mediator opens the applicant's caucus tab and writes there, without moving the
+    # applicant, whose phone stays on the joint room.
+    mediator.get_by_role("tab", name="单独沟通：申请人", exact=True).click()
+    first = "私下问一句：对方提出退2800元，您能接受吗？"
+    say(mediator, first)
+    expect(in_room(mediator, first, "caucus:applicant")).to_have_count(1)
+    # The applicant cannot miss it: a banner in view saying so, and a count on the tab.
+    expect(banner).to_be_visible()
+    expect(banner).to_be_in_viewport()
+    expect(banner).to_contain_text("调解员正在单独与您沟通：1 条未读消息")
+    expect(caucus_tab.locator(".badge")).to_be_visible()
+    expect(caucus_tab.locator(".badge")).to_have_text("1")
+    expect(caucus_tab).to_have_accessible_description("1 条未读")
+    expect(joint_tab).to_have_attribute("aria-selected", "true")
+    second = "只有您和我能看到这里的内容。"
+    say(mediator, second)
+    expect(caucus_tab.locator(".badge")).to_have_text("2")
+    expect(banner).to_contain_text("2 条未读消息")
+    phones.assert_fits(party)
+    phones.screenshot(party, "browser-room-caucus-banner")
+    # The respondent sees nothing of it: no banner, no count, no text.
+    expect(other.locator("#caucus-alert")).to_be_hidden()
+    expect(other.locator(".tab .badge:visible")).to_have_count(0)
+    assert "2800" not in other.content()
+
+    # The applicant answers in the joint room: asked first, in the page; nothing goes out yet.
+    reply = "2800元可以，但要七日内付清。"
+    party.locator("#text").fill(reply)
+    send_button(party).tap()
+    dialog = party.get_by_role("dialog", name="发给所有人？")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(WARNING)
+    phones.assert_fits(party)
+    phones.screenshot(party, "browser-room-joint-warning")
+    # Escape (or the back gesture) cancels: nothing sent, the draft kept.
+    party.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(party.locator("#text")).to_have_value(reply)
+    send_button(party).tap()
+    expect(dialog).to_be_visible()
+    # "Read the private messages first": the caucus opens with the draft still there.
+    dialog.get_by_role("button", name="先看单独沟通消息", exact=True).tap()
+    expect(dialog).to_be_hidden()
+    expect(caucus_tab).to_have_attribute("aria-selected", "true")
+    expect(in_room(party, first, "caucus:applicant")).to_be_visible()
+    expect(party.locator("#text")).to_have_value(reply)
+    expect(banner).to_be_hidden()
+    expect(caucus_tab.locator(".badge")).to_be_hidden()
+    send_button(party).tap()
+    expect(party.locator("#text")).to_have_value("")
+    expect(in_room(mediator, reply, "caucus:applicant")).to_have_count(1)
+    # The joint room never had it: a joint message sent after it reaches the respondent,
+    # and the reply does not.
+    mediator.get_by_role("tab", name=JOINT_TAB, exact=True).click()
+    say(mediator, "我们继续共同调解。")
+    expect(messages(other, "我们继续共同调解。")).to_have_count(1)
+    assert "七日内付清" not in other.content()
+    expect(in_room(mediator, reply, "joint")).to_have_count(0)
+
+    # Asked again while a new private message is unread, the applicant may still choose to
+    # send to everyone: it then goes to the joint room.
+    party.get_by_role("tab", name=JOINT_TAB, exact=True).tap()
+    mediator.get_by_role("tab", name="单独沟通：申请人", exact=True).click()
+    say(mediator, "好的，我去和对方谈。")
+    expect(caucus_tab.locator(".badge")).to_have_text("1")
+    public = "我同意调解员的安排。"
+    party.locator("#text").fill(public)
+    send_button(party).tap()
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="仍然发给所有人", exact=True).tap()
+    expect(messages(other, public)).to_have_count(1)
+    expect(party.locator("#text")).to_have_value("")
+    # With nothing unread (the party has read the caucus), the joint room asks nothing.
+    caucus_tab.tap()
+    joint_tab.tap()
+    expect(banner).to_be_hidden()
+    say(party, "谢谢。")
+    expect(dialog).to_be_hidden()
+    expect(messages(other, "谢谢。")).to_have_count(1)
+
+
+def test_in_a_back_to_back_session_each_party_starts_in_their_own_caucus(
+    site: LiveSite, database_url: str, desk: Page, phones: Phones
+) -> None:
+    async def back_to_back() -> None:
+        from mediation.models import MediationSession, SessionMode
+
+        await MediationSession.filter(id=site.world.session_id).update(
+            mode=SessionMode.BACK_TO_BACK
+        )
+
+    run_with_orm(database_url, back_to_back)
+    mediator = desk
+    party = phones.new_page()  # the applicant
+    other = phones.new_page()  # the respondent
+    enter_room(mediator, site, *MEDIATOR)
+    enter_room(party, site, *APPLICANT)
+    enter_room(other, site, *RESPONDENT)
+    for page in (party, other):
+        expect(page.get_by_role("tab", name=CAUCUS_TAB, exact=True)).to_have_attribute(
+            "aria-selected", "true"
+        )
+        expect(page.get_by_role("tab", name=JOINT_TAB, exact=True)).to_have_attribute(
+            "aria-selected", "false"
+        )
+        expect(page.locator(".room-head .meta")).to_contain_text("背对背调解")
+        expect(page.locator(".mode-note")).to_contain_text("调解员将分别与各方单独沟通")
+        phones.assert_fits(page)
+    expect(mediator.get_by_role("tab", name=JOINT_TAB, exact=True)).to_have_attribute(
+        "aria-selected", "true"
+    )
+    phones.screenshot(party, "browser-room-back-to-back")
+
+    # What a party writes first goes to the mediator alone.
+    said = "您好，我这边的诉求是退还全部团费。"
+    say(party, said)
+    expect(in_room(mediator, said, "caucus:applicant")).to_have_count(1)
+    mediator.get_by_role("tab", name="单独沟通：申请人", exact=True).click()
+    expect(in_room(mediator, said, "caucus:applicant")).to_be_visible()
+    answer = "收到，我先听听对方的意见。"
+    say(mediator, answer)
+    expect(in_room(party, answer, "caucus:applicant")).to_be_visible()
+    expect(party.locator("#caucus-alert")).to_be_hidden()  # already in front of them
+    # The respondent, in their own caucus, got none of it.
+    mediator.get_by_role("tab", name="单独沟通：被申请人", exact=True).click()
+    say(mediator, "您好，请说说您的意见。")
+    expect(in_room(other, "您好，请说说您的意见。", "caucus:respondent")).to_be_visible()
+    assert "退还全部团费" not in other.content()
+    assert "先听听对方" not in other.content()
