@@ -24,8 +24,9 @@ every notice was sent once and every court filing received once. One line of fig
 printed (`chaos sent=... acknowledged=... stored=... max_catch_up_s=...`).
 
 Needs PostgreSQL: two web servers and a jobs process cannot share one SQLite database
-through a TCP proxy, so on SQLite (DATABASE_URL unset or sqlite) this test is skipped with
-that reason, and only there. On PostgreSQL it needs `redis-server` on the PATH (it starts
+through a TCP proxy, so on SQLite (DATABASE_URL unset or sqlite) this test is deselected
+(marker `postgres_only`; the run says how many) and runs in the PostgreSQL run of the
+suite. On PostgreSQL it needs `redis-server` on the PATH (it starts
 its own, so the machine's Redis is untouched); under CI, a missing redis-server fails it.
 """
 
@@ -56,7 +57,6 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from mediation.settings import Settings
-from tests.support.databases import is_postgres
 from tests.support.fake_desk import FakeDesk, run_fake_desk
 from tests.support.live_server import free_port, run_with_orm, wait_until_healthy
 from tests.support.rooms import (
@@ -71,10 +71,8 @@ from tests.support.rooms import (
 )
 from tests.support.tcp_proxy import TcpProxy, run_tcp_proxy
 
-pytestmark = pytest.mark.skipif(
-    not is_postgres(os.environ.get("DATABASE_URL", "")),
-    reason="the chaos test needs PostgreSQL (two web servers and a jobs process share it)",
-)
+# The chaos test needs PostgreSQL (two web servers and a jobs process share it).
+pytestmark = pytest.mark.postgres_only
 
 SEND_EVERY = 0.1  # seconds between one participant's messages
 CATCH_UP_LIMIT = 2.0  # seconds

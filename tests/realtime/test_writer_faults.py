@@ -5,14 +5,14 @@ between taking a connection and beginning the transaction: after that, the proce
 stored a message again.)
 
 Needs PostgreSQL: the cut is a TCP proxy in front of the database server, and SQLite has no
-server; on SQLite this test is skipped with that reason, and only there.
+server; on SQLite this test is deselected
+(marker `postgres_only`; the run says how many) and runs in the PostgreSQL run of the suite.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,14 +20,11 @@ import pytest
 
 from realtime.protocol import Kind, Participant, Post
 from realtime.store import Writer, ensure_rooms
-from tests.support.databases import is_postgres
 from tests.support.rooms import new_client_id, orm
 from tests.support.tcp_proxy import TcpProxy, run_tcp_proxy
 
-pytestmark = pytest.mark.skipif(
-    not is_postgres(os.environ.get("DATABASE_URL", "")),
-    reason="needs PostgreSQL (the fault is a cut between the writer and a database server)",
-)
+# Needs PostgreSQL (the fault is a cut between the writer and a database server).
+pytestmark = pytest.mark.postgres_only
 
 SPEAKER = Participant(1, "调解员 王", True, None)
 
