@@ -213,7 +213,7 @@ def _die_with_parent() -> Callable[[], None] | None:
 
 
 def start_court_desk(settings: Settings, host: str, platform_url: str) -> subprocess.Popen[bytes]:
-    """The court desk (cases/court/desk), a separate application with its own database, in a
+    """The court desk (courtdesk), a separate application with its own database, in a
     process of its own beside the platform: the embedded default serves it too. It reads the
     two webhook secrets from the same data directory, so the pair agrees without set-up."""
     desk_port = urlsplit(settings.court_desk_url).port or 8001
@@ -224,7 +224,7 @@ def start_court_desk(settings: Settings, host: str, platform_url: str) -> subpro
         "COURT_FILING_SECRET": settings.court_filing_secret,
         "COURT_CALLBACK_SECRET": settings.court_callback_secret,
     }
-    desk = [sys.executable, "-m", "cases.court.desk"]
+    desk = [sys.executable, "-m", "courtdesk"]
     subprocess.run([*desk, "seed"], env=env, check=True)  # migrates, adds the demo clerk
     return subprocess.Popen(
         [*desk, "serve", "--host", host, "--port", str(desk_port)],

@@ -532,7 +532,7 @@ async def test_the_relay_delivers_and_the_filing_is_received(
 async def test_the_desk_reads_both_formats_the_platform_sends(
     world: w.CourtWorld, settings: Settings
 ) -> None:
-    from cases.court.desk import wire as desk_wire
+    from courtdesk import wire as desk_wire
 
     await failed(world)
     filing = await do_request_transfer(
@@ -553,7 +553,7 @@ async def test_the_desk_reads_both_formats_the_platform_sends(
 
 
 async def test_the_desk_reads_a_joint_confirmation(world: w.CourtWorld, settings: Settings) -> None:
-    from cases.court.desk import wire as desk_wire
+    from courtdesk import wire as desk_wire
 
     await w.make_effective_agreement(settings, world)
     for side in ("applicant", "respondent"):

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from cases.court import ecf
-from cases.court.desk.models import OutboxMessage, OutboxStatus
 from cases.court.privilege import filter_for_court
-from tests.cases.desk.support import (
+from courtdesk.models import OutboxMessage, OutboxStatus
+from tests.cases.test_privilege import rich_record
+from tests.courtdesk.support import (
     CALLBACK_SECRET,
     Desk,
     PlatformStub,
@@ -28,7 +29,6 @@ from tests.cases.desk.support import (
     signed_in_client,
     with_desk_orm,
 )
-from tests.cases.test_privilege import rich_record
 
 
 def outbox_rows(desk: Desk) -> list[dict[str, Any]]:
@@ -187,7 +187,7 @@ def test_a_separate_relay_process_delivers_when_the_server_does_not(
             "DESK_RELAY_INTERVAL": "0.3",
         }
         relay = subprocess.Popen(
-            [sys.executable, "-m", "cases.court.desk", "relay"],
+            [sys.executable, "-m", "courtdesk", "relay"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

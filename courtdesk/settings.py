@@ -72,7 +72,7 @@ class DeskSettings:
         # setting's name, rather than failing every filing with a 500.
         check_secret("COURT_FILING_SECRET", self.filing_secret)
         check_secret("COURT_CALLBACK_SECRET", self.callback_secret)
-        # The only host evidence is fetched from (cases/court/desk/evidence.py).
+        # The only host evidence is fetched from (courtdesk/evidence.py).
         parts = urlsplit(self.platform_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"PLATFORM_URL is not an http(s) URL: {self.platform_url!r}")

@@ -15,10 +15,11 @@ import httpx
 from lxml import etree
 
 from cases.court import ecf
-from cases.court.desk.db import migrate
-from cases.court.desk.models import Filing
 from cases.court.privilege import filter_for_court
-from tests.cases.desk.support import (
+from courtdesk.db import migrate
+from courtdesk.models import Filing
+from tests.cases.test_privilege import rich_record
+from tests.courtdesk.support import (
     Desk,
     cloudevent,
     package,
@@ -27,7 +28,6 @@ from tests.cases.desk.support import (
     signed_headers,
     with_desk_orm,
 )
-from tests.cases.test_privilege import rich_record
 
 
 def stored(desk: Desk) -> list[dict[str, Any]]:

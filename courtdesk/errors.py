@@ -1,4 +1,4 @@
-"""Refusals with a stable code; the pages translate the code (cases/court/desk/messages.py)."""
+"""Refusals with a stable code; the pages translate the code (courtdesk/messages.py)."""
 
 from __future__ import annotations
 

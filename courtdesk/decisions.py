@@ -32,9 +32,10 @@ from cases.court.case_numbers import (
     parse_case_number,
     type_code_for,
 )
-from cases.court.desk import wire
-from cases.court.desk.errors import DeskError
-from cases.court.desk.models import (
+from cases.pause import pause_point
+from courtdesk import wire
+from courtdesk.errors import DeskError
+from courtdesk.models import (
     Clerk,
     Decision,
     DecisionAction,
@@ -44,7 +45,6 @@ from cases.court.desk.models import (
     FilingStatus,
     OutboxMessage,
 )
-from cases.pause import pause_point
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # The type codes a clerk may docket under (SPC table of case types, 2018; 诉前调确 since 2022).

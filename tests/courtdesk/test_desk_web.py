@@ -11,11 +11,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from cases.court.desk.evidence import EvidenceError, platform_link
-from cases.court.desk.i18n import translations
-from cases.court.desk.messages import ERROR_MESSAGES
-from cases.court.desk.models import Filing, FilingStatus, OutboxMessage
-from tests.cases.desk.support import (
+from courtdesk.evidence import EvidenceError, platform_link
+from courtdesk.i18n import translations
+from courtdesk.messages import ERROR_MESSAGES
+from courtdesk.models import Filing, FilingStatus, OutboxMessage
+from tests.courtdesk.support import (
     CLERK,
     EVIDENCE_BYTES,
     OTHER_CLERK,

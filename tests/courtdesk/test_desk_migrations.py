@@ -3,7 +3,7 @@
 from tortoise.cli.cli import tortoise_cli_context
 from tortoise.migrations.autodetector import MigrationAutodetector
 
-from cases.court.desk.db import tortoise_config
+from courtdesk.db import tortoise_config
 
 
 async def test_desk_models_have_no_changes_missing_a_migration() -> None:
@@ -13,4 +13,4 @@ async def test_desk_models_have_no_changes_missing_a_migration() -> None:
         assert ctx.apps
         writers = await MigrationAutodetector(ctx.apps, apps).changes()
     pending = [op for w in writers for op in w.operations]  # type: ignore[attr-defined]
-    assert pending == [], "run: tortoise -c cases.court.desk.db.TORTOISE_ORM makemigrations"
+    assert pending == [], "run: tortoise -c courtdesk.db.TORTOISE_ORM makemigrations"

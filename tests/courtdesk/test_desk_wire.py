@@ -1,4 +1,4 @@
-"""Reading filings and writing answers (cases/court/desk/wire.py): pure, table-tested."""
+"""Reading filings and writing answers (courtdesk/wire.py): pure, table-tested."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ import pytest
 from lxml import etree
 
 from cases.court import ecf
-from cases.court.desk import wire
 from cases.court.privilege import CourtEvidence, SignedAgreement, filter_for_court
-from tests.cases.desk.support import cloudevent, is_uri_reference, package
+from courtdesk import wire
 from tests.cases.test_privilege import rich_record
+from tests.courtdesk.support import cloudevent, is_uri_reference, package
 
 SHANGHAI = timezone(timedelta(hours=8))
 SENT = datetime(2026, 11, 27, 10, tzinfo=SHANGHAI)

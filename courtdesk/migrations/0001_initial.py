@@ -1,7 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
-from cases.court.desk.models import DecisionAction, FilingKind, FilingStatus, OutboxStatus, WireFormat
+from courtdesk.models import DecisionAction, FilingKind, FilingStatus, OutboxStatus, WireFormat
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields

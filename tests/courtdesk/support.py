@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import httpx
 
 from cases.court import signing
-from cases.court.desk.db import tortoise_config
+from courtdesk.db import tortoise_config
 from tests.support.live_server import free_port, run_with_orm, wait_until_healthy
 
 T = TypeVar("T")
@@ -45,7 +45,7 @@ def with_desk_orm(database_url: str, work: Callable[[], Awaitable[T]]) -> T:
 
 
 def make_clerk(database_url: str, clerk: tuple[str, str, str] = CLERK) -> None:
-    from cases.court.desk.accounts import create_clerk
+    from courtdesk.accounts import create_clerk
 
     username, name, password = clerk
     with_desk_orm(database_url, lambda: create_clerk(username, name, password, datetime.now(UTC)))
@@ -65,7 +65,7 @@ class Desk:
 def run_desk(
     database_url: str, *, platform_url: str = "http://127.0.0.1:9", **env: str
 ) -> Iterator[Desk]:
-    """`python -m cases.court.desk serve` on a free port; yields once /healthz answers."""
+    """`python -m courtdesk serve` on a free port; yields once /healthz answers."""
     port = free_port()
     scratch = Path(os.environ.get("TMPDIR", "/tmp")) / f"desk-{uuid.uuid4().hex[:8]}"
     scratch.mkdir(parents=True)
@@ -81,7 +81,7 @@ def run_desk(
         "DESK_RELAY_INTERVAL": "0.3",
         **env,
     }
-    command = [sys.executable, "-m", "cases.court.desk", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "courtdesk", "serve", "--port", str(port)]
     with log.open("wb") as output:
         process = subprocess.Popen(
             [*command, "--no-migrate"],

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import expect
 
-from tests.cases.desk.support import CLERK, Desk, send
+from tests.courtdesk.support import CLERK, Desk, send
 
 if TYPE_CHECKING:
     from tests.support.browser import Phones

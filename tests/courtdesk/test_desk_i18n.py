@@ -7,10 +7,10 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-from cases.court.desk.i18n import negotiate, translations
-from cases.court.desk.messages import ERROR_MESSAGES
+from courtdesk.i18n import negotiate, translations
+from courtdesk.messages import ERROR_MESSAGES
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def translations_script() -> ModuleType:

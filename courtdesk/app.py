@@ -1,4 +1,4 @@
-"""The desk's ASGI application: `create_app()`, served by `python -m cases.court.desk serve`.
+"""The desk's ASGI application: `create_app()`, served by `python -m courtdesk serve`.
 
 The relay that delivers the desk's callbacks runs in the same process by default: it wakes
 when a decision commits and otherwise looks at the outbox every `relay_interval` seconds.
@@ -24,15 +24,15 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.contrib.starlette import RegisterTortoise
 
-from cases.court.desk.db import tortoise_config
-from cases.court.desk.errors import DeskError
-from cases.court.desk.models import OutboxMessage
-from cases.court.desk.routes import routes
-from cases.court.desk.settings import DeskSettings, load_settings
-from cases.court.desk.web import TEMPLATES_DIR, error_page
 from cases.court.outbox import Relay
+from courtdesk.db import tortoise_config
+from courtdesk.errors import DeskError
+from courtdesk.models import OutboxMessage
+from courtdesk.routes import routes
+from courtdesk.settings import DeskSettings, load_settings
+from courtdesk.web import TEMPLATES_DIR, error_page
 
-log = logging.getLogger("cases.court.desk")
+log = logging.getLogger("courtdesk")
 
 # Pages are the desk's own: no framing, no scripts or styles from elsewhere.
 SECURITY_HEADERS = [

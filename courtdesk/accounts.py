@@ -10,8 +10,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
-from cases.court.desk.errors import DeskError
-from cases.court.desk.models import Clerk
+from courtdesk.errors import DeskError
+from courtdesk.models import Clerk
 
 _hasher = PasswordHasher()
 # Checked when there is no such clerk, so "no such clerk" takes as long as "wrong password".

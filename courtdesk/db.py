@@ -1,7 +1,7 @@
 """The desk's Tortoise configuration and migrations (its own database, app label "desk").
 
-Migrations are Tortoise's own, checked in under cases/court/desk/migrations/; after a model
-change run `tortoise -c cases.court.desk.db.TORTOISE_ORM makemigrations -n <name>`.
+Migrations are Tortoise's own, checked in under courtdesk/migrations/; after a model
+change run `tortoise -c courtdesk.db.TORTOISE_ORM makemigrations -n <name>`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 APP = "desk"
-MODEL_MODULES = ["cases.court.desk.models"]
+MODEL_MODULES = ["courtdesk.models"]
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
@@ -20,7 +20,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
             APP: {
                 "models": MODEL_MODULES,
                 "default_connection": "default",
-                "migrations": "cases.court.desk.migrations",
+                "migrations": "courtdesk.migrations",
             }
         },
         "use_tz": True,

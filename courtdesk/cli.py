@@ -1,4 +1,4 @@
-"""`courtdesk` (or `python -m cases.court.desk`): serve, migrate, createclerk, seed.
+"""`courtdesk` (or `python -m courtdesk`): serve, migrate, createclerk, seed.
 
     courtdesk serve [--host 127.0.0.1] [--port 8001]   # migrates first, then serves
     courtdesk migrate
@@ -6,7 +6,7 @@
     courtdesk seed                                      # the demo clerk: clerk / Demo2026!
     courtdesk relay        # deliver callbacks from this process only (serve with DESK_RELAY=0)
 
-Settings come from the environment (cases/court/desk/settings.py): DESK_DATABASE_URL,
+Settings come from the environment (courtdesk/settings.py): DESK_DATABASE_URL,
 PLATFORM_URL, COURT_FILING_SECRET, COURT_CALLBACK_SECRET, DESK_SECRET_KEY, MEDIATION_DATA_DIR.
 """
 
@@ -24,9 +24,9 @@ from typing import TypeVar
 
 from tortoise import Tortoise
 
-from cases.court.desk.db import migrate, tortoise_config
-from cases.court.desk.errors import DeskError
-from cases.court.desk.settings import DEFAULT_PORT, DeskSettings, load_settings
+from courtdesk.db import migrate, tortoise_config
+from courtdesk.errors import DeskError
+from courtdesk.settings import DEFAULT_PORT, DeskSettings, load_settings
 
 T = TypeVar("T")
 DEMO_CLERK = ("clerk", "示范书记员", "Demo2026!")
@@ -44,7 +44,7 @@ def _with_orm(database_url: str, work: Callable[[], Awaitable[T]]) -> T:
 
 
 def _create_clerk(database_url: str, username: str, name: str, password: str, update: bool) -> str:
-    from cases.court.desk.accounts import create_clerk
+    from courtdesk.accounts import create_clerk
 
     async def work() -> str:
         clerk = await create_clerk(username, name, password, datetime.now(UTC), update=update)
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         import uvicorn
 
-        from cases.court.desk.app import create_app
+        from courtdesk.app import create_app
 
         if not args.no_migrate:
             asyncio.run(migrate(settings.database_url))
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_relay_forever(settings: DeskSettings) -> None:
-    from cases.court.desk.app import relay_for, run_relay
+    from courtdesk.app import relay_for, run_relay
 
     async def work() -> None:
         # Nothing wakes this process: it looks at the outbox every relay_interval seconds.

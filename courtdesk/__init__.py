@@ -3,6 +3,6 @@
 It knows a case only from what crosses the wire (docs/court-wire.md): signed filings in,
 signed decisions (callbacks) out through its own outbox. It has its own database, its own
 clerk accounts and its own message catalog, and it runs in its own process
-(`python -m cases.court.desk serve`). Nothing here imports the platform's web shell or its
+(`python -m courtdesk serve`). Nothing here imports the platform's web shell or its
 models.
 """

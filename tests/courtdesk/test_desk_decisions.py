@@ -11,10 +11,10 @@ import pytest
 from tortoise.exceptions import IntegrityError
 
 from cases.court.case_numbers import CHANGNING_COURT, CourtCaseNumber, parse_case_number
-from cases.court.desk import decisions
-from cases.court.desk.accounts import create_clerk
-from cases.court.desk.errors import DeskError
-from cases.court.desk.models import (
+from courtdesk import decisions
+from courtdesk.accounts import create_clerk
+from courtdesk.errors import DeskError
+from courtdesk.models import (
     Clerk,
     Decision,
     DocketCounter,
@@ -23,8 +23,8 @@ from cases.court.desk.models import (
     OutboxMessage,
     OutboxStatus,
 )
-from cases.court.desk.receiving import receive_filing
-from tests.cases.desk.support import (
+from courtdesk.receiving import receive_filing
+from tests.courtdesk.support import (
     FILING_SECRET,
     cloudevent,
     is_uri_reference,

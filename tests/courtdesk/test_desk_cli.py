@@ -1,4 +1,4 @@
-"""`python -m cases.court.desk` (the `courtdesk` command): migrate, createclerk, seed, and the
+"""`python -m courtdesk` (the `courtdesk` command): migrate, createclerk, seed, and the
 settings it reads, each in a process of its own as an operator would run it."""
 
 from __future__ import annotations
@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from cases.court.desk.accounts import check_password
-from cases.court.desk.models import Clerk
-from cases.court.desk.settings import load_settings
-from tests.cases.desk.support import with_desk_orm
+from courtdesk.accounts import check_password
+from courtdesk.models import Clerk
+from courtdesk.settings import load_settings
+from tests.courtdesk.support import with_desk_orm
 
 
 def desk_command(
     *args: str, env: dict[str, str], stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cases.court.desk", *args],
+        [sys.executable, "-m", "courtdesk", *args],
         env={**os.environ, **env},
         input=stdin,
         capture_output=True,
@@ -76,7 +76,7 @@ def test_migrate_makes_the_database_and_the_defaults_share_the_platforms_secrets
 ) -> None:
     env_without = {k: v for k, v in os.environ.items() if k not in _DESK_VARIABLES}
     result = subprocess.run(
-        [sys.executable, "-m", "cases.court.desk", "migrate"],
+        [sys.executable, "-m", "courtdesk", "migrate"],
         env={**env_without, "MEDIATION_DATA_DIR": str(tmp_path)},
         capture_output=True,
         text=True,

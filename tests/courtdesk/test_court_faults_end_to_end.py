@@ -32,9 +32,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cases.access import Viewer
-from cases.court.desk.models import Decision as DeskDecision
-from cases.court.desk.models import Filing as DeskFiling
-from cases.court.desk.models import OutboxMessage as DeskOutbox
 from cases.models import (
     Case,
     CourtCallback,
@@ -48,8 +45,11 @@ from cases.models import (
 )
 from cases.outcomes import do_end_mediation, do_request_transfer
 from cases.status import Status
+from courtdesk.models import Decision as DeskDecision
+from courtdesk.models import Filing as DeskFiling
+from courtdesk.models import OutboxMessage as DeskOutbox
 from mediation.settings import Settings
-from tests.cases.desk.support import (
+from tests.courtdesk.support import (
     CALLBACK_SECRET,
     FILING_SECRET,
     csrf_of,
@@ -58,7 +58,7 @@ from tests.cases.desk.support import (
     signed_in_client,
     with_desk_orm,
 )
-from tests.cases.desk.support import wait_for as wait_for_in_another_process
+from tests.courtdesk.support import wait_for as wait_for_in_another_process
 from tests.support import court_world as w
 from tests.support.fault_proxy import Fault, run_fault_proxy
 from tests.support.live_server import free_port, run_server, run_with_orm

@@ -12,12 +12,12 @@ from functools import partial
 from typing import TypeVar
 
 from cases.access import Viewer
-from cases.court.desk.models import Filing as DeskFiling
 from cases.models import Case, CourtFiling, FilingStatus
 from cases.outcomes import do_end_mediation, do_request_transfer
 from cases.status import Status
+from courtdesk.models import Filing as DeskFiling
 from mediation.settings import Settings
-from tests.cases.desk.support import (
+from tests.courtdesk.support import (
     CALLBACK_SECRET,
     FILING_SECRET,
     csrf_of,
@@ -26,7 +26,7 @@ from tests.cases.desk.support import (
     signed_in_client,
     with_desk_orm,
 )
-from tests.cases.desk.support import wait_for as wait_for_in_another_process
+from tests.courtdesk.support import wait_for as wait_for_in_another_process
 from tests.support import court_world as w
 from tests.support.live_server import free_port, run_server, run_with_orm
 from tests.support.rooms import cheap_hashing

@@ -1,6 +1,6 @@
 """The desk's translations: English message ids, Simplified Chinese by default.
 
-Its own catalog (cases/court/desk/locale/zh_CN/LC_MESSAGES/messages.po), filled with
+Its own catalog (courtdesk/locale/zh_CN/LC_MESSAGES/messages.po), filled with
 `scripts/translations.py --desk`, compiled in memory at start-up like the platform's.
 """
 
@@ -28,7 +28,7 @@ def N_(message: str) -> str:
 def translations(locale: str) -> NullTranslations:
     if locale == "en":
         return NullTranslations()
-    po_path = files("cases.court.desk") / "locale" / locale / "LC_MESSAGES" / "messages.po"
+    po_path = files("courtdesk") / "locale" / locale / "LC_MESSAGES" / "messages.po"
     if not po_path.is_file():
         return NullTranslations()
     with po_path.open("rb") as po_file:

@@ -18,14 +18,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from cases.categories import BY_CODE
-from cases.court.desk import messages
-from cases.court.desk.accounts import clerk_of_session
-from cases.court.desk.errors import DeskError
-from cases.court.desk.i18n import LOCALE_COOKIE, LOCALES, negotiate, translations
-from cases.court.desk.models import Clerk
-from cases.court.desk.settings import DeskSettings
+from courtdesk import messages
+from courtdesk.accounts import clerk_of_session
+from courtdesk.errors import DeskError
+from courtdesk.i18n import LOCALE_COOKIE, LOCALES, negotiate, translations
+from courtdesk.models import Clerk
+from courtdesk.settings import DeskSettings
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[3] / "templates" / "clerk"
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates" / "clerk"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from tortoise import Tortoise
 
-from cases.court.desk.db import migrate, tortoise_config
-from tests.cases.desk.support import Desk, make_clerk, run_desk
+from courtdesk.db import migrate, tortoise_config
+from tests.courtdesk.support import Desk, make_clerk, run_desk
 from tests.support.databases import database_from_template, migrated_template
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cases.court.desk.i18n import N_
+from courtdesk.i18n import N_
 
 ERROR_MESSAGES: dict[str, str] = {
     "not_found": N_("Not found."),

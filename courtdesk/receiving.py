@@ -19,9 +19,9 @@ from lxml import etree
 from tortoise.exceptions import IntegrityError
 
 from cases.court import ecf, signing
-from cases.court.desk import wire
-from cases.court.desk.models import Filing, FilingKind, FilingStatus, WireFormat
 from cases.pause import pause_point
+from courtdesk import wire
+from courtdesk.models import Filing, FilingKind, FilingStatus, WireFormat
 
 
 @dataclass(frozen=True)

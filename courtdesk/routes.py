@@ -15,13 +15,13 @@ from tortoise.exceptions import DBConnectionError, OperationalError
 from tortoise.expressions import Q
 from tortoise.functions import Count
 
-from cases.court.desk import accounts, decisions, wire
-from cases.court.desk.errors import DeskError
-from cases.court.desk.evidence import EvidenceError, fetch_checked, serving_type
-from cases.court.desk.i18n import LOCALE_COOKIE, LOCALES, N_
-from cases.court.desk.models import Decision, Filing, FilingKind, FilingStatus, OutboxMessage
-from cases.court.desk.receiving import receive_filing
-from cases.court.desk.web import (
+from courtdesk import accounts, decisions, wire
+from courtdesk.errors import DeskError
+from courtdesk.evidence import EvidenceError, fetch_checked, serving_type
+from courtdesk.i18n import LOCALE_COOKIE, LOCALES, N_
+from courtdesk.models import Decision, Filing, FilingKind, FilingStatus, OutboxMessage
+from courtdesk.receiving import receive_filing
+from courtdesk.web import (
     checked_form,
     clerk_of,
     error_text,
@@ -36,7 +36,7 @@ from cases.court.desk.web import (
     utcnow,
 )
 
-log = logging.getLogger("cases.court.desk")
+log = logging.getLogger("courtdesk")
 PAGE_SIZE = 50
 RETRY_AFTER = 5  # seconds, when the database cannot take a filing right now
 # A served file is the parties' content, not the desk's: it may run nothing here.
