@@ -421,7 +421,7 @@ class CourtFiling(Model):
     decided_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
-    # Its evidence links stop working once revoked (cases.court.evidence_links): by the
+    # Its evidence links stop working once revoked (courtwire.evidence_links): by the
     # system when a correction replaces the filing (the new one carries its own links), or
     # by an admin (`mediation court revoke-links`). Reason: "corrected" | "admin".
     links_revoked_at = fields.DatetimeField(null=True)

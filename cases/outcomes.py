@@ -27,7 +27,6 @@ from tortoise.transactions import in_transaction
 
 from cases.access import Viewer
 from cases.actions import access_case
-from cases.court.evidence_links import EvidenceLink
 from cases.court.handoff import new_filing_id, queue_filing, replay_dead_letter
 from cases.court.precheck import Precheck
 from cases.court.records import (
@@ -55,6 +54,7 @@ from cases.models import (
 from cases.pause import pause_point
 from cases.status import Actor, Status
 from cases.timelimits import do_close_deadline
+from courtwire.evidence_links import EvidenceLink
 
 ENDINGS = (Status.FAILED, Status.WITHDRAWN, Status.TIMED_OUT)
 # People's Mediation Law Art. 26: on failure the parties are told they may protect their

@@ -24,13 +24,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.contrib.starlette import RegisterTortoise
 
-from cases.court.outbox import Relay
 from courtdesk.db import tortoise_config
 from courtdesk.errors import DeskError
 from courtdesk.models import OutboxMessage
 from courtdesk.routes import routes
 from courtdesk.settings import DeskSettings, load_settings
 from courtdesk.web import TEMPLATES_DIR, error_page
+from courtwire.outbox import Relay
 
 log = logging.getLogger("courtdesk")
 

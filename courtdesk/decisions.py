@@ -23,15 +23,6 @@ from zoneinfo import ZoneInfo
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from cases.court.case_numbers import (
-    CHANGNING_COURT,
-    FIRST_INSTANCE_CIVIL,
-    PRE_LITIGATION_CONFIRMATION,
-    PRE_LITIGATION_MEDIATION,
-    CourtCaseNumber,
-    parse_case_number,
-    type_code_for,
-)
 from cases.pause import pause_point
 from courtdesk import wire
 from courtdesk.errors import DeskError
@@ -44,6 +35,15 @@ from courtdesk.models import (
     FilingKind,
     FilingStatus,
     OutboxMessage,
+)
+from courtwire.case_numbers import (
+    CHANGNING_COURT,
+    FIRST_INSTANCE_CIVIL,
+    PRE_LITIGATION_CONFIRMATION,
+    PRE_LITIGATION_MEDIATION,
+    CourtCaseNumber,
+    parse_case_number,
+    type_code_for,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -25,7 +25,7 @@ import httpx
 
 from cases.evidence_files import IMAGE_TYPES, image_too_large
 
-# The platform's evidence path (cases.court.evidence_links.PATH) and its token's alphabet
+# The platform's evidence path (courtwire.evidence_links.PATH) and its token's alphabet
 # (itsdangerous' URL-safe base64 and separator).
 EVIDENCE_PATH = "/court/evidence/"
 _TOKEN = re.compile(r"[A-Za-z0-9_\-.]{1,2048}")

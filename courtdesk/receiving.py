@@ -18,10 +18,10 @@ from datetime import datetime
 from lxml import etree
 from tortoise.exceptions import IntegrityError
 
-from cases.court import ecf, signing
 from cases.pause import pause_point
 from courtdesk import wire
 from courtdesk.models import Filing, FilingKind, FilingStatus, WireFormat
+from courtwire import ecf, signing
 
 
 @dataclass(frozen=True)

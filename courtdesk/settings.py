@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from cases.court.signing import check_secret, secret_from_key
+from courtwire.signing import check_secret, secret_from_key
 
 DEFAULT_PORT = 8001
 

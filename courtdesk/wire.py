@@ -30,8 +30,8 @@ from urllib.parse import quote, urlsplit
 
 from lxml import etree
 
-from cases.court import ecf
-from cases.court.case_numbers import CHANGNING_COURT
+from courtwire import ecf
+from courtwire.case_numbers import CHANGNING_COURT
 
 CLOUDEVENTS_JSON = "application/cloudevents+json"
 XML = "application/xml"

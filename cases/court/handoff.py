@@ -18,9 +18,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from cases.court import ecf
 from cases.court.filing_status import earlier_than
-from cases.court.outbox import Relay, default_relay_id, replay
 from cases.court.records import CourtSettings, FilingMessage, filing_message
 from cases.models import (
     Case,
@@ -30,6 +28,8 @@ from cases.models import (
     OutboxMessage,
     OutboxStatus,
 )
+from courtwire import ecf
+from courtwire.outbox import Relay, default_relay_id, replay
 
 log = logging.getLogger("cases.court")
 

@@ -24,8 +24,6 @@ from typing import Any, Protocol
 from lxml import etree
 
 from cases.agreement import verify_seal
-from cases.court import ecf
-from cases.court.evidence_links import EvidenceLink, link_path
 from cases.court.precheck import (
     AgreementFacts,
     ConfirmationFacts,
@@ -37,16 +35,10 @@ from cases.court.precheck import (
 )
 from cases.court.privilege import (
     CaseRecordForCourt,
-    CourtEvidence,
-    CourtPackage,
-    CourtParty,
-    FailureRecord,
     RoomMessage,
-    SignedAgreement,
     TimelineEntry,
     assert_privileged_absent,
     filter_for_court,
-    package_to_json,
 )
 from cases.deadlines import Regime, deadline_for
 from cases.models import (
@@ -59,6 +51,16 @@ from cases.models import (
     TimelineEvent,
 )
 from cases.timelimits import local_date, official_calendar
+from courtwire import ecf
+from courtwire.evidence_links import EvidenceLink, link_path
+from courtwire.package import (
+    CourtEvidence,
+    CourtPackage,
+    CourtParty,
+    FailureRecord,
+    SignedAgreement,
+    package_to_json,
+)
 from realtime.models import RoomMessage as StoredRoomMessage
 
 log = logging.getLogger("cases.court")

@@ -20,9 +20,7 @@ from starlette.responses import (
 from starlette.routing import Route
 
 from cases.access import Viewer
-from cases.court import signing
 from cases.court.callbacks import CallbackInvalid, do_apply_court_decision, read_callback
-from cases.court.evidence_links import LinkExpired, read_link_token
 from cases.court.handoff import body_preview, dead_letters, waiting_letters
 from cases.court.precheck import Precheck
 from cases.court.records import transfer_precheck
@@ -53,6 +51,8 @@ from cases.outcomes import (
     returned_filing,
 )
 from cases.status import Status
+from courtwire import signing
+from courtwire.evidence_links import LinkExpired, read_link_token
 from mediation.i18n import N_
 from mediation.models import Role, User
 from mediation.routes import parse_id

@@ -14,8 +14,6 @@ import pytest
 from lxml import etree
 
 from cases.access import Viewer
-from cases.court import ecf
-from cases.court.evidence_links import read_link_token
 from cases.court.handoff import deliver_due, export_filing
 from cases.court.privilege import PrivilegeError
 from cases.errors import CaseConflict, CaseNotFound
@@ -40,6 +38,8 @@ from cases.outcomes import (
     do_request_transfer,
 )
 from cases.status import Status
+from courtwire import ecf
+from courtwire.evidence_links import read_link_token
 from mediation.settings import Settings
 from tests.support import court_world as w
 from tests.support.fake_desk import FakeDesk, run_fake_desk
@@ -466,7 +466,7 @@ async def test_confirmation_only_for_parties_of_a_settled_case(
 
 
 async def test_a_link_serves_only_its_filings_case(world: w.CourtWorld, settings: Settings) -> None:
-    from cases.court.evidence_links import EvidenceLink
+    from courtwire.evidence_links import EvidenceLink
 
     await failed(world)
     filing = await do_request_transfer(

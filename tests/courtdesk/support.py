@@ -28,8 +28,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from cases.court import signing
 from courtdesk.db import tortoise_config
+from courtwire import signing
 from tests.support.live_server import free_port, run_with_orm, wait_until_healthy
 
 T = TypeVar("T")

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cases.court import ecf
 from cases.court.privilege import filter_for_court
 from courtdesk.models import OutboxMessage, OutboxStatus
+from courtwire import ecf
 from tests.cases.test_privilege import rich_record
 from tests.courtdesk.support import (
     CALLBACK_SECRET,

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from tortoise.exceptions import IntegrityError
 
-from cases.court.case_numbers import CHANGNING_COURT, CourtCaseNumber, parse_case_number
 from courtdesk import decisions
 from courtdesk.accounts import create_clerk
 from courtdesk.errors import DeskError
@@ -24,6 +23,7 @@ from courtdesk.models import (
     OutboxStatus,
 )
 from courtdesk.receiving import receive_filing
+from courtwire.case_numbers import CHANGNING_COURT, CourtCaseNumber, parse_case_number
 from tests.courtdesk.support import (
     FILING_SECRET,
     cloudevent,

@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 from lxml import etree
 
-from cases.court import ecf
 from cases.court.privilege import filter_for_court
 from courtdesk.db import migrate
 from courtdesk.models import Filing
+from courtwire import ecf
 from tests.cases.test_privilege import rich_record
 from tests.courtdesk.support import (
     Desk,

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from cases.court import ecf
-from cases.court.privilege import CourtEvidence, SignedAgreement, filter_for_court
+from cases.court.privilege import filter_for_court
 from courtdesk import wire
+from courtwire import ecf
+from courtwire.package import CourtEvidence, SignedAgreement
 from tests.cases.test_privilege import rich_record
 from tests.courtdesk.support import cloudevent, is_uri_reference, package
 

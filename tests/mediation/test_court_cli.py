@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from cases.court import ecf
+from courtwire import ecf
 from mediation.settings import Settings
 from tests.support import court_world as w
 from tests.support.live_server import run_with_orm

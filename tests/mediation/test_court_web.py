@@ -15,9 +15,6 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from cases.court import signing
-from cases.court.ecf import ReviewResult, build_review_callback
-from cases.court.evidence_links import EvidenceLink, link_path
 from cases.models import (
     Case,
     CourtCallback,
@@ -29,6 +26,9 @@ from cases.models import (
     TimelineEvent,
 )
 from cases.status import Status
+from courtwire import signing
+from courtwire.ecf import ReviewResult, build_review_callback
+from courtwire.evidence_links import EvidenceLink, link_path
 from mediation.models import Role, User
 from mediation.settings import Settings
 from tests.support import court_world as w

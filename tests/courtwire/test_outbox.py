@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from cases.court.delivery import BASE_DELAY
-from cases.court.outbox import Relay, replay
 from cases.models import OutboxMessage, OutboxStatus
+from courtwire.delivery import BASE_DELAY
+from courtwire.outbox import Relay, replay
 from tests.support.concurrency import rendezvous
 from tests.support.fake_desk import FakeDesk, run_fake_desk
 from tests.support.live_server import free_port

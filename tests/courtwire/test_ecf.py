@@ -1,4 +1,4 @@
-"""OASIS ECF 4.01 messages, each validated against the vendored schemas (cases/court/ecf-4.01)."""
+"""OASIS ECF 4.01 messages, each validated against the vendored schemas (courtwire/ecf-4.01)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from cases.court import ecf
-from cases.court.case_numbers import CaseNumberError
-from cases.court.ecf import (
+from cases.court.privilege import filter_for_court, privileged_strings
+from courtwire import ecf
+from courtwire.case_numbers import CaseNumberError
+from courtwire.ecf import (
     EcfError,
     MessageReceipt,
     ReceiptError,
@@ -25,15 +26,10 @@ from cases.court.ecf import (
     parse_review_callback,
     validator,
 )
-from cases.court.privilege import (
-    CourtPackage,
-    SignedAgreement,
-    filter_for_court,
-    privileged_strings,
-)
+from courtwire.package import CourtPackage, SignedAgreement
 from tests.cases.test_privilege import FAILURE, rich_record
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "cases" / "court" / "ecf-4.01"
+SCHEMAS = Path(__file__).resolve().parents[2] / "courtwire" / "ecf-4.01"
 NS = ecf.NSMAP | {"core": ecf.NS_CORE}
 SHANGHAI = timezone(timedelta(hours=8))
 SENT_AT = datetime(2026, 3, 6, 9, 30, tzinfo=SHANGHAI)

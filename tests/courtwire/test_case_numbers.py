@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases.court.case_numbers import (
+from courtwire.case_numbers import (
     CASE_NUMBER_PATTERN,
     CHANGNING_COURT,
     FIRST_INSTANCE_CIVIL,

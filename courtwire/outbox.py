@@ -33,11 +33,11 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from cases.court import signing
-from cases.court.delivery import BASE_DELAY, MAX_ATTEMPTS, MAX_DELAY, Outcome, decide
 from cases.pause import pause_point
+from courtwire import signing
+from courtwire.delivery import BASE_DELAY, MAX_ATTEMPTS, MAX_DELAY, Outcome, decide
 
-log = logging.getLogger("cases.court.outbox")
+log = logging.getLogger("courtwire.outbox")
 # Each delivery's outcome, kept by the platform's security log (mediation/security_log.py):
 # message id, path, attempt and status only, never the body.
 security_log = logging.getLogger("security.court")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cases.court.delivery import (
+from courtwire.delivery import (
     BASE_DELAY,
     MAX_DELAY,
     MAX_RETRY_AFTER,

@@ -1,7 +1,7 @@
 """When to try a delivery again, and whether to: the outbox relay's policy.
 
 Pure: no I/O, no clock, no randomness (the caller passes `now` and a uniform draw in [0, 1)).
-The relay (`cases.court.outbox`) asks `decide` after every attempt.
+The relay (`courtwire.outbox`) asks `decide` after every attempt.
 
 - Back-off is exponential with *full jitter* (the delay is drawn uniformly between zero and
   the exponential ceiling), so relays that failed together do not retry together.

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from cases.court.signing import (
+from courtwire.signing import (
     BadSecret,
     SignatureError,
     check_secret,

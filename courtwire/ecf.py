@@ -45,8 +45,8 @@ from typing import Literal
 from lxml import etree
 
 from cases.categories import BY_CODE
-from cases.court.case_numbers import CHANGNING_COURT, parse_case_number
-from cases.court.privilege import CourtPackage, CourtParty
+from courtwire.case_numbers import CHANGNING_COURT, parse_case_number
+from courtwire.package import CourtPackage, CourtParty
 
 NS_CORE = "urn:oasis:names:tc:legalxml-courtfiling:schema:xsd:CoreFilingMessage-4.0"
 NS_RECEIPT = "urn:oasis:names:tc:legalxml-courtfiling:schema:xsd:MessageReceiptMessage-4.0"
