@@ -31,13 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tortoise import Tortoise
 
+from cases.accounts.actions import hash_password
+from cases.accounts.models import MediatorProfile, Organisation, Role, Track, User
 from cases.categories import CATEGORIES, Domain
 from cases.models import Case, Party, PartyKind, Side
 from cases.status import Status
-from mediation.accounts import hash_password
 from mediation.assignment import do_appoint
 from mediation.db import migrate, tortoise_config
-from mediation.models import MediatorProfile, Organisation, Role, Track, User
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 CODES = [c.code for c in CATEGORIES]

@@ -16,7 +16,7 @@ from cases.categories import Domain
 from cases.status import Status
 
 if TYPE_CHECKING:
-    from mediation.models import Organisation, PartnerPlatform, User
+    from cases.accounts.models import Organisation, PartnerPlatform, User
 
 
 class Side(StrEnum):

@@ -31,6 +31,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from cases.access import Viewer
+from cases.accounts.models import Organisation
 from cases.actions import access_case
 from cases.agreement import verify_seal
 from cases.errors import CaseConflict, CaseNotFound
@@ -39,13 +40,7 @@ from cases.journal import record_event
 from cases.models import Case
 from cases.pause import pause_point
 from mediation.i18n import N_
-from mediation.models import (
-    AgreementSignature,
-    AgreementStatus,
-    AgreementVersion,
-    Organisation,
-    SignerRole,
-)
+from mediation.models import AgreementSignature, AgreementStatus, AgreementVersion, SignerRole
 from mediation.settings import Settings
 
 log = logging.getLogger("mediation.agreement_pdf")

@@ -31,25 +31,23 @@ from tortoise.transactions import in_transaction
 
 from cases import agreement as rules
 from cases.access import CaseFacts, Viewer, handles_case
+from cases.accounts.actions import check_password
+from cases.accounts.models import LoginFailure, Organisation, User
 from cases.actions import access_case
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.journal import notify_parties, queue_notice, record_event, transition
 from cases.models import Case, NoticeChannel, Party
 from cases.pause import pause_point
 from cases.status import Actor, Status
-from mediation.accounts import check_password
 from mediation.models import (
     AgreementSignature,
     AgreementStatus,
     AgreementVersion,
-    LoginFailure,
     MediationSession,
-    Organisation,
     PerformanceItem,
     SessionStatus,
     SignatureMethod,
     SigningCode,
-    User,
 )
 from mediation.settings import Settings
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from cases.accounts.models import MediatorLeave, MediatorProfile, Organisation, Role, User
 from cases.actions import do_answer_invitation
 from cases.deadlines import Regime
 from cases.errors import CaseConflict, CaseError, CaseNotFound
@@ -45,7 +46,6 @@ from cases.timelimits import (
     local_date,
     overdue_deadlines,
 )
-from mediation.models import MediatorLeave, MediatorProfile, Organisation, Role, User
 from mediation.roster import mediator_records
 from mediation.scoring import (
     CONFLICT_AFFILIATION,

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 from tortoise import Tortoise
 
+from cases.accounts.models import Organisation, Role
 from mediation.db import migrate, tortoise_config
-from mediation.models import Organisation, Role
 from mediation.settings import Settings, load_settings
 from mediation.web import utcnow
 
@@ -56,7 +56,7 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_createuser(settings: Settings, args: argparse.Namespace) -> int:
-    from mediation.accounts import AccountError, RegistrationError, do_create_staff
+    from cases.accounts.actions import AccountError, RegistrationError, do_create_staff
 
     password = args.password or getpass.getpass("Password: ")
 

@@ -7,11 +7,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from cases.access import CaseFacts, Viewer, sees_identity_of
+from cases.accounts.models import User
 from cases.categories import BY_CODE
 from cases.identity import mask_email, mask_mobile, mask_resident_id, mask_uscc
 from cases.models import Case, Evidence, Party, PartyKind, TimelineEvent
 from mediation.i18n import N_
-from mediation.models import User
 
 STATUS_LABELS: dict[str, str] = {
     "submitted": N_("Submitted"),

@@ -8,12 +8,12 @@ from datetime import date
 
 from tortoise.functions import Count
 
+from cases.accounts.models import MediatorLeave, MediatorProfile, Role, User
 from cases.categories import BY_CODE
 from cases.errors import CaseError, CaseNotFound
 from cases.identity import is_valid_uscc, normalise_uscc
 from cases.models import Case
 from cases.status import Status
-from mediation.models import MediatorLeave, MediatorProfile, Role, User
 
 LANGUAGES = ("zh", "en", "ja", "ko", "fr", "de", "ru", "es")
 

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from cases.access import CaseFacts, Viewer, handles_case
+from cases.accounts.models import MediatorProfile, Organisation, User
 from cases.categories import BY_CODE
 from cases.deadlines import RULES, Regime
 from cases.models import (
@@ -20,7 +21,6 @@ from cases.models import (
 from cases.status import Status
 from cases.timelimits import recompute
 from mediation.i18n import N_
-from mediation.models import MediatorProfile, Organisation, User
 from mediation.roster import average_days, mediator_records
 
 TRACK_LABELS = {

@@ -20,13 +20,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from cases.access import Viewer
+from cases.accounts.actions import user_of_session
+from cases.accounts.models import Role, User
 from cases.categories import BY_CODE
 from cases.errors import CaseError
 from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
-from mediation.accounts import user_of_session
 from mediation.i18n import LOCALE_COOKIE, LOCALES, negotiate, translations
 from mediation.messages import ERROR_MESSAGES
-from mediation.models import Role, User
 from mediation.presenters import EVENT_LABELS
 from mediation.routing_view import HOW_LABELS, REASON_LABELS, REGIME_LABELS, TRACK_LABELS
 from mediation.settings import Settings

@@ -27,6 +27,7 @@ PO = ROOT / "mediation" / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"
 DESK_PO = ROOT / "courtdesk" / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"
 METHODS = [
     ("mediation/**.py", "python"),
+    ("cases/**.py", "python"),  # the domains' own labels, when they carry any
     ("templates/clerk/**", "ignore"),  # the court desk's pages: its own catalog
     ("templates/**.html", "jinja2"),
 ]

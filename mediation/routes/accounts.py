@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from mediation.accounts import (
+from cases.accounts.actions import (
     AccountError,
     RegistrationError,
     check_sign_in,

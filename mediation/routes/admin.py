@@ -8,10 +8,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from cases.accounts.actions import RegistrationError, check_may_create_staff, do_create_staff
+from cases.accounts.models import MediatorLeave, Organisation, Role, User
 from cases.categories import CATEGORIES
-from mediation.accounts import RegistrationError, check_may_create_staff, do_create_staff
 from mediation.i18n import N_
-from mediation.models import MediatorLeave, Organisation, Role, User
 from mediation.roster import (
     LANGUAGES,
     RosterInvalid,

@@ -20,6 +20,7 @@ from starlette.responses import (
 from starlette.routing import Route
 
 from cases.access import Viewer
+from cases.accounts.models import Role, User
 from cases.court.callbacks import CallbackInvalid, do_apply_court_decision, read_callback
 from cases.court.handoff import body_preview, dead_letters, waiting_letters
 from cases.court.precheck import Precheck
@@ -54,7 +55,6 @@ from cases.status import Status
 from courtwire import signing
 from courtwire.evidence_links import LinkExpired, read_link_token
 from mediation.i18n import N_
-from mediation.models import Role, User
 from mediation.routes import parse_id
 from mediation.web import (
     checked_form,

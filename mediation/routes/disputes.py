@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from cases.access import CaseFacts, handles_case
+from cases.accounts.models import Role, User
 from cases.actions import (
     Filer,
     Repeated,
@@ -35,7 +36,6 @@ from mediation.intake import (
     repeated_token,
     store_uploads,
 )
-from mediation.models import Role, User
 from mediation.performance import case_outcome, local_date
 from mediation.presenters import (
     PARTY_KIND_LABELS,

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from cases.access import CaseFacts, handles_case
+from cases.accounts.models import Role, User
 from cases.actions import access_case
 from cases.deadlines import Regime, Unit
 from cases.errors import CaseError, CaseNotFound
@@ -30,7 +31,6 @@ from mediation.assignment import (
     do_override_organisation,
     do_request_mediator_change,
 )
-from mediation.models import Role, User
 from mediation.performance import performance_needing_attention
 from mediation.routes import parse_id
 from mediation.routing_view import REGIME_LABELS

@@ -11,19 +11,13 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from cases.access import CaseFacts, handles_case
+from cases.accounts.actions import user_of_session
+from cases.accounts.models import Role, User
 from cases.actions import access_case
 from cases.errors import CaseNotFound
 from cases.models import Case, Evidence, Party
-from mediation.accounts import user_of_session
 from mediation.agreements import agreement_summary
-from mediation.models import (
-    MediationSession,
-    Role,
-    SessionMode,
-    SessionStatus,
-    Transcript,
-    User,
-)
+from mediation.models import MediationSession, SessionMode, SessionStatus, Transcript
 from mediation.routes import parse_id
 from mediation.sessions import (
     RosterCache,

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from cases.accounts.models import User
 from cases.deadlines import SHANGHAI, Extension, Pause, Regime, Unit, deadline_for
 from cases.errors import CaseConflict
 from cases.models import (
@@ -39,7 +40,6 @@ from cases.timelimits import (
     official_calendar,
 )
 from mediation.assignment import do_choose_mediator, do_mediator_answer
-from mediation.models import User
 from mediation.roster import open_case_counts
 from mediation.settings import Settings
 from tests.support.concurrency import rendezvous

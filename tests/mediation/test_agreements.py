@@ -386,7 +386,7 @@ async def test_no_code_without_a_registered_mobile(
     world: AgreementWorld, settings: Settings
 ) -> None:
     await frozen(world, settings)
-    from mediation.models import User
+    from cases.accounts.models import User
 
     await User.filter(id=world.users["mediator"].id).update(mobile=None)
     mediator = await User.get(id=world.users["mediator"].id)

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from cases.accounts.actions import do_create_staff, do_register_disputant
+from cases.accounts.models import MediatorLeave, MediatorProfile, Organisation, Role, User
 from cases.actions import Filer, do_answer_invitation
 from cases.deadlines import SHANGHAI, Regime, deadline_for
 from cases.errors import CaseConflict, CaseNotFound
@@ -35,7 +37,6 @@ from cases.models import (
 )
 from cases.status import Status
 from cases.timelimits import local_date, official_calendar
-from mediation.accounts import do_create_staff, do_register_disputant
 from mediation.assignment import (
     AssignmentError,
     candidates_for,
@@ -49,7 +50,6 @@ from mediation.assignment import (
     do_route_accepted_cases,
 )
 from mediation.intake import file_dispute
-from mediation.models import MediatorLeave, MediatorProfile, Organisation, Role, User
 from mediation.roster import open_case_counts
 from mediation.scoring import Exclusion, rank_mediators
 from mediation.settings import Settings

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from starlette.testclient import TestClient
 
+from cases.accounts.models import Role, User
 from cases.models import Case, MediatorChoice, TimelineEvent
-from mediation.models import Role, User
 from mediation.settings import Settings
 from tests.support.factories import (
     STAFF_PASSWORD,

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from cases.accounts.models import Role, User
 from cases.models import (
     Case,
     CourtCallback,
@@ -29,7 +30,6 @@ from cases.status import Status
 from courtwire import signing
 from courtwire.ecf import ReviewResult, build_review_callback
 from courtwire.evidence_links import EvidenceLink, link_path
-from mediation.models import Role, User
 from mediation.settings import Settings
 from tests.support import court_world as w
 from tests.support.factories import (

@@ -27,8 +27,8 @@ async def _case(n: int, mediator_id: int | None, status: Status) -> None:
 
 
 async def test_records_count_every_ending(db: None) -> None:
-    from mediation.accounts import do_create_staff
-    from mediation.models import Organisation, Role, Track
+    from cases.accounts.actions import do_create_staff
+    from cases.accounts.models import Organisation, Role, Track
 
     org = await Organisation.create(code="O", name="组织", name_en="Org", track=Track.PEOPLES)
     wang, li = [
@@ -68,10 +68,10 @@ async def test_records_count_every_ending(db: None) -> None:
 async def test_average_days_run_from_acceptance_to_the_end_of_mediation(db: None) -> None:
     from datetime import timedelta
 
+    from cases.accounts.actions import do_create_staff
+    from cases.accounts.models import Organisation, Role, Track
     from cases.journal import transition
     from cases.status import Actor
-    from mediation.accounts import do_create_staff
-    from mediation.models import Organisation, Role, Track
     from mediation.roster import average_days
 
     org = await Organisation.create(code="O", name="组织", name_en="Org", track=Track.PEOPLES)

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
+from cases.accounts.models import Track
 from cases.categories import BY_CODE, Domain
 from cases.models import PartyKind
 from mediation import triage
-from mediation.models import Track
 from mediation.triage import (
     POLICY,
     CaseProfile,

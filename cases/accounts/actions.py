@@ -13,10 +13,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from cases.accounts.models import LoginFailure, MediatorProfile, Role, User
 from cases.errors import CaseError
 from cases.filing import check_email
 from cases.identity import is_valid_mainland_mobile, normalise_mobile
-from mediation.models import LoginFailure, MediatorProfile, Role, User
 
 log = logging.getLogger("security.accounts")
 _hasher = PasswordHasher()
