@@ -26,6 +26,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from importlib import resources
 from typing import Final
 
@@ -217,3 +218,8 @@ class WorkingDayCalendar:
         return _DayInfo(
             working=d.weekday() < 5 and not statutory, statutory_holiday=statutory, known=False
         )
+
+
+@cache
+def official_calendar() -> WorkingDayCalendar:
+    return WorkingDayCalendar()

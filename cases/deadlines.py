@@ -425,3 +425,8 @@ def due_datetime(due: date, tz: tzinfo = SHANGHAI) -> datetime:
     """23:59:59 local time on the due day: a period ends at 24:00 of its last day
     (《民法典》第二百零三条第二款)."""
     return datetime.combine(due, time(23, 59, 59), tzinfo=tz)
+
+
+def local_date(moment: datetime) -> date:
+    """The day in Shanghai: periods are counted in local days."""
+    return moment.astimezone(SHANGHAI).date()

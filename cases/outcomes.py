@@ -3,8 +3,8 @@
 - The mediator ends mediation as failed, withdrawn (a party's withdrawal, recorded) or timed
   out, with the record of online mediation rules Art. 21 (the undisputed facts, why it
   failed, conduct that raised the other side's costs), and the parties are told their other
-  routes (People's Mediation Law Art. 26). A time-out by the system job leaves an EndRecord
-  the mediator completes.
+  routes (People's Mediation Law Art. 26). A time-out by the system job
+  (`do_time_out_overdue_mediations`) leaves an EndRecord the mediator completes.
 - The applicant may ask for the case to be transferred to litigation after failure.
 - Both parties may apply jointly for judicial confirmation of an agreement in effect (PML
   Art. 33): the first to apply creates the filing, waiting for the other; the second queues
@@ -35,11 +35,15 @@ from cases.court.records import (
     confirmation_precheck,
     transfer_precheck,
 )
-from cases.deadlines import Regime
+from cases.deadlines import (
+    Regime,
+    local_date,
+)
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.journal import notify_parties, record_event, transition
 from cases.models import (
     Case,
+    CaseDeadline,
     CourtFiling,
     DeadlineStatus,
     EndRecord,
@@ -53,7 +57,7 @@ from cases.models import (
 )
 from cases.pause import pause_point
 from cases.status import Actor, Status
-from cases.timelimits import do_close_deadline
+from cases.timelimits import claim_missed, do_close_deadline, overdue_deadlines
 from courtwire.evidence_links import EvidenceLink
 
 ENDINGS = (Status.FAILED, Status.WITHDRAWN, Status.TIMED_OUT)
@@ -257,6 +261,39 @@ async def record_time_out(case: Case, now: datetime) -> None:
             "created_at": now,
         },
     )
+
+
+async def do_time_out_overdue_mediations(now: datetime) -> list[str]:
+    """End mediations whose time limit passed without an extension (Art. 24, 25)."""
+    today = local_date(now)
+    ended: list[str] = []
+    regimes = (Regime.ONLINE_MEDIATION, Regime.CONSUMER_MEDIATION)
+    for deadline_id, _ in await overdue_deadlines(regimes, today):
+        async with in_transaction():
+            if not await claim_missed(deadline_id, today, now):
+                continue
+            row = await CaseDeadline.get(id=deadline_id).prefetch_related("case")
+            case = row.case
+            if case.status != Status.IN_MEDIATION:
+                continue
+            await pause_point("time_out")
+            case.closed_reason = "mediation_time_limit"
+            await case.save(update_fields=["closed_reason"])
+            await transition(case, Status.TIMED_OUT, Actor.SYSTEM, now, regime=row.regime)
+            # The Art. 21 record, for the mediator to complete.
+            await record_time_out(case, now)
+            await notify_parties(
+                case,
+                f"调解期限届满 Mediation time limit reached: {case.number}",
+                f"案件 {case.number}：调解期限已届满且未经当事人同意延长，调解终结。"
+                f"您可以依法通过诉讼、仲裁等其他途径解决纠纷，或申请将案件移送法院。\n"
+                f"Case {case.number}: the mediation time limit passed without an agreed "
+                f"extension, so mediation has ended. You may go to court or arbitration.",
+                now,
+                also_mediator=True,
+            )
+            ended.append(case.number)
+    return ended
 
 
 # --- transfer to litigation ---------------------------------------------------------------------

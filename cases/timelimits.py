@@ -1,5 +1,6 @@
 """Deadline records of cases: opened, paused, extended and closed by actions, always recomputed
-by the pure engine in `cases.deadlines`, and the jobs that remind and end overdue mediations.
+by the pure engine in `cases.deadlines`, and the job that reminds of them (the job that ends
+overdue mediations is an ending: `cases.outcomes`, over `overdue_deadlines` and `claim_missed`).
 
 The jobs are safe in several processes at once: each row is claimed by a conditional update.
 """
@@ -9,37 +10,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
 
 from tortoise.transactions import in_transaction
 
-from cases.calendar_cn import WorkingDayCalendar
+from cases.calendar_cn import WorkingDayCalendar, official_calendar
 from cases.deadlines import (
     RULES,
-    SHANGHAI,
     Deadline,
     Extension,
     Pause,
     Regime,
     Unit,
     compute_deadline,
+    local_date,
     working_days_between,
 )
 from cases.errors import CaseConflict, CaseError
-from cases.journal import notify_parties, queue_notice, record_event, transition
+from cases.journal import notify_parties, queue_notice, record_event
 from cases.models import Case, CaseDeadline, DeadlineStatus, NoticeChannel
 from cases.pause import pause_point
-from cases.status import Actor, Status
-
-
-@cache
-def official_calendar() -> WorkingDayCalendar:
-    return WorkingDayCalendar()
-
-
-def local_date(moment: datetime) -> date:
-    """The day in Shanghai: periods are counted in local days."""
-    return moment.astimezone(SHANGHAI).date()
 
 
 def _pauses(row: CaseDeadline) -> list[Pause]:
@@ -254,42 +243,6 @@ async def claim_missed(deadline_id: int, today: date, now: datetime) -> bool:
         id=deadline_id, status=DeadlineStatus.OPEN, due_on__lt=today
     ).update(status=DeadlineStatus.MISSED, closed_at=now)
     return bool(claimed)
-
-
-async def do_time_out_overdue_mediations(now: datetime) -> list[str]:
-    """End mediations whose time limit passed without an extension (Art. 24, 25)."""
-    today = local_date(now)
-    ended: list[str] = []
-    regimes = (Regime.ONLINE_MEDIATION, Regime.CONSUMER_MEDIATION)
-    for deadline_id, _ in await overdue_deadlines(regimes, today):
-        async with in_transaction():
-            if not await claim_missed(deadline_id, today, now):
-                continue
-            row = await CaseDeadline.get(id=deadline_id).prefetch_related("case")
-            case = row.case
-            if case.status != Status.IN_MEDIATION:
-                continue
-            await pause_point("time_out")
-            case.closed_reason = "mediation_time_limit"
-            await case.save(update_fields=["closed_reason"])
-            await transition(case, Status.TIMED_OUT, Actor.SYSTEM, now, regime=row.regime)
-            # The Art. 21 record, for the mediator to complete (imported here: outcomes
-            # builds on this module).
-            from cases.outcomes import record_time_out
-
-            await record_time_out(case, now)
-            await notify_parties(
-                case,
-                f"调解期限届满 Mediation time limit reached: {case.number}",
-                f"案件 {case.number}：调解期限已届满且未经当事人同意延长，调解终结。"
-                f"您可以依法通过诉讼、仲裁等其他途径解决纠纷，或申请将案件移送法院。\n"
-                f"Case {case.number}: the mediation time limit passed without an agreed "
-                f"extension, so mediation has ended. You may go to court or arbitration.",
-                now,
-                also_mediator=True,
-            )
-            ended.append(case.number)
-    return ended
 
 
 REMIND_WITHIN_WORKING_DAYS = 1

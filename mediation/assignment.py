@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 
 from cases.accounts.models import MediatorLeave, MediatorProfile, Organisation, Role, User
 from cases.actions import do_answer_invitation
-from cases.deadlines import Regime
+from cases.deadlines import Regime, local_date
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.journal import notify_parties, queue_notice, record_event, transition
 from cases.models import (
@@ -39,13 +39,7 @@ from cases.models import (
 )
 from cases.pause import pause_point
 from cases.status import Actor, Status
-from cases.timelimits import (
-    claim_missed,
-    do_close_deadline,
-    do_open_deadline,
-    local_date,
-    overdue_deadlines,
-)
+from cases.timelimits import claim_missed, do_close_deadline, do_open_deadline, overdue_deadlines
 from mediation.roster import mediator_records
 from mediation.scoring import (
     CONFLICT_AFFILIATION,

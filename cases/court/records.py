@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from lxml import etree
 
 from cases.agreement import verify_seal
+from cases.calendar_cn import official_calendar
 from cases.court.precheck import (
     AgreementFacts,
     ConfirmationFacts,
@@ -40,7 +41,7 @@ from cases.court.privilege import (
     assert_privileged_absent,
     filter_for_court,
 )
-from cases.deadlines import Regime, deadline_for
+from cases.deadlines import Regime, deadline_for, local_date
 from cases.models import (
     Case,
     CourtFiling,
@@ -50,7 +51,6 @@ from cases.models import (
     Party,
     TimelineEvent,
 )
-from cases.timelimits import local_date, official_calendar
 from courtwire import ecf
 from courtwire.evidence_links import EvidenceLink, link_path
 from courtwire.package import (

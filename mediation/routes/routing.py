@@ -12,7 +12,7 @@ from starlette.routing import Route
 from cases.access import CaseFacts, handles_case
 from cases.accounts.models import Role, User
 from cases.actions import access_case
-from cases.deadlines import Regime, Unit
+from cases.deadlines import Regime, Unit, local_date
 from cases.errors import CaseError, CaseNotFound
 from cases.models import Case, Party, Side
 from cases.timelimits import (
@@ -20,7 +20,6 @@ from cases.timelimits import (
     do_pause_deadline,
     do_resume_deadline,
     due_work,
-    local_date,
     open_deadline,
 )
 from mediation.assignment import (

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from cases.accounts.models import User
+from cases.calendar_cn import official_calendar
 from cases.deadlines import SHANGHAI, Extension, Pause, Regime, Unit, deadline_for
 from cases.errors import CaseConflict
 from cases.models import (
@@ -27,6 +28,7 @@ from cases.models import (
     Side,
     TimelineEvent,
 )
+from cases.outcomes import do_time_out_overdue_mediations
 from cases.status import Status
 from cases.timelimits import (
     DeadlineError,
@@ -35,9 +37,7 @@ from cases.timelimits import (
     do_pause_deadline,
     do_resume_deadline,
     do_send_deadline_reminders,
-    do_time_out_overdue_mediations,
     due_work,
-    official_calendar,
 )
 from mediation.assignment import do_choose_mediator, do_mediator_answer
 from mediation.roster import open_case_counts

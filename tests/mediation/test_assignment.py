@@ -19,7 +19,8 @@ import pytest
 from cases.accounts.actions import do_create_staff, do_register_disputant
 from cases.accounts.models import MediatorLeave, MediatorProfile, Organisation, Role, User
 from cases.actions import Filer, do_answer_invitation
-from cases.deadlines import SHANGHAI, Regime, deadline_for
+from cases.calendar_cn import official_calendar
+from cases.deadlines import SHANGHAI, Regime, deadline_for, local_date
 from cases.errors import CaseConflict, CaseNotFound
 from cases.models import (
     Case,
@@ -36,7 +37,6 @@ from cases.models import (
     TimelineEvent,
 )
 from cases.status import Status
-from cases.timelimits import local_date, official_calendar
 from mediation.assignment import (
     AssignmentError,
     candidates_for,
