@@ -42,6 +42,7 @@ from cases.pause import pause_point
 from mediation.i18n import N_
 from mediation.models import AgreementSignature, AgreementStatus, AgreementVersion, SignerRole
 from mediation.settings import Settings
+from mediation.web import ENVIRONMENTS
 
 log = logging.getLogger("mediation.agreement_pdf")
 
@@ -117,8 +118,6 @@ def qr_svg(url: str) -> str:
 
 
 def render_html(document: AgreementDocument) -> str:
-    from mediation.web import ENVIRONMENTS
-
     # The agreement is a Chinese legal document whatever the signer's interface language.
     template = ENVIRONMENTS["zh_CN"].get_template("documents/agreement.html")
     return template.render(doc=document, role_labels=ROLE_LABELS, method_labels=METHOD_LABELS)

@@ -318,32 +318,6 @@ def _status_code_of(version: AgreementVersion) -> str:
 # --- signing -----------------------------------------------------------------------------------
 
 
-async def withdraw_open_versions(case: Case, target: Status, now: datetime) -> None:
-    """The case leaves mediation other than by the last signature (ended as failed, withdrawn
-    or timed out, or sent back to assignment when the mediator is replaced): a version open
-    for signature could otherwise still collect signatures, so it is withdrawn in the same
-    transaction as the case's transition (`cases.journal.transition` calls this), with the
-    reason on the timeline. Signing it afterwards is refused as withdrawn."""
-    open_versions = await AgreementVersion.filter(
-        case_id=case.id, status=AgreementStatus.SIGNING
-    ).values_list("id", "number")
-    for version_id, number in open_versions:
-        await AgreementVersion.filter(id=version_id, status=AgreementStatus.SIGNING).update(
-            status=AgreementStatus.WITHDRAWN
-        )
-        # The event's kind says why in plain words on the timeline (its label).
-        await record_event(
-            case,
-            "agreement_withdrawn_mediator_replaced"
-            if target is Status.ASSIGNING
-            else "agreement_withdrawn_mediation_ended",
-            now,
-            actor_label=Actor.SYSTEM.value,
-            version=number,
-            case_status=target.value,
-        )
-
-
 def _code_hash(settings: Settings, user_id: int, version_id: int, code: str) -> str:
     key = rules.derive_key(settings.secret_key, "signing-code")
     message = f"{user_id}|{version_id}|{code}".encode()

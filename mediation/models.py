@@ -3,6 +3,7 @@ and organisations are in cases.accounts.models)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -13,7 +14,9 @@ from cases.accounts.models import (
     Organisation,
     User,
 )
-from cases.journal import on_leaving_mediation
+from cases.journal import on_leaving_mediation, record_event
+from cases.models import Case
+from cases.status import Actor, Status
 
 
 class SessionMode(StrEnum):
@@ -228,10 +231,30 @@ class PerformanceItem(Model):
         indexes = (("case_id",), ("status", "due_on"))
 
 
+# Registered where the models are defined, because every process that uses the ORM loads
+# this module; it needs nothing but these models and the journal, so no circle.
 @on_leaving_mediation
-async def _withdraw_open_agreement(case: Any, target: Any, now: Any) -> None:
-    # Registered here because every process that uses the ORM loads this module; the action
-    # itself lives with the other agreement actions (imported late: it imports this module).
-    from mediation.agreements import withdraw_open_versions
-
-    await withdraw_open_versions(case, target, now)
+async def withdraw_open_versions(case: Case, target: Status, now: datetime) -> None:
+    """The case leaves mediation other than by the last signature (ended as failed, withdrawn
+    or timed out, or sent back to assignment when the mediator is replaced): a version open
+    for signature could otherwise still collect signatures, so it is withdrawn in the same
+    transaction as the case's transition (`cases.journal.transition` calls this), with the
+    reason on the timeline. Signing it afterwards is refused as withdrawn."""
+    open_versions = await AgreementVersion.filter(
+        case_id=case.id, status=AgreementStatus.SIGNING
+    ).values_list("id", "number")
+    for version_id, number in open_versions:
+        await AgreementVersion.filter(id=version_id, status=AgreementStatus.SIGNING).update(
+            status=AgreementStatus.WITHDRAWN
+        )
+        # The event's kind says why in plain words on the timeline (its label).
+        await record_event(
+            case,
+            "agreement_withdrawn_mediator_replaced"
+            if target is Status.ASSIGNING
+            else "agreement_withdrawn_mediation_ended",
+            now,
+            actor_label=Actor.SYSTEM.value,
+            version=number,
+            case_status=target.value,
+        )
