@@ -315,37 +315,6 @@ class ConflictDisclosure(Model):
         indexes = (("case_id",),)
 
 
-class DeadlineStatus(StrEnum):
-    OPEN = "open"
-    MET = "met"
-    MISSED = "missed"
-    CANCELLED = "cancelled"
-
-
-class CaseDeadline(Model):
-    """A running time limit of a case. The due date is always recomputed by the pure engine
-    (cases.deadlines) from the start, pauses and extensions kept here."""
-
-    id = fields.IntField(primary_key=True)
-    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
-        "models.Case", related_name="deadlines", on_delete=fields.CASCADE
-    )
-    regime = fields.CharField(max_length=40)
-    started_on = fields.DateField()
-    due_on = fields.DateField(null=True)  # None while an open pause freezes it
-    provisional = fields.BooleanField(default=False)
-    status = fields.CharEnumField(DeadlineStatus, max_length=12, default=DeadlineStatus.OPEN)
-    pauses: fields.Field[list[dict[str, Any]]] = fields.JSONField(default=list)
-    extensions: fields.Field[list[dict[str, Any]]] = fields.JSONField(default=list)
-    reminded_at = fields.DatetimeField(null=True)
-    closed_at = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField()
-
-    class Meta:
-        table = "case_deadline"
-        indexes = (("status", "due_on"), ("case_id", "regime", "status"))
-
-
 # --- the end of mediation and the court handoff ----------------------------------------------
 
 

@@ -35,7 +35,9 @@ from cases.court.records import (
     confirmation_precheck,
     transfer_precheck,
 )
-from cases.deadlines import (
+from cases.deadlines.actions import claim_missed, do_close_deadline, overdue_deadlines
+from cases.deadlines.models import CaseDeadline, DeadlineStatus
+from cases.deadlines.rules import (
     Regime,
     local_date,
 )
@@ -43,9 +45,7 @@ from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.journal import notify_parties, record_event, transition
 from cases.models import (
     Case,
-    CaseDeadline,
     CourtFiling,
-    DeadlineStatus,
     EndRecord,
     Evidence,
     FilingKind,
@@ -57,7 +57,6 @@ from cases.models import (
 )
 from cases.pause import pause_point
 from cases.status import Actor, Status
-from cases.timelimits import claim_missed, do_close_deadline, overdue_deadlines
 from courtwire.evidence_links import EvidenceLink
 
 ENDINGS = (Status.FAILED, Status.WITHDRAWN, Status.TIMED_OUT)

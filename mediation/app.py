@@ -21,10 +21,10 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from cases.actions import do_end_unanswered_invitations, do_sweep_unreferenced_evidence
 from cases.court.handoff import deliver_due as deliver_court_filings
+from cases.deadlines.actions import do_send_deadline_reminders
 from cases.errors import CaseError
 from cases.outcomes import do_time_out_overdue_mediations
 from cases.status import TransitionError
-from cases.timelimits import do_send_deadline_reminders
 from mediation.agreement_pdf import do_issue_missing_pdfs
 from mediation.assignment import (
     do_appoint_when_choice_window_closes,

@@ -18,15 +18,20 @@ from tortoise.transactions import in_transaction
 
 from cases.accounts.models import MediatorLeave, MediatorProfile, Organisation, Role, User
 from cases.actions import do_answer_invitation
-from cases.deadlines import Regime, local_date
+from cases.deadlines.actions import (
+    claim_missed,
+    do_close_deadline,
+    do_open_deadline,
+    overdue_deadlines,
+)
+from cases.deadlines.models import CaseDeadline, DeadlineStatus
+from cases.deadlines.rules import Regime, local_date
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.journal import notify_parties, queue_notice, record_event, transition
 from cases.models import (
     AssignmentOutcome,
     Case,
-    CaseDeadline,
     ConflictDisclosure,
-    DeadlineStatus,
     Invitation,
     MediatorAssignment,
     MediatorChoice,
@@ -39,7 +44,6 @@ from cases.models import (
 )
 from cases.pause import pause_point
 from cases.status import Actor, Status
-from cases.timelimits import claim_missed, do_close_deadline, do_open_deadline, overdue_deadlines
 from mediation.roster import mediator_records
 from mediation.scoring import (
     CONFLICT_AFFILIATION,

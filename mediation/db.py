@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-MODEL_MODULES = ["cases.accounts.models", "mediation.models", "cases.models", "realtime.models"]
+MODEL_MODULES = [
+    "cases.accounts.models",
+    "mediation.models",
+    "cases.models",
+    "cases.deadlines.models",
+    "realtime.models",
+]
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:

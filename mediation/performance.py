@@ -20,7 +20,7 @@ from tortoise.transactions import in_transaction
 
 from cases.access import Viewer
 from cases.actions import access_case
-from cases.deadlines import SHANGHAI
+from cases.deadlines.rules import SHANGHAI
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.journal import queue_notice, record_event
 from cases.models import Case, NoticeChannel, Party

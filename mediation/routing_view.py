@@ -10,16 +10,11 @@ from typing import Any
 from cases.access import CaseFacts, Viewer, handles_case
 from cases.accounts.models import MediatorProfile, Organisation, User
 from cases.categories import BY_CODE
-from cases.deadlines import RULES, Regime
-from cases.models import (
-    Case,
-    CaseDeadline,
-    DeadlineStatus,
-    MediatorAssignment,
-    MediatorChoice,
-)
+from cases.deadlines.actions import recompute
+from cases.deadlines.models import CaseDeadline, DeadlineStatus
+from cases.deadlines.rules import RULES, Regime
+from cases.models import Case, MediatorAssignment, MediatorChoice
 from cases.status import Status
-from cases.timelimits import recompute
 from mediation.i18n import N_
 from mediation.roster import average_days, mediator_records
 

@@ -24,7 +24,6 @@ from typing import Any, Protocol
 from lxml import etree
 
 from cases.agreement import verify_seal
-from cases.calendar_cn import official_calendar
 from cases.court.precheck import (
     AgreementFacts,
     ConfirmationFacts,
@@ -41,7 +40,8 @@ from cases.court.privilege import (
     assert_privileged_absent,
     filter_for_court,
 )
-from cases.deadlines import Regime, deadline_for, local_date
+from cases.deadlines.calendar_cn import official_calendar
+from cases.deadlines.rules import Regime, deadline_for, local_date
 from cases.models import (
     Case,
     CourtFiling,

@@ -12,16 +12,16 @@ from starlette.routing import Route
 from cases.access import CaseFacts, handles_case
 from cases.accounts.models import Role, User
 from cases.actions import access_case
-from cases.deadlines import Regime, Unit, local_date
-from cases.errors import CaseError, CaseNotFound
-from cases.models import Case, Party, Side
-from cases.timelimits import (
+from cases.deadlines.actions import (
     do_extend_deadline,
     do_pause_deadline,
     do_resume_deadline,
     due_work,
     open_deadline,
 )
+from cases.deadlines.rules import Regime, Unit, local_date
+from cases.errors import CaseError, CaseNotFound
+from cases.models import Case, Party, Side
 from mediation.assignment import (
     AssignmentError,
     do_choose_mediator,

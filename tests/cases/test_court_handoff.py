@@ -174,9 +174,9 @@ async def test_only_the_cases_mediator_ends_it(world: w.CourtWorld) -> None:
 async def test_a_time_out_leaves_a_record_the_mediator_completes(
     world: w.CourtWorld, settings: Settings
 ) -> None:
-    from cases.deadlines import Regime
+    from cases.deadlines.actions import do_open_deadline
+    from cases.deadlines.rules import Regime
     from cases.outcomes import do_time_out_overdue_mediations
-    from cases.timelimits import do_open_deadline
 
     case = await Case.get(id=world.case_id)
     started = now() - timedelta(days=60)

@@ -644,9 +644,9 @@ async def test_leaving_mediation_withdraws_the_version_open_for_signature(
 async def test_the_time_out_job_withdraws_the_version_open_for_signature(
     world: AgreementWorld, settings: Settings
 ) -> None:
-    from cases.deadlines import Regime, local_date
+    from cases.deadlines.actions import do_open_deadline
+    from cases.deadlines.rules import Regime, local_date
     from cases.outcomes import do_time_out_overdue_mediations
-    from cases.timelimits import do_open_deadline
 
     case = await Case.get(id=world.case_id)
     await do_open_deadline(case, Regime.ONLINE_MEDIATION, local_date(now()), now())

@@ -19,14 +19,13 @@ import pytest
 from cases.accounts.actions import do_create_staff, do_register_disputant
 from cases.accounts.models import MediatorLeave, MediatorProfile, Organisation, Role, User
 from cases.actions import Filer, do_answer_invitation
-from cases.calendar_cn import official_calendar
-from cases.deadlines import SHANGHAI, Regime, deadline_for, local_date
+from cases.deadlines.calendar_cn import official_calendar
+from cases.deadlines.models import CaseDeadline, DeadlineStatus
+from cases.deadlines.rules import SHANGHAI, Regime, deadline_for, local_date
 from cases.errors import CaseConflict, CaseNotFound
 from cases.models import (
     Case,
-    CaseDeadline,
     ConflictDisclosure,
-    DeadlineStatus,
     Invitation,
     MediatorAssignment,
     MediatorChoice,

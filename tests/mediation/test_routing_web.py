@@ -17,9 +17,10 @@ from starlette.testclient import TestClient
 
 from cases.accounts.actions import do_register_disputant
 from cases.accounts.models import Role
-from cases.calendar_cn import official_calendar
-from cases.deadlines import Extension, Regime, Unit, deadline_for
-from cases.models import Case, CaseDeadline, DeadlineStatus, MediatorChoice, Side
+from cases.deadlines.calendar_cn import official_calendar
+from cases.deadlines.models import CaseDeadline, DeadlineStatus
+from cases.deadlines.rules import Extension, Regime, Unit, deadline_for
+from cases.models import Case, MediatorChoice, Side
 from cases.status import Status
 from mediation.assignment import do_appoint, do_choose_mediator, do_mediator_answer
 from mediation.settings import Settings

@@ -1,5 +1,5 @@
 """Deadline records of cases: opened, paused, extended and closed by actions, always recomputed
-by the pure engine in `cases.deadlines`, and the job that reminds of them (the job that ends
+by the pure engine in `cases.deadlines.rules`, and the job that reminds of them (the job that ends
 overdue mediations is an ending: `cases.outcomes`, over `overdue_deadlines` and `claim_missed`).
 
 The jobs are safe in several processes at once: each row is claimed by a conditional update.
@@ -13,8 +13,9 @@ from datetime import date, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from cases.calendar_cn import WorkingDayCalendar, official_calendar
-from cases.deadlines import (
+from cases.deadlines.calendar_cn import WorkingDayCalendar, official_calendar
+from cases.deadlines.models import CaseDeadline, DeadlineStatus
+from cases.deadlines.rules import (
     RULES,
     Deadline,
     Extension,
@@ -27,7 +28,7 @@ from cases.deadlines import (
 )
 from cases.errors import CaseConflict, CaseError
 from cases.journal import notify_parties, queue_notice, record_event
-from cases.models import Case, CaseDeadline, DeadlineStatus, NoticeChannel
+from cases.models import Case, NoticeChannel
 from cases.pause import pause_point
 
 

@@ -15,22 +15,7 @@ from typing import Any
 import pytest
 
 from cases.accounts.models import User
-from cases.calendar_cn import official_calendar
-from cases.deadlines import SHANGHAI, Extension, Pause, Regime, Unit, deadline_for
-from cases.errors import CaseConflict
-from cases.models import (
-    Case,
-    CaseDeadline,
-    DeadlineStatus,
-    Notice,
-    NoticeChannel,
-    Party,
-    Side,
-    TimelineEvent,
-)
-from cases.outcomes import do_time_out_overdue_mediations
-from cases.status import Status
-from cases.timelimits import (
+from cases.deadlines.actions import (
     DeadlineError,
     DueItem,
     do_extend_deadline,
@@ -39,6 +24,13 @@ from cases.timelimits import (
     do_send_deadline_reminders,
     due_work,
 )
+from cases.deadlines.calendar_cn import official_calendar
+from cases.deadlines.models import CaseDeadline, DeadlineStatus
+from cases.deadlines.rules import SHANGHAI, Extension, Pause, Regime, Unit, deadline_for
+from cases.errors import CaseConflict
+from cases.models import Case, Notice, NoticeChannel, Party, Side, TimelineEvent
+from cases.outcomes import do_time_out_overdue_mediations
+from cases.status import Status
 from mediation.assignment import do_choose_mediator, do_mediator_answer
 from mediation.roster import open_case_counts
 from mediation.settings import Settings

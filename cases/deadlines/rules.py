@@ -30,7 +30,7 @@ from types import MappingProxyType
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from cases.calendar_cn import WorkingDayCalendar
+from cases.deadlines.calendar_cn import WorkingDayCalendar
 
 __all__ = [
     "RULES",

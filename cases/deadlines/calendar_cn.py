@@ -5,7 +5,7 @@ complaint rules) skip weekends and the official holidays and count the adjusted 
 (调休) that the State Council's annual notice declares. That notice changes every year, so the
 calendar comes from sources, in this order of precedence:
 
-1. reviewed years from ``cases/data/cn_calendar_extra.json`` (or injected by the caller):
+1. reviewed years from ``cases/deadlines/data/cn_calendar_extra.json`` (or injected by the caller):
    a year is added there after the State Council's notice is published and before the
    ``chinesecalendar`` library ships it; a reviewed entry overrides the library;
 2. the ``chinesecalendar`` library (2004-2026 in version 1.11.0; it raises
@@ -47,7 +47,7 @@ FIXED_STATUTORY_HOLIDAYS: Final[frozenset[tuple[int, int]]] = frozenset(
     {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}
 )
 
-_DATA_PACKAGE: Final = "cases"
+_DATA_PACKAGE: Final = "cases.deadlines"
 _DATA_FILE: Final = ("data", "cn_calendar_extra.json")
 
 
@@ -123,7 +123,7 @@ def parse_extra_years(raw: Mapping[str, object]) -> dict[int, YearArrangement]:
 
 
 def load_extra_years() -> dict[int, YearArrangement]:
-    """Read the reviewed years shipped in ``cases/data/cn_calendar_extra.json``."""
+    """Read the reviewed years shipped in ``cases/deadlines/data/cn_calendar_extra.json``."""
     resource = resources.files(_DATA_PACKAGE).joinpath(*_DATA_FILE)
     raw = json.loads(resource.read_text(encoding="utf-8"))
     if not isinstance(raw, dict):

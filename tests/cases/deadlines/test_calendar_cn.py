@@ -12,7 +12,7 @@ from importlib import resources
 
 import pytest
 
-from cases.calendar_cn import (
+from cases.deadlines.calendar_cn import (
     FIXED_STATUTORY_HOLIDAYS,
     WorkingDayCalendar,
     YearArrangement,
@@ -130,7 +130,7 @@ def test_fixed_holidays_are_the_statutory_fixed_dates() -> None:
 
 
 def test_packaged_data_file_is_loadable_and_empty() -> None:
-    resource = resources.files("cases") / "data" / "cn_calendar_extra.json"
+    resource = resources.files("cases.deadlines") / "data" / "cn_calendar_extra.json"
     raw = json.loads(resource.read_text(encoding="utf-8"))
     assert raw["years"] == {}
     assert "State Council" in raw["note"]

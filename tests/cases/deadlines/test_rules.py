@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from cases.calendar_cn import WorkingDayCalendar, YearArrangement
-from cases.deadlines import (
+from cases.deadlines.calendar_cn import WorkingDayCalendar, YearArrangement
+from cases.deadlines.rules import (
     RULES,
     SHANGHAI,
     Deadline,
