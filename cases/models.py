@@ -61,7 +61,7 @@ class Case(Model):
         "models.User", related_name="mediated_cases", null=True, on_delete=fields.RESTRICT
     )
     respondent_reply_due = fields.DatetimeField(null=True)
-    # Triage inputs and the recommendation with its reasons (mediation.triage).
+    # Triage inputs and the recommendation with its reasons (cases.routing.triage).
     has_arbitration_clause = fields.BooleanField(default=False)
     group_size = fields.IntField(default=1)
     # The language the parties asked to mediate in, besides Chinese ("zh" or "en").
@@ -242,77 +242,6 @@ class CaseNumberCounter(Model):
     class Meta:
         table = "case_number_counter"
         unique_together = (("year", "domain"),)
-
-
-class AssignmentOutcome(StrEnum):
-    CHOSEN = "chosen"  # chosen jointly by the parties (Art. 10)
-    APPOINTED = "appointed"  # appointed by the platform's scorer
-    OVERRIDDEN = "overridden"  # appointed by an admin, with a reason
-    ACCEPTED = "accepted"
-    DECLINED = "declined"  # Art. 12: declining needs reasons
-    RECUSED = "recused"  # disclosed a tie (Art. 13)
-    REPLACED = "replaced"  # a party asked for a change (Art. 14) or an admin reassigned
-    NO_ANSWER = "no_answer"  # did not answer within 3 working days
-
-
-class MediatorAssignment(Model):
-    """Every mediator a case was put to, and how it ended: the history behind Case.mediator."""
-
-    id = fields.IntField(primary_key=True)
-    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
-        "models.Case", related_name="assignments", on_delete=fields.CASCADE
-    )
-    mediator: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="assignments", on_delete=fields.RESTRICT
-    )
-    how = fields.CharEnumField(AssignmentOutcome, max_length=16)
-    outcome = fields.CharEnumField(AssignmentOutcome, max_length=16, null=True)
-    reason = fields.TextField(default="")
-    # The scorer's explanation (top candidates with their scores), shown to staff.
-    explanation: fields.Field[list[Any]] = fields.JSONField(default=list)
-    created_at = fields.DatetimeField()
-    ended_at = fields.DatetimeField(null=True)
-
-    class Meta:
-        table = "mediator_assignment"
-        indexes = (("case_id",), ("mediator_id",))
-
-
-class MediatorChoice(Model):
-    """A party's choice of mediator. Two matching choices make a joint choice (Art. 10)."""
-
-    id = fields.IntField(primary_key=True)
-    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
-        "models.Case", related_name="mediator_choices", on_delete=fields.CASCADE
-    )
-    side = fields.CharEnumField(Side, max_length=16)
-    mediator: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="chosen_by", on_delete=fields.RESTRICT
-    )
-    at = fields.DatetimeField()
-
-    class Meta:
-        table = "mediator_choice"
-        unique_together = (("case", "side"),)
-
-
-class ConflictDisclosure(Model):
-    """The mediator's answer to the disclosure question before accepting (Art. 13)."""
-
-    id = fields.IntField(primary_key=True)
-    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
-        "models.Case", related_name="disclosures", on_delete=fields.CASCADE
-    )
-    mediator: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="disclosures", on_delete=fields.RESTRICT
-    )
-    has_tie = fields.BooleanField()
-    statement = fields.TextField(default="")
-    at = fields.DatetimeField()
-
-    class Meta:
-        table = "conflict_disclosure"
-        indexes = (("case_id",),)
 
 
 # --- the end of mediation and the court handoff ----------------------------------------------

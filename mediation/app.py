@@ -24,13 +24,13 @@ from cases.court.handoff import deliver_due as deliver_court_filings
 from cases.deadlines.actions import do_send_deadline_reminders
 from cases.errors import CaseError
 from cases.outcomes import do_time_out_overdue_mediations
-from cases.status import TransitionError
-from mediation.agreement_pdf import do_issue_missing_pdfs
-from mediation.assignment import (
+from cases.routing.assignment import (
     do_appoint_when_choice_window_closes,
     do_reassign_unanswered,
     do_route_accepted_cases,
 )
+from cases.status import TransitionError
+from mediation.agreement_pdf import do_issue_missing_pdfs
 from mediation.db import tortoise_config
 from mediation.middleware import (
     AccessLog,

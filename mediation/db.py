@@ -9,6 +9,7 @@ MODEL_MODULES = [
     "mediation.models",
     "cases.models",
     "cases.deadlines.models",
+    "cases.routing.models",
     "realtime.models",
 ]
 

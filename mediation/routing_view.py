@@ -13,10 +13,11 @@ from cases.categories import BY_CODE
 from cases.deadlines.actions import recompute
 from cases.deadlines.models import CaseDeadline, DeadlineStatus
 from cases.deadlines.rules import RULES, Regime
-from cases.models import Case, MediatorAssignment, MediatorChoice
+from cases.models import Case
+from cases.routing.models import MediatorAssignment, MediatorChoice
+from cases.routing.roster import average_days, mediator_records
 from cases.status import Status
 from mediation.i18n import N_
-from mediation.roster import average_days, mediator_records
 
 TRACK_LABELS = {
     "peoples": N_("People's mediation"),

@@ -13,7 +13,7 @@ from cases.errors import CaseConflict, CaseNotFound
 from cases.filing import REQUIRED_CONSENTS
 from cases.identity import mask_name
 from cases.models import Invitation, Party, Side
-from mediation.assignment import do_respondent_consents
+from cases.routing.assignment import do_respondent_consents
 from mediation.intake import read_invitation_token
 from mediation.web import (
     checked_form,

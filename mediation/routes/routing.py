@@ -22,7 +22,7 @@ from cases.deadlines.actions import (
 from cases.deadlines.rules import Regime, Unit, local_date
 from cases.errors import CaseError, CaseNotFound
 from cases.models import Case, Party, Side
-from mediation.assignment import (
+from cases.routing.assignment import (
     AssignmentError,
     do_choose_mediator,
     do_mediator_answer,

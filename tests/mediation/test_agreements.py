@@ -15,6 +15,7 @@ from cases import agreement as rules
 from cases.errors import CaseConflict, CaseNotFound
 from cases.models import Case, EndRecord, Notice, NoticeChannel, TimelineEvent
 from cases.outcomes import do_end_mediation
+from cases.routing.assignment import do_request_mediator_change
 from cases.status import Status
 from mediation.agreements import (
     AgreementError,
@@ -29,7 +30,6 @@ from mediation.agreements import (
     draft_to_edit,
     viewer_for,
 )
-from mediation.assignment import do_request_mediator_change
 from mediation.models import (
     AgreementSignature,
     AgreementStatus,

@@ -9,7 +9,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from cases.accounts.models import Role, User
-from cases.models import Case, MediatorChoice, TimelineEvent
+from cases.models import Case, TimelineEvent
+from cases.routing.models import MediatorChoice
 from mediation.settings import Settings
 from tests.support.factories import (
     STAFF_PASSWORD,

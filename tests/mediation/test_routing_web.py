@@ -20,9 +20,10 @@ from cases.accounts.models import Role
 from cases.deadlines.calendar_cn import official_calendar
 from cases.deadlines.models import CaseDeadline, DeadlineStatus
 from cases.deadlines.rules import Extension, Regime, Unit, deadline_for
-from cases.models import Case, MediatorChoice, Side
+from cases.models import Case, Side
+from cases.routing.assignment import do_appoint, do_choose_mediator, do_mediator_answer
+from cases.routing.models import MediatorChoice
 from cases.status import Status
-from mediation.assignment import do_appoint, do_choose_mediator, do_mediator_answer
 from mediation.settings import Settings
 from tests.support.factories import (
     STAFF_PASSWORD,

@@ -308,7 +308,7 @@ async def file_and_consent(
     it). Returns the case as stored after routing."""
     from cases.actions import Filer
     from cases.models import Case, Invitation
-    from mediation.assignment import do_respondent_consents
+    from cases.routing.assignment import do_respondent_consents
     from mediation.intake import file_dispute
 
     case = await file_dispute(

@@ -42,8 +42,8 @@ async def build_room_world(
     from cases.accounts.models import Organisation, Role, Track
     from cases.actions import Filer
     from cases.models import Case, Invitation
+    from cases.routing.assignment import do_respondent_consents
     from cases.status import Status
-    from mediation.assignment import do_respondent_consents
     from mediation.intake import file_dispute
     from mediation.models import MediationSession
     from tests.support.factories import filing_fields

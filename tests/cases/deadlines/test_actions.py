@@ -30,9 +30,9 @@ from cases.deadlines.rules import SHANGHAI, Extension, Pause, Regime, Unit, dead
 from cases.errors import CaseConflict
 from cases.models import Case, Notice, NoticeChannel, Party, Side, TimelineEvent
 from cases.outcomes import do_time_out_overdue_mediations
+from cases.routing.assignment import do_choose_mediator, do_mediator_answer
+from cases.routing.roster import open_case_counts
 from cases.status import Status
-from mediation.assignment import do_choose_mediator, do_mediator_answer
-from mediation.roster import open_case_counts
 from mediation.settings import Settings
 from tests.support.concurrency import rendezvous
 from tests.support.factories import (

@@ -4,7 +4,7 @@ appointment of a mediator, the mediator's answer, changes, and admin overrides
 
 Each `do_*` runs in one transaction: the case change, the assignment history row, the
 deadline records, the timeline events and the notices commit together. The pure decisions
-are made by `mediation.triage.recommend` and `mediation.scoring.rank_mediators`.
+are made by `cases.routing.triage.recommend` and `cases.routing.scoring.rank_mediators`.
 """
 
 from __future__ import annotations
@@ -29,12 +29,8 @@ from cases.deadlines.rules import Regime, local_date
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.journal import notify_parties, queue_notice, record_event, transition
 from cases.models import (
-    AssignmentOutcome,
     Case,
-    ConflictDisclosure,
     Invitation,
-    MediatorAssignment,
-    MediatorChoice,
     NoticeChannel,
     Party,
     PartyKind,
@@ -43,9 +39,14 @@ from cases.models import (
     TimelineEvent,
 )
 from cases.pause import pause_point
-from cases.status import Actor, Status
-from mediation.roster import mediator_records
-from mediation.scoring import (
+from cases.routing.models import (
+    AssignmentOutcome,
+    ConflictDisclosure,
+    MediatorAssignment,
+    MediatorChoice,
+)
+from cases.routing.roster import mediator_records
+from cases.routing.scoring import (
     CONFLICT_AFFILIATION,
     CONFLICT_DISCLOSED,
     CONFLICT_PRIOR_INVOLVEMENT,
@@ -53,7 +54,8 @@ from mediation.scoring import (
     MediatorCandidate,
     rank_mediators,
 )
-from mediation.triage import CaseProfile, OrganisationProfile, recommend
+from cases.routing.triage import CaseProfile, OrganisationProfile, recommend
+from cases.status import Actor, Status
 
 # Assignments that ended this way keep the mediator off the case for good.
 _ENDED_FOR_GOOD = (

@@ -10,8 +10,8 @@ import pytest
 from cases.accounts.models import Track
 from cases.categories import BY_CODE, Domain
 from cases.models import PartyKind
-from mediation import triage
-from mediation.triage import (
+from cases.routing import triage
+from cases.routing.triage import (
     POLICY,
     CaseProfile,
     OrganisationProfile,

@@ -23,20 +23,8 @@ from cases.deadlines.calendar_cn import official_calendar
 from cases.deadlines.models import CaseDeadline, DeadlineStatus
 from cases.deadlines.rules import SHANGHAI, Regime, deadline_for, local_date
 from cases.errors import CaseConflict, CaseNotFound
-from cases.models import (
-    Case,
-    ConflictDisclosure,
-    Invitation,
-    MediatorAssignment,
-    MediatorChoice,
-    Notice,
-    NoticeChannel,
-    Party,
-    Side,
-    TimelineEvent,
-)
-from cases.status import Status
-from mediation.assignment import (
+from cases.models import Case, Invitation, Notice, NoticeChannel, Party, Side, TimelineEvent
+from cases.routing.assignment import (
     AssignmentError,
     candidates_for,
     do_appoint,
@@ -48,9 +36,11 @@ from mediation.assignment import (
     do_request_mediator_change,
     do_route_accepted_cases,
 )
+from cases.routing.models import ConflictDisclosure, MediatorAssignment, MediatorChoice
+from cases.routing.roster import open_case_counts
+from cases.routing.scoring import Exclusion, rank_mediators
+from cases.status import Status
 from mediation.intake import file_dispute
-from mediation.roster import open_case_counts
-from mediation.scoring import Exclusion, rank_mediators
 from mediation.settings import Settings
 from seeds.demo import seed_demo
 from tests.support.concurrency import rendezvous

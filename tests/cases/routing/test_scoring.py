@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from mediation import scoring
-from mediation.scoring import (
+from cases.routing import scoring
+from cases.routing.scoring import (
     CaseForScoring,
     Exclusion,
     MediatorCandidate,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from cases.models import Case
+from cases.routing.roster import MediatorRecord, mediator_records
 from cases.status import Status
-from mediation.roster import MediatorRecord, mediator_records
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
@@ -71,8 +71,8 @@ async def test_average_days_run_from_acceptance_to_the_end_of_mediation(db: None
     from cases.accounts.actions import do_create_staff
     from cases.accounts.models import Organisation, Role, Track
     from cases.journal import transition
+    from cases.routing.roster import average_days
     from cases.status import Actor
-    from mediation.roster import average_days
 
     org = await Organisation.create(code="O", name="组织", name_en="Org", track=Track.PEOPLES)
     wang = await do_create_staff(
