@@ -27,6 +27,7 @@ from tortoise.transactions import in_transaction
 
 from cases.access import Viewer
 from cases.actions import access_case
+from cases.clock import local_date
 from cases.court.handoff import new_filing_id, queue_filing, replay_dead_letter
 from cases.court.precheck import Precheck
 from cases.court.records import (
@@ -37,10 +38,7 @@ from cases.court.records import (
 )
 from cases.deadlines.actions import claim_missed, do_close_deadline, overdue_deadlines
 from cases.deadlines.models import CaseDeadline, DeadlineStatus
-from cases.deadlines.rules import (
-    Regime,
-    local_date,
-)
+from cases.deadlines.rules import Regime
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.journal import notify_parties, record_event, transition
 from cases.models import (

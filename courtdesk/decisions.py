@@ -18,11 +18,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from cases.clock import SHANGHAI
 from cases.pause import pause_point
 from courtdesk import wire
 from courtdesk.errors import DeskError
@@ -46,7 +46,6 @@ from courtwire.case_numbers import (
     type_code_for,
 )
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 # The type codes a clerk may docket under (SPC table of case types, 2018; 诉前调确 since 2022).
 TYPE_CODES = (FIRST_INSTANCE_CIVIL, PRE_LITIGATION_CONFIRMATION, PRE_LITIGATION_MEDIATION)
 REASON_MAX = 1000

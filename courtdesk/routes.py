@@ -15,6 +15,7 @@ from tortoise.exceptions import DBConnectionError, OperationalError
 from tortoise.expressions import Q
 from tortoise.functions import Count
 
+from cases.clock import utcnow
 from courtdesk import accounts, decisions, wire
 from courtdesk.errors import DeskError
 from courtdesk.evidence import EvidenceError, fetch_checked, serving_type
@@ -33,7 +34,6 @@ from courtdesk.web import (
     settings_of,
     sign_in,
     signed_in,
-    utcnow,
 )
 
 log = logging.getLogger("courtdesk")

@@ -5,12 +5,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 import jinja2
 from starlette.datastructures import FormData
@@ -18,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from cases.categories import BY_CODE
+from cases.clock import SHANGHAI
 from courtdesk import messages
 from courtdesk.accounts import clerk_of_session
 from courtdesk.errors import DeskError
@@ -26,12 +26,7 @@ from courtdesk.models import Clerk
 from courtdesk.settings import DeskSettings
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates" / "clerk"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _local_time(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

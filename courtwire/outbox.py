@@ -24,7 +24,7 @@ import logging
 import random
 import socket
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -33,6 +33,7 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from cases.clock import utcnow
 from cases.pause import pause_point
 from courtwire import signing
 from courtwire.delivery import BASE_DELAY, MAX_ATTEMPTS, MAX_DELAY, Outcome, decide
@@ -49,10 +50,6 @@ DEFAULT_LEASE = timedelta(seconds=60)
 _KEPT_BODY = 4000  # characters of a response body kept on the row, for the admin page
 
 Hook = Callable[[Any, httpx.Response], Awaitable[None]]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def default_relay_id() -> str:

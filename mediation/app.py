@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
 from cases.actions import do_end_unanswered_invitations, do_sweep_unreferenced_evidence
+from cases.clock import utcnow
 from cases.court.handoff import deliver_due as deliver_court_filings
 from cases.deadlines.actions import do_send_deadline_reminders
 from cases.errors import CaseError
@@ -57,7 +58,7 @@ from mediation.routes import (
 )
 from mediation.security_log import security_logs
 from mediation.settings import Settings, load_settings
-from mediation.web import TEMPLATES_DIR, BodyTooLarge, error_page, error_text, utcnow
+from mediation.web import TEMPLATES_DIR, BodyTooLarge, error_page, error_text
 from realtime.broker import broker_for
 from realtime.hub import Hub
 

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 from tortoise import Tortoise
 
 from cases.accounts.models import Organisation, Role
+from cases.clock import utcnow
 from mediation.db import migrate, tortoise_config
 from mediation.settings import Settings, load_settings
-from mediation.web import utcnow
 
 T = TypeVar("T")
 

@@ -25,7 +25,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("mediation", "seeds", "cases", "courtwire", "realtime", "courtdesk")
-VOCABULARIES = frozenset({"cases.categories", "cases.evidence_files", "cases.pause"})
+VOCABULARIES = frozenset({"cases.categories", "cases.clock", "cases.evidence_files", "cases.pause"})
 # What each top-level package may import besides itself.
 MAY_IMPORT: Mapping[str, frozenset[str]] = {
     "mediation": frozenset({"seeds", "cases", "courtwire", "realtime"}),

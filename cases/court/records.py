@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from lxml import etree
 
 from cases.agreement import verify_seal
+from cases.clock import local_date
 from cases.court.precheck import (
     AgreementFacts,
     ConfirmationFacts,
@@ -41,7 +42,7 @@ from cases.court.privilege import (
     filter_for_court,
 )
 from cases.deadlines.calendar_cn import official_calendar
-from cases.deadlines.rules import Regime, deadline_for, local_date
+from cases.deadlines.rules import Regime, deadline_for
 from cases.models import (
     Case,
     CourtFiling,

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
+from cases.clock import local_date
 from cases.deadlines.calendar_cn import WorkingDayCalendar, official_calendar
 from cases.deadlines.models import CaseDeadline, DeadlineStatus
 from cases.deadlines.rules import (
@@ -23,7 +24,6 @@ from cases.deadlines.rules import (
     Regime,
     Unit,
     compute_deadline,
-    local_date,
     working_days_between,
 )
 from cases.errors import CaseConflict, CaseError

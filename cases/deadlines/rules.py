@@ -28,8 +28,8 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
-from zoneinfo import ZoneInfo
 
+from cases.clock import SHANGHAI
 from cases.deadlines.calendar_cn import WorkingDayCalendar
 
 __all__ = [
@@ -48,7 +48,6 @@ __all__ = [
     "working_days_between",
 ]
 
-SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
 
 _ONE_DAY: Final = timedelta(days=1)
 _START_NOT_COUNTED: Final = "《民法典》第二百零一条；《民事诉讼法》第八十五条"
@@ -425,8 +424,3 @@ def due_datetime(due: date, tz: tzinfo = SHANGHAI) -> datetime:
     """23:59:59 local time on the due day: a period ends at 24:00 of its last day
     (《民法典》第二百零三条第二款)."""
     return datetime.combine(due, time(23, 59, 59), tzinfo=tz)
-
-
-def local_date(moment: datetime) -> date:
-    """The day in Shanghai: periods are counted in local days."""
-    return moment.astimezone(SHANGHAI).date()

@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from cases.accounts.models import MediatorLeave, MediatorProfile, Organisation, Role, User
 from cases.actions import do_answer_invitation
+from cases.clock import local_date
 from cases.deadlines.actions import (
     claim_missed,
     do_close_deadline,
@@ -25,7 +26,7 @@ from cases.deadlines.actions import (
     overdue_deadlines,
 )
 from cases.deadlines.models import CaseDeadline, DeadlineStatus
-from cases.deadlines.rules import Regime, local_date
+from cases.deadlines.rules import Regime
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.journal import notify_parties, queue_notice, record_event, transition
 from cases.models import (

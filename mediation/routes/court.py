@@ -19,8 +19,9 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
-from cases.access import Viewer
+from cases.access import Viewer, viewer_of
 from cases.accounts.models import Role, User
+from cases.clock import utcnow
 from cases.court.callbacks import CallbackInvalid, do_apply_court_decision, read_callback
 from cases.court.handoff import body_preview, dead_letters, waiting_letters
 from cases.court.precheck import Precheck
@@ -56,16 +57,7 @@ from courtwire import signing
 from courtwire.evidence_links import LinkExpired, read_link_token
 from mediation.i18n import N_
 from mediation.routes import parse_id
-from mediation.web import (
-    checked_form,
-    form_text,
-    gettext,
-    render,
-    settings_of,
-    signed_in,
-    utcnow,
-    viewer_of,
-)
+from mediation.web import checked_form, form_text, gettext, render, settings_of, signed_in
 
 MAX_CALLBACK_BYTES = 256 * 1024
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from cases.access import CaseFacts, handles_case
+from cases.access import CaseFacts, handles_case, viewer_of
 from cases.accounts.models import Role, User
 from cases.actions import (
     Filer,
@@ -20,6 +20,7 @@ from cases.actions import (
     do_add_evidence,
 )
 from cases.categories import CATEGORIES
+from cases.clock import local_date, utcnow
 from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
 from cases.evidence_store import blob_path
 from cases.filing import REQUIRED_CONSENTS
@@ -36,7 +37,7 @@ from mediation.intake import (
     repeated_token,
     store_uploads,
 )
-from mediation.performance import case_outcome, local_date
+from mediation.performance import case_outcome
 from mediation.presenters import (
     PARTY_KIND_LABELS,
     STATUS_LABELS,
@@ -47,15 +48,7 @@ from mediation.presenters import (
 from mediation.routes.court import court_context
 from mediation.routing_view import routing_view
 from mediation.sessions import offer_history, viewer_as_participant
-from mediation.web import (
-    checked_form,
-    form_text,
-    render,
-    settings_of,
-    signed_in,
-    utcnow,
-    viewer_of,
-)
+from mediation.web import checked_form, form_text, render, settings_of, signed_in
 
 
 async def read_uploads(form: FormData, field: str = "evidence") -> list[Upload]:

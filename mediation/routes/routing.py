@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from cases.access import CaseFacts, handles_case
+from cases.access import CaseFacts, handles_case, viewer_of
 from cases.accounts.models import Role, User
 from cases.actions import access_case
+from cases.clock import local_date, utcnow
 from cases.deadlines.actions import (
     do_extend_deadline,
     do_pause_deadline,
@@ -19,7 +20,7 @@ from cases.deadlines.actions import (
     due_work,
     open_deadline,
 )
-from cases.deadlines.rules import Regime, Unit, local_date
+from cases.deadlines.rules import Regime, Unit
 from cases.errors import CaseError, CaseNotFound
 from cases.models import Case, Party, Side
 from cases.routing.assignment import (
@@ -33,7 +34,7 @@ from cases.routing.assignment import (
 from mediation.performance import performance_needing_attention
 from mediation.routes import parse_id
 from mediation.routing_view import REGIME_LABELS
-from mediation.web import checked_form, form_text, render, signed_in, utcnow, viewer_of
+from mediation.web import checked_form, form_text, render, signed_in
 
 
 class FormInvalid(CaseError):

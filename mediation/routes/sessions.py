@@ -10,10 +10,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from cases.access import CaseFacts, handles_case
+from cases.access import CaseFacts, handles_case, viewer_of
 from cases.accounts.actions import user_of_session
 from cases.accounts.models import Role, User
 from cases.actions import access_case
+from cases.clock import SHANGHAI, utcnow
 from cases.errors import CaseNotFound
 from cases.models import Case, Evidence, Party
 from mediation.agreements import agreement_summary
@@ -33,16 +34,7 @@ from mediation.sessions import (
     opens_at,
     participant_of,
 )
-from mediation.web import (
-    SHANGHAI,
-    checked_form,
-    form_text,
-    render,
-    settings_of,
-    signed_in,
-    utcnow,
-    viewer_of,
-)
+from mediation.web import checked_form, form_text, render, settings_of, signed_in
 from realtime.endpoint import room_endpoint
 from realtime.hub import Hub
 from realtime.protocol import CloseCode, Participant

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from cases import agreement as rules
+from cases.access import viewer_of
 from cases.errors import CaseConflict, CaseNotFound
 from cases.models import Case, EndRecord, Notice, NoticeChannel, TimelineEvent
 from cases.outcomes import do_end_mediation
@@ -28,7 +29,6 @@ from mediation.agreements import (
     do_send_signing_code,
     do_sign,
     draft_to_edit,
-    viewer_for,
 )
 from mediation.models import (
     AgreementSignature,
@@ -600,7 +600,7 @@ FAILED_RECORD = {
 
 
 async def end_as_failed(world: AgreementWorld) -> None:
-    mediator = viewer_for(world.users["mediator"])
+    mediator = viewer_of(world.users["mediator"])
     await do_end_mediation(mediator, world.number, FAILED_RECORD, now())
 
 
@@ -644,8 +644,9 @@ async def test_leaving_mediation_withdraws_the_version_open_for_signature(
 async def test_the_time_out_job_withdraws_the_version_open_for_signature(
     world: AgreementWorld, settings: Settings
 ) -> None:
+    from cases.clock import local_date
     from cases.deadlines.actions import do_open_deadline
-    from cases.deadlines.rules import Regime, local_date
+    from cases.deadlines.rules import Regime
     from cases.outcomes import do_time_out_overdue_mediations
 
     case = await Case.get(id=world.case_id)

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from cases.accounts.models import User
+from cases.clock import SHANGHAI
 from cases.deadlines.actions import (
     DeadlineError,
     DueItem,
@@ -26,7 +27,7 @@ from cases.deadlines.actions import (
 )
 from cases.deadlines.calendar_cn import official_calendar
 from cases.deadlines.models import CaseDeadline, DeadlineStatus
-from cases.deadlines.rules import SHANGHAI, Extension, Pause, Regime, Unit, deadline_for
+from cases.deadlines.rules import Extension, Pause, Regime, Unit, deadline_for
 from cases.errors import CaseConflict
 from cases.models import Case, Notice, NoticeChannel, Party, Side, TimelineEvent
 from cases.outcomes import do_time_out_overdue_mediations

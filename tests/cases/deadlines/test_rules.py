@@ -11,10 +11,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from cases.clock import SHANGHAI
 from cases.deadlines.calendar_cn import WorkingDayCalendar, YearArrangement
 from cases.deadlines.rules import (
     RULES,
-    SHANGHAI,
     Deadline,
     Extension,
     Pause,

@@ -19,9 +19,10 @@ import pytest
 from cases.accounts.actions import do_create_staff, do_register_disputant
 from cases.accounts.models import MediatorLeave, MediatorProfile, Organisation, Role, User
 from cases.actions import Filer, do_answer_invitation
+from cases.clock import SHANGHAI, local_date
 from cases.deadlines.calendar_cn import official_calendar
 from cases.deadlines.models import CaseDeadline, DeadlineStatus
-from cases.deadlines.rules import SHANGHAI, Regime, deadline_for, local_date
+from cases.deadlines.rules import Regime, deadline_for
 from cases.errors import CaseConflict, CaseNotFound
 from cases.models import Case, Invitation, Notice, NoticeChannel, Party, Side, TimelineEvent
 from cases.routing.assignment import (
