@@ -2,5 +2,6 @@
 signing, the ECF messages, delivery and the outbox relay, case numbers and evidence links.
 
 It imports neither side: nothing from `mediation`, `courtdesk` or the case domains, only the
-pure shared vocabularies (`cases.categories`, `cases.pause`). Contract: docs/court-wire.md.
+pure shared vocabularies (`cases.categories`, `cases.clock`, `cases.pause`). Contract:
+docs/court-wire.md.
 """
