@@ -13,7 +13,7 @@ still opens, and the desk never fetches from a host a package names.
 A link expires: the token carries the time it was signed and is refused after `max_age`
 (the setting COURT_LINK_DAYS, 30 days by default: long enough for the court's review, not
 forever). It can also be revoked before that, per filing, in the database (CourtFiling.
-links_revoked_at, checked by cases.outcomes.access_court_link).
+links_revoked_at, checked by cases.court.actions.access_court_link).
 
 Pure: no I/O (the route looks the item up).
 """

@@ -23,8 +23,8 @@ from cases.actions import do_end_unanswered_invitations, do_sweep_unreferenced_e
 from cases.clock import utcnow
 from cases.court.handoff import deliver_due as deliver_court_filings
 from cases.deadlines.actions import do_send_deadline_reminders
+from cases.endings.actions import do_time_out_overdue_mediations
 from cases.errors import CaseError
-from cases.outcomes import do_time_out_overdue_mediations
 from cases.routing.assignment import (
     do_appoint_when_choice_window_closes,
     do_reassign_unanswered,

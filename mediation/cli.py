@@ -176,8 +176,8 @@ def cmd_court_export(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_court_revoke_links(settings: Settings, args: argparse.Namespace) -> int:
     """Make a filing's evidence links stop working at once (before COURT_LINK_DAYS)."""
+    from cases.court.actions import do_revoke_court_links
     from cases.errors import CaseNotFound
-    from cases.outcomes import do_revoke_court_links
 
     try:
         changed = with_orm(

@@ -10,6 +10,7 @@ MODEL_MODULES = [
     "cases.models",
     "cases.deadlines.models",
     "cases.routing.models",
+    "cases.endings.models",
     "realtime.models",
 ]
 

@@ -43,15 +43,8 @@ from cases.court.privilege import (
 )
 from cases.deadlines.calendar_cn import official_calendar
 from cases.deadlines.rules import Regime, deadline_for
-from cases.models import (
-    Case,
-    CourtFiling,
-    EndRecord,
-    Evidence,
-    FilingKind,
-    Party,
-    TimelineEvent,
-)
+from cases.endings.models import EndRecord
+from cases.models import Case, CourtFiling, Evidence, FilingKind, Party, TimelineEvent
 from courtwire import ecf
 from courtwire.evidence_links import EvidenceLink, link_path
 from courtwire.package import (

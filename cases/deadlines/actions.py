@@ -1,6 +1,7 @@
 """Deadline records of cases: opened, paused, extended and closed by actions, always recomputed
-by the pure engine in `cases.deadlines.rules`, and the job that reminds of them (the job that ends
-overdue mediations is an ending: `cases.outcomes`, over `overdue_deadlines` and `claim_missed`).
+by the pure engine in `cases.deadlines.rules`, and the job that reminds of them (the job that
+ends overdue mediations is an ending: `cases.endings.actions`, over `overdue_deadlines` and
+`claim_missed`).
 
 The jobs are safe in several processes at once: each row is claimed by a conditional update.
 """

@@ -22,26 +22,13 @@ from starlette.routing import Route
 from cases.access import Viewer, viewer_of
 from cases.accounts.models import Role, User
 from cases.clock import utcnow
-from cases.court.callbacks import CallbackInvalid, do_apply_court_decision, read_callback
-from cases.court.handoff import body_preview, dead_letters, waiting_letters
-from cases.court.precheck import Precheck
-from cases.court.records import transfer_precheck
-from cases.errors import CaseNotFound
-from cases.evidence_store import blob_path
-from cases.models import Case, CourtFiling
-from cases.outcomes import (
-    ENDINGS,
-    OTHER_ROUTES,
+from cases.court.actions import (
     CourtLinkRevoked,
-    OutcomeInvalid,
     PrecheckBlocked,
-    access_as_mediator,
-    access_as_party,
     access_court_link,
     correction_defaults,
     court_overview,
     do_admin_revoke_court_links,
-    do_end_mediation,
     do_join_confirmation,
     do_replay_dead_letter,
     do_request_transfer,
@@ -52,6 +39,21 @@ from cases.outcomes import (
     precheck_for_correction,
     returned_filing,
 )
+from cases.court.callbacks import CallbackInvalid, do_apply_court_decision, read_callback
+from cases.court.handoff import body_preview, dead_letters, waiting_letters
+from cases.court.precheck import Precheck
+from cases.court.records import transfer_precheck
+from cases.endings.actions import (
+    ENDINGS,
+    OTHER_ROUTES,
+    OutcomeInvalid,
+    access_as_mediator,
+    access_as_party,
+    do_end_mediation,
+)
+from cases.errors import CaseNotFound
+from cases.evidence_store import blob_path
+from cases.models import Case, CourtFiling
 from cases.status import Status
 from courtwire import signing
 from courtwire.evidence_links import LinkExpired, read_link_token

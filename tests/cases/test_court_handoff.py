@@ -14,28 +14,26 @@ import pytest
 from lxml import etree
 
 from cases.access import Viewer
+from cases.court.actions import (
+    PrecheckBlocked,
+    access_court_link,
+    do_join_confirmation,
+    do_request_transfer,
+)
 from cases.court.handoff import deliver_due, export_filing
 from cases.court.privilege import PrivilegeError
+from cases.endings.actions import NotAllowed, OutcomeInvalid, do_end_mediation
+from cases.endings.models import EndRecord
 from cases.errors import CaseConflict, CaseNotFound
 from cases.models import (
     Case,
     CourtFiling,
-    EndRecord,
     FilingKind,
     FilingStatus,
     Notice,
     OutboxMessage,
     OutboxStatus,
     TimelineEvent,
-)
-from cases.outcomes import (
-    NotAllowed,
-    OutcomeInvalid,
-    PrecheckBlocked,
-    access_court_link,
-    do_end_mediation,
-    do_join_confirmation,
-    do_request_transfer,
 )
 from cases.status import Status
 from courtwire import ecf
@@ -176,7 +174,7 @@ async def test_a_time_out_leaves_a_record_the_mediator_completes(
 ) -> None:
     from cases.deadlines.actions import do_open_deadline
     from cases.deadlines.rules import Regime
-    from cases.outcomes import do_time_out_overdue_mediations
+    from cases.endings.actions import do_time_out_overdue_mediations
 
     case = await Case.get(id=world.case_id)
     started = now() - timedelta(days=60)

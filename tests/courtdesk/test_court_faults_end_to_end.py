@@ -32,18 +32,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cases.access import Viewer
+from cases.court.actions import do_request_transfer
+from cases.endings.actions import do_end_mediation
+from cases.endings.models import EndRecord
 from cases.models import (
     Case,
     CourtCallback,
     CourtFiling,
-    EndRecord,
     Evidence,
     FilingStatus,
     OutboxMessage,
     OutboxStatus,
     Party,
 )
-from cases.outcomes import do_end_mediation, do_request_transfer
 from cases.status import Status
 from courtdesk.models import Decision as DeskDecision
 from courtdesk.models import Filing as DeskFiling

@@ -12,8 +12,9 @@ from functools import partial
 from typing import TypeVar
 
 from cases.access import Viewer
+from cases.court.actions import do_request_transfer
+from cases.endings.actions import do_end_mediation
 from cases.models import Case, CourtFiling, FilingStatus
-from cases.outcomes import do_end_mediation, do_request_transfer
 from cases.status import Status
 from courtdesk.models import Filing as DeskFiling
 from mediation.settings import Settings

@@ -13,9 +13,10 @@ import pytest
 
 from cases import agreement as rules
 from cases.access import viewer_of
+from cases.endings.actions import do_end_mediation
+from cases.endings.models import EndRecord
 from cases.errors import CaseConflict, CaseNotFound
-from cases.models import Case, EndRecord, Notice, NoticeChannel, TimelineEvent
-from cases.outcomes import do_end_mediation
+from cases.models import Case, Notice, NoticeChannel, TimelineEvent
 from cases.routing.assignment import do_request_mediator_change
 from cases.status import Status
 from mediation.agreements import (
@@ -647,7 +648,7 @@ async def test_the_time_out_job_withdraws_the_version_open_for_signature(
     from cases.clock import local_date
     from cases.deadlines.actions import do_open_deadline
     from cases.deadlines.rules import Regime
-    from cases.outcomes import do_time_out_overdue_mediations
+    from cases.endings.actions import do_time_out_overdue_mediations
 
     case = await Case.get(id=world.case_id)
     await do_open_deadline(case, Regime.ONLINE_MEDIATION, local_date(now()), now())

@@ -28,9 +28,9 @@ from cases.deadlines.actions import (
 from cases.deadlines.calendar_cn import official_calendar
 from cases.deadlines.models import CaseDeadline, DeadlineStatus
 from cases.deadlines.rules import Extension, Pause, Regime, Unit, deadline_for
+from cases.endings.actions import do_time_out_overdue_mediations
 from cases.errors import CaseConflict
 from cases.models import Case, Notice, NoticeChannel, Party, Side, TimelineEvent
-from cases.outcomes import do_time_out_overdue_mediations
 from cases.routing.assignment import do_choose_mediator, do_mediator_answer
 from cases.routing.roster import open_case_counts
 from cases.status import Status
