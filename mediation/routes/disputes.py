@@ -26,6 +26,7 @@ from cases.evidence_store import blob_path
 from cases.filing import REQUIRED_CONSENTS
 from cases.models import Case, Side
 from mediation.agreements import agreement_summary
+from mediation.court_view import court_context
 from mediation.intake import (
     FilingInvalid,
     Upload,
@@ -45,7 +46,6 @@ from mediation.presenters import (
     case_view,
     session_rows,
 )
-from mediation.routes.court import court_context
 from mediation.routing_view import routing_view
 from mediation.sessions import offer_history, viewer_as_participant
 from mediation.web import checked_form, form_text, render, settings_of, signed_in
