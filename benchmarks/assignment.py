@@ -5,7 +5,7 @@
 
 Builds 5,000 mediators in 50 organisations and 100,000 open cases (each with two parties,
 so the conflict-of-interest lookups search 200,000 party rows), then appoints a mediator to
-fresh cases one at a time through the real action (`mediation.assignment.do_appoint`: roster
+fresh cases one at a time through the real action (`cases.routing.assignment.do_appoint`: roster
 query, leave, earlier cases with the same parties, scoring, the assignment row, the status
 transition, deadlines, timeline and notices, in one transaction). As a baseline in the same
 run it times a primary-key read of a case. Prints the median and p99 of both and their
@@ -36,13 +36,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tortoise import Tortoise
 
+from cases.accounts.actions import hash_password
+from cases.accounts.models import MediatorProfile, Organisation, Role, Track, User
 from cases.categories import CATEGORIES, Domain
 from cases.models import Case, Party, PartyKind, Side
+from cases.routing.assignment import do_appoint
 from cases.status import Status
-from mediation.accounts import hash_password
-from mediation.assignment import do_appoint
 from mediation.db import migrate, tortoise_config
-from mediation.models import MediatorProfile, Organisation, Role, Track, User
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 GOAL_P99_MS = 50.0

@@ -1,1 +1,2 @@
-"""The case record and its life: intake, parties, evidence, status, deadlines, court handoff."""
+"""The domains: the case record and its life, with a folder per domain (accounts, deadlines,
+routing, court), each holding its pure rules, its models and its actions."""

@@ -6,6 +6,10 @@ Roles arrive as plain strings so this package does not depend on the web shell's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cases.accounts.models import User
 
 
 @dataclass(frozen=True)
@@ -13,6 +17,11 @@ class Viewer:
     user_id: int
     role: str
     organisation_id: int | None = None
+
+
+def viewer_of(user: User) -> Viewer:
+    """The viewer a signed-in user acts as (one place: every page and action asks this)."""
+    return Viewer(user_id=user.id, role=str(user.role), organisation_id=user.organisation_id)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from cases.categories import Domain
 from cases.status import Status
 
 if TYPE_CHECKING:
-    from mediation.models import Organisation, PartnerPlatform, User
+    from cases.accounts.models import Organisation, PartnerPlatform, User
 
 
 class Side(StrEnum):
@@ -61,7 +61,7 @@ class Case(Model):
         "models.User", related_name="mediated_cases", null=True, on_delete=fields.RESTRICT
     )
     respondent_reply_due = fields.DatetimeField(null=True)
-    # Triage inputs and the recommendation with its reasons (mediation.triage).
+    # Triage inputs and the recommendation with its reasons (cases.routing.triage).
     has_arbitration_clause = fields.BooleanField(default=False)
     group_size = fields.IntField(default=1)
     # The language the parties asked to mediate in, besides Chinese ("zh" or "en").
@@ -244,135 +244,7 @@ class CaseNumberCounter(Model):
         unique_together = (("year", "domain"),)
 
 
-class AssignmentOutcome(StrEnum):
-    CHOSEN = "chosen"  # chosen jointly by the parties (Art. 10)
-    APPOINTED = "appointed"  # appointed by the platform's scorer
-    OVERRIDDEN = "overridden"  # appointed by an admin, with a reason
-    ACCEPTED = "accepted"
-    DECLINED = "declined"  # Art. 12: declining needs reasons
-    RECUSED = "recused"  # disclosed a tie (Art. 13)
-    REPLACED = "replaced"  # a party asked for a change (Art. 14) or an admin reassigned
-    NO_ANSWER = "no_answer"  # did not answer within 3 working days
-
-
-class MediatorAssignment(Model):
-    """Every mediator a case was put to, and how it ended: the history behind Case.mediator."""
-
-    id = fields.IntField(primary_key=True)
-    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
-        "models.Case", related_name="assignments", on_delete=fields.CASCADE
-    )
-    mediator: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="assignments", on_delete=fields.RESTRICT
-    )
-    how = fields.CharEnumField(AssignmentOutcome, max_length=16)
-    outcome = fields.CharEnumField(AssignmentOutcome, max_length=16, null=True)
-    reason = fields.TextField(default="")
-    # The scorer's explanation (top candidates with their scores), shown to staff.
-    explanation: fields.Field[list[Any]] = fields.JSONField(default=list)
-    created_at = fields.DatetimeField()
-    ended_at = fields.DatetimeField(null=True)
-
-    class Meta:
-        table = "mediator_assignment"
-        indexes = (("case_id",), ("mediator_id",))
-
-
-class MediatorChoice(Model):
-    """A party's choice of mediator. Two matching choices make a joint choice (Art. 10)."""
-
-    id = fields.IntField(primary_key=True)
-    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
-        "models.Case", related_name="mediator_choices", on_delete=fields.CASCADE
-    )
-    side = fields.CharEnumField(Side, max_length=16)
-    mediator: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="chosen_by", on_delete=fields.RESTRICT
-    )
-    at = fields.DatetimeField()
-
-    class Meta:
-        table = "mediator_choice"
-        unique_together = (("case", "side"),)
-
-
-class ConflictDisclosure(Model):
-    """The mediator's answer to the disclosure question before accepting (Art. 13)."""
-
-    id = fields.IntField(primary_key=True)
-    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
-        "models.Case", related_name="disclosures", on_delete=fields.CASCADE
-    )
-    mediator: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="disclosures", on_delete=fields.RESTRICT
-    )
-    has_tie = fields.BooleanField()
-    statement = fields.TextField(default="")
-    at = fields.DatetimeField()
-
-    class Meta:
-        table = "conflict_disclosure"
-        indexes = (("case_id",),)
-
-
-class DeadlineStatus(StrEnum):
-    OPEN = "open"
-    MET = "met"
-    MISSED = "missed"
-    CANCELLED = "cancelled"
-
-
-class CaseDeadline(Model):
-    """A running time limit of a case. The due date is always recomputed by the pure engine
-    (cases.deadlines) from the start, pauses and extensions kept here."""
-
-    id = fields.IntField(primary_key=True)
-    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
-        "models.Case", related_name="deadlines", on_delete=fields.CASCADE
-    )
-    regime = fields.CharField(max_length=40)
-    started_on = fields.DateField()
-    due_on = fields.DateField(null=True)  # None while an open pause freezes it
-    provisional = fields.BooleanField(default=False)
-    status = fields.CharEnumField(DeadlineStatus, max_length=12, default=DeadlineStatus.OPEN)
-    pauses: fields.Field[list[dict[str, Any]]] = fields.JSONField(default=list)
-    extensions: fields.Field[list[dict[str, Any]]] = fields.JSONField(default=list)
-    reminded_at = fields.DatetimeField(null=True)
-    closed_at = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField()
-
-    class Meta:
-        table = "case_deadline"
-        indexes = (("status", "due_on"), ("case_id", "regime", "status"))
-
-
 # --- the end of mediation and the court handoff ----------------------------------------------
-
-
-class EndRecord(Model):
-    """The mediator's record when mediation ends without agreement (online mediation rules
-    Art. 21), and the other routes the parties were told of (People's Mediation Law Art. 26).
-    Only the three Art. 21 fields may cross to a court."""
-
-    id = fields.IntField(primary_key=True)
-    case: fields.OneToOneRelation[Case] = fields.OneToOneField(
-        "models.Case", related_name="end_record", on_delete=fields.CASCADE
-    )
-    ending = fields.CharEnumField(Status, max_length=32)  # failed | withdrawn | timed_out
-    undisputed_facts = fields.TextField(default="")
-    reasons_for_failure = fields.TextField(default="")
-    cost_raising_conduct = fields.TextField(default="")
-    # The routes named in the notice to the parties (litigation, arbitration, ...).
-    other_routes: fields.Field[list[str]] = fields.JSONField(default=list)
-    recorded_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="end_records", null=True, on_delete=fields.RESTRICT
-    )
-    created_at = fields.DatetimeField()
-    case_id: int
-    recorded_by_id: int | None
-
-    class Meta:
-        table = "end_record"
 
 
 class FilingKind(StrEnum):
@@ -421,7 +293,7 @@ class CourtFiling(Model):
     decided_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
-    # Its evidence links stop working once revoked (cases.court.evidence_links): by the
+    # Its evidence links stop working once revoked (courtwire.evidence_links): by the
     # system when a correction replaces the filing (the new one carries its own links), or
     # by an admin (`mediation court revoke-links`). Reason: "corrected" | "admin".
     links_revoked_at = fields.DatetimeField(null=True)

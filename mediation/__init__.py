@@ -1,1 +1,2 @@
-"""The application shell and the mediation side: app, settings, accounts, organisations."""
+"""The web shell: app, settings, CLI, web helpers, presenters, routes, notice delivery, the
+partner API; and, until they move into `cases`, sessions, agreements and performance."""

@@ -31,6 +31,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from cases.access import Viewer
+from cases.accounts.models import Organisation
 from cases.actions import access_case
 from cases.agreement import verify_seal
 from cases.errors import CaseConflict, CaseNotFound
@@ -39,14 +40,9 @@ from cases.journal import record_event
 from cases.models import Case
 from cases.pause import pause_point
 from mediation.i18n import N_
-from mediation.models import (
-    AgreementSignature,
-    AgreementStatus,
-    AgreementVersion,
-    Organisation,
-    SignerRole,
-)
+from mediation.models import AgreementSignature, AgreementStatus, AgreementVersion, SignerRole
 from mediation.settings import Settings
+from mediation.web import ENVIRONMENTS
 
 log = logging.getLogger("mediation.agreement_pdf")
 
@@ -122,8 +118,6 @@ def qr_svg(url: str) -> str:
 
 
 def render_html(document: AgreementDocument) -> str:
-    from mediation.web import ENVIRONMENTS
-
     # The agreement is a Chinese legal document whatever the signer's interface language.
     template = ENVIRONMENTS["zh_CN"].get_template("documents/agreement.html")
     return template.render(doc=document, role_labels=ROLE_LABELS, method_labels=METHOD_LABELS)

@@ -23,38 +23,35 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from cases import agreement as rules
-from cases.access import CaseFacts, Viewer, handles_case
+from cases.access import CaseFacts, handles_case, viewer_of
+from cases.accounts.actions import check_password
+from cases.accounts.models import LoginFailure, Organisation, User
 from cases.actions import access_case
+from cases.clock import SHANGHAI, local_date
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.journal import notify_parties, queue_notice, record_event, transition
 from cases.models import Case, NoticeChannel, Party
 from cases.pause import pause_point
 from cases.status import Actor, Status
-from mediation.accounts import check_password
 from mediation.models import (
     AgreementSignature,
     AgreementStatus,
     AgreementVersion,
-    LoginFailure,
     MediationSession,
-    Organisation,
     PerformanceItem,
     SessionStatus,
     SignatureMethod,
     SigningCode,
-    User,
 )
 from mediation.settings import Settings
 
 log = logging.getLogger("mediation.agreements")
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 CODE_LIFETIME = timedelta(minutes=10)
 CODE_ATTEMPTS = 5
@@ -111,14 +108,10 @@ class AgreementAccess:
         return rules.signer_role(self.user_id, self.case.mediator_id, self.side)
 
 
-def viewer_for(user: User) -> Viewer:
-    return Viewer(user_id=user.id, role=str(user.role), organisation_id=user.organisation_id)
-
-
 async def access_agreement(user: User, number: str) -> AgreementAccess:
     """The case's agreement as this user may see it; CaseNotFound (404) for anyone who may
     not see the case: its mediator, its parties and the staff handling it may."""
-    viewer = viewer_for(user)
+    viewer = viewer_of(user)
     case, facts = await access_case(viewer, number)
     side = (
         await Party.filter(case=case, user_id=user.id)
@@ -173,10 +166,6 @@ async def draft_to_edit(case: Case) -> dict[str, Any]:
     return rules.prefill(await party_rows(case), case.facts, case.requested_outcome)
 
 
-def local_today(now: datetime) -> Any:
-    return now.astimezone(SHANGHAI).date()
-
-
 def _require_mediator(access: AgreementAccess) -> None:
     if not access.is_mediator:
         raise AgreementForbidden("forbidden")
@@ -208,7 +197,7 @@ async def do_save_draft(
     access = await access_agreement(user, number)
     _require_mediator(access)
     case = access.case
-    content, errors = rules.check_draft(raw, await party_rows(case), local_today(now))
+    content, errors = rules.check_draft(raw, await party_rows(case), local_date(now))
     if content is None:
         raise AgreementInvalid(errors)
     organisation = await Organisation.get_or_none(id=case.organisation_id or 0)
@@ -272,7 +261,7 @@ async def do_put_up_for_signature(
     version = await access_version(access, version_number)
     if version.status != AgreementStatus.DRAFT:
         raise CaseConflict(_status_code_of(version))
-    if problems := rules.check_still_valid(version.content, local_today(now)):
+    if problems := rules.check_still_valid(version.content, local_date(now)):
         raise AgreementInvalid(problems)
     async with in_transaction():
         case = await _lock_case(access.case)
@@ -318,32 +307,6 @@ def _status_code_of(version: AgreementVersion) -> str:
 
 
 # --- signing -----------------------------------------------------------------------------------
-
-
-async def withdraw_open_versions(case: Case, target: Status, now: datetime) -> None:
-    """The case leaves mediation other than by the last signature (ended as failed, withdrawn
-    or timed out, or sent back to assignment when the mediator is replaced): a version open
-    for signature could otherwise still collect signatures, so it is withdrawn in the same
-    transaction as the case's transition (`cases.journal.transition` calls this), with the
-    reason on the timeline. Signing it afterwards is refused as withdrawn."""
-    open_versions = await AgreementVersion.filter(
-        case_id=case.id, status=AgreementStatus.SIGNING
-    ).values_list("id", "number")
-    for version_id, number in open_versions:
-        await AgreementVersion.filter(id=version_id, status=AgreementStatus.SIGNING).update(
-            status=AgreementStatus.WITHDRAWN
-        )
-        # The event's kind says why in plain words on the timeline (its label).
-        await record_event(
-            case,
-            "agreement_withdrawn_mediator_replaced"
-            if target is Status.ASSIGNING
-            else "agreement_withdrawn_mediation_ended",
-            now,
-            actor_label=Actor.SYSTEM.value,
-            version=number,
-            case_status=target.value,
-        )
 
 
 def _code_hash(settings: Settings, user_id: int, version_id: int, code: str) -> str:

@@ -20,16 +20,18 @@ from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
 from cases.actions import do_end_unanswered_invitations, do_sweep_unreferenced_evidence
+from cases.clock import utcnow
 from cases.court.handoff import deliver_due as deliver_court_filings
+from cases.deadlines.actions import do_send_deadline_reminders
+from cases.endings.actions import do_time_out_overdue_mediations
 from cases.errors import CaseError
-from cases.status import TransitionError
-from cases.timelimits import do_send_deadline_reminders, do_time_out_overdue_mediations
-from mediation.agreement_pdf import do_issue_missing_pdfs
-from mediation.assignment import (
+from cases.routing.assignment import (
     do_appoint_when_choice_window_closes,
     do_reassign_unanswered,
     do_route_accepted_cases,
 )
+from cases.status import TransitionError
+from mediation.agreement_pdf import do_issue_missing_pdfs
 from mediation.db import tortoise_config
 from mediation.middleware import (
     AccessLog,
@@ -56,7 +58,7 @@ from mediation.routes import (
 )
 from mediation.security_log import security_logs
 from mediation.settings import Settings, load_settings
-from mediation.web import TEMPLATES_DIR, BodyTooLarge, error_page, error_text, utcnow
+from mediation.web import TEMPLATES_DIR, BodyTooLarge, error_page, error_text
 from realtime.broker import broker_for
 from realtime.hub import Hub
 

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 
 from tortoise import Tortoise
 
+from cases.accounts.models import Organisation, Role
+from cases.clock import utcnow
 from mediation.db import migrate, tortoise_config
-from mediation.models import Organisation, Role
 from mediation.settings import Settings, load_settings
-from mediation.web import utcnow
 
 T = TypeVar("T")
 
@@ -56,7 +56,7 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_createuser(settings: Settings, args: argparse.Namespace) -> int:
-    from mediation.accounts import AccountError, RegistrationError, do_create_staff
+    from cases.accounts.actions import AccountError, RegistrationError, do_create_staff
 
     password = args.password or getpass.getpass("Password: ")
 
@@ -176,8 +176,8 @@ def cmd_court_export(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_court_revoke_links(settings: Settings, args: argparse.Namespace) -> int:
     """Make a filing's evidence links stop working at once (before COURT_LINK_DAYS)."""
+    from cases.court.actions import do_revoke_court_links
     from cases.errors import CaseNotFound
-    from cases.outcomes import do_revoke_court_links
 
     try:
         changed = with_orm(
@@ -213,7 +213,7 @@ def _die_with_parent() -> Callable[[], None] | None:
 
 
 def start_court_desk(settings: Settings, host: str, platform_url: str) -> subprocess.Popen[bytes]:
-    """The court desk (cases/court/desk), a separate application with its own database, in a
+    """The court desk (courtdesk), a separate application with its own database, in a
     process of its own beside the platform: the embedded default serves it too. It reads the
     two webhook secrets from the same data directory, so the pair agrees without set-up."""
     desk_port = urlsplit(settings.court_desk_url).port or 8001
@@ -224,7 +224,7 @@ def start_court_desk(settings: Settings, host: str, platform_url: str) -> subpro
         "COURT_FILING_SECRET": settings.court_filing_secret,
         "COURT_CALLBACK_SECRET": settings.court_callback_secret,
     }
-    desk = [sys.executable, "-m", "cases.court.desk"]
+    desk = [sys.executable, "-m", "courtdesk"]
     subprocess.run([*desk, "seed"], env=env, check=True)  # migrates, adds the demo clerk
     return subprocess.Popen(
         [*desk, "serve", "--host", host, "--port", str(desk_port)],

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-MODEL_MODULES = ["mediation.models", "cases.models", "realtime.models"]
+MODEL_MODULES = [
+    "cases.accounts.models",
+    "mediation.models",
+    "cases.models",
+    "cases.deadlines.models",
+    "cases.routing.models",
+    "cases.endings.models",
+    "realtime.models",
+]
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:

@@ -19,12 +19,12 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from cases.accounts.models import IdempotencyRecord, PartnerPlatform
 from cases.actions import Filer
 from cases.errors import CaseError
 from cases.models import Case, TimelineEvent
 from cases.pause import pause_point
 from mediation.intake import FilingInvalid, Upload, file_dispute
-from mediation.models import IdempotencyRecord, PartnerPlatform
 from mediation.settings import Settings
 
 KEY_PREFIX_LEN = 8

@@ -20,7 +20,7 @@ from tortoise.transactions import in_transaction
 
 from cases.access import Viewer
 from cases.actions import access_case
-from cases.deadlines import SHANGHAI
+from cases.clock import SHANGHAI, local_date
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.journal import queue_notice, record_event
 from cases.models import Case, NoticeChannel, Party
@@ -139,10 +139,6 @@ def reminder_for(
 
 def other_side(side: str) -> str:
     return "respondent" if side == "applicant" else "applicant"
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(SHANGHAI).date()
 
 
 def start_of_local_day(day: date) -> datetime:

@@ -7,11 +7,13 @@ from datetime import datetime
 from decimal import Decimal
 
 from cases.access import CaseFacts, Viewer, sees_identity_of
+from cases.accounts.models import User
 from cases.categories import BY_CODE
 from cases.identity import mask_email, mask_mobile, mask_resident_id, mask_uscc
 from cases.models import Case, Evidence, Party, PartyKind, TimelineEvent
 from mediation.i18n import N_
-from mediation.models import User
+from mediation.models import MediationSession, Transcript
+from mediation.sessions import is_open
 
 STATUS_LABELS: dict[str, str] = {
     "submitted": N_("Submitted"),
@@ -198,9 +200,6 @@ class SessionRow:
 
 
 async def session_rows(case: Case, now: datetime) -> list[SessionRow]:
-    from mediation.models import MediationSession, Transcript
-    from mediation.sessions import is_open
-
     sessions = await MediationSession.filter(case=case).order_by("starts_at")
     with_transcript = set(
         await Transcript.filter(session_id__in=[s.id for s in sessions]).values_list(

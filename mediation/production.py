@@ -72,8 +72,8 @@ def settings_problems(settings: Settings) -> list[str]:
 async def demo_data_problems() -> list[str]:
     """The demo seeds in the database: the demo partner key and demo accounts whose
     password is still the published demo password."""
-    from mediation.accounts import check_password
-    from mediation.models import PartnerPlatform, User
+    from cases.accounts.actions import check_password
+    from cases.accounts.models import PartnerPlatform, User
     from seeds.demo import DEMO_PARTNER_KEY, DEMO_PASSWORD, DISPUTANTS, STAFF
 
     problems = []

@@ -8,20 +8,16 @@ from datetime import date
 from typing import Any
 
 from cases.access import CaseFacts, Viewer, handles_case
+from cases.accounts.models import MediatorProfile, Organisation, User
 from cases.categories import BY_CODE
-from cases.deadlines import RULES, Regime
-from cases.models import (
-    Case,
-    CaseDeadline,
-    DeadlineStatus,
-    MediatorAssignment,
-    MediatorChoice,
-)
+from cases.deadlines.actions import recompute
+from cases.deadlines.models import CaseDeadline, DeadlineStatus
+from cases.deadlines.rules import RULES, Regime
+from cases.models import Case
+from cases.routing.models import MediatorAssignment, MediatorChoice
+from cases.routing.roster import average_days, mediator_records
 from cases.status import Status
-from cases.timelimits import recompute
 from mediation.i18n import N_
-from mediation.models import MediatorProfile, Organisation, User
-from mediation.roster import average_days, mediator_records
 
 TRACK_LABELS = {
     "peoples": N_("People's mediation"),

@@ -12,11 +12,12 @@ from zoneinfo import ZoneInfo
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from cases.accounts.models import User
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.journal import notify_parties, record_event
 from cases.models import Case, Evidence, Party
 from cases.status import Status
-from mediation.models import MediationSession, SessionMode, SessionStatus, Transcript, User
+from mediation.models import MediationSession, SessionMode, SessionStatus, Transcript
 from realtime.models import RoomMessage
 from realtime.protocol import (
     CAUCUS_PREFIX,

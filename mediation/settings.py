@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from cases.court.signing import check_secret, secret_from_key
+from courtwire.signing import check_secret, secret_from_key
 
 
 def _data_dir() -> Path:
@@ -107,7 +107,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         # A secret no signature can be made with is a start-up error, not a 500 at the first
-        # callback (cases.court.signing.check_secret names the setting and what is wrong).
+        # callback (courtwire.signing.check_secret names the setting and what is wrong).
         check_secret("COURT_FILING_SECRET", self.court_filing_secret)
         check_secret("COURT_CALLBACK_SECRET", self.court_callback_secret)
         if self.court_link_days < 1:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import aclosing, asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 from python_multipart.multipart import parse_options_header
@@ -19,26 +18,21 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from cases.access import Viewer
+from cases.accounts.actions import user_of_session
+from cases.accounts.models import Role, User
 from cases.categories import BY_CODE
+from cases.clock import SHANGHAI
 from cases.errors import CaseError
 from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
-from mediation.accounts import user_of_session
 from mediation.i18n import LOCALE_COOKIE, LOCALES, negotiate, translations
 from mediation.messages import ERROR_MESSAGES
-from mediation.models import Role, User
 from mediation.presenters import EVENT_LABELS
 from mediation.routing_view import HOW_LABELS, REASON_LABELS, REGIME_LABELS, TRACK_LABELS
 from mediation.settings import Settings
 from realtime.text import is_storable
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -146,14 +140,6 @@ async def load_user(request: Request) -> User | None:
         request.session.clear()
     request.state.user = user
     return user
-
-
-def viewer_of(user: User) -> Viewer:
-    return Viewer(
-        user_id=user.id,
-        role=str(user.role),
-        organisation_id=user.organisation_id,
-    )
 
 
 def sign_in(request: Request, user: User) -> None:

@@ -5,10 +5,10 @@
     python scripts/translations.py --fill zh.json  # extract, then take translations from a
                                                    # JSON object {"English msgid": "中文", ...}
     python scripts/translations.py --desk [--fill zh.json]  # the same for the court desk's
-                                                   # own catalog (cases/court/desk/locale)
+                                                   # own catalog (courtdesk/locale)
 
 --check covers both catalogs. The court desk is a separate application with its own catalog:
-its strings (cases/court/desk/**.py, templates/clerk/**.html) are kept out of the platform's.
+its strings (courtdesk/**.py, templates/clerk/**.html) are kept out of the platform's.
 
 tests/mediation/test_i18n.py runs the same check, so an untranslated string fails the suite.
 """
@@ -24,14 +24,15 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "mediation" / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"
-DESK_PO = ROOT / "cases" / "court" / "desk" / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+DESK_PO = ROOT / "courtdesk" / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"
 METHODS = [
     ("mediation/**.py", "python"),
+    ("cases/**.py", "python"),  # the domains' own labels, when they carry any
     ("templates/clerk/**", "ignore"),  # the court desk's pages: its own catalog
     ("templates/**.html", "jinja2"),
 ]
 DESK_METHODS = [
-    ("cases/court/desk/**.py", "python"),
+    ("courtdesk/**.py", "python"),
     ("templates/clerk/**.html", "jinja2"),
 ]
 _JINJA = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from cases.accounts.actions import do_create_staff, do_register_disputant
+from cases.accounts.models import MediatorProfile, Organisation, PartnerPlatform, Role, Track, User
 from cases.actions import Filer
 from cases.models import Case
-from mediation.accounts import do_create_staff, do_register_disputant
 from mediation.intake import Upload, file_dispute
-from mediation.models import MediatorProfile, Organisation, PartnerPlatform, Role, Track, User
 from mediation.partners import do_create_partner
 from mediation.settings import Settings
 

@@ -124,7 +124,7 @@ def test_no_project_file_reads_outside_the_repository() -> None:
     scanned = list(project_files(ROOT))
     # The scan sees the code, the tests, the scripts and CI (not an empty walk).
     names = {path.relative_to(ROOT).as_posix() for path in scanned}
-    assert {"cases/court/ecf.py", "scripts/test", ".ci/run", "pyproject.toml"} <= names
+    assert {"courtwire/ecf.py", "scripts/test", ".ci/run", "pyproject.toml"} <= names
     problems = [
         problem
         for path in scanned
@@ -141,11 +141,11 @@ def test_no_project_file_reads_outside_the_repository() -> None:
         ("tests/cases/t.py", "X = Path(__file__).resolve().parents[2].parent\n", True),
         ("mediation/web.py", "X = Path(__file__).resolve().parent.parent\n", False),
         ("mediation/web.py", "X = Path(__file__).parent.parent.parent\n", True),
-        ("cases/court/ecf.py", 'X = ROOT / "' + _SHARED + '" / "ecf-4.01"\n', True),
-        ("cases/court/ecf.py", 'X = os.path.join(root, "' + _SHARED + '")\n', True),
-        ("cases/court/ecf.py", 'X = "../' + _SHARED + '/DOMAIN.md"\n', True),
-        ("cases/court/ecf.py", 'X = "/wor' + 'k/x/DOMAIN.md"\n', True),
-        ("cases/court/ecf.py", 'broker.shared = True  # "a ' + _SHARED + ' broker"\n', False),
+        ("courtwire/ecf.py", 'X = ROOT / "' + _SHARED + '" / "ecf-4.01"\n', True),
+        ("courtwire/ecf.py", 'X = os.path.join(root, "' + _SHARED + '")\n', True),
+        ("courtwire/ecf.py", 'X = "../' + _SHARED + '/DOMAIN.md"\n', True),
+        ("courtwire/ecf.py", 'X = "/wor' + 'k/x/DOMAIN.md"\n', True),
+        ("courtwire/ecf.py", 'broker.shared = True  # "a ' + _SHARED + ' broker"\n', False),
         ("scripts/test", 'cd "$(dirname "$0")/.."\n', False),
         ("scripts/test", 'cd "$(dirname "$0")/../.."\n', True),
         (".ci/run", 'cat "$(dirname "$0")/../../' + _SHARED + '/x"\n', True),

@@ -18,13 +18,13 @@ from lxml import etree
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from cases.court import ecf
-from cases.court.case_numbers import CaseNumberError, parse_case_number
 from cases.court.filing_status import DECISIONS, case_move, moves_forward
 from cases.journal import notify_parties, record_event, transition
 from cases.models import Case, CourtCallback, CourtFiling, FilingKind, FilingStatus
 from cases.pause import pause_point
 from cases.status import Actor, Status
+from courtwire import ecf
+from courtwire.case_numbers import CaseNumberError, parse_case_number
 from realtime.text import JsonRefused, read_json
 
 MAX_REASON = 5000

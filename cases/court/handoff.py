@@ -18,10 +18,14 @@ from typing import Any, Protocol
 
 import httpx
 
-from cases.court import ecf
 from cases.court.filing_status import earlier_than
-from cases.court.outbox import Relay, default_relay_id, replay
-from cases.court.records import CourtSettings, FilingMessage, filing_message
+from cases.court.records import (
+    CourtSettings,
+    FilingMessage,
+    confirmation_precheck,
+    filing_message,
+    transfer_precheck,
+)
 from cases.models import (
     Case,
     CourtFiling,
@@ -30,6 +34,8 @@ from cases.models import (
     OutboxMessage,
     OutboxStatus,
 )
+from courtwire import ecf
+from courtwire.outbox import Relay, default_relay_id, replay
 
 log = logging.getLogger("cases.court")
 
@@ -179,8 +185,6 @@ async def export_filing(
     asked for; a case with no filing yet gets a preview built as its next filing would be.
     Nothing is stored. Raises LookupError for an unknown case.
     """
-    from cases.court.records import confirmation_precheck, transfer_precheck
-
     case = await Case.get_or_none(number=case_number)
     if case is None:
         raise LookupError(case_number)

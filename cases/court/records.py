@@ -24,8 +24,7 @@ from typing import Any, Protocol
 from lxml import etree
 
 from cases.agreement import verify_seal
-from cases.court import ecf
-from cases.court.evidence_links import EvidenceLink, link_path
+from cases.clock import local_date
 from cases.court.precheck import (
     AgreementFacts,
     ConfirmationFacts,
@@ -37,28 +36,25 @@ from cases.court.precheck import (
 )
 from cases.court.privilege import (
     CaseRecordForCourt,
+    RoomMessage,
+    TimelineEntry,
+    assert_privileged_absent,
+    filter_for_court,
+)
+from cases.deadlines.calendar_cn import official_calendar
+from cases.deadlines.rules import Regime, deadline_for
+from cases.endings.models import EndRecord
+from cases.models import Case, CourtFiling, Evidence, FilingKind, Party, TimelineEvent
+from courtwire import ecf
+from courtwire.evidence_links import EvidenceLink, link_path
+from courtwire.package import (
     CourtEvidence,
     CourtPackage,
     CourtParty,
     FailureRecord,
-    RoomMessage,
     SignedAgreement,
-    TimelineEntry,
-    assert_privileged_absent,
-    filter_for_court,
     package_to_json,
 )
-from cases.deadlines import Regime, deadline_for
-from cases.models import (
-    Case,
-    CourtFiling,
-    EndRecord,
-    Evidence,
-    FilingKind,
-    Party,
-    TimelineEvent,
-)
-from cases.timelimits import local_date, official_calendar
 from realtime.models import RoomMessage as StoredRoomMessage
 
 log = logging.getLogger("cases.court")

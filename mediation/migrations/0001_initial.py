@@ -5,7 +5,7 @@ from cases.categories import Domain
 from cases.models import NoticeChannel, NoticeStatus, PartyKind, Side, Source
 from cases.status import Status
 from json import dumps, loads
-from mediation.models import Role, Track
+from cases.accounts.models import Role, Track
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 

@@ -1,7 +1,9 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
-from cases.models import AssignmentOutcome, DeadlineStatus, Side
+from cases.models import Side
+from cases.routing.models import AssignmentOutcome
+from cases.deadlines.models import DeadlineStatus
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields

@@ -8,13 +8,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from mediation.accounts import (
+from cases.accounts.actions import (
     AccountError,
     RegistrationError,
     check_sign_in,
     do_register_disputant,
     do_sign_out_everywhere,
 )
+from cases.clock import utcnow
 from mediation.i18n import LOCALE_COOKIE, LOCALES
 from mediation.web import (
     checked_form,
@@ -24,7 +25,6 @@ from mediation.web import (
     safe_next,
     settings_of,
     sign_in,
-    utcnow,
 )
 
 

@@ -8,11 +8,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from cases.accounts.actions import RegistrationError, check_may_create_staff, do_create_staff
+from cases.accounts.models import MediatorLeave, Organisation, Role, User
 from cases.categories import CATEGORIES
-from mediation.accounts import RegistrationError, check_may_create_staff, do_create_staff
-from mediation.i18n import N_
-from mediation.models import MediatorLeave, Organisation, Role, User
-from mediation.roster import (
+from cases.routing.roster import (
     LANGUAGES,
     RosterInvalid,
     access_profile,
@@ -23,6 +22,7 @@ from mediation.roster import (
     mediator_records,
     roster_of,
 )
+from mediation.i18n import N_
 from mediation.routes import parse_id
 from mediation.web import checked_form, error_page, form_text, render, signed_in
 

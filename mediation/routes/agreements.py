@@ -12,6 +12,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from cases import agreement as rules
+from cases.accounts.models import User
+from cases.clock import SHANGHAI, utcnow
 from cases.errors import CaseConflict, CaseError
 from mediation.agreements import (
     AgreementError,
@@ -26,9 +28,9 @@ from mediation.agreements import (
     draft_to_edit,
 )
 from mediation.i18n import N_
-from mediation.models import SignatureMethod, User
+from mediation.models import SignatureMethod
 from mediation.presenters import PARTY_KIND_LABELS
-from mediation.web import SHANGHAI, checked_form, form_text, render, settings_of, signed_in, utcnow
+from mediation.web import checked_form, form_text, render, settings_of, signed_in
 
 STATUS_LABELS = {
     "draft": N_("Draft"),

@@ -9,7 +9,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from cases.access import CaseFacts, handles_case
+from cases.access import CaseFacts, handles_case, viewer_of
+from cases.accounts.models import Role, User
 from cases.actions import (
     Filer,
     Repeated,
@@ -19,11 +20,13 @@ from cases.actions import (
     do_add_evidence,
 )
 from cases.categories import CATEGORIES
+from cases.clock import local_date, utcnow
 from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
 from cases.evidence_store import blob_path
 from cases.filing import REQUIRED_CONSENTS
 from cases.models import Case, Side
 from mediation.agreements import agreement_summary
+from mediation.court_view import court_context
 from mediation.intake import (
     FilingInvalid,
     Upload,
@@ -35,8 +38,7 @@ from mediation.intake import (
     repeated_token,
     store_uploads,
 )
-from mediation.models import Role, User
-from mediation.performance import case_outcome, local_date
+from mediation.performance import case_outcome
 from mediation.presenters import (
     PARTY_KIND_LABELS,
     STATUS_LABELS,
@@ -44,18 +46,9 @@ from mediation.presenters import (
     case_view,
     session_rows,
 )
-from mediation.routes.court import court_context
 from mediation.routing_view import routing_view
 from mediation.sessions import offer_history, viewer_as_participant
-from mediation.web import (
-    checked_form,
-    form_text,
-    render,
-    settings_of,
-    signed_in,
-    utcnow,
-    viewer_of,
-)
+from mediation.web import checked_form, form_text, render, settings_of, signed_in
 
 
 async def read_uploads(form: FormData, field: str = "evidence") -> list[Upload]:

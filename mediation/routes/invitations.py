@@ -6,24 +6,17 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from cases.accounts.actions import RegistrationError, do_register_disputant
+from cases.accounts.models import Role, User
 from cases.actions import access_invitation, do_answer_invitation
+from cases.clock import utcnow
 from cases.errors import CaseConflict, CaseNotFound
 from cases.filing import REQUIRED_CONSENTS
 from cases.identity import mask_name
 from cases.models import Invitation, Party, Side
-from mediation.accounts import RegistrationError, do_register_disputant
-from mediation.assignment import do_respondent_consents
+from cases.routing.assignment import do_respondent_consents
 from mediation.intake import read_invitation_token
-from mediation.models import Role, User
-from mediation.web import (
-    checked_form,
-    form_text,
-    load_user,
-    render,
-    settings_of,
-    sign_in,
-    utcnow,
-)
+from mediation.web import checked_form, form_text, load_user, render, settings_of, sign_in
 
 
 async def _invitation(request: Request) -> Invitation:

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from cases.clock import utcnow
 from cases.errors import CaseError
 from cases.filing import REQUIRED_CONSENTS
 from mediation.intake import FilingInvalid, Upload
@@ -21,7 +22,7 @@ from mediation.openapi import (
     openapi_document,
 )
 from mediation.partners import access_partner, access_partner_case, case_summary, do_partner_filing
-from mediation.web import error_text, settings_of, utcnow
+from mediation.web import error_text, settings_of
 from realtime.text import JsonRefused, read_json
 
 MAX_BODY = 40 * 1024 * 1024  # ten 20 MB files would not fit base64-encoded; partners batch

@@ -8,10 +8,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from cases.access import viewer_of
+from cases.accounts.models import User
+from cases.clock import utcnow
 from cases.errors import CaseNotFound
-from mediation.models import User
 from mediation.performance import Move, do_answer_performance, do_mark_performed
-from mediation.web import checked_form, form_text, signed_in, utcnow, viewer_of
+from mediation.web import checked_form, form_text, signed_in
 
 
 @signed_in()

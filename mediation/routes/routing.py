@@ -9,20 +9,21 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from cases.access import CaseFacts, handles_case
+from cases.access import CaseFacts, handles_case, viewer_of
+from cases.accounts.models import Role, User
 from cases.actions import access_case
-from cases.deadlines import Regime, Unit
-from cases.errors import CaseError, CaseNotFound
-from cases.models import Case, Party, Side
-from cases.timelimits import (
+from cases.clock import local_date, utcnow
+from cases.deadlines.actions import (
     do_extend_deadline,
     do_pause_deadline,
     do_resume_deadline,
     due_work,
-    local_date,
     open_deadline,
 )
-from mediation.assignment import (
+from cases.deadlines.rules import Regime, Unit
+from cases.errors import CaseError, CaseNotFound
+from cases.models import Case, Party, Side
+from cases.routing.assignment import (
     AssignmentError,
     do_choose_mediator,
     do_mediator_answer,
@@ -30,11 +31,10 @@ from mediation.assignment import (
     do_override_organisation,
     do_request_mediator_change,
 )
-from mediation.models import Role, User
 from mediation.performance import performance_needing_attention
 from mediation.routes import parse_id
 from mediation.routing_view import REGIME_LABELS
-from mediation.web import checked_form, form_text, render, signed_in, utcnow, viewer_of
+from mediation.web import checked_form, form_text, render, signed_in
 
 
 class FormInvalid(CaseError):

@@ -10,20 +10,15 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from cases.access import CaseFacts, handles_case
+from cases.access import CaseFacts, handles_case, viewer_of
+from cases.accounts.actions import user_of_session
+from cases.accounts.models import Role, User
 from cases.actions import access_case
+from cases.clock import SHANGHAI, utcnow
 from cases.errors import CaseNotFound
 from cases.models import Case, Evidence, Party
-from mediation.accounts import user_of_session
 from mediation.agreements import agreement_summary
-from mediation.models import (
-    MediationSession,
-    Role,
-    SessionMode,
-    SessionStatus,
-    Transcript,
-    User,
-)
+from mediation.models import MediationSession, SessionMode, SessionStatus, Transcript
 from mediation.routes import parse_id
 from mediation.sessions import (
     RosterCache,
@@ -40,16 +35,7 @@ from mediation.sessions import (
     participant_of,
     starting_room,
 )
-from mediation.web import (
-    SHANGHAI,
-    checked_form,
-    form_text,
-    render,
-    settings_of,
-    signed_in,
-    utcnow,
-    viewer_of,
-)
+from mediation.web import checked_form, form_text, render, settings_of, signed_in
 from realtime.endpoint import room_endpoint
 from realtime.hub import Hub
 from realtime.protocol import CloseCode, Participant

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from cases.access import viewer_of
 from mediation.agreement_pdf import (
     MAX_PRESENTED_BYTES,
     PDF_MEDIA_TYPE,
@@ -28,7 +29,7 @@ from mediation.agreement_pdf import (
     parse_sha256,
     presented_matches,
 )
-from mediation.web import error_page, render, settings_of, signed_in, viewer_of
+from mediation.web import error_page, render, settings_of, signed_in
 
 # Room for the multipart envelope and the other form field around the file.
 MAX_FORM_BYTES = MAX_PRESENTED_BYTES + 64 * 1024

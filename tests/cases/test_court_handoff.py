@@ -14,15 +14,20 @@ import pytest
 from lxml import etree
 
 from cases.access import Viewer
-from cases.court import ecf
-from cases.court.evidence_links import read_link_token
+from cases.court.actions import (
+    PrecheckBlocked,
+    access_court_link,
+    do_join_confirmation,
+    do_request_transfer,
+)
 from cases.court.handoff import deliver_due, export_filing
 from cases.court.privilege import PrivilegeError
+from cases.endings.actions import NotAllowed, OutcomeInvalid, do_end_mediation
+from cases.endings.models import EndRecord
 from cases.errors import CaseConflict, CaseNotFound
 from cases.models import (
     Case,
     CourtFiling,
-    EndRecord,
     FilingKind,
     FilingStatus,
     Notice,
@@ -30,16 +35,9 @@ from cases.models import (
     OutboxStatus,
     TimelineEvent,
 )
-from cases.outcomes import (
-    NotAllowed,
-    OutcomeInvalid,
-    PrecheckBlocked,
-    access_court_link,
-    do_end_mediation,
-    do_join_confirmation,
-    do_request_transfer,
-)
 from cases.status import Status
+from courtwire import ecf
+from courtwire.evidence_links import read_link_token
 from mediation.settings import Settings
 from tests.support import court_world as w
 from tests.support.fake_desk import FakeDesk, run_fake_desk
@@ -174,8 +172,9 @@ async def test_only_the_cases_mediator_ends_it(world: w.CourtWorld) -> None:
 async def test_a_time_out_leaves_a_record_the_mediator_completes(
     world: w.CourtWorld, settings: Settings
 ) -> None:
-    from cases.deadlines import Regime
-    from cases.timelimits import do_open_deadline, do_time_out_overdue_mediations
+    from cases.deadlines.actions import do_open_deadline
+    from cases.deadlines.rules import Regime
+    from cases.endings.actions import do_time_out_overdue_mediations
 
     case = await Case.get(id=world.case_id)
     started = now() - timedelta(days=60)
@@ -466,7 +465,7 @@ async def test_confirmation_only_for_parties_of_a_settled_case(
 
 
 async def test_a_link_serves_only_its_filings_case(world: w.CourtWorld, settings: Settings) -> None:
-    from cases.court.evidence_links import EvidenceLink
+    from courtwire.evidence_links import EvidenceLink
 
     await failed(world)
     filing = await do_request_transfer(
@@ -532,7 +531,7 @@ async def test_the_relay_delivers_and_the_filing_is_received(
 async def test_the_desk_reads_both_formats_the_platform_sends(
     world: w.CourtWorld, settings: Settings
 ) -> None:
-    from cases.court.desk import wire as desk_wire
+    from courtdesk import wire as desk_wire
 
     await failed(world)
     filing = await do_request_transfer(
@@ -553,7 +552,7 @@ async def test_the_desk_reads_both_formats_the_platform_sends(
 
 
 async def test_the_desk_reads_a_joint_confirmation(world: w.CourtWorld, settings: Settings) -> None:
-    from cases.court.desk import wire as desk_wire
+    from courtdesk import wire as desk_wire
 
     await w.make_effective_agreement(settings, world)
     for side in ("applicant", "respondent"):

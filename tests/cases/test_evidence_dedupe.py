@@ -15,13 +15,14 @@ from tortoise.exceptions import IntegrityError
 from tortoise.migrations.api import migrate as run_migrations
 
 from cases.access import Viewer
+from cases.accounts.actions import do_register_disputant
+from cases.accounts.models import Role, User
 from cases.actions import Filer, Repeated, StoredEvidence, distinct_evidence, do_add_evidence
 from cases.evidence_store import store_blob
 from cases.models import Case, CourtFiling, Evidence, FilingKind, FilingStatus, Side, TimelineEvent
-from mediation.accounts import do_register_disputant
 from mediation.db import tortoise_config
 from mediation.intake import Upload, file_dispute
-from mediation.models import MediationSession, Role, User
+from mediation.models import MediationSession
 from mediation.settings import Settings
 from realtime.models import RoomMessage
 from tests.support.concurrency import rendezvous

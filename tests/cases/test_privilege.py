@@ -9,19 +9,21 @@ import pytest
 
 from cases.court.privilege import (
     CaseRecordForCourt,
+    PrivilegeError,
+    RoomMessage,
+    TimelineEntry,
+    assert_privileged_absent,
+    filter_for_court,
+    privileged_strings,
+)
+from courtwire.package import (
     CourtEvidence,
     CourtPackage,
     CourtParty,
     CourtTimelineEvent,
     FailureRecord,
-    PrivilegeError,
-    RoomMessage,
     SignedAgreement,
-    TimelineEntry,
-    assert_privileged_absent,
-    filter_for_court,
     package_to_json,
-    privileged_strings,
 )
 
 FACTS = "申请人报名参加云南六日游，旅行社擅自取消了玉龙雪山行程。"

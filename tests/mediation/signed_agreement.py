@@ -99,13 +99,13 @@ async def build_signed_world(
     withdraw_due: date | None = None,
 ) -> SignedWorld:
     from cases import agreement as rules
+    from cases.accounts.models import Organisation
     from cases.models import Case
     from cases.status import Status
     from mediation.models import (
         AgreementSignature,
         AgreementStatus,
         AgreementVersion,
-        Organisation,
         PerformanceItem,
         SignatureMethod,
         SignerRole,

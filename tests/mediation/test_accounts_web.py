@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from cases.accounts.models import LoginFailure, Role, User
 from mediation.app import create_app
-from mediation.models import LoginFailure, Role, User
 from mediation.settings import Settings
 from tests.support.factories import (
     STAFF_PASSWORD,

@@ -12,9 +12,12 @@ from typing import Any
 import pytest
 
 from cases import agreement as rules
+from cases.access import viewer_of
+from cases.endings.actions import do_end_mediation
+from cases.endings.models import EndRecord
 from cases.errors import CaseConflict, CaseNotFound
-from cases.models import Case, EndRecord, Notice, NoticeChannel, TimelineEvent
-from cases.outcomes import do_end_mediation
+from cases.models import Case, Notice, NoticeChannel, TimelineEvent
+from cases.routing.assignment import do_request_mediator_change
 from cases.status import Status
 from mediation.agreements import (
     AgreementError,
@@ -27,9 +30,7 @@ from mediation.agreements import (
     do_send_signing_code,
     do_sign,
     draft_to_edit,
-    viewer_for,
 )
-from mediation.assignment import do_request_mediator_change
 from mediation.models import (
     AgreementSignature,
     AgreementStatus,
@@ -386,7 +387,7 @@ async def test_no_code_without_a_registered_mobile(
     world: AgreementWorld, settings: Settings
 ) -> None:
     await frozen(world, settings)
-    from mediation.models import User
+    from cases.accounts.models import User
 
     await User.filter(id=world.users["mediator"].id).update(mobile=None)
     mediator = await User.get(id=world.users["mediator"].id)
@@ -600,7 +601,7 @@ FAILED_RECORD = {
 
 
 async def end_as_failed(world: AgreementWorld) -> None:
-    mediator = viewer_for(world.users["mediator"])
+    mediator = viewer_of(world.users["mediator"])
     await do_end_mediation(mediator, world.number, FAILED_RECORD, now())
 
 
@@ -644,8 +645,10 @@ async def test_leaving_mediation_withdraws_the_version_open_for_signature(
 async def test_the_time_out_job_withdraws_the_version_open_for_signature(
     world: AgreementWorld, settings: Settings
 ) -> None:
-    from cases.deadlines import Regime
-    from cases.timelimits import do_open_deadline, do_time_out_overdue_mediations, local_date
+    from cases.clock import local_date
+    from cases.deadlines.actions import do_open_deadline
+    from cases.deadlines.rules import Regime
+    from cases.endings.actions import do_time_out_overdue_mediations
 
     case = await Case.get(id=world.case_id)
     await do_open_deadline(case, Regime.ONLINE_MEDIATION, local_date(now()), now())

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import pytest
 from starlette.testclient import TestClient
 
+from cases.accounts.models import Role
 from cases.models import Case, Evidence
-from mediation.models import Role
 from mediation.partners import do_create_partner
 from tests.support.factories import (
     PDF_BYTES,

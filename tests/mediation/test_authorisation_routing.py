@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from starlette.testclient import TestClient
 
-from cases.models import Case, MediatorChoice, TimelineEvent
-from mediation.models import Role, User
+from cases.accounts.models import Role, User
+from cases.models import Case, TimelineEvent
+from cases.routing.models import MediatorChoice
 from mediation.settings import Settings
 from tests.support.factories import (
     STAFF_PASSWORD,

@@ -179,7 +179,7 @@ def _desk_pids(port: int) -> list[int]:
             state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if state != "Z" and b"cases.court.desk" in argv and str(port).encode() in argv:
+        if state != "Z" and b"courtdesk" in argv and str(port).encode() in argv:
             pids.append(int(entry.name))
     return pids
 

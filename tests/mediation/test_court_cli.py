@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from cases.court import ecf
+from courtwire import ecf
 from mediation.settings import Settings
 from tests.support import court_world as w
 from tests.support.live_server import run_with_orm
@@ -25,7 +25,7 @@ from tests.support.rooms import cheap_hashing
 def failed_case(database_url: str, settings: Settings) -> str:
     async def seed() -> str:
         from cases.access import Viewer
-        from cases.outcomes import do_end_mediation
+        from cases.endings.actions import do_end_mediation
 
         with cheap_hashing():
             world = await w.build_court_world(settings)
@@ -125,8 +125,8 @@ def test_revoke_links_from_the_command_line(
 ) -> None:
     async def transferred() -> str:
         from cases.access import Viewer
+        from cases.court.actions import do_request_transfer
         from cases.models import Case
-        from cases.outcomes import do_request_transfer
 
         case = await Case.get(number=failed_case)
         applicant = await case.parties.filter(side="applicant").first()

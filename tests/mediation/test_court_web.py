@@ -15,9 +15,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from cases.court import signing
-from cases.court.ecf import ReviewResult, build_review_callback
-from cases.court.evidence_links import EvidenceLink, link_path
+from cases.accounts.models import Role, User
 from cases.models import (
     Case,
     CourtCallback,
@@ -29,7 +27,9 @@ from cases.models import (
     TimelineEvent,
 )
 from cases.status import Status
-from mediation.models import Role, User
+from courtwire import signing
+from courtwire.ecf import ReviewResult, build_review_callback
+from courtwire.evidence_links import EvidenceLink, link_path
 from mediation.settings import Settings
 from tests.support import court_world as w
 from tests.support.factories import (

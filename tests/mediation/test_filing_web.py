@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from cases.accounts.models import Role
 from cases.identity import mask_resident_id
 from cases.models import Case, Evidence, Notice, NoticeChannel, Party, Side, TimelineEvent
-from mediation.models import Role
 from mediation.settings import Settings
 from tests.cases.test_evidence_files import png
 from tests.support.factories import (

@@ -10,12 +10,12 @@ import pytest
 from itsdangerous import URLSafeSerializer
 from starlette.testclient import TestClient
 
+from cases.accounts.models import Role, User
 from cases.actions import Filer, do_end_unanswered_invitations
+from cases.clock import utcnow
 from cases.models import Case, Invitation, Notice, NoticeChannel, Party, Side, TimelineEvent
 from mediation.intake import file_dispute
-from mediation.models import Role, User
 from mediation.settings import Settings
-from mediation.web import utcnow
 from tests.support.concurrency import rendezvous
 from tests.support.factories import (
     cheap_password_hashing,

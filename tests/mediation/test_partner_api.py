@@ -14,8 +14,8 @@ import pytest
 from starlette.testclient import TestClient
 from tortoise.exceptions import IntegrityError
 
+from cases.accounts.models import IdempotencyRecord, PartnerPlatform
 from cases.models import Case, CaseNumberCounter, Evidence, Notice, Party
-from mediation.models import IdempotencyRecord, PartnerPlatform
 from mediation.partners import do_create_partner
 from tests.support.concurrency import rendezvous
 from tests.support.factories import PDF_BYTES, api_filing_body

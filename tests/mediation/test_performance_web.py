@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from cases.accounts.models import Role, User
 from cases.models import Notice, TimelineEvent
-from mediation.models import PerformanceItem, PerformanceStatus, Role, User
+from mediation.models import PerformanceItem, PerformanceStatus
 from mediation.performance import do_send_performance_reminders
 from mediation.settings import Settings
 from tests.mediation.signed_agreement import SignedWorld, build_signed_world

@@ -84,8 +84,8 @@ def test_the_environment_must_be_named_correctly(monkeypatch: pytest.MonkeyPatch
 
 
 async def test_demo_seeds_are_found(db: None, settings: Settings) -> None:
-    from mediation.accounts import hash_password
-    from mediation.models import User
+    from cases.accounts.actions import hash_password
+    from cases.accounts.models import User
     from seeds.demo import seed_demo
 
     assert await demo_data_problems() == []

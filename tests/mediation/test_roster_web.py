@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from mediation.models import MediatorLeave, MediatorProfile, Role, User
+from cases.accounts.models import MediatorLeave, MediatorProfile, Role, User
 from tests.support.factories import (
     STAFF_PASSWORD,
     cheap_password_hashing,

@@ -15,13 +15,15 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from cases.deadlines import Extension, Regime, Unit, deadline_for
-from cases.models import Case, CaseDeadline, DeadlineStatus, MediatorChoice, Side
+from cases.accounts.actions import do_register_disputant
+from cases.accounts.models import Role
+from cases.deadlines.calendar_cn import official_calendar
+from cases.deadlines.models import CaseDeadline, DeadlineStatus
+from cases.deadlines.rules import Extension, Regime, Unit, deadline_for
+from cases.models import Case, Side
+from cases.routing.assignment import do_appoint, do_choose_mediator, do_mediator_answer
+from cases.routing.models import MediatorChoice
 from cases.status import Status
-from cases.timelimits import official_calendar
-from mediation.accounts import do_register_disputant
-from mediation.assignment import do_appoint, do_choose_mediator, do_mediator_answer
-from mediation.models import Role
 from mediation.settings import Settings
 from tests.support.factories import (
     STAFF_PASSWORD,
@@ -131,7 +133,7 @@ def choose_jointly_now(client: TestClient, world: World, mediator_id: int) -> No
 
 
 def accept_now(client: TestClient, world: World, mediator_id: int) -> None:
-    from mediation.models import User
+    from cases.accounts.models import User
 
     mediator = fetch(client, User.get, id=mediator_id)
     run(

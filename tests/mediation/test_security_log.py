@@ -16,9 +16,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from cases.access import Viewer
+from cases.accounts.models import Organisation, Role
+from cases.court.actions import do_request_transfer
 from cases.court.handoff import deliver_due
-from cases.outcomes import do_end_mediation, do_request_transfer
-from mediation.models import Organisation, Role
+from cases.endings.actions import do_end_mediation
 from mediation.settings import Settings
 from tests.support import court_world as w
 from tests.support.factories import (

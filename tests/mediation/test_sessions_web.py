@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from starlette.testclient import TestClient
 
+from cases.accounts.models import User
 from cases.models import Case, Notice, TimelineEvent
 from cases.status import Status
-from mediation.models import MediationSession, User
+from mediation.models import MediationSession
 from mediation.settings import Settings
 from tests.support.factories import (
     STAFF_PASSWORD,

@@ -10,7 +10,7 @@ import time
 
 import httpx
 
-from mediation.models import LoginFailure
+from cases.accounts.models import LoginFailure
 from tests.support.live_server import run_server, run_with_orm
 from tests.support.rooms import cheap_hashing
 
@@ -20,7 +20,7 @@ ALLOWANCE = 20  # the default: 5 failures per account, four times that per addre
 
 
 def seed(database_url: str) -> None:
-    from mediation.accounts import do_register_disputant
+    from cases.accounts.actions import do_register_disputant
 
     with cheap_hashing():
         run_with_orm(

@@ -1,9 +1,9 @@
 from datetime import UTC, datetime
 
+from cases.accounts.actions import check_password
+from cases.accounts.models import Organisation, PartnerPlatform, Role, Track, User
 from cases.models import Case, Notice, Party, TimelineEvent
 from cases.status import Status
-from mediation.accounts import check_password
-from mediation.models import Organisation, PartnerPlatform, Role, Track, User
 from mediation.settings import Settings
 from seeds.demo import CASES, DEMO_PASSWORD, ORGANISATIONS, STAFF, seed_demo
 

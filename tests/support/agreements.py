@@ -67,10 +67,10 @@ def draft(**overrides: Any) -> dict[str, Any]:
 
 
 async def build_agreement_world(settings: Settings, *, track: str = "peoples") -> AgreementWorld:
+    from cases.accounts.actions import do_create_staff, do_register_disputant
+    from cases.accounts.models import Role, User
     from cases.models import Case
     from cases.status import Status
-    from mediation.accounts import do_create_staff, do_register_disputant
-    from mediation.models import Role, User
     from tests.support.factories import file_and_consent, new_mediator, new_organisation
 
     now = datetime.now(UTC)

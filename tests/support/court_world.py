@@ -222,6 +222,7 @@ async def make_effective_agreement(
 ) -> int:
     """An effective version signed by `signers` and sealed; the case becomes SETTLED."""
     from cases import agreement as rules
+    from cases.accounts.models import Organisation
     from cases.evidence_store import store_blob
     from cases.models import Case
     from cases.status import Status
@@ -229,7 +230,6 @@ async def make_effective_agreement(
         AgreementSignature,
         AgreementStatus,
         AgreementVersion,
-        Organisation,
         SignatureMethod,
         SignerRole,
     )

@@ -2,7 +2,7 @@
 
 SQLite copies a migrated template file; PostgreSQL creates each test database from a
 migrated template database. The platform's fixtures (tests/conftest.py) and the court
-desk's (tests/cases/desk/conftest.py) both use these, each with its own migrations.
+desk's (tests/courtdesk/conftest.py) both use these, each with its own migrations.
 """
 
 from __future__ import annotations

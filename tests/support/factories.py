@@ -147,7 +147,7 @@ def run(client: TestClient, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
 
 
 def create_organisation(client: TestClient, code: str, name: str = "长宁区人民调解委员会") -> Any:
-    from mediation.models import Organisation, Track
+    from cases.accounts.models import Organisation, Track
 
     return run(
         client,
@@ -166,7 +166,7 @@ def create_staff(
     organisation_id: int | None = None,
     display_name: str = "工作人员",
 ) -> Any:
-    from mediation.accounts import do_create_staff
+    from cases.accounts.actions import do_create_staff
 
     return run(
         client,
@@ -186,8 +186,8 @@ def switch_to(client: TestClient, identifier: str, password: str) -> None:
 
 
 async def _row_counts() -> dict[str, int]:
+    from cases.accounts.models import LoginFailure, User
     from cases.models import Case, Evidence, Invitation, Notice, Party, TimelineEvent
-    from mediation.models import LoginFailure, User
 
     models: list[Any] = [
         Case,
@@ -228,7 +228,7 @@ def cheap_password_hashing(monkeypatch: Any) -> None:
     here, and the cost parameters are not what these tests are about."""
     from argon2 import PasswordHasher
 
-    from mediation import accounts
+    from cases.accounts import actions as accounts
 
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(accounts, "_hasher", hasher)
@@ -254,7 +254,7 @@ async def new_organisation(
     categories: tuple[str, ...] = ("tour_refund",),
     **fields: Any,
 ) -> Any:
-    from mediation.models import Organisation, Track
+    from cases.accounts.models import Organisation, Track
 
     return await Organisation.create(
         code=code,
@@ -278,8 +278,8 @@ async def new_mediator(
 ) -> Any:
     """A mediator on the organisation's roster; `profile` sets MediatorProfile fields
     (specialties, languages, capacity, affiliations, ...)."""
-    from mediation.accounts import do_create_staff
-    from mediation.models import MediatorProfile, Role
+    from cases.accounts.actions import do_create_staff
+    from cases.accounts.models import MediatorProfile, Role
 
     user = await do_create_staff(
         username=username,
@@ -308,7 +308,7 @@ async def file_and_consent(
     it). Returns the case as stored after routing."""
     from cases.actions import Filer
     from cases.models import Case, Invitation
-    from mediation.assignment import do_respondent_consents
+    from cases.routing.assignment import do_respondent_consents
     from mediation.intake import file_dispute
 
     case = await file_dispute(

@@ -39,7 +39,7 @@ def create_app() -> Any:
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
-    from cases.court import signing
+    from courtwire import signing
 
     secret = os.environ["FAKE_DESK_SECRET"]
     faults: list[dict[str, Any]] = []

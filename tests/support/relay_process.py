@@ -11,8 +11,8 @@ import asyncio
 import sys
 import time
 
-from cases.court.outbox import Relay
 from cases.models import OutboxMessage, OutboxStatus
+from courtwire.outbox import Relay
 from tests.support.live_server import run_with_orm
 
 

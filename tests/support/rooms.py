@@ -38,13 +38,14 @@ class RoomWorld:
 async def build_room_world(
     settings: Settings, starts_in: timedelta = timedelta(minutes=5)
 ) -> RoomWorld:
+    from cases.accounts.actions import do_create_staff, do_register_disputant
+    from cases.accounts.models import Organisation, Role, Track
     from cases.actions import Filer
     from cases.models import Case, Invitation
+    from cases.routing.assignment import do_respondent_consents
     from cases.status import Status
-    from mediation.accounts import do_create_staff, do_register_disputant
-    from mediation.assignment import do_respondent_consents
     from mediation.intake import file_dispute
-    from mediation.models import MediationSession, Organisation, Role, Track
+    from mediation.models import MediationSession
     from tests.support.factories import filing_fields
 
     now = datetime.now(UTC)
@@ -167,12 +168,12 @@ class LiveWorld:
 async def build_live_world(settings: Settings) -> LiveWorld:
     import hashlib
 
+    from cases.accounts.actions import do_create_staff
+    from cases.accounts.models import Organisation, Role
     from cases.actions import Filer
     from cases.models import Case, Evidence, Side
     from cases.status import Status
-    from mediation.accounts import do_create_staff
     from mediation.intake import file_dispute
-    from mediation.models import Organisation, Role
     from tests.support.factories import filing_fields, party_ids
 
     room = await build_room_world(settings)

@@ -1,0 +1,139 @@
+"""What the desk says: error codes and labels as English message ids, translated when shown."""
+
+from __future__ import annotations
+
+from courtdesk.i18n import N_
+
+ERROR_MESSAGES: dict[str, str] = {
+    "not_found": N_("Not found."),
+    "filing_not_found": N_("There is no such filing."),
+    "csrf_failed": N_("The form had expired. Please try again."),
+    "sign_in_failed": N_("Wrong user name or password."),
+    "sign_in_locked": N_(
+        "Too many failed attempts: signing in is locked for a while. Try again later."
+    ),
+    "reason_required": N_("Give the reason."),
+    "reason_too_long": N_("The reason is too long (at most %(limit)s characters)."),
+    "unknown_type_code": N_("Choose a case type from the list."),
+    "not_a_confirmation": N_(
+        "Only an application for judicial confirmation can be confirmed or refused."
+    ),
+    "confirmation_needs_docket": N_("Docket the application before deciding on it."),
+    "already_docketed": N_("This filing has already been docketed as %(number)s."),
+    "already_accepted": N_("This filing has already been accepted."),
+    "already_decided": N_("This filing has already been decided."),
+    "filing_changed_meanwhile": N_("Someone else changed this filing meanwhile. Look at it again."),
+    "case_number_format": N_("The court case number could not be formed."),
+    "nothing_selected": N_("Select at least one filing."),
+    "bad_username": N_(
+        "A user name is 2 to 64 lower-case letters, digits, dots, dashes or underscores."
+    ),
+    "bad_password": N_("A password needs at least %(minimum)s characters."),
+    "clerk_exists": N_("A clerk with this user name exists already."),
+    "no_link": N_("The filing carries no link to this file, so it cannot be fetched."),
+    "not_on_platform": N_(
+        "The filing's link to this file does not point to the mediation platform, so the desk "
+        "did not fetch it."
+    ),
+    "link_gone": N_(
+        "The platform's link to this file has expired or was withdrawn. Ask the platform to "
+        "send the filing again if the file is still needed."
+    ),
+    "unreachable": N_("The platform could not be reached to fetch this file. Try again later."),
+    "fetch_refused": N_("The platform did not hand out this file (HTTP %(status)s)."),
+    "too_large": N_("The file fetched is larger than the filing says. It is not shown."),
+    "digest_mismatch": N_(
+        "The file fetched does not match the SHA-256 named in the filing. It is not shown."
+    ),
+}
+
+STATUS_LABELS = {
+    "received": N_("Received"),
+    "accepted": N_("Accepted"),
+    "returned": N_("Returned for correction"),
+    "docketed": N_("Docketed"),
+    "confirmed": N_("Confirmation granted"),
+    "rejected": N_("Confirmation refused"),
+}
+
+KIND_LABELS = {
+    "transfer": N_("Transfer to litigation"),
+    "confirmation": N_("Judicial confirmation"),
+}
+
+ACTION_LABELS = {
+    "accepted": N_("Accepted"),
+    "returned": N_("Returned for correction"),
+    "docketed": N_("Docketed"),
+    "confirmed": N_("Granted judicial confirmation"),
+    "rejected": N_("Refused judicial confirmation"),
+}
+
+SIDE_LABELS = {"applicant": N_("Applicant"), "respondent": N_("Respondent")}
+
+PARTY_KIND_LABELS = {
+    "natural_person": N_("Natural person"),
+    "organisation": N_("Organisation"),
+    "merchant": N_("Merchant"),
+    "platform": N_("Platform"),
+}
+
+TYPE_CODE_LABELS = {
+    "民初": N_("First-instance civil case (民初)"),
+    "诉前调确": N_("Judicial confirmation after pre-litigation mediation (诉前调确)"),
+    "民诉前调": N_("Pre-litigation mediation (民诉前调)"),
+}
+
+OUTBOX_LABELS = {
+    "pending": N_("Being sent to the platform"),
+    "delivered": N_("Delivered to the platform"),
+    "dead": N_("Delivery failed"),
+}
+
+TIMELINE_LABELS = {
+    "filed": N_("Filed"),
+    "evidence_added": N_("Evidence added"),
+    "status_changed": N_("Status changed"),
+}
+
+FORMAT_LABELS = {"json": N_("JSON (CloudEvents)"), "ecf": N_("ECF 4.01 XML")}
+
+# The platform's pre-check travels as codes (docs/court-wire.md: code, ground, blocks, params);
+# the desk says them in its own words. A code not listed here is shown as it came.
+GROUND_LABELS = {
+    "art354": N_("Materials (Civil Procedure interpretation Art. 354)"),
+    "art355": N_("Not accepted for confirmation (Art. 355)"),
+    "art358": N_("Grounds for rejection (Art. 358)"),
+    "art21": N_("Record of failed mediation (online mediation rules Art. 21)"),
+}
+
+FINDING_MESSAGES = {
+    "agreement_not_effective": N_("The agreement was not in effect (signatures missing)."),
+    "seal_missing": N_("The agreement does not carry the mediation organisation's seal."),
+    "organisation_proof_missing": N_("No mediation organisation or mediator is on record."),
+    "no_session_record": N_(
+        "No online session is on record; the signed and sealed agreement is the proof of mediation."
+    ),
+    "party_missing": N_("The %(side)s is missing."),
+    "party_id_missing": N_("%(name)s has no identity number on record."),
+    "party_id_invalid": N_("The identity number of %(name)s is not valid."),
+    "service_address_missing": N_("%(name)s has no address for service on record."),
+    "property_proof_missing": N_("Term %(term)s transfers property without proof of the rights."),
+    "identity_status_matter": N_("Term %(term)s concerns an identity relationship."),
+    "ownership_confirmation": N_("Term %(term)s asks to confirm ownership of property or IP."),
+    "signature_missing": N_("Signatures are missing: %(roles)s."),
+    "no_terms": N_("The agreement has no terms."),
+    "term_without_obligor": N_("Term %(term)s does not say who must perform it."),
+    "term_without_manner": N_("Term %(term)s does not say how it is to be performed."),
+    "term_without_time_limit": N_("Term %(term)s has no time limit for performance."),
+    "term_amount_unclear": N_("The amount in term %(term)s is missing or unclear."),
+    "confirmation_deadline_passed": N_("The 30 days for applying ended on %(date)s."),
+    "confirmation_deadline_near": N_("The 30 days for applying end on %(date)s."),
+    "end_record_incomplete": N_("The record of the failed mediation is incomplete."),
+}
+
+ROLE_WORDS = {
+    "applicant": N_("applicant"),
+    "respondent": N_("respondent"),
+    "mediator": N_("mediator"),
+}

@@ -1,0 +1,220 @@
+"""The desk's page helpers: rendering in the clerk's language, who is signed in, CSRF."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from datetime import datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from cases.categories import BY_CODE
+from cases.clock import SHANGHAI
+from courtdesk import messages
+from courtdesk.accounts import clerk_of_session
+from courtdesk.errors import DeskError
+from courtdesk.i18n import LOCALE_COOKIE, LOCALES, negotiate, translations
+from courtdesk.models import Clerk
+from courtdesk.settings import DeskSettings
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates" / "clerk"
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def _local_time(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is None:
+            return moment.strftime(fmt)
+        value = moment
+    return value.astimezone(SHANGHAI).strftime(fmt)
+
+
+def _environment(locale: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["local_time"] = _local_time
+    env.globals.update(
+        locale=locale,
+        categories=BY_CODE,
+        status_labels=messages.STATUS_LABELS,
+        kind_labels=messages.KIND_LABELS,
+        action_labels=messages.ACTION_LABELS,
+        side_labels=messages.SIDE_LABELS,
+        party_kind_labels=messages.PARTY_KIND_LABELS,
+        type_code_labels=messages.TYPE_CODE_LABELS,
+        outbox_labels=messages.OUTBOX_LABELS,
+        timeline_labels=messages.TIMELINE_LABELS,
+        format_labels=messages.FORMAT_LABELS,
+    )
+    return env
+
+
+# One environment per language, so no page is ever rendered with another's translations.
+ENVIRONMENTS = {locale: _environment(locale) for locale in LOCALES}
+
+
+def settings_of(request: Request) -> DeskSettings:
+    settings: DeskSettings = request.app.state.settings
+    return settings
+
+
+def locale_of(request: Request) -> str:
+    if "locale" not in request.state._state:
+        request.state.locale = negotiate(
+            request.cookies.get(LOCALE_COOKIE), request.headers.get("accept-language")
+        )
+    return str(request.state.locale)
+
+
+def gettext(request: Request, message: str, **params: object) -> str:
+    text = translations(locale_of(request)).gettext(message)
+    return text % params if params else text
+
+
+def error_text(request: Request, code: str, **params: object) -> str:
+    return gettext(request, messages.ERROR_MESSAGES.get(code, code), **params)
+
+
+def precheck_lines(request: Request, precheck: object) -> list[dict[str, Any]]:
+    """The platform's pre-check findings as sentences, blocking ones first."""
+    findings = precheck.get("findings") if isinstance(precheck, dict) else None
+    lines = []
+    for finding in findings if isinstance(findings, list) else []:
+        if not isinstance(finding, dict):
+            lines.append({"blocks": False, "ground": "", "text": str(finding)})
+            continue
+        raw = finding.get("params")
+        params = {str(k): str(v) for k, v in (raw.items() if isinstance(raw, dict) else [])}
+        for name in ("side", "roles"):
+            if name in params:
+                params[name] = "、".join(
+                    gettext(request, messages.ROLE_WORDS.get(word, word))
+                    for word in params[name].split(",")
+                )
+        code = str(finding.get("code", ""))
+        message = messages.FINDING_MESSAGES.get(code)
+        try:
+            text = gettext(request, message, **params) if message else code
+        except (KeyError, ValueError):  # a finding without the parameters its sentence names
+            text = code
+        ground = messages.GROUND_LABELS.get(str(finding.get("ground", "")))
+        lines.append(
+            {
+                "blocks": bool(finding.get("blocks")),
+                "ground": gettext(request, ground) if ground else "",
+                "text": text,
+            }
+        )
+    return sorted(lines, key=lambda line: not line["blocks"])
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+def flash(request: Request, kind: str, text: str) -> None:
+    """A message for the next page (already translated)."""
+    # Assigned, not appended in place: the session is saved only when it sees a change.
+    request.session["flash"] = [*request.session.get("flash", []), [kind, text]]
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    locale = locale_of(request)
+    page = ENVIRONMENTS[locale].get_template(template)
+    ctx = {
+        "request": request,
+        "clerk": getattr(request.state, "clerk", None),
+        "csrf_token": csrf_token(request),
+        "other_locale": "en" if locale == "zh_CN" else "zh_CN",
+        "flashes": request.session.pop("flash", []),
+        "error_text": lambda code, **p: error_text(request, code, **p),
+        **(context or {}),
+    }
+    return HTMLResponse(page.render(ctx), status_code=status)
+
+
+def error_page(request: Request, code: str, status: int, **params: object) -> HTMLResponse:
+    return render(
+        request,
+        "error.html",
+        {"message": error_text(request, code, **params), "status": status},
+        status=status,
+    )
+
+
+async def load_clerk(request: Request) -> Clerk | None:
+    clerk = await clerk_of_session(request.session)
+    if clerk is None and "clerk" in request.session:
+        request.session.clear()
+    request.state.clerk = clerk
+    return clerk
+
+
+def signed_in(handler: Handler) -> Handler:
+    """Every page but sign-in needs a signed-in clerk; anyone else is sent to sign in."""
+
+    @wraps(handler)
+    async def wrapper(request: Request) -> Response:
+        if await load_clerk(request) is None:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/signin?next={quote(target, safe='/')}", status_code=303)
+        return await handler(request)
+
+    return wrapper
+
+
+def clerk_of(request: Request) -> Clerk:
+    clerk: Clerk = request.state.clerk
+    return clerk
+
+
+def sign_in(request: Request, clerk: Clerk) -> None:
+    # A fresh session, so a token planted before signing in is worthless afterwards.
+    request.session.clear()
+    request.session["clerk"] = clerk.id
+    request.session["gen"] = clerk.session_generation
+
+
+def safe_next(target: str | None, default: str = "/inbox") -> str:
+    """Only same-site paths are followed after sign-in (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+@asynccontextmanager
+async def checked_form(request: Request) -> AsyncIterator[FormData]:
+    """Parse a form and check its CSRF token against the session's."""
+    async with request.form(max_files=0, max_fields=1000) as form:
+        sent = form.get("csrf_token")
+        expected = request.session.get("csrf")
+        if not isinstance(sent, str) or not expected or not secrets.compare_digest(sent, expected):
+            raise DeskError("csrf_failed", 403)
+        yield form
