@@ -30,7 +30,7 @@ import httpx
 
 from courtdesk.db import tortoise_config
 from courtwire import signing
-from tests.support.live_server import free_port, run_with_orm, wait_until_healthy
+from tests.support.live_server import free_port, run_with_orm, stop_process, wait_until_healthy
 
 T = TypeVar("T")
 FILING_SECRET = "whsec_" + "ZGVzay10ZXN0cy1maWxpbmctc2VjcmV0LTAwMDAwMDA="
@@ -95,12 +95,7 @@ def run_desk(
             wait_until_healthy(process, url, log, "court desk")
             yield Desk(url=url, database_url=database_url, log=log)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            stop_process(process)
             shutil.rmtree(scratch, ignore_errors=True)
 
 

@@ -62,7 +62,7 @@ from tests.courtdesk.support import (
 from tests.courtdesk.support import wait_for as wait_for_in_another_process
 from tests.support import court_world as w
 from tests.support.fault_proxy import Fault, run_fault_proxy
-from tests.support.live_server import free_port, run_server, run_with_orm
+from tests.support.live_server import free_port, run_server, run_with_orm, stop_process
 from tests.support.rooms import cheap_hashing
 
 T = TypeVar("T")
@@ -117,12 +117,7 @@ def relay_process(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[b
         yield process
     finally:
         if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            stop_process(process)
 
 
 def _platform_outbox(database_url: str) -> list[tuple[str, str, int, str]]:

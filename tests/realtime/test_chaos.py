@@ -58,7 +58,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from mediation.settings import Settings
 from tests.support.fake_desk import FakeDesk, run_fake_desk
-from tests.support.live_server import free_port, run_with_orm, wait_until_healthy
+from tests.support.live_server import free_port, run_with_orm, stop_process, wait_until_healthy
 from tests.support.rooms import (
     CREDENTIALS,
     LiveWorld,
@@ -161,12 +161,7 @@ class Web:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+            stop_process(self.process)
 
 
 @contextmanager
@@ -191,12 +186,7 @@ def jobs_process(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[by
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
 
 
 class Mailbox:

@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.live_server import free_port
+from tests.support.live_server import free_port, stop_process
 
 CONTROL = "/_control"
 
@@ -177,12 +177,7 @@ def run_fake_desk(secret: str) -> Iterator[FakeDesk]:
                     time.sleep(0.1)
                 yield FakeDesk(base_url)
             finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
+                stop_process(process)
 
 
 if __name__ == "__main__":

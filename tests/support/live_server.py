@@ -98,12 +98,18 @@ def run_server(settings_env: dict[str, str], port: int | None = None) -> Iterato
                 wait_until_healthy(process, base_url, stderr_path, "live server")
                 yield base_url
             finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
+                stop_process(process)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """End a server process the way a service manager would: SIGTERM, then SIGKILL if it has
+    not exited within 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 def wait_until_healthy(
