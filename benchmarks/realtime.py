@@ -72,9 +72,9 @@ from tortoise import Tortoise  # noqa: E402
 from cases.accounts.models import Role, User  # noqa: E402
 from cases.categories import Domain  # noqa: E402
 from cases.models import Case, Party, PartyKind, Side  # noqa: E402
+from cases.sessions.models import MediationSession  # noqa: E402
 from cases.status import Status  # noqa: E402
 from mediation.db import migrate, tortoise_config  # noqa: E402
-from mediation.models import MediationSession  # noqa: E402
 from realtime.models import RoomMessage, RoomState  # noqa: E402
 
 # Starts a program pinned to one CPU (or none, for -1) with the open-files limit raised.

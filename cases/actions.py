@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from tortoise.transactions import in_transaction
-
 from cases.access import CaseFacts, Viewer, can_view_case
 from cases.errors import CaseConflict, CaseNotFound
 from cases.evidence_store import blobs_older_than
@@ -31,6 +29,7 @@ from cases.models import (
 from cases.numbering import next_case_number
 from cases.pause import pause_point
 from cases.status import Actor, Status
+from cases.transactions import atomic, locked_case
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,7 @@ async def do_file_case(
     invitation_link: InvitationLink,
 ) -> Case:
     """File a dispute and invite the respondent, in one transaction."""
-    async with in_transaction():
+    async with atomic():
         number = await next_case_number(now.year, filing.domain)
         case = await Case.create(
             number=number,
@@ -222,7 +221,7 @@ async def do_answer_invitation(
     now: datetime,
 ) -> Case:
     """The respondent consents (linking their account) or refuses with a reason."""
-    async with in_transaction():
+    async with atomic():
         # Claim the invitation first: of two concurrent answers only one changes a row.
         claimed = await Invitation.filter(
             id=invitation.id, answered_at__isnull=True, expires_at__gt=now
@@ -281,7 +280,7 @@ async def do_end_unanswered_invitations(now: datetime) -> list[str]:
         "id", flat=True
     )
     for invitation_id in due:
-        async with in_transaction():
+        async with atomic():
             claimed = await Invitation.filter(id=invitation_id, answered_at__isnull=True).update(
                 answered_at=now, answer="expired"
             )
@@ -356,11 +355,11 @@ async def do_add_evidence(
     """Add evidence to a case; a file whose content the case already has is left out and
     reported (`repeated`), so the person can be told it was already attached."""
     case, _ = await access_case(viewer, number)
-    async with in_transaction():
+    async with atomic():
         # The case row's lock: two uploads of the same file at once are served one after
         # the other, so the second sees the first's row and reports it instead of failing
         # on the (case, sha256) unique index.
-        case = await Case.select_for_update().get(id=case.id)
+        case = await locked_case(case.id)
         added, repeated = await _add_evidence(case, side, items, now, viewer.user_id)
     return AddedEvidence(case, added, repeated)
 

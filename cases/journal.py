@@ -18,10 +18,11 @@ from cases.status import Actor, Status, check_transition
 # Leaving mediation this way ends the mediator's work on the case (their record counts it).
 MEDIATION_ENDINGS = frozenset({Status.SETTLED, Status.FAILED, Status.TIMED_OUT, Status.WITHDRAWN})
 
-# What the shell does in the same transaction when a case leaves mediation other than by
-# settling (it ends, or goes back to assignment): `mediation` withdraws an agreement version
-# left open for signature. `cases` cannot import `mediation`, so the shell registers it
-# (`mediation.models`, which every process loads with the ORM).
+# What other domains do in the same transaction when a case leaves mediation other than by
+# settling (it ends, or goes back to assignment): the agreements domain withdraws a version
+# left open for signature. The journal sits below that domain (the agreements import it), so
+# the agreements register their handler (`cases.agreements.models`, which every process loads
+# with the ORM).
 LeavingMediation = Callable[[Case, Status, datetime], Awaitable[None]]
 _leaving_mediation: list[LeavingMediation] = []
 

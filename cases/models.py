@@ -80,10 +80,6 @@ class Case(Model):
     evidence: fields.ReverseRelation[Evidence]
     timeline: fields.ReverseRelation[TimelineEvent]
     court_filings: fields.ReverseRelation[CourtFiling]
-    # Reverse relations from the shell's models (sessions, agreements), reached by relation so
-    # this package never imports the shell.
-    sessions: fields.ReverseRelation[Any]
-    agreement_versions: fields.ReverseRelation[Any]
     # The foreign-key columns Tortoise adds, declared for type checkers (annotations only).
     partner_id: int | None
     filed_by_id: int | None

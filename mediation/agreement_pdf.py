@@ -28,19 +28,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from cases.access import Viewer
 from cases.accounts.models import Organisation
 from cases.actions import access_case
-from cases.agreement import verify_seal
+from cases.agreements.models import (
+    AgreementSignature,
+    AgreementStatus,
+    AgreementVersion,
+    SignerRole,
+)
+from cases.agreements.rules import verify_seal
 from cases.errors import CaseConflict, CaseNotFound
 from cases.evidence_store import blob_path, store_blob
 from cases.journal import record_event
 from cases.models import Case
 from cases.pause import pause_point
+from cases.transactions import atomic
 from mediation.i18n import N_
-from mediation.models import AgreementSignature, AgreementStatus, AgreementVersion, SignerRole
 from mediation.settings import Settings
 from mediation.web import ENVIRONMENTS
 
@@ -137,8 +141,13 @@ PDF_VARIANT = "pdf/a-2b"
 
 def render_pdf(html: str) -> bytes:
     """HTML to PDF/A-2b bytes. CPU-heavy (about a second): call it in a worker thread."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
+    with warnings.catch_warnings():
+        # Without HarfBuzz's subsetting library (libharfbuzz-subset0, absent from some
+        # machines) WeasyPrint embeds whole fonts instead of the glyphs used: a larger PDF,
+        # the same document. It says so on import; the PDF is still correct.
+        warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
+        from weasyprint import HTML
+        from weasyprint.urls import URLFetcher
 
     # Nothing may be fetched while rendering (the text is escaped, this is belt and braces).
     fetcher = URLFetcher(allowed_protocols=())
@@ -225,7 +234,7 @@ async def issue_signed_pdf(version_id: int, settings: Settings) -> str:
     digest = await asyncio.to_thread(store_blob, settings.evidence_dir, data)
     now = datetime.now(UTC)
     await pause_point("pdf_record")  # rendered and stored, not yet recorded (cases.pause)
-    async with in_transaction():
+    async with atomic():
         won = await AgreementVersion.filter(
             id=version_id, status=AgreementStatus.EFFECTIVE, pdf_sha256__isnull=True
         ).update(pdf_sha256=digest, pdf_size=len(data), verification_code=code)

@@ -25,6 +25,7 @@ from cases.court.handoff import deliver_due as deliver_court_filings
 from cases.deadlines.actions import do_send_deadline_reminders
 from cases.endings.actions import do_time_out_overdue_mediations
 from cases.errors import CaseError
+from cases.performance.actions import do_send_performance_reminders
 from cases.routing.assignment import (
     do_appoint_when_choice_window_closes,
     do_reassign_unanswered,
@@ -41,7 +42,6 @@ from mediation.middleware import (
     origin_of,
 )
 from mediation.notify import Notifier
-from mediation.performance import do_send_performance_reminders
 from mediation.production import check_fit_for_production
 from mediation.routes import (
     accounts,
@@ -80,7 +80,7 @@ async def run_background_jobs(notifier: Notifier, interval: float, settings: Set
         rounds += 1
         try:
             # Each round in a task of its own: when the database goes away as a transaction
-            # begins, the ORM's in_transaction() leaves the task pointed at a dead connection
+            # begins, the ORM's atomic() leaves the task pointed at a dead connection
             # (every later transaction in that task fails); that must end with the round.
             await asyncio.create_task(_one_round(notifier, settings, rounds))
         except Exception:  # a failing round must not end the loop; the next one retries

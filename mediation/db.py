@@ -6,7 +6,9 @@ from typing import Any
 
 MODEL_MODULES = [
     "cases.accounts.models",
-    "mediation.models",
+    "cases.sessions.models",
+    "cases.agreements.models",
+    "cases.performance.models",
     "cases.models",
     "cases.deadlines.models",
     "cases.routing.models",

@@ -17,13 +17,13 @@ from datetime import datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from cases.accounts.models import IdempotencyRecord, PartnerPlatform
 from cases.actions import Filer
 from cases.errors import CaseError
 from cases.models import Case, TimelineEvent
 from cases.pause import pause_point
+from cases.transactions import atomic
 from mediation.intake import FilingInvalid, Upload, file_dispute
 from mediation.settings import Settings
 
@@ -110,7 +110,7 @@ async def do_partner_filing(
 ) -> ApiAnswer:
     request_hash = canonical_request(body)
     try:
-        async with in_transaction():
+        async with atomic():
             record = await IdempotencyRecord.create(
                 partner=partner,
                 key=idempotency_key,
@@ -122,7 +122,7 @@ async def do_partner_filing(
             # one commits): where the concurrency tests hold a request (cases.pause).
             await pause_point("partner_filing")
             try:
-                async with in_transaction():  # a savepoint: an invalid filing leaves no rows
+                async with atomic():  # a savepoint: an invalid filing leaves no rows
                     case = await file_dispute(
                         settings,
                         fields,

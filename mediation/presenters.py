@@ -11,9 +11,9 @@ from cases.accounts.models import User
 from cases.categories import BY_CODE
 from cases.identity import mask_email, mask_mobile, mask_resident_id, mask_uscc
 from cases.models import Case, Evidence, Party, PartyKind, TimelineEvent
+from cases.sessions.actions import is_open
+from cases.sessions.models import MediationSession, Transcript
 from mediation.i18n import N_
-from mediation.models import MediationSession, Transcript
-from mediation.sessions import is_open
 
 STATUS_LABELS: dict[str, str] = {
     "submitted": N_("Submitted"),
@@ -78,6 +78,16 @@ EVENT_LABELS: dict[str, str] = {
     "court_decision": N_("The court decided on a filing"),
     "court_filing_replayed": N_("An administrator sent a filing to the court again"),
     "court_links_revoked": N_("An administrator withdrew a filing's evidence links"),
+}
+
+# The states of a term of an effective agreement (cases.performance.actions.ItemState).
+PERFORMANCE_STATE_LABELS: dict[str, str] = {
+    "open": N_("open"),
+    "due_soon": N_("due soon"),
+    "overdue": N_("overdue"),
+    "performed": N_("performed, waiting for the other side"),
+    "confirmed": N_("performance confirmed"),
+    "disputed": N_("performance disputed"),
 }
 
 PARTY_KIND_LABELS: dict[str, str] = {

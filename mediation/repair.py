@@ -17,8 +17,8 @@ from typing import Any
 
 from tortoise import Tortoise, fields
 from tortoise.models import Model
-from tortoise.transactions import in_transaction
 
+from cases.transactions import atomic
 from realtime.text import first_bad_string, is_storable, repaired, repaired_json
 
 BATCH = 500
@@ -84,7 +84,7 @@ async def do_repair_text(*, dry_run: bool = False) -> Counter[str]:
                 if change:
                     changes.append((row[pk], change))
             if changes and not dry_run:
-                async with in_transaction():
+                async with atomic():
                     for key, change in changes:
                         await model.filter(**{pk: key}).update(**change)
     return found

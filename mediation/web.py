@@ -26,7 +26,7 @@ from cases.errors import CaseError
 from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
 from mediation.i18n import LOCALE_COOKIE, LOCALES, negotiate, translations
 from mediation.messages import ERROR_MESSAGES
-from mediation.presenters import EVENT_LABELS
+from mediation.presenters import EVENT_LABELS, PERFORMANCE_STATE_LABELS
 from mediation.routing_view import HOW_LABELS, REASON_LABELS, REGIME_LABELS, TRACK_LABELS
 from mediation.settings import Settings
 from realtime.text import is_storable
@@ -60,6 +60,7 @@ def _environment(locale: str) -> jinja2.Environment:
         regime_labels=REGIME_LABELS,
         how_labels=HOW_LABELS,
         event_labels=EVENT_LABELS,
+        performance_state_labels=PERFORMANCE_STATE_LABELS,
     )
     # Also a global, not only a render variable: macros imported without context (the
     # partials/forms.html field errors) see globals only.

@@ -11,12 +11,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 
 from cases.accounts.models import LoginFailure, MediatorProfile, Role, User
 from cases.errors import CaseError
 from cases.filing import check_email
 from cases.identity import is_valid_mainland_mobile, normalise_mobile
+from cases.transactions import atomic
 
 log = logging.getLogger("security.accounts")
 _hasher = PasswordHasher()
@@ -80,7 +80,7 @@ async def do_register_disputant(
     if errors:
         raise RegistrationError(errors)
     try:
-        async with in_transaction():
+        async with atomic():
             return await User.create(
                 role=Role.DISPUTANT,
                 display_name=name,
@@ -116,7 +116,7 @@ async def do_create_staff(
     if role in (Role.MEDIATOR, Role.ORG_ADMIN) and organisation_id is None:
         raise RegistrationError({"organisation": "required"})
     try:
-        async with in_transaction():
+        async with atomic():
             user = await User.create(
                 role=role,
                 username=username.strip(),

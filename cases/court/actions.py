@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from cases.access import Viewer
+from cases.agreements.models import AgreementStatus, AgreementVersion
 from cases.court.handoff import new_filing_id, queue_filing, replay_dead_letter
 from cases.court.precheck import Precheck
 from cases.court.records import (
@@ -54,6 +53,7 @@ from cases.models import (
 )
 from cases.pause import pause_point
 from cases.status import Actor, Status
+from cases.transactions import atomic, lock_case
 from courtwire.evidence_links import EvidenceLink
 
 ADDRESS_MAX = 300
@@ -103,7 +103,7 @@ async def do_request_transfer(
     precheck = await transfer_precheck(case)
     if not precheck.ok:
         raise PrecheckBlocked(precheck)
-    async with in_transaction():
+    async with atomic():
         await transition(case, Status.TRANSFERRED, Actor.APPLICANT, now, actor_id=viewer.user_id)
         filing = await _new_filing(
             case, FilingKind.TRANSFER, fmt, {side: now.isoformat()}, precheck, now
@@ -204,12 +204,12 @@ async def do_join_confirmation(
     if Status(case.status) != Status.SETTLED:
         raise CaseConflict("confirmation_not_possible")
     fmt = _wire_format(wire_format)
-    async with in_transaction():
+    async with atomic():
         # Take the case row first: two parties joining at once are served one after the
         # other (the second sees the first's filing).
-        locked = await Case.filter(id=case.id, status=Status.SETTLED).update(updated_at=now)
-        if not locked:
+        if await lock_case(case.id, status=Status.SETTLED) is None:
             raise CaseConflict("case_changed_meanwhile")
+        await Case.filter(id=case.id).update(updated_at=now)
         pending = await pending_confirmation(case)
         # Where the concurrency tests hold a party who has read the pending filing.
         await pause_point("join_confirmation")
@@ -349,7 +349,7 @@ async def do_resubmit_corrected(
     if kind == FilingKind.TRANSFER and side != Side.APPLICANT:
         raise NotAllowed("forbidden")
     correction = check_correction(values, side, kind)
-    async with in_transaction():
+    async with atomic():
         changed = await _apply_correction(case, correction)
         precheck = await precheck_for_correction(case, returned, settings, now)
         proofs = list(returned.precheck.get("property_proof_evidence") or [])
@@ -524,7 +524,7 @@ async def do_replay_dead_letter(viewer: Viewer, row_id: int, now: datetime) -> O
     row = await OutboxMessage.get_or_none(id=row_id)
     if row is None:
         raise CaseNotFound("not_found")
-    async with in_transaction():
+    async with atomic():
         if not await replay_dead_letter(row_id, now):
             raise CaseConflict("not_a_dead_letter")
         if row.filing_id is not None:
@@ -565,8 +565,8 @@ async def access_court_link(link: EvidenceLink) -> ServedFile:
         raise CourtLinkRevoked
     if link.kind == "agreement_pdf":
         case = await Case.get(id=filing.case_id)
-        version = await case.agreement_versions.filter(
-            pdf_sha256=link.sha256, status="effective"
+        version = await AgreementVersion.filter(
+            case_id=case.id, pdf_sha256=link.sha256, status=AgreementStatus.EFFECTIVE
         ).first()
         if version is None:
             raise CaseNotFound("evidence_not_found")
@@ -591,7 +591,7 @@ async def do_revoke_court_links(
     """
     if reason not in LINK_REVOCATION_REASONS:
         raise ValueError(f"unknown revocation reason {reason!r}")
-    async with in_transaction():
+    async with atomic():
         filing = await CourtFiling.get_or_none(filing_id=filing_id)
         if filing is None:
             raise CaseNotFound("filing_not_found")

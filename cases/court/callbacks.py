@@ -16,13 +16,13 @@ from typing import Any
 
 from lxml import etree
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from cases.court.filing_status import DECISIONS, case_move, moves_forward
 from cases.journal import notify_parties, record_event, transition
 from cases.models import Case, CourtCallback, CourtFiling, FilingKind, FilingStatus
 from cases.pause import pause_point
 from cases.status import Actor, Status
+from cases.transactions import atomic
 from courtwire import ecf
 from courtwire.case_numbers import CaseNumberError, parse_case_number
 from realtime.text import JsonRefused, read_json
@@ -229,7 +229,7 @@ async def do_apply_court_decision(
     if filing is None:
         return Applied(known=False, applied=False)
     try:
-        async with in_transaction():
+        async with atomic():
             callback = await CourtCallback.create(
                 webhook_id=webhook_id,
                 filing=filing,

@@ -23,7 +23,8 @@ from typing import Any, Protocol
 
 from lxml import etree
 
-from cases.agreement import verify_seal
+from cases.agreements.models import AgreementSignature, AgreementStatus, AgreementVersion
+from cases.agreements.rules import verify_seal
 from cases.clock import local_date
 from cases.court.precheck import (
     AgreementFacts,
@@ -45,6 +46,7 @@ from cases.deadlines.calendar_cn import official_calendar
 from cases.deadlines.rules import Regime, deadline_for
 from cases.endings.models import EndRecord
 from cases.models import Case, CourtFiling, Evidence, FilingKind, Party, TimelineEvent
+from cases.sessions.models import MediationSession, SessionStatus
 from courtwire import ecf
 from courtwire.evidence_links import EvidenceLink, link_path
 from courtwire.package import (
@@ -66,8 +68,6 @@ CLOUDEVENTS_JSON = "application/cloudevents+json"
 XML = "application/xml"
 WIRE_FORMATS = ("json", "ecf")
 SIDES = ("applicant", "respondent")
-EFFECTIVE = "effective"  # AgreementStatus.EFFECTIVE (mediation.models)
-SESSION_ENDED = "ended"  # SessionStatus.ENDED (mediation.models)
 
 
 class CourtSettings(Protocol):
@@ -88,12 +88,17 @@ def _iso(moment: datetime) -> str:
 # --- the record --------------------------------------------------------------------------------
 
 
-async def effective_agreement(case: Case) -> Any | None:
+async def effective_agreement(case: Case) -> AgreementVersion | None:
     """The case's agreement in effect (the last required signature made), if any."""
-    return await case.agreement_versions.filter(status=EFFECTIVE).order_by("-number").first()
+    return (
+        await AgreementVersion.filter(case_id=case.id, status=AgreementStatus.EFFECTIVE)
+        .order_by("-number")
+        .first()
+    )
 
 
-def _signed_agreement(version: Any) -> SignedAgreement:
+def _signed_agreement(version: AgreementVersion) -> SignedAgreement:
+    assert version.effective_at is not None  # an effective version
     return SignedAgreement(
         text=version.text, sha256=version.sha256, signed_at=_iso(version.effective_at)
     )
@@ -101,7 +106,7 @@ def _signed_agreement(version: Any) -> SignedAgreement:
 
 async def room_messages(case: Case) -> list[StoredRoomMessage]:
     """Every durable item said in any room of any of the case's sessions."""
-    session_ids = await case.sessions.all().values_list("id", flat=True)
+    session_ids = await MediationSession.filter(case_id=case.id).values_list("id", flat=True)
     if not session_ids:
         return []
     return await StoredRoomMessage.filter(session_id__in=list(session_ids)).order_by(
@@ -218,8 +223,10 @@ async def confirmation_precheck(
     version = await effective_agreement(case)
     agreement = None
     apply_by = None
-    if version is not None:
-        signatures = await version.signatures.all().values_list("role", flat=True)
+    if version is not None and version.effective_at is not None:
+        signatures = await AgreementSignature.filter(version_id=version.id).values_list(
+            "role", flat=True
+        )
         effective_on = local_date(version.effective_at)
         agreement = AgreementFacts(
             effective_on=effective_on,
@@ -235,7 +242,9 @@ async def confirmation_precheck(
             parties=party_facts(parties),
             organisation=organisation.name if organisation is not None else None,
             mediator=mediator.display_name if mediator is not None else None,
-            sessions_held=await case.sessions.filter(status=SESSION_ENDED).count(),
+            sessions_held=await MediationSession.filter(
+                case_id=case.id, status=SessionStatus.ENDED
+            ).count(),
             agreement=agreement,
             apply_by=apply_by,
             today=local_date(applied_at or now),

@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from tortoise.transactions import in_transaction
-
 from cases.clock import local_date
 from cases.deadlines.calendar_cn import WorkingDayCalendar, official_calendar
 from cases.deadlines.models import CaseDeadline, DeadlineStatus
@@ -31,6 +29,7 @@ from cases.errors import CaseConflict, CaseError
 from cases.journal import notify_parties, queue_notice, record_event
 from cases.models import Case, NoticeChannel
 from cases.pause import pause_point
+from cases.transactions import atomic
 
 
 def _pauses(row: CaseDeadline) -> list[Pause]:
@@ -107,7 +106,7 @@ async def do_pause_deadline(
     """Time that does not count (expert appraisal, Art. 26) starts."""
     if not reason.strip():
         raise DeadlineError("pause_reason_required")
-    async with in_transaction():
+    async with atomic():
         row = await open_deadline(case, regime)
         if row is None:
             raise CaseConflict("no_open_deadline")
@@ -131,7 +130,7 @@ async def do_pause_deadline(
 async def do_resume_deadline(
     case: Case, regime: Regime, end: date, now: datetime, actor_id: int | None
 ) -> CaseDeadline:
-    async with in_transaction():
+    async with atomic():
         row = await open_deadline(case, regime)
         running = [p for p in (row.pauses if row else []) if p.get("end") is None]
         if row is None or not running:
@@ -169,7 +168,7 @@ async def do_extend_deadline(
         raise DeadlineError("extension_days_invalid")
     if not reason.strip():
         raise DeadlineError("extension_reason_required")
-    async with in_transaction():
+    async with atomic():
         row = await open_deadline(case, regime)
         if row is None:
             raise CaseConflict("no_open_deadline")

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from cases.access import Viewer
 from cases.actions import access_case
 from cases.clock import local_date
@@ -36,6 +34,7 @@ from cases.models import (
 )
 from cases.pause import pause_point
 from cases.status import Actor, Status
+from cases.transactions import atomic
 
 ENDINGS = (Status.FAILED, Status.WITHDRAWN, Status.TIMED_OUT)
 
@@ -175,7 +174,7 @@ async def do_end_mediation(
         if existing is None:
             raise CaseConflict("mediation_not_in_progress")
         entry = check_end_record(values, Status(existing.ending))
-        async with in_transaction():
+        async with atomic():
             changed = await EndRecord.filter(id=existing.id).update(
                 undisputed_facts=entry.undisputed_facts,
                 reasons_for_failure=entry.reasons_for_failure,
@@ -189,7 +188,7 @@ async def do_end_mediation(
 
 
 async def _end(case: Case, entry: EndRecordInput, viewer: Viewer, now: datetime) -> Case:
-    async with in_transaction():
+    async with atomic():
         data: dict[str, Any] = {}
         if entry.withdrawn_by:
             data["withdrawn_by"] = entry.withdrawn_by
@@ -233,7 +232,7 @@ async def do_time_out_overdue_mediations(now: datetime) -> list[str]:
     ended: list[str] = []
     regimes = (Regime.ONLINE_MEDIATION, Regime.CONSUMER_MEDIATION)
     for deadline_id, _ in await overdue_deadlines(regimes, today):
-        async with in_transaction():
+        async with atomic():
             if not await claim_missed(deadline_id, today, now):
                 continue
             row = await CaseDeadline.get(id=deadline_id).prefetch_related("case")

@@ -14,8 +14,6 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from cases.accounts.models import MediatorLeave, MediatorProfile, Organisation, Role, User
 from cases.actions import do_answer_invitation
 from cases.clock import local_date
@@ -57,6 +55,7 @@ from cases.routing.scoring import (
 )
 from cases.routing.triage import CaseProfile, OrganisationProfile, recommend
 from cases.status import Actor, Status
+from cases.transactions import atomic, lock_case, locked_case
 
 # Assignments that ended this way keep the mediator off the case for good.
 _ENDED_FOR_GOOD = (
@@ -116,9 +115,9 @@ async def do_begin_routing(case_id: int, now: datetime) -> Case | None:
     Idempotent: a case no longer in ACCEPTED is left alone (the job sweeps accepted cases,
     so a crash between the respondent's consent and this step delays routing, never loses it).
     """
-    async with in_transaction():
+    async with atomic():
         # Locked, so a second job round waits here and then finds the case already routed.
-        case = await Case.select_for_update().get_or_none(id=case_id, status=Status.ACCEPTED)
+        case = await lock_case(case_id, status=Status.ACCEPTED)
         if case is None:
             return None
         await pause_point("begin_routing")
@@ -167,8 +166,8 @@ async def do_override_organisation(
     organisation = await Organisation.get_or_none(id=organisation_id)
     if organisation is None:
         raise AssignmentError("choose_one")
-    async with in_transaction():
-        case = await Case.select_for_update().get(id=case.id)
+    async with atomic():
+        case = await locked_case(case.id)
         if case.status != Status.ASSIGNING:
             raise CaseConflict("case_changed_meanwhile")
         before = case.organisation_id
@@ -364,9 +363,9 @@ async def _assign(
 async def do_appoint(case_id: int, now: datetime) -> int | None:
     """Appoint the scorer's choice to a case still being assigned; None if nobody is free
     (the case stays in ASSIGNING, visible on the organisation admin's queue)."""
-    async with in_transaction():
+    async with atomic():
         # Locked, so a concurrent round waits here and then finds the case already assigned.
-        case = await Case.select_for_update().get_or_none(id=case_id, status=Status.ASSIGNING)
+        case = await lock_case(case_id, status=Status.ASSIGNING)
         if case is None or case.organisation_id is None:
             return None
         # Lock the organisation's roster before counting its mediators' open cases: two
@@ -435,8 +434,8 @@ async def do_appoint_when_choice_window_closes(now: datetime) -> list[int]:
 async def do_choose_mediator(case: Case, side: Side, mediator_id: int, now: datetime) -> bool:
     """Record a party's choice; when both sides chose the same mediator, assign them.
     Returns True when this choice completed a joint choice."""
-    async with in_transaction():
-        case = await Case.select_for_update().get(id=case.id)
+    async with atomic():
+        case = await locked_case(case.id)
         window = await CaseDeadline.get_or_none(
             case=case, regime=Regime.PARTY_CHOICE.value, status=DeadlineStatus.OPEN
         )
@@ -518,8 +517,8 @@ async def do_mediator_answer(
         raise AssignmentError("disclosure_statement_required")
     if not accept and not has_tie and not decline_reason.strip():
         raise AssignmentError("decline_reason_required")
-    async with in_transaction():
-        case = await Case.select_for_update().get(id=case.id)
+    async with atomic():
+        case = await locked_case(case.id)
         if case.status != Status.AWAITING_MEDIATOR or case.mediator_id != mediator.id:
             raise CaseConflict("case_changed_meanwhile")
         await ConflictDisclosure.create(
@@ -575,8 +574,8 @@ async def do_request_mediator_change(
     """A party's request to change the mediator (Art. 14) is granted: the case is reassigned."""
     if not reason.strip():
         raise AssignmentError("change_reason_required")
-    async with in_transaction():
-        case = await Case.select_for_update().get(id=case.id)
+    async with atomic():
+        case = await locked_case(case.id)
         if case.status not in (Status.AWAITING_MEDIATOR, Status.IN_MEDIATION):
             raise CaseConflict("case_changed_meanwhile")
         actor = Actor.APPLICANT if side is Side.APPLICANT else Actor.RESPONDENT
@@ -595,8 +594,8 @@ async def do_override_mediator(
     """An admin appoints a mediator of the case's organisation, with a reason."""
     if not reason.strip():
         raise AssignmentError("override_reason_required")
-    async with in_transaction():
-        case = await Case.select_for_update().get(id=case.id)
+    async with atomic():
+        case = await locked_case(case.id)
         if admin.role == Role.ORG_ADMIN and case.organisation_id != admin.organisation_id:
             raise CaseNotFound("case_not_found")
         # Joint choice or an admin's appointment: never over a conflict of interest.
@@ -637,7 +636,7 @@ async def do_reassign_unanswered(now: datetime) -> list[int]:
     today = local_date(now)
     moved = []
     for deadline_id, case_id in await overdue_deadlines((Regime.MEDIATOR_ANSWER,), today):
-        async with in_transaction():
+        async with atomic():
             if not await claim_missed(deadline_id, today, now):
                 continue
             case = await Case.get(id=case_id)

@@ -9,7 +9,7 @@ track. Then `recommend` picks the organisation of that track that takes the case
 if that track has none, it falls back to another track's organisation, because a case that
 reaches an organisation which can mediate it serves the parties better than no recommendation.
 
-Track and party-kind values mirror `mediation.models.Track` and `cases.models.PartyKind`; they
+Track and party-kind values mirror `cases.accounts.models.Track` and `cases.models.PartyKind`; they
 are repeated here as plain strings so that this module does not import the ORM (a test checks
 that the two stay in step).
 """
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
 
-# Tracks (mediation.models.Track).
+# Tracks (cases.accounts.models.Track).
 PEOPLES = "peoples"  # 人民调解
 ADMINISTRATIVE = "administrative"  # 行政调解
 ARBITRATION = "arbitration"  # 仲裁调解

@@ -4,7 +4,8 @@ import functools
 from cases.models import FilingKind, FilingStatus, OutboxStatus
 from cases.status import Status
 from json import dumps, loads
-from mediation.models import AgreementStatus, PerformanceStatus, SignatureMethod, SignerRole
+from cases.agreements.models import AgreementStatus, SignatureMethod, SignerRole
+from cases.performance.models import PerformanceStatus
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index

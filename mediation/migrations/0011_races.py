@@ -11,7 +11,7 @@ from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
 from tortoise.migrations.constraints import UniqueConstraint
 
-from mediation.models import AgreementStatus
+from cases.agreements.models import AgreementStatus
 
 
 def _sql(client: Any, query: str) -> str:

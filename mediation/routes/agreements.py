@@ -3,6 +3,7 @@ the parties and the mediator sign, and the history of versions and signatures.""
 
 from __future__ import annotations
 
+from functools import partial
 from itertools import zip_longest
 from typing import Any
 
@@ -11,11 +12,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from cases import agreement as rules
 from cases.accounts.models import User
-from cases.clock import SHANGHAI, utcnow
-from cases.errors import CaseConflict, CaseError
-from mediation.agreements import (
+from cases.agreements import rules
+from cases.agreements.actions import (
     AgreementError,
     AgreementForbidden,
     AgreementInvalid,
@@ -27,8 +26,11 @@ from mediation.agreements import (
     do_sign,
     draft_to_edit,
 )
+from cases.agreements.models import SignatureMethod
+from cases.clock import SHANGHAI, utcnow
+from cases.errors import CaseConflict, CaseError
+from mediation.agreement_pdf import issue_signed_pdf
 from mediation.i18n import N_
-from mediation.models import SignatureMethod
 from mediation.presenters import PARTY_KIND_LABELS
 from mediation.web import checked_form, form_text, render, settings_of, signed_in
 
@@ -230,6 +232,7 @@ async def sign(request: Request) -> Response:
             now=utcnow(),
             settings=settings_of(request),
             hub=request.app.state.hub,
+            issue_pdf=partial(issue_signed_pdf, settings=settings_of(request)),
         )
     except (AgreementError, CaseConflict) as refused:
         return await _page(request, version_number, error=refused, status=refused.status_code)

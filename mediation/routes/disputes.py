@@ -19,13 +19,15 @@ from cases.actions import (
     cases_visible_to,
     do_add_evidence,
 )
+from cases.agreements.actions import agreement_summary
 from cases.categories import CATEGORIES
 from cases.clock import local_date, utcnow
 from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
 from cases.evidence_store import blob_path
 from cases.filing import REQUIRED_CONSENTS
 from cases.models import Case, Side
-from mediation.agreements import agreement_summary
+from cases.performance.actions import case_outcome
+from cases.sessions.actions import offer_history, viewer_as_participant
 from mediation.court_view import court_context
 from mediation.intake import (
     FilingInvalid,
@@ -38,7 +40,6 @@ from mediation.intake import (
     repeated_token,
     store_uploads,
 )
-from mediation.performance import case_outcome
 from mediation.presenters import (
     PARTY_KIND_LABELS,
     STATUS_LABELS,
@@ -47,7 +48,6 @@ from mediation.presenters import (
     session_rows,
 )
 from mediation.routing_view import routing_view
-from mediation.sessions import offer_history, viewer_as_participant
 from mediation.web import checked_form, form_text, render, settings_of, signed_in
 
 

@@ -12,7 +12,7 @@ from cases.access import viewer_of
 from cases.accounts.models import User
 from cases.clock import utcnow
 from cases.errors import CaseNotFound
-from mediation.performance import Move, do_answer_performance, do_mark_performed
+from cases.performance.actions import Move, do_answer_performance, do_mark_performed
 from mediation.web import checked_form, form_text, signed_in
 
 

@@ -23,6 +23,7 @@ from cases.deadlines.actions import (
 from cases.deadlines.rules import Regime, Unit
 from cases.errors import CaseError, CaseNotFound
 from cases.models import Case, Party, Side
+from cases.performance.actions import performance_needing_attention
 from cases.routing.assignment import (
     AssignmentError,
     do_choose_mediator,
@@ -31,7 +32,6 @@ from cases.routing.assignment import (
     do_override_organisation,
     do_request_mediator_change,
 )
-from mediation.performance import performance_needing_attention
 from mediation.routes import parse_id
 from mediation.routing_view import REGIME_LABELS
 from mediation.web import checked_form, form_text, render, signed_in

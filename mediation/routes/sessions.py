@@ -14,13 +14,11 @@ from cases.access import CaseFacts, handles_case, viewer_of
 from cases.accounts.actions import user_of_session
 from cases.accounts.models import Role, User
 from cases.actions import access_case
+from cases.agreements.actions import agreement_summary
 from cases.clock import SHANGHAI, utcnow
 from cases.errors import CaseNotFound
 from cases.models import Case, Evidence, Party
-from mediation.agreements import agreement_summary
-from mediation.models import MediationSession, SessionMode, SessionStatus, Transcript
-from mediation.routes import parse_id
-from mediation.sessions import (
+from cases.sessions.actions import (
     RosterCache,
     SessionError,
     do_confirm_transcript,
@@ -35,6 +33,8 @@ from mediation.sessions import (
     participant_of,
     starting_room,
 )
+from cases.sessions.models import MediationSession, SessionMode, SessionStatus, Transcript
+from mediation.routes import parse_id
 from mediation.web import checked_form, form_text, render, settings_of, signed_in
 from realtime.endpoint import room_endpoint
 from realtime.hub import Hub

@@ -344,7 +344,7 @@ async def test_joint_confirmation_first_waits_second_sends(
     data = json.loads(row.body)["data"]
     assert data["kind"] == "confirmation"
     assert data["applicants"] == ["applicant", "respondent"]
-    from mediation.models import AgreementVersion
+    from cases.agreements.models import AgreementVersion
 
     version = await AgreementVersion.get(id=version_id)
     assert data["agreement"]["text"] == version.text

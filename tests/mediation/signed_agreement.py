@@ -98,18 +98,18 @@ async def build_signed_world(
     refund_due: date | None = None,
     withdraw_due: date | None = None,
 ) -> SignedWorld:
-    from cases import agreement as rules
     from cases.accounts.models import Organisation
-    from cases.models import Case
-    from cases.status import Status
-    from mediation.models import (
+    from cases.agreements import rules
+    from cases.agreements.models import (
         AgreementSignature,
         AgreementStatus,
         AgreementVersion,
-        PerformanceItem,
         SignatureMethod,
         SignerRole,
     )
+    from cases.models import Case
+    from cases.performance.models import PerformanceItem
+    from cases.status import Status
 
     world = await build_room_world(settings)
     users = world.user_ids

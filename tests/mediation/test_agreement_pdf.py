@@ -13,11 +13,13 @@ import subprocess
 import sys
 import textwrap
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from cases.actions import do_sweep_unreferenced_evidence
+from cases.agreements.models import AgreementStatus, AgreementVersion
 from cases.evidence_store import blob_path, store_blob
 from cases.models import TimelineEvent
 from mediation.agreement_pdf import (
@@ -27,7 +29,6 @@ from mediation.agreement_pdf import (
     parse_sha256,
     verification_url,
 )
-from mediation.models import AgreementStatus, AgreementVersion
 from mediation.settings import Settings
 from tests.mediation.signed_agreement import (
     APPLICANT_NAME,
@@ -287,8 +288,9 @@ async def test_the_last_signature_through_the_signing_actions_issues_the_pdf(
 ) -> None:
     """The whole way: draft, put up for signature, three signatures; the signing action
     issues the PDF after its commit, with the real signers and seal on it."""
-    from mediation.agreements import do_put_up_for_signature, do_save_draft, do_sign
-    from mediation.models import PerformanceItem, SignatureMethod
+    from cases.agreements.actions import do_put_up_for_signature, do_save_draft, do_sign
+    from cases.agreements.models import SignatureMethod
+    from cases.performance.models import PerformanceItem
     from tests.support.agreements import (
         APPLICANT,
         MEDIATOR,
@@ -318,6 +320,7 @@ async def test_the_last_signature_through_the_signing_actions_issues_the_pdf(
             secret=password,
             now=datetime.now(UTC),
             settings=settings,
+            issue_pdf=partial(issue_signed_pdf, settings=settings),
         )
 
     version = await AgreementVersion.get(id=version.id)

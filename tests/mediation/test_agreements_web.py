@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from cases.agreements.models import AgreementSignature, AgreementStatus, AgreementVersion
 from cases.models import Case, Notice, NoticeChannel
 from cases.status import Status
-from mediation.models import AgreementSignature, AgreementStatus, AgreementVersion
 from mediation.settings import Settings
 from tests.support.agreements import (
     APPLICANT,

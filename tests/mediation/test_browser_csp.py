@@ -112,8 +112,9 @@ def test_the_room_connects_under_the_policy(live: LiveRoom, phones: Phones) -> N
 async def _agreement_world(settings: Settings) -> tuple[str, str]:
     """A settled case with an effective agreement, its performance terms and a check page;
     returns (case number, verification code)."""
-    from cases import agreement as rules
-    from mediation.models import AgreementVersion, PerformanceItem
+    from cases.agreements import rules
+    from cases.agreements.models import AgreementVersion
+    from cases.performance.models import PerformanceItem
 
     world = await w.build_court_world(settings)
     version_id = await w.make_effective_agreement(settings, world)

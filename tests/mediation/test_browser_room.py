@@ -312,7 +312,7 @@ def test_in_a_back_to_back_session_each_party_starts_in_their_own_caucus(
     site: LiveSite, database_url: str, desk: Page, phones: Phones
 ) -> None:
     async def back_to_back() -> None:
-        from mediation.models import MediationSession, SessionMode
+        from cases.sessions.models import MediationSession, SessionMode
 
         await MediationSession.filter(id=site.world.session_id).update(
             mode=SessionMode.BACK_TO_BACK

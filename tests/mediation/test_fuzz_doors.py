@@ -332,7 +332,7 @@ def test_fuzzed_court_forms(app_client: TestClient, settings: Settings) -> None:
 def test_fuzzed_agreement_signing(app_client: TestClient, settings: Settings) -> None:
     """A party signing the version put up for signature (password or SMS code, and the hash
     of the text they read)."""
-    from mediation.models import AgreementVersion
+    from cases.agreements.models import AgreementVersion
     from tests.support.agreements import APPLICANT, MEDIATOR, build_agreement_world, draft
 
     client = app_client

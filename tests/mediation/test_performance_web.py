@@ -14,8 +14,8 @@ from starlette.testclient import TestClient
 
 from cases.accounts.models import Role, User
 from cases.models import Notice, TimelineEvent
-from mediation.models import PerformanceItem, PerformanceStatus
-from mediation.performance import do_send_performance_reminders
+from cases.performance.actions import do_send_performance_reminders
+from cases.performance.models import PerformanceItem, PerformanceStatus
 from mediation.settings import Settings
 from tests.mediation.signed_agreement import SignedWorld, build_signed_world
 from tests.support.concurrency import rendezvous
@@ -261,10 +261,10 @@ async def test_an_item_first_seen_overdue_reminds_only_the_mediator(
 async def _second_case_with_overdue_term(settings: Settings, mediator_id: int) -> str:
     """Another case, handled by another mediator, with an overdue term."""
     from cases.actions import Filer
+    from cases.agreements.models import AgreementStatus, AgreementVersion
     from cases.models import Case
     from cases.status import Status
     from mediation.intake import file_dispute
-    from mediation.models import AgreementStatus, AgreementVersion
     from tests.support.factories import filing_fields, party_ids
 
     case = await file_dispute(settings, filing_fields(**party_ids(2)), [], Filer(), NOW)

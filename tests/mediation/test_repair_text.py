@@ -18,9 +18,9 @@ from pathlib import Path
 from tortoise import Tortoise
 
 from cases.models import Party
-from mediation.models import Transcript
+from cases.sessions.actions import make_transcript
+from cases.sessions.models import Transcript
 from mediation.repair import do_repair_text
-from mediation.sessions import make_transcript
 from mediation.settings import Settings
 from realtime.models import RoomMessage
 from realtime.text import is_storable
@@ -73,7 +73,7 @@ async def _bad_rows(settings: Settings) -> tuple[int, int, int]:
 
 
 async def test_a_transcript_is_made_over_a_bad_stored_string(db: None, settings: Settings) -> None:
-    from mediation.models import MediationSession
+    from cases.sessions.models import MediationSession
 
     session_id, message_id, _ = await _bad_rows(settings)
     stored = await RoomMessage.get(id=message_id)

@@ -17,8 +17,8 @@ from starlette.testclient import TestClient
 
 from cases.accounts.models import User
 from cases.models import Case, Notice, TimelineEvent
+from cases.sessions.models import MediationSession
 from cases.status import Status
-from mediation.models import MediationSession
 from mediation.settings import Settings
 from tests.support.factories import (
     STAFF_PASSWORD,
@@ -285,8 +285,8 @@ def test_a_rescheduled_sessions_calendar_file_replaces_the_old_one(
 
 
 def test_a_cancelled_session_is_sent_as_a_cancellation() -> None:
-    from mediation.models import SessionStatus
-    from mediation.sessions import ics_for
+    from cases.sessions.actions import ics_for
+    from cases.sessions.models import SessionStatus
 
     now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
     session = MediationSession(

@@ -14,9 +14,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from cases.accounts.models import Role
+from cases.agreements.models import AgreementVersion
 from cases.evidence_store import blob_path
 from mediation.agreement_pdf import issue_signed_pdf
-from mediation.models import AgreementVersion
 from mediation.settings import Settings
 from tests.mediation.signed_agreement import PERSONAL_DATA, SignedWorld, build_signed_world
 from tests.support.factories import (

@@ -320,7 +320,7 @@ def test_a_bad_string_stored_before_the_checks_still_replays_and_ends_in_a_trans
     still be replayed and transcribed)."""
     import asyncio
 
-    from mediation.models import Transcript
+    from cases.sessions.models import Transcript
     from realtime.models import RoomState
     from realtime.protocol import ROOMS
     from tests.support.databases import is_postgres

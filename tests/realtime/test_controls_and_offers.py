@@ -223,7 +223,7 @@ def test_ending_closes_every_socket_and_leaves_a_transcript_the_parties_confirm(
     run_scenario(scenario)
 
     async def ended() -> tuple[str, str, str]:
-        from mediation.models import MediationSession, Transcript
+        from cases.sessions.models import MediationSession, Transcript
 
         async with orm(live.database_url):
             for _ in range(100):
@@ -261,7 +261,7 @@ def test_ending_closes_every_socket_and_leaves_a_transcript_the_parties_confirm(
         assert http.get(f"/sessions/{session_id}/transcript").status_code == 404
 
     async def confirmations() -> dict[str, str]:
-        from mediation.models import Transcript
+        from cases.sessions.models import Transcript
 
         async with orm(live.database_url):
             transcript = await Transcript.get(session_id=session_id)

@@ -128,8 +128,8 @@ def test_fuzzed_frames_get_an_answer_never_drop_anyone_and_store_only_good_text(
         session_id = live.new_session()
 
         async def scenario() -> None:
-            from mediation.models import MediationSession
-            from mediation.sessions import make_transcript
+            from cases.sessions.actions import make_transcript
+            from cases.sessions.models import MediationSession
             from realtime.models import RoomMessage
 
             async with orm(live.database_url):

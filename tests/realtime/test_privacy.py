@@ -150,7 +150,7 @@ def test_the_transcript_keeps_the_joint_room_and_notes_but_no_caucus_or_concessi
     session_id = live.new_session()
 
     async def scenario() -> None:
-        from mediation.models import MediationSession, Transcript
+        from cases.sessions.models import MediationSession, Transcript
 
         async with orm(live.database_url):
             mediator = await enter(live.base, session_id, live.cookies["mediator"], "mediator")

@@ -143,7 +143,7 @@ async def build_court_world(settings: Settings) -> CourtWorld:
         )
         evidence[name] = digest
     await store_room_messages(room.session_id, users)
-    from mediation.models import MediationSession, SessionStatus
+    from cases.sessions.models import MediationSession, SessionStatus
 
     await MediationSession.filter(id=room.session_id).update(
         status=SessionStatus.ENDED, ended_at=now
@@ -221,18 +221,18 @@ async def make_effective_agreement(
     pdf: bytes | None = b"%PDF-1.4 the signed agreement",
 ) -> int:
     """An effective version signed by `signers` and sealed; the case becomes SETTLED."""
-    from cases import agreement as rules
     from cases.accounts.models import Organisation
-    from cases.evidence_store import store_blob
-    from cases.models import Case
-    from cases.status import Status
-    from mediation.models import (
+    from cases.agreements import rules
+    from cases.agreements.models import (
         AgreementSignature,
         AgreementStatus,
         AgreementVersion,
         SignatureMethod,
         SignerRole,
     )
+    from cases.evidence_store import store_blob
+    from cases.models import Case
+    from cases.status import Status
 
     case = await Case.get(id=world.case_id)
     organisation = await Organisation.get(id=case.organisation_id)

@@ -43,9 +43,9 @@ async def build_room_world(
     from cases.actions import Filer
     from cases.models import Case, Invitation
     from cases.routing.assignment import do_respondent_consents
+    from cases.sessions.models import MediationSession
     from cases.status import Status
     from mediation.intake import file_dispute
-    from mediation.models import MediationSession
     from tests.support.factories import filing_fields
 
     now = datetime.now(UTC)
@@ -218,7 +218,7 @@ async def build_live_world(settings: Settings) -> LiveWorld:
 
 
 async def new_session(case_id: int, mediator_id: int, starts_in: timedelta) -> int:
-    from mediation.models import MediationSession
+    from cases.sessions.models import MediationSession
 
     now = datetime.now(UTC)
     session = await MediationSession.create(

@@ -7,8 +7,7 @@ from datetime import date
 
 import pytest
 
-from mediation.models import PerformanceStatus
-from mediation.performance import (
+from cases.performance.actions import (
     ItemState,
     Move,
     Reminder,
@@ -17,6 +16,7 @@ from mediation.performance import (
     moves_for,
     reminder_for,
 )
+from cases.performance.models import PerformanceStatus
 
 DUE = date(2026, 12, 10)
 OPEN = PerformanceStatus.OPEN.value

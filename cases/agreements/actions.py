@@ -4,54 +4,56 @@ signature, signing after re-confirming identity, and the effect of the last sign
 These actions are the only writers of AgreementVersion, AgreementSignature and SigningCode,
 and they create the PerformanceItem rows when an agreement takes effect. The rules (what a
 draft must contain, its text, who must still sign, the attestations) are the pure core in
-`cases.agreement`. Every write locks the case row first, so two signers, or a signer and a
-mediator saving a new version, are serialised: the last of several simultaneous signatures
-sees the others and the agreement takes effect exactly once.
+`cases.agreements.rules`. Every write locks the case row first (`lock_case`), so two signers,
+or a signer and a mediator saving a new version, are serialised: the last of several
+simultaneous signatures sees the others and the agreement takes effect exactly once.
 
-After commit, each new or changed version is announced in the case's session room, and an
-agreement that took effect gets its signed PDF (`mediation.agreement_pdf`, whose own sweep
-catches up if the process dies in between).
+Each transaction registers its after-commit effects (`on_commit`): the new or changed version
+is announced in the case's session room, and an agreement that took effect gets its signed
+PDF from the renderer the shell passes in (`mediation.agreement_pdf`, whose own sweep catches
+up if the process dies in between or no renderer was passed).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib.util
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 
-from cases import agreement as rules
 from cases.access import CaseFacts, handles_case, viewer_of
 from cases.accounts.actions import check_password
 from cases.accounts.models import LoginFailure, Organisation, User
 from cases.actions import access_case
-from cases.clock import SHANGHAI, local_date
-from cases.errors import CaseConflict, CaseError, CaseNotFound
-from cases.journal import notify_parties, queue_notice, record_event, transition
-from cases.models import Case, NoticeChannel, Party
-from cases.pause import pause_point
-from cases.status import Actor, Status
-from mediation.models import (
+from cases.agreements import rules
+from cases.agreements.models import (
     AgreementSignature,
     AgreementStatus,
     AgreementVersion,
-    MediationSession,
-    PerformanceItem,
-    SessionStatus,
     SignatureMethod,
     SigningCode,
 )
-from mediation.settings import Settings
+from cases.clock import SHANGHAI, local_date
+from cases.errors import CaseConflict, CaseError, CaseNotFound
+from cases.identity import mask_mobile
+from cases.journal import notify_parties, queue_notice, record_event, transition
+from cases.models import Case, NoticeChannel, Party
+from cases.pause import pause_point
+from cases.performance.models import PerformanceItem
+from cases.sessions.models import MediationSession, SessionStatus
+from cases.status import Actor, Status
+from cases.transactions import atomic, locked_case, on_commit
+from realtime.protocol import Kind
 
-log = logging.getLogger("mediation.agreements")
+log = logging.getLogger("cases.agreements")
 
 CODE_LIFETIME = timedelta(minutes=10)
 CODE_ATTEMPTS = 5
@@ -82,10 +84,27 @@ class TooManyAttempts(AgreementError):
     status_code = 429
 
 
+class Settings(Protocol):
+    """What the actions need of the shell's settings (mediation.settings.Settings)."""
+
+    @property
+    def secret_key(self) -> str: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def max_login_failures(self) -> int: ...
+
+
 class Announcer(Protocol):
     """What the actions need of the live hub (realtime.hub.Hub)."""
 
     async def announce(self, session_id: int, kind: Any, body: dict[str, Any]) -> Any: ...
+
+
+# Renders, stores and records the signed PDF of an effective version, given its id. Rendering
+# is presentation, so the shell supplies it (mediation.agreement_pdf.issue_signed_pdf bound to
+# its settings); a version signed without one gets its PDF from the shell's sweep job.
+IssuePdf = Callable[[int], Awaitable[object]]
 
 
 # --- access ------------------------------------------------------------------------------------
@@ -173,14 +192,6 @@ def _require_mediator(access: AgreementAccess) -> None:
         raise CaseConflict("case_not_in_mediation")
 
 
-async def _lock_case(case: Case) -> Case:
-    """Take the case row's write lock first thing in the transaction (PostgreSQL: the row
-    lock; SQLite: the database's write lock, which a later upgrade from a read could not get),
-    then read the case as it is now."""
-    await Case.filter(id=case.id).update(number=F("number"))
-    return await Case.get(id=case.id)
-
-
 # --- drafting ----------------------------------------------------------------------------------
 
 
@@ -203,8 +214,8 @@ async def do_save_draft(
     organisation = await Organisation.get_or_none(id=case.organisation_id or 0)
     if organisation is None:
         raise CaseConflict("agreement_no_organisation")
-    async with in_transaction():
-        case = await _lock_case(case)
+    async with atomic():
+        case = await locked_case(case.id)
         if case.status != Status.IN_MEDIATION or case.mediator_id != user.id:
             raise CaseConflict("case_changed_meanwhile")
         last = await AgreementVersion.filter(case=case).order_by("-number").first()
@@ -243,7 +254,7 @@ async def do_save_draft(
             sha256=version.sha256,
             superseded=sorted(int(str(n)) for n in replaced),
         )
-    await announce_version(hub, version)
+        on_commit(partial(announce_version, hub, version.id))
     return version
 
 
@@ -263,8 +274,8 @@ async def do_put_up_for_signature(
         raise CaseConflict(_status_code_of(version))
     if problems := rules.check_still_valid(version.content, local_date(now)):
         raise AgreementInvalid(problems)
-    async with in_transaction():
-        case = await _lock_case(access.case)
+    async with atomic():
+        case = await locked_case(access.case.id)
         if case.status != Status.IN_MEDIATION:
             raise CaseConflict("case_not_in_mediation")
         changed = await AgreementVersion.filter(id=version.id, status=AgreementStatus.DRAFT).update(
@@ -291,9 +302,8 @@ async def do_put_up_for_signature(
             f"{link}",
             now,
         )
-    version = await AgreementVersion.get(id=version.id)
-    await announce_version(hub, version)
-    return version
+        on_commit(partial(announce_version, hub, version.id))
+    return await AgreementVersion.get(id=version.id)
 
 
 def _status_code_of(version: AgreementVersion) -> str:
@@ -352,7 +362,7 @@ async def do_send_signing_code(
     if len(recent) >= CODES_PER_HOUR:
         raise TooManyAttempts("signing_code_too_many")
     code = f"{secrets.randbelow(10**6):06d}"
-    async with in_transaction():
+    async with atomic():
         row = await SigningCode.create(
             user=user,
             version=version,
@@ -434,6 +444,7 @@ async def do_sign(
     now: datetime,
     settings: Settings,
     hub: Announcer | None = None,
+    issue_pdf: IssuePdf | None = None,
 ) -> Signed:
     """Sign a version put up for signature, after re-confirming identity by the account's
     password or an SMS code. `sha256` is the hash of the text the signer read: if the
@@ -448,8 +459,8 @@ async def do_sign(
     else:
         code_row = await _check_code(user, version, secret, now, settings)
     try:
-        async with in_transaction():
-            case = await _lock_case(access.case)
+        async with atomic():
+            case = await locked_case(access.case.id)
             version = await AgreementVersion.get(id=version.id)
             if version.status != AgreementStatus.SIGNING:
                 raise CaseConflict(_status_code_of(version))
@@ -495,14 +506,13 @@ async def do_sign(
             effective = rules.takes_effect(str(r) for r in roles)
             if effective:
                 await _take_effect(case, version, now, settings)
+            on_commit(partial(announce_version, hub, version.id))
+            if effective:
+                on_commit(partial(_issue_pdf, issue_pdf, version.id))
     except IntegrityError:
         # The same role signed meanwhile (two devices of one party): one signature stands.
         raise CaseConflict("agreement_already_signed") from None
-    version = await AgreementVersion.get(id=version.id)
-    await announce_version(hub, version)
-    if effective:
-        await issue_pdf(version.id, settings)
-    return Signed(version, signature, effective)
+    return Signed(await AgreementVersion.get(id=version.id), signature, effective)
 
 
 async def _take_effect(
@@ -564,12 +574,13 @@ def agreement_url(case_number: str, version_number: int) -> str:
     return f"/cases/{case_number}/agreement/{version_number}"
 
 
-async def announce_version(hub: Announcer | None, version: AgreementVersion) -> None:
-    """Tell the case's session room (its latest scheduled session) about this version. The
-    version is committed already: a failure here is logged, and the next announcement or a
-    reload of the agreement page shows the state."""
+async def announce_version(hub: Announcer | None, version_id: int) -> None:
+    """Tell the case's session room (its latest scheduled session) about this version, as
+    committed. Run after commit (`on_commit`): a failure here is logged, and the next
+    announcement or a reload of the agreement page shows the state."""
     if hub is None:
         return
+    version = await AgreementVersion.get(id=version_id)
     session = (
         await MediationSession.filter(case_id=version.case_id, status=SessionStatus.SCHEDULED)
         .order_by("-starts_at", "-id")
@@ -585,21 +596,17 @@ async def announce_version(hub: Announcer | None, version: AgreementVersion) -> 
         "url": agreement_url(str(case_number), version.number),
     }
     try:
-        from realtime.protocol import Kind
-
         await hub.announce(session.id, Kind("agreement"), body)
     except Exception:
         log.exception("agreement version %s not announced in session %s", version.id, session.id)
 
 
-async def issue_pdf(version_id: int, settings: Settings) -> None:
+async def _issue_pdf(issue_pdf: IssuePdf | None, version_id: int) -> None:
     """The signed PDF, once the effect is committed (idempotent; swept later on failure)."""
-    if importlib.util.find_spec("mediation.agreement_pdf") is None:
+    if issue_pdf is None:
         return
     try:
-        from mediation import agreement_pdf
-
-        await agreement_pdf.issue_signed_pdf(version_id, settings)
+        await issue_pdf(version_id)
     except Exception:
         log.exception("signed PDF of agreement version %s not issued yet", version_id)
 
@@ -651,8 +658,6 @@ async def agreement_page(
 ) -> AgreementPage:
     """The agreement page for this viewer: a version (the latest by default), its
     signatures and what the viewer may do with it, and the history of versions."""
-    from cases.identity import mask_mobile
-
     case = access.case
     versions = await versions_of(case)
     if version_number is None:

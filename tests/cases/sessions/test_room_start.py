@@ -1,11 +1,11 @@
-"""Where a participant's room page opens (mediation.sessions.starting_room): pure."""
+"""Where a participant's room page opens (cases.sessions.actions.starting_room): pure."""
 
 from __future__ import annotations
 
 import pytest
 
-from mediation.models import SessionMode
-from mediation.sessions import starting_room
+from cases.sessions.actions import starting_room
+from cases.sessions.models import SessionMode
 from realtime.protocol import Participant
 
 MEDIATOR = Participant(1, "调解员", is_mediator=True, side=None)

@@ -16,22 +16,17 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from cases.access import Viewer
 from cases.actions import access_case
+from cases.agreements.models import AgreementStatus, AgreementVersion
 from cases.clock import SHANGHAI, local_date
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.journal import queue_notice, record_event
 from cases.models import Case, NoticeChannel, Party
 from cases.pause import pause_point
-from mediation.i18n import N_
-from mediation.models import (
-    AgreementStatus,
-    AgreementVersion,
-    PerformanceItem,
-    PerformanceStatus,
-)
+from cases.performance.models import PerformanceItem, PerformanceStatus
+from cases.transactions import atomic
 
 # The obliged side is reminded when this many days (or fewer) are left before the last day.
 DUE_SOON_DAYS = 2
@@ -50,16 +45,6 @@ class ItemState(StrEnum):
     PERFORMED = "performed"  # the obliged side says it is done, the other side has not answered
     CONFIRMED = "confirmed"
     DISPUTED = "disputed"
-
-
-STATE_LABELS = {
-    ItemState.OPEN: N_("open"),
-    ItemState.DUE_SOON: N_("due soon"),
-    ItemState.OVERDUE: N_("overdue"),
-    ItemState.PERFORMED: N_("performed, waiting for the other side"),
-    ItemState.CONFIRMED: N_("performance confirmed"),
-    ItemState.DISPUTED: N_("performance disputed"),
-}
 
 
 def item_state(status: str, due_on: date, today: date) -> ItemState:
@@ -236,7 +221,7 @@ async def _move(
         changes.update(answered_at=None, answer_note="")
     else:
         changes = {"answered_at": now, "answer_note": note}
-    async with in_transaction():
+    async with atomic():
         # Guarded by the status read above: of two answers at once, only the first lands.
         updated = await PerformanceItem.filter(id=item.id, status=item.status).update(
             status=MOVE_RESULT[move], **changes
@@ -300,7 +285,7 @@ async def do_send_performance_reminders(now: datetime) -> int:
             not_yet = Q(reminded_at__isnull=True) | Q(
                 reminded_at__lt=start_of_local_day(due_on + timedelta(days=1))
             )
-        async with in_transaction():
+        async with atomic():
             claimed = await PerformanceItem.filter(
                 not_yet, id=item_id, status=PerformanceStatus.OPEN
             ).update(reminded_at=now)
@@ -346,7 +331,6 @@ class ItemView:
     obligor_side: str
     due_on: date
     state: str
-    state_label: str
     performed_at: datetime | None
     performed_note: str
     answered_at: datetime | None
@@ -382,8 +366,7 @@ async def case_outcome(case: Case, viewer_side: str | None, today: date) -> Outc
                 description=r.description,
                 obligor_side=r.obligor_side,
                 due_on=r.due_on,
-                state=(state := item_state(str(r.status), r.due_on, today)).value,
-                state_label=STATE_LABELS[state],
+                state=item_state(str(r.status), r.due_on, today).value,
                 performed_at=r.performed_at,
                 performed_note=r.performed_note,
                 answered_at=r.answered_at,
@@ -403,7 +386,6 @@ class AttentionRow:
     obligor_side: str
     due_on: date
     state: str
-    state_label: str
     days_overdue: int
 
 
@@ -422,8 +404,7 @@ async def performance_needing_attention(case_ids: Sequence[int], today: date) ->
             description=r.description,
             obligor_side=r.obligor_side,
             due_on=r.due_on,
-            state=(state := item_state(str(r.status), r.due_on, today)).value,
-            state_label=STATE_LABELS[state],
+            state=item_state(str(r.status), r.due_on, today).value,
             days_overdue=max((today - r.due_on).days, 0),
         )
         for r in rows

@@ -7,17 +7,17 @@ import hashlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 
 from cases.accounts.models import User
+from cases.clock import SHANGHAI
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.journal import notify_parties, record_event
 from cases.models import Case, Evidence, Party
+from cases.sessions.models import MediationSession, SessionMode, SessionStatus, Transcript
 from cases.status import Status
-from mediation.models import MediationSession, SessionMode, SessionStatus, Transcript
+from cases.transactions import atomic
 from realtime.models import RoomMessage
 from realtime.protocol import (
     CAUCUS_PREFIX,
@@ -30,7 +30,6 @@ from realtime.protocol import (
 )
 from realtime.text import repaired
 
-_SHANGHAI = ZoneInfo("Asia/Shanghai")
 OPENS_BEFORE = timedelta(minutes=10)  # the room opens a few minutes before the time
 STAYS_OPEN_AFTER = timedelta(hours=3)  # after the planned end, unless ended earlier
 
@@ -80,7 +79,7 @@ async def do_schedule_session(
 ) -> MediationSession:
     await _mediator_case(mediator, case)
     _check_time(starts_at, duration_minutes, now)
-    async with in_transaction():
+    async with atomic():
         session = await MediationSession.create(
             case=case,
             starts_at=starts_at,
@@ -98,7 +97,7 @@ async def do_schedule_session(
             starts_at=starts_at.isoformat(),
             mode=mode.value,
         )
-        local = starts_at.astimezone(_SHANGHAI)
+        local = starts_at.astimezone(SHANGHAI)
         await notify_parties(
             case,
             f"在线调解安排 Online mediation session: {case.number}",
@@ -122,7 +121,7 @@ async def do_reschedule_session(
     if not reason.strip():
         raise SessionError("reschedule_reason_required")
     _check_time(starts_at, session.duration_minutes, now)
-    async with in_transaction():
+    async with atomic():
         before = session.starts_at
         session.starts_at = starts_at
         # A new revision of the calendar event: clients replace what they hold only when its
@@ -140,7 +139,7 @@ async def do_reschedule_session(
             starts_at=[before.isoformat(), starts_at.isoformat()],
             reason=reason,
         )
-        local = starts_at.astimezone(_SHANGHAI)
+        local = starts_at.astimezone(SHANGHAI)
         await notify_parties(
             case,
             f"调解时间变更 Session rescheduled: {case.number}",
@@ -161,7 +160,7 @@ async def do_record_no_show(
         raise SessionError("choose_one")
     if now < session.starts_at:
         raise SessionError("session_not_started")
-    async with in_transaction():
+    async with atomic():
         if side not in session.no_shows:
             session.no_shows = [*session.no_shows, side]
             await session.save(update_fields=["no_shows"])
@@ -175,7 +174,7 @@ async def do_end_session(session_id: int, now: datetime) -> None:
     session = await MediationSession.get_or_none(id=session_id, status=SessionStatus.SCHEDULED)
     if session is None:
         return
-    async with in_transaction():
+    async with atomic():
         changed = await MediationSession.filter(
             id=session_id, status=SessionStatus.SCHEDULED
         ).update(status=SessionStatus.ENDED, ended_at=now)
@@ -401,7 +400,7 @@ def transcript_lines(rows: list[RoomMessage]) -> list[TranscriptLine]:
             text = f"第{body.get('version')}版 {status} (SHA-256 {body.get('sha256', '')})"
         else:
             text = str(body.get("text", ""))
-        local = row.created_at.astimezone(_SHANGHAI)
+        local = row.created_at.astimezone(SHANGHAI)
         lines.append(
             TranscriptLine(
                 f"{local:%Y-%m-%d %H:%M:%S}",
@@ -423,7 +422,7 @@ async def make_transcript(session: MediationSession, now: datetime) -> Transcrip
     header = [
         "在线调解笔录",
         f"案件编号：{case.number}",
-        f"调解时间：{session.starts_at.astimezone(_SHANGHAI):%Y-%m-%d %H:%M}（北京时间）",
+        f"调解时间：{session.starts_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}（北京时间）",
         f"调解方式：{'同时调解' if session.mode == SessionMode.JOINT else '背对背调解'}",
         "",
     ]
@@ -449,7 +448,7 @@ async def make_transcript(session: MediationSession, now: datetime) -> Transcrip
 async def do_confirm_transcript(
     user: User, transcript: Transcript, side: str, now: datetime
 ) -> Transcript:
-    async with in_transaction():
+    async with atomic():
         if side not in transcript.confirmations:
             transcript.confirmations = {**transcript.confirmations, side: now.isoformat()}
             await transcript.save(update_fields=["confirmations"])

@@ -1,5 +1,5 @@
-"""The models of live sessions, agreements and their signatures, and performance items (accounts
-and organisations are in cases.accounts.models)."""
+"""The models of the mediation agreement: its versions, their signatures and the one-time
+signing codes (People's Mediation Law Art. 29, online mediation rules Art. 19)."""
 
 from __future__ import annotations
 
@@ -10,74 +10,10 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
-from cases.accounts.models import (
-    Organisation,
-    User,
-)
+from cases.accounts.models import Organisation, User
 from cases.journal import on_leaving_mediation, record_event
 from cases.models import Case
 from cases.status import Actor, Status
-
-
-class SessionMode(StrEnum):
-    JOINT = "joint"  # everyone at the same time
-    BACK_TO_BACK = "back_to_back"  # 背对背: the mediator meets each side in turn (Art. 16)
-
-
-class SessionStatus(StrEnum):
-    SCHEDULED = "scheduled"
-    ENDED = "ended"
-    CANCELLED = "cancelled"
-
-
-class MediationSession(Model):
-    """A live online session of a case, joined in the room from a few minutes before it."""
-
-    id = fields.IntField(primary_key=True)
-    case: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
-        "models.Case", related_name="sessions", on_delete=fields.CASCADE
-    )
-    starts_at = fields.DatetimeField()
-    duration_minutes = fields.IntField(default=60)
-    mode = fields.CharEnumField(SessionMode, max_length=16, default=SessionMode.JOINT)
-    status = fields.CharEnumField(SessionStatus, max_length=16, default=SessionStatus.SCHEDULED)
-    scheduled_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="scheduled_sessions", on_delete=fields.RESTRICT
-    )
-    # Sides that did not attend, as recorded by the mediator.
-    no_shows: fields.Field[list[str]] = fields.JSONField(default=list)
-    ended_at = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField()
-    # The calendar invitation's SEQUENCE (RFC 5545 3.8.7.4): bumped by every reschedule and
-    # by the cancellation, so calendar clients replace the event they hold instead of
-    # ignoring the new one as a copy.
-    sequence = fields.IntField(default=0)
-    case_id: int
-
-    class Meta:
-        table = "mediation_session"
-        indexes = (("case_id", "starts_at"),)
-
-
-class Transcript(Model):
-    """The session's record (笔录, Art. 22): the joint room and the mediator's notes, frozen
-    with its hash, then confirmed by each party."""
-
-    id = fields.IntField(primary_key=True)
-    session: fields.OneToOneRelation[MediationSession] = fields.OneToOneField(
-        "models.MediationSession", related_name="transcript", on_delete=fields.CASCADE
-    )
-    text = fields.TextField()
-    sha256 = fields.CharField(max_length=64)
-    # side -> ISO time of confirmation
-    confirmations: fields.Field[dict[str, str]] = fields.JSONField(default=dict)
-    created_at = fields.DatetimeField()
-
-    class Meta:
-        table = "transcript"
-
-
-# --- agreements and signatures (People's Mediation Law Art. 29, online mediation rules Art. 19)
 
 
 class AgreementStatus(StrEnum):
@@ -95,11 +31,11 @@ class AgreementVersion(Model):
     put up for signature: a change is a new version that needs new signatures."""
 
     id = fields.IntField(primary_key=True)
-    case: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
+    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
         "models.Case", related_name="agreement_versions", on_delete=fields.CASCADE
     )
     number = fields.IntField()  # 1, 2, 3 ... per case
-    # The per-track template it was drafted from (mediation.models.Track values).
+    # The per-track template it was drafted from (cases.accounts.models.Track values).
     template = fields.CharField(max_length=20)
     status = fields.CharEnumField(AgreementStatus, max_length=12, default=AgreementStatus.DRAFT)
     # The Art. 29 contents as structured fields (parties, facts, disputed matters, each
@@ -193,42 +129,6 @@ class SigningCode(Model):
     class Meta:
         table = "signing_code"
         indexes = (("user_id", "version_id"),)
-
-
-class PerformanceStatus(StrEnum):
-    OPEN = "open"
-    PERFORMED = "performed"  # the obliged party says it is done
-    CONFIRMED = "confirmed"  # the other side confirms it
-    DISPUTED = "disputed"  # the other side says it was not done
-
-
-class PerformanceItem(Model):
-    """A term of an effective agreement with its time limit of performance: a deadline the
-    parties mark and the mediator watches."""
-
-    id = fields.IntField(primary_key=True)
-    version: fields.ForeignKeyRelation[AgreementVersion] = fields.ForeignKeyField(
-        "models.AgreementVersion", related_name="performance", on_delete=fields.CASCADE
-    )
-    case: fields.ForeignKeyRelation[Any] = fields.ForeignKeyField(
-        "models.Case", related_name="performance", on_delete=fields.CASCADE
-    )
-    term_number = fields.IntField()
-    obligor_side = fields.CharField(max_length=16)  # applicant | respondent
-    description = fields.TextField()
-    due_on = fields.DateField()
-    status = fields.CharEnumField(PerformanceStatus, max_length=12, default=PerformanceStatus.OPEN)
-    performed_at = fields.DatetimeField(null=True)
-    performed_note = fields.TextField(default="")
-    answered_at = fields.DatetimeField(null=True)
-    answer_note = fields.TextField(default="")
-    reminded_at = fields.DatetimeField(null=True)
-    version_id: int
-    case_id: int
-
-    class Meta:
-        table = "performance_item"
-        indexes = (("case_id",), ("status", "due_on"))
 
 
 # Registered where the models are defined, because every process that uses the ORM loads

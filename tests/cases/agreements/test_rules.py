@@ -1,4 +1,4 @@
-"""Table tests of cases.agreement: checking a draft, the text per track, capital amounts,
+"""Table tests of cases.agreements.rules: checking a draft, the text per track, capital amounts,
 who must still sign, performance items, and the platform's attestations and seal."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cases.agreement import (
+from cases.agreements.rules import (
     REQUIRED_SIGNERS,
     TITLES,
     attestation,

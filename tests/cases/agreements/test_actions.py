@@ -11,15 +11,9 @@ from typing import Any
 
 import pytest
 
-from cases import agreement as rules
 from cases.access import viewer_of
-from cases.endings.actions import do_end_mediation
-from cases.endings.models import EndRecord
-from cases.errors import CaseConflict, CaseNotFound
-from cases.models import Case, Notice, NoticeChannel, TimelineEvent
-from cases.routing.assignment import do_request_mediator_change
-from cases.status import Status
-from mediation.agreements import (
+from cases.agreements import rules
+from cases.agreements.actions import (
     AgreementError,
     AgreementForbidden,
     AgreementInvalid,
@@ -31,14 +25,20 @@ from mediation.agreements import (
     do_sign,
     draft_to_edit,
 )
-from mediation.models import (
+from cases.agreements.models import (
     AgreementSignature,
     AgreementStatus,
     AgreementVersion,
-    PerformanceItem,
     SignatureMethod,
     SigningCode,
 )
+from cases.endings.actions import do_end_mediation
+from cases.endings.models import EndRecord
+from cases.errors import CaseConflict, CaseNotFound
+from cases.models import Case, Notice, NoticeChannel, TimelineEvent
+from cases.performance.models import PerformanceItem
+from cases.routing.assignment import do_request_mediator_change
+from cases.status import Status
 from mediation.settings import Settings
 from tests.support.agreements import (
     APPLICANT,

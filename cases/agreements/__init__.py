@@ -1,0 +1,1 @@
+"""The mediation agreement: its rules (text, versions, signatures, seal), models and actions."""

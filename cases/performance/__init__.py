@@ -1,0 +1,1 @@
+"""Performance of an effective agreement's terms: states, moves, reminders."""

@@ -1,0 +1,1 @@
+"""Live online sessions: scheduling, who may join a room, calendar files, the transcript."""
