@@ -1,7 +1,9 @@
-"""Actions on the case record: the only code that writes cases.
+"""Actions on the case record itself: filing, the respondent's invitation, evidence. Status
+changes go through `cases.journal.transition`, from whichever domain fires them.
 
 Naming follows the Zulip convention: `access_*` fetches with a permission check, `do_*`
-changes data in one transaction and appends a timeline event for every change.
+changes data in one transaction (`cases.transactions.atomic`) and appends a timeline event
+for every change.
 """
 
 from __future__ import annotations

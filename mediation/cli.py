@@ -89,7 +89,7 @@ def cmd_createuser(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_createpartner(settings: Settings, args: argparse.Namespace) -> int:
-    from mediation.partners import do_create_partner
+    from cases.accounts.actions import do_create_partner
 
     partner, key = with_orm(settings, lambda: do_create_partner(args.name))
     print(f"partner {partner.name} created. API key (shown once, keep it safe):\n{key}")

@@ -1,4 +1,5 @@
-"""Partner platforms pushing disputes by API: keys, and idempotent filing.
+"""Partner platforms pushing disputes by API: checking their keys (issued by
+`cases.accounts.actions.do_create_partner`), and idempotent filing.
 
 A request carries an Idempotency-Key. The key is claimed in the same transaction that files
 the case, so a retried request (or two racing copies) never creates a second case: the
@@ -10,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,16 +18,16 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
+from cases.accounts.actions import partner_key_sha256
 from cases.accounts.models import IdempotencyRecord, PartnerPlatform
 from cases.actions import Filer
 from cases.errors import CaseError
+from cases.intake import FilingInvalid, Upload, file_dispute
 from cases.models import Case, TimelineEvent
 from cases.pause import pause_point
 from cases.transactions import atomic
-from mediation.intake import FilingInvalid, Upload, file_dispute
 from mediation.settings import Settings
 
-KEY_PREFIX_LEN = 8
 KEY_PREFIX_MAX = 16  # PartnerPlatform.key_prefix
 
 
@@ -47,14 +47,6 @@ def _sha256(value: str | bytes) -> str:
     return hashlib.sha256(value.encode() if isinstance(value, str) else value).hexdigest()
 
 
-async def do_create_partner(name: str, key: str | None = None) -> tuple[PartnerPlatform, str]:
-    """Create a partner and return its API key, shown once (only its hash is kept)."""
-    key = key or f"{secrets.token_hex(KEY_PREFIX_LEN // 2)}.{secrets.token_urlsafe(32)}"
-    prefix = key.split(".", 1)[0]
-    partner = await PartnerPlatform.create(name=name, key_prefix=prefix, key_sha256=_sha256(key))
-    return partner, key
-
-
 async def access_partner(authorization: str | None) -> PartnerPlatform:
     scheme, _, key = (authorization or "").partition(" ")
     prefix = key.split(".", 1)[0]
@@ -64,7 +56,7 @@ async def access_partner(authorization: str | None) -> PartnerPlatform:
     partner = await PartnerPlatform.get_or_none(key_prefix=prefix, is_active=True)
     # Compare digests in constant time; a missing partner costs the same as a wrong key.
     expected = partner.key_sha256 if partner else "0" * 64
-    if not hmac.compare_digest(expected, _sha256(key)) or partner is None:
+    if not hmac.compare_digest(expected, partner_key_sha256(key)) or partner is None:
         raise Unauthorised("unauthorised")
     return partner
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from cases.accounts.actions import do_create_staff, do_register_disputant
+from cases.accounts.actions import do_create_partner, do_create_staff, do_register_disputant
 from cases.accounts.models import MediatorProfile, Organisation, PartnerPlatform, Role, Track, User
 from cases.actions import Filer
+from cases.intake import Settings, Upload, file_dispute
 from cases.models import Case
-from mediation.intake import Upload, file_dispute
-from mediation.partners import do_create_partner
-from mediation.settings import Settings
 
 DEMO_PASSWORD = "Demo2026!"
 DEMO_PARTNER_KEY = "demo0001.demo-partner-key-for-local-use-only"

@@ -5,8 +5,8 @@ Every import in every module of the tree counts, wherever it is written: at the 
 function, or under `if TYPE_CHECKING:` (a function-local import does not make a circle go
 away, it only hides it until someone calls the function). The layers, top to bottom:
 
-    mediation, seeds     the web shell and the demo data (loaded by the shell's CLI): may
-                         import each other and everything below
+    mediation            the web shell: may import everything below
+    seeds                the demo data, loaded by the shell's CLI through the domains' actions
     cases                the domains: may import courtwire and realtime
     courtwire, realtime  the wire to the court, the live rooms: import no layer above
     courtdesk            the court's own application: only courtwire and the vocabularies
@@ -29,7 +29,7 @@ VOCABULARIES = frozenset({"cases.categories", "cases.clock", "cases.evidence_fil
 # What each top-level package may import besides itself.
 MAY_IMPORT: Mapping[str, frozenset[str]] = {
     "mediation": frozenset({"seeds", "cases", "courtwire", "realtime"}),
-    "seeds": frozenset({"mediation", "cases", "courtwire", "realtime"}),
+    "seeds": frozenset({"cases", "courtwire", "realtime"}),
     "cases": frozenset({"courtwire", "realtime"}),
     "courtwire": frozenset(),
     "realtime": frozenset(),

@@ -1,9 +1,12 @@
-"""Accounts: registration, staff creation, and signing in with a limit on failed attempts."""
+"""Accounts: registration, staff creation, signing in with a limit on failed attempts, and
+partner platforms' API keys."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -12,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
-from cases.accounts.models import LoginFailure, MediatorProfile, Role, User
+from cases.accounts.models import LoginFailure, MediatorProfile, PartnerPlatform, Role, User
 from cases.errors import CaseError
 from cases.filing import check_email
 from cases.identity import is_valid_mainland_mobile, normalise_mobile
@@ -228,3 +231,23 @@ async def user_of_session(session: Mapping[str, object]) -> User | None:
 async def do_sign_out_everywhere(user: User) -> None:
     """End every session of this user, on every device and server process."""
     await User.filter(id=user.id).update(session_generation=F("session_generation") + 1)
+
+
+# --- partner platforms -------------------------------------------------------------------------
+
+PARTNER_KEY_PREFIX_LEN = 8  # the key's public part, before the dot: finds the partner's row
+
+
+def partner_key_sha256(key: str) -> str:
+    """What is kept of a partner's API key (a long random secret, so a plain hash suffices)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def do_create_partner(name: str, key: str | None = None) -> tuple[PartnerPlatform, str]:
+    """Create a partner and return its API key, shown once (only its hash is kept)."""
+    key = key or f"{secrets.token_hex(PARTNER_KEY_PREFIX_LEN // 2)}.{secrets.token_urlsafe(32)}"
+    prefix = key.split(".", 1)[0]
+    partner = await PartnerPlatform.create(
+        name=name, key_prefix=prefix, key_sha256=partner_key_sha256(key)
+    )
+    return partner, key

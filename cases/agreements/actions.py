@@ -49,6 +49,7 @@ from cases.models import Case, NoticeChannel, Party
 from cases.pause import pause_point
 from cases.performance.models import PerformanceItem
 from cases.sessions.models import MediationSession, SessionStatus
+from cases.settings import Settings
 from cases.status import Actor, Status
 from cases.transactions import atomic, locked_case, on_commit
 from realtime.protocol import Kind
@@ -82,17 +83,6 @@ class AgreementForbidden(CaseError):
 
 class TooManyAttempts(AgreementError):
     status_code = 429
-
-
-class Settings(Protocol):
-    """What the actions need of the shell's settings (mediation.settings.Settings)."""
-
-    @property
-    def secret_key(self) -> str: ...
-    @property
-    def base_url(self) -> str: ...
-    @property
-    def max_login_failures(self) -> int: ...
 
 
 class Announcer(Protocol):

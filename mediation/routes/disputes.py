@@ -25,11 +25,7 @@ from cases.clock import local_date, utcnow
 from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
 from cases.evidence_store import blob_path
 from cases.filing import REQUIRED_CONSENTS
-from cases.models import Case, Side
-from cases.performance.actions import case_outcome
-from cases.sessions.actions import offer_history, viewer_as_participant
-from mediation.court_view import court_context
-from mediation.intake import (
+from cases.intake import (
     FilingInvalid,
     Upload,
     check_uploads,
@@ -40,6 +36,10 @@ from mediation.intake import (
     repeated_token,
     store_uploads,
 )
+from cases.models import Case, Side
+from cases.performance.actions import case_outcome
+from cases.sessions.actions import offer_history, viewer_as_participant
+from mediation.court_view import court_context
 from mediation.presenters import (
     PARTY_KIND_LABELS,
     STATUS_LABELS,

@@ -13,9 +13,9 @@ from cases.clock import utcnow
 from cases.errors import CaseConflict, CaseNotFound
 from cases.filing import REQUIRED_CONSENTS
 from cases.identity import mask_name
+from cases.intake import read_invitation_token
 from cases.models import Invitation, Party, Side
 from cases.routing.assignment import do_respondent_consents
-from mediation.intake import read_invitation_token
 from mediation.web import checked_form, form_text, load_user, render, settings_of, sign_in
 
 

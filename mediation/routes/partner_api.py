@@ -14,7 +14,7 @@ from starlette.routing import Route
 from cases.clock import utcnow
 from cases.errors import CaseError
 from cases.filing import REQUIRED_CONSENTS
-from mediation.intake import FilingInvalid, Upload
+from cases.intake import FilingInvalid, Upload
 from mediation.openapi import (
     IDEMPOTENCY_KEY_MAX,
     IDEMPOTENCY_KEY_PATTERN,

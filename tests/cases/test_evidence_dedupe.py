@@ -19,10 +19,10 @@ from cases.accounts.actions import do_register_disputant
 from cases.accounts.models import Role, User
 from cases.actions import Filer, Repeated, StoredEvidence, distinct_evidence, do_add_evidence
 from cases.evidence_store import store_blob
+from cases.intake import Upload, file_dispute
 from cases.models import Case, CourtFiling, Evidence, FilingKind, FilingStatus, Side, TimelineEvent
 from cases.sessions.models import MediationSession
 from mediation.db import tortoise_config
-from mediation.intake import Upload, file_dispute
 from mediation.settings import Settings
 from realtime.models import RoomMessage
 from tests.support.concurrency import rendezvous

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from mediation.partners import do_create_partner
+from cases.accounts.actions import do_create_partner
 from mediation.routes.partner_api import MAX_BODY
 from tests.support.live_server import run_server, run_with_orm
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import pytest
 from starlette.testclient import TestClient
 
+from cases.accounts.actions import do_create_partner
 from cases.accounts.models import Role
 from cases.models import Case, Evidence
-from mediation.partners import do_create_partner
 from tests.support.factories import (
     PDF_BYTES,
     PNG_BYTES,

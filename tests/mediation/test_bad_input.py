@@ -34,7 +34,7 @@ def _fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def api_key(client: TestClient) -> str:
-    from mediation.partners import do_create_partner
+    from cases.accounts.actions import do_create_partner
 
     async def create() -> str:
         return (await do_create_partner("某旅游平台"))[1]

@@ -28,8 +28,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
+from cases.accounts.actions import do_create_partner
 from mediation.app import create_app
-from mediation.partners import do_create_partner
 from mediation.repair import do_repair_text
 from mediation.settings import Settings
 from tests.support.factories import (

@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 from cases.accounts.models import Role, User
 from cases.actions import Filer, do_end_unanswered_invitations
 from cases.clock import utcnow
+from cases.intake import file_dispute
 from cases.models import Case, Invitation, Notice, NoticeChannel, Party, Side, TimelineEvent
-from mediation.intake import file_dispute
 from mediation.settings import Settings
 from tests.support.concurrency import rendezvous
 from tests.support.factories import (

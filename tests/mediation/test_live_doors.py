@@ -171,7 +171,7 @@ def test_a_150_mb_upload_is_refused_as_it_arrives(live: LiveRoom) -> None:
 
 
 def test_a_100_mb_partner_api_body_is_refused_as_it_arrives(live: LiveRoom) -> None:
-    from mediation.partners import do_create_partner
+    from cases.accounts.actions import do_create_partner
 
     _, key = run_with_orm(live.database_url, lambda: do_create_partner("限额测试平台"))
     head = (

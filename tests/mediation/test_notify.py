@@ -17,8 +17,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from cases.actions import Filer
+from cases.intake import file_dispute, read_invitation_token
 from cases.models import Case, Invitation, Notice, NoticeChannel, NoticeStatus
-from mediation.intake import file_dispute, read_invitation_token
 from mediation.notify import MAX_ATTEMPTS, Notifier
 from mediation.settings import Settings
 from tests.support.concurrency import rendezvous

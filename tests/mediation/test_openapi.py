@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from cases.accounts.actions import do_create_partner
 from cases.filing import REQUIRED_CONSENTS, check_filing
-from mediation.partners import do_create_partner
 from tests.support.factories import api_filing_body, filing_fields
 from tests.support.required import required_module
 

@@ -14,9 +14,9 @@ import pytest
 from starlette.testclient import TestClient
 from tortoise.exceptions import IntegrityError
 
+from cases.accounts.actions import do_create_partner
 from cases.accounts.models import IdempotencyRecord, PartnerPlatform
 from cases.models import Case, CaseNumberCounter, Evidence, Notice, Party
-from mediation.partners import do_create_partner
 from tests.support.concurrency import rendezvous
 from tests.support.factories import PDF_BYTES, api_filing_body
 from tests.support.live_server import run_server, run_with_orm

@@ -262,9 +262,9 @@ async def _second_case_with_overdue_term(settings: Settings, mediator_id: int) -
     """Another case, handled by another mediator, with an overdue term."""
     from cases.actions import Filer
     from cases.agreements.models import AgreementStatus, AgreementVersion
+    from cases.intake import file_dispute
     from cases.models import Case
     from cases.status import Status
-    from mediation.intake import file_dispute
     from tests.support.factories import filing_fields, party_ids
 
     case = await file_dispute(settings, filing_fields(**party_ids(2)), [], Filer(), NOW)

@@ -118,9 +118,9 @@ async def store_room_messages(session_id: int, user_ids: dict[str, int]) -> None
 async def build_court_world(settings: Settings) -> CourtWorld:
     from cases.actions import Filer
     from cases.evidence_store import store_blob
+    from cases.intake import file_dispute
     from cases.models import Case, Evidence, Side
     from cases.status import Status
-    from mediation.intake import file_dispute
 
     room = await build_room_world(settings)
     users = room.user_ids

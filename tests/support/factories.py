@@ -307,9 +307,9 @@ async def file_and_consent(
     """File a dispute through the intake action, then the respondent consents (which routes
     it). Returns the case as stored after routing."""
     from cases.actions import Filer
+    from cases.intake import file_dispute
     from cases.models import Case, Invitation
     from cases.routing.assignment import do_respondent_consents
-    from mediation.intake import file_dispute
 
     case = await file_dispute(
         settings, filing_fields(**overrides), [], Filer(user_id=filer_user_id), now

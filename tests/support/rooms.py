@@ -41,11 +41,11 @@ async def build_room_world(
     from cases.accounts.actions import do_create_staff, do_register_disputant
     from cases.accounts.models import Organisation, Role, Track
     from cases.actions import Filer
+    from cases.intake import file_dispute
     from cases.models import Case, Invitation
     from cases.routing.assignment import do_respondent_consents
     from cases.sessions.models import MediationSession
     from cases.status import Status
-    from mediation.intake import file_dispute
     from tests.support.factories import filing_fields
 
     now = datetime.now(UTC)
@@ -171,9 +171,9 @@ async def build_live_world(settings: Settings) -> LiveWorld:
     from cases.accounts.actions import do_create_staff
     from cases.accounts.models import Organisation, Role
     from cases.actions import Filer
+    from cases.intake import file_dispute
     from cases.models import Case, Evidence, Side
     from cases.status import Status
-    from mediation.intake import file_dispute
     from tests.support.factories import filing_fields, party_ids
 
     room = await build_room_world(settings)

@@ -24,6 +24,7 @@ from cases.deadlines.calendar_cn import official_calendar
 from cases.deadlines.models import CaseDeadline, DeadlineStatus
 from cases.deadlines.rules import Regime, deadline_for
 from cases.errors import CaseConflict, CaseNotFound
+from cases.intake import file_dispute
 from cases.models import Case, Invitation, Notice, NoticeChannel, Party, Side, TimelineEvent
 from cases.routing.assignment import (
     AssignmentError,
@@ -41,7 +42,6 @@ from cases.routing.models import ConflictDisclosure, MediatorAssignment, Mediato
 from cases.routing.roster import open_case_counts
 from cases.routing.scoring import Exclusion, rank_mediators
 from cases.status import Status
-from mediation.intake import file_dispute
 from mediation.settings import Settings
 from seeds.demo import seed_demo
 from tests.support.concurrency import rendezvous

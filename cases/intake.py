@@ -1,4 +1,6 @@
-"""Intake, shared by the web form and the partner API: check everything, store evidence, file.
+"""Intake, shared by the web form, the partner API and the demo data: check everything, store
+evidence, file; and the signed tokens a filing hands out (the respondent's invitation link,
+the files kept across a refused form).
 
 Every check runs before anything is written, so an invalid filing changes nothing.
 """
@@ -22,7 +24,7 @@ from cases.evidence_files import (
 from cases.evidence_store import store_blob
 from cases.filing import check_filing
 from cases.models import Case, Invitation
-from mediation.settings import Settings
+from cases.settings import Settings
 from realtime.text import is_storable
 
 
