@@ -25,6 +25,7 @@ from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
 from cases.evidence_store import blob_path
 from cases.filing import REQUIRED_CONSENTS
 from cases.models import Case, Side
+from courtwire.words import PARTY_KIND_LABELS
 from mediation.agreements import agreement_summary
 from mediation.court_view import court_context
 from mediation.intake import (
@@ -40,7 +41,6 @@ from mediation.intake import (
 )
 from mediation.performance import case_outcome
 from mediation.presenters import (
-    PARTY_KIND_LABELS,
     STATUS_LABELS,
     CaseView,
     case_view,
