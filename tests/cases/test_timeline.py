@@ -35,7 +35,7 @@ def test_labels_do_not_repeat() -> None:
 def test_a_kind_is_its_stored_string(kind: EventKind) -> None:
     assert event_kind(kind.value) is kind
     assert kind.value == kind.value.lower()
-    assert len(kind.value) <= 64  # TimelineEvent.kind
+    assert len(kind.value) <= 40  # TimelineEvent.kind
 
 
 @pytest.mark.parametrize("kind", ["", "Filed", "file", "status-changed", "agreement_withdrawn"])
