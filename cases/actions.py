@@ -31,6 +31,7 @@ from cases.models import (
 from cases.numbering import next_case_number
 from cases.pause import pause_point
 from cases.status import Actor, Status
+from cases.timeline import EventKind
 from cases.transactions import atomic, locked_case
 
 
@@ -147,7 +148,7 @@ async def do_file_case(
         await respondent.save()
         await record_event(
             case,
-            "filed",
+            EventKind.FILED,
             now,
             actor_id=filer.user_id,
             actor_label=filer.label,
@@ -394,7 +395,7 @@ async def _add_evidence(
         )
         await record_event(
             case,
-            "evidence_added",
+            EventKind.EVIDENCE_ADDED,
             now,
             actor_id=uploader_id,
             actor_label=actor_label,

@@ -1,5 +1,8 @@
 """The case's journal: status transitions, timeline events and queued notices.
 
+Timeline events are of the kinds `cases.timeline` registers; recording any other kind raises
+ValueError before anything is written.
+
 Every action that changes a case writes through these, inside its own transaction, so the
 change, its audit row and the notices it causes commit (or roll back) together.
 """
@@ -14,6 +17,7 @@ from cases.errors import CaseConflict
 from cases.models import Case, Notice, NoticeChannel, Party, Side, TimelineEvent
 from cases.pause import pause_point
 from cases.status import Actor, Status, check_transition
+from cases.timeline import EventKind, event_kind
 
 # Leaving mediation this way ends the mediator's work on the case (their record counts it).
 MEDIATION_ENDINGS = frozenset({Status.SETTLED, Status.FAILED, Status.TIMED_OUT, Status.WITHDRAWN})
@@ -35,15 +39,23 @@ def on_leaving_mediation(handler: LeavingMediation) -> LeavingMediation:
 
 async def record_event(
     case: Case,
-    kind: str,
+    kind: EventKind | str,
     now: datetime,
     *,
     actor_id: int | None = None,
     actor_label: str = "",
     **data: Any,
 ) -> TimelineEvent:
+    """Add an event to the case's timeline. `kind` must be registered in `cases.timeline`
+    (ValueError otherwise, before anything is written)."""
+    registered = event_kind(kind)
     return await TimelineEvent.create(
-        case=case, at=now, actor_id=actor_id, actor_label=actor_label, kind=kind, data=data
+        case=case,
+        at=now,
+        actor_id=actor_id,
+        actor_label=actor_label,
+        kind=registered.value,
+        data=data,
     )
 
 
@@ -71,7 +83,7 @@ async def transition(
     case.updated_at = now
     await record_event(
         case,
-        "status_changed",
+        EventKind.STATUS_CHANGED,
         now,
         actor_id=actor_id,
         actor_label=actor_label or actor.value,

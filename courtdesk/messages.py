@@ -1,4 +1,7 @@
-"""What the desk says: error codes and labels as English message ids, translated when shown."""
+"""What the desk says: error codes and the desk's own labels as English message ids,
+translated when shown. The labels of what crosses the wire (filing kinds, party kinds, sides,
+pre-check grounds) are `courtwire.words`, and the timeline's are `cases.timeline`: the platform
+says them in the same words."""
 
 from __future__ import annotations
 
@@ -47,7 +50,10 @@ ERROR_MESSAGES: dict[str, str] = {
     ),
 }
 
-STATUS_LABELS = {
+# The desk's own filing statuses, in a clerk's words. The platform tells the parties where
+# their filing is in other words (mediation.court_view.FILING_STATUS_FOR_PARTIES): its filing
+# is a different record with other states, and it speaks to another audience.
+FILING_STATUS_FOR_CLERKS = {
     "received": N_("Received"),
     "accepted": N_("Accepted"),
     "returned": N_("Returned for correction"),
@@ -56,10 +62,6 @@ STATUS_LABELS = {
     "rejected": N_("Confirmation refused"),
 }
 
-KIND_LABELS = {
-    "transfer": N_("Transfer to litigation"),
-    "confirmation": N_("Judicial confirmation"),
-}
 
 ACTION_LABELS = {
     "accepted": N_("Accepted"),
@@ -67,15 +69,6 @@ ACTION_LABELS = {
     "docketed": N_("Docketed"),
     "confirmed": N_("Granted judicial confirmation"),
     "rejected": N_("Refused judicial confirmation"),
-}
-
-SIDE_LABELS = {"applicant": N_("Applicant"), "respondent": N_("Respondent")}
-
-PARTY_KIND_LABELS = {
-    "natural_person": N_("Natural person"),
-    "organisation": N_("Organisation"),
-    "merchant": N_("Merchant"),
-    "platform": N_("Platform"),
 }
 
 TYPE_CODE_LABELS = {
@@ -90,24 +83,14 @@ OUTBOX_LABELS = {
     "dead": N_("Delivery failed"),
 }
 
-TIMELINE_LABELS = {
-    "filed": N_("Filed"),
-    "evidence_added": N_("Evidence added"),
-    "status_changed": N_("Status changed"),
-}
-
 FORMAT_LABELS = {"json": N_("JSON (CloudEvents)"), "ecf": N_("ECF 4.01 XML")}
 
-# The platform's pre-check travels as codes (docs/court-wire.md: code, ground, blocks, params);
-# the desk says them in its own words. A code not listed here is shown as it came.
-GROUND_LABELS = {
-    "art354": N_("Materials (Civil Procedure interpretation Art. 354)"),
-    "art355": N_("Not accepted for confirmation (Art. 355)"),
-    "art358": N_("Grounds for rejection (Art. 358)"),
-    "art21": N_("Record of failed mediation (online mediation rules Art. 21)"),
-}
 
-FINDING_MESSAGES = {
+# The platform's pre-check travels as codes (docs/court-wire.md: code, ground, blocks, params);
+# the desk states each finding for a clerk reviewing the file. The platform words the same
+# codes for the parties, with what to do about them (mediation.court_view.FINDINGS_FOR_PARTIES).
+# A code not listed here is shown as it came; the grounds' labels are courtwire.words.
+FINDINGS_FOR_CLERKS = {
     "agreement_not_effective": N_("The agreement was not in effect (signatures missing)."),
     "seal_missing": N_("The agreement does not carry the mediation organisation's seal."),
     "organisation_proof_missing": N_("No mediation organisation or mediator is on record."),
@@ -130,10 +113,4 @@ FINDING_MESSAGES = {
     "confirmation_deadline_passed": N_("The 30 days for applying ended on %(date)s."),
     "confirmation_deadline_near": N_("The 30 days for applying end on %(date)s."),
     "end_record_incomplete": N_("The record of the failed mediation is incomplete."),
-}
-
-ROLE_WORDS = {
-    "applicant": N_("applicant"),
-    "respondent": N_("respondent"),
-    "mediator": N_("mediator"),
 }

@@ -18,12 +18,14 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from cases.categories import BY_CODE
 from cases.clock import SHANGHAI
+from cases.timeline import EVENT_LABELS
 from courtdesk import messages
 from courtdesk.accounts import clerk_of_session
 from courtdesk.errors import DeskError
 from courtdesk.i18n import LOCALE_COOKIE, LOCALES, negotiate, translations
 from courtdesk.models import Clerk
 from courtdesk.settings import DeskSettings
+from courtwire import words
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates" / "clerk"
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -57,14 +59,14 @@ def _environment(locale: str) -> jinja2.Environment:
     env.globals.update(
         locale=locale,
         categories=BY_CODE,
-        status_labels=messages.STATUS_LABELS,
-        kind_labels=messages.KIND_LABELS,
+        status_labels=messages.FILING_STATUS_FOR_CLERKS,
+        kind_labels=words.FILING_KIND_LABELS,
         action_labels=messages.ACTION_LABELS,
-        side_labels=messages.SIDE_LABELS,
-        party_kind_labels=messages.PARTY_KIND_LABELS,
+        side_labels=words.SIDE_LABELS,
+        party_kind_labels=words.PARTY_KIND_LABELS,
         type_code_labels=messages.TYPE_CODE_LABELS,
         outbox_labels=messages.OUTBOX_LABELS,
-        timeline_labels=messages.TIMELINE_LABELS,
+        timeline_labels=EVENT_LABELS,
         format_labels=messages.FORMAT_LABELS,
     )
     return env
@@ -109,16 +111,16 @@ def precheck_lines(request: Request, precheck: object) -> list[dict[str, Any]]:
         for name in ("side", "roles"):
             if name in params:
                 params[name] = "、".join(
-                    gettext(request, messages.ROLE_WORDS.get(word, word))
+                    gettext(request, words.SIDE_WORDS.get(word, word))
                     for word in params[name].split(",")
                 )
         code = str(finding.get("code", ""))
-        message = messages.FINDING_MESSAGES.get(code)
+        message = messages.FINDINGS_FOR_CLERKS.get(code)
         try:
             text = gettext(request, message, **params) if message else code
         except (KeyError, ValueError):  # a finding without the parameters its sentence names
             text = code
-        ground = messages.GROUND_LABELS.get(str(finding.get("ground", "")))
+        ground = words.GROUND_LABELS.get(str(finding.get("ground", "")))
         lines.append(
             {
                 "blocks": bool(finding.get("blocks")),

@@ -35,7 +35,6 @@ from cases.agreements.models import (
     AgreementSignature,
     AgreementStatus,
     AgreementVersion,
-    SignerRole,
 )
 from cases.agreements.rules import verify_seal
 from cases.errors import CaseConflict, CaseNotFound
@@ -43,8 +42,9 @@ from cases.evidence_store import blob_path, store_blob
 from cases.journal import record_event
 from cases.models import Case
 from cases.pause import pause_point
+from cases.timeline import EventKind
 from cases.transactions import atomic
-from mediation.i18n import N_
+from mediation.labels import SIGNATURE_METHOD_LABELS, SIGNER_ROLE_LABELS
 from mediation.settings import Settings
 from mediation.web import ENVIRONMENTS
 
@@ -62,15 +62,6 @@ ISSUE_GRACE = timedelta(minutes=1)
 MAX_PRESENTED_BYTES = 20 * 1024 * 1024
 PDF_MEDIA_TYPE = "application/pdf"
 
-ROLE_LABELS = {
-    SignerRole.APPLICANT.value: N_("Applicant"),
-    SignerRole.RESPONDENT.value: N_("Respondent"),
-    SignerRole.MEDIATOR.value: N_("Mediator"),
-}
-METHOD_LABELS = {
-    "password": N_("Account password re-entered"),
-    "sms_code": N_("One-time code sent by SMS"),
-}
 ROLE_ORDER = {"applicant": 0, "respondent": 1, "mediator": 2}
 
 
@@ -124,7 +115,9 @@ def qr_svg(url: str) -> str:
 def render_html(document: AgreementDocument) -> str:
     # The agreement is a Chinese legal document whatever the signer's interface language.
     template = ENVIRONMENTS["zh_CN"].get_template("documents/agreement.html")
-    return template.render(doc=document, role_labels=ROLE_LABELS, method_labels=METHOD_LABELS)
+    return template.render(
+        doc=document, role_labels=SIGNER_ROLE_LABELS, method_labels=SIGNATURE_METHOD_LABELS
+    )
 
 
 # WeasyPrint shares Pango and fontconfig state that is not safe to use from two threads at
@@ -242,7 +235,7 @@ async def issue_signed_pdf(version_id: int, settings: Settings) -> str:
             case = await Case.get(id=version.case_id)
             await record_event(
                 case,
-                "agreement_pdf_issued",
+                EventKind.AGREEMENT_PDF_ISSUED,
                 now,
                 actor_label="system",
                 version=version.number,

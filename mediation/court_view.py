@@ -1,6 +1,7 @@
-"""What the court part of a case page shows each viewer: the labels of filings, deliveries,
-endings, other routes and pre-check grounds, the pre-check's findings in words, and the
-court section's context (filings, what each party may do next)."""
+"""What the court part of a case page shows each viewer: the labels of filing statuses,
+deliveries, endings and other routes, the pre-check's findings in words, and the court
+section's context (filings, what each party may do next). The labels of what crosses the wire
+(filing kinds, pre-check grounds, sides) are `courtwire.words`, shared with the court desk."""
 
 from __future__ import annotations
 
@@ -13,10 +14,14 @@ from cases.court.actions import court_overview
 from cases.court.precheck import Precheck
 from cases.models import Case
 from cases.status import Status
+from courtwire.words import FILING_KIND_LABELS, GROUND_LABELS, SIDE_WORDS
 from mediation.i18n import N_
 from mediation.web import gettext
 
-FILING_STATUS_LABELS = {
+# A platform filing's status as the parties and the mediator see it: where their filing is
+# on its way. The desk's own filings have their own words for clerks
+# (courtdesk.messages.FILING_STATUS_FOR_CLERKS): a different record, another audience.
+FILING_STATUS_FOR_PARTIES = {
     "awaiting_parties": N_("Waiting for the other party to apply"),
     "queued": N_("Being sent to the court"),
     "received": N_("Received by the court"),
@@ -25,12 +30,6 @@ FILING_STATUS_LABELS = {
     "docketed": N_("Docketed"),
     "confirmed": N_("Judicial confirmation granted"),
     "rejected": N_("Judicial confirmation refused"),
-}
-
-
-FILING_KIND_LABELS = {
-    "transfer": N_("Transfer to litigation"),
-    "confirmation": N_("Application for judicial confirmation"),
 }
 
 
@@ -56,16 +55,10 @@ ROUTE_LABELS = {
 }
 
 
-GROUND_LABELS = {
-    "art354": N_("Materials (Civil Procedure interpretation Art. 354)"),
-    "art355": N_("Not accepted for confirmation (Art. 355)"),
-    "art358": N_("Grounds for rejection (Art. 358)"),
-    "art21": N_("Record of failed mediation (online mediation rules Art. 21)"),
-}
-
-
-# Each pre-check finding's sentence (cases.court.precheck codes).
-FINDING_MESSAGES = {
+# Each pre-check finding's sentence (cases.court.precheck codes) for the parties and the
+# mediator: what is wrong and what to do about it. The desk states the same codes for a
+# clerk reviewing the file (courtdesk.messages.FINDINGS_FOR_CLERKS), so the words differ.
+FINDINGS_FOR_PARTIES = {
     "agreement_not_effective": N_(
         "There is no agreement in effect: every party and the mediator must sign it first."
     ),
@@ -114,13 +107,6 @@ FINDING_MESSAGES = {
 }
 
 
-SIDE_WORDS = {
-    "applicant": N_("applicant"),
-    "respondent": N_("respondent"),
-    "mediator": N_("mediator"),
-}
-
-
 def finding_lines(request: Request, precheck: Precheck | dict[str, Any]) -> list[dict[str, Any]]:
     """Each finding with its translated sentence, blocking ones first."""
     raw: dict[str, Any] = precheck.as_json() if isinstance(precheck, Precheck) else precheck
@@ -134,7 +120,7 @@ def finding_lines(request: Request, precheck: Precheck | dict[str, Any]) -> list
             params["roles"] = "、".join(
                 gettext(request, SIDE_WORDS.get(role, role)) for role in params["roles"].split(",")
             )
-        message = FINDING_MESSAGES.get(finding["code"], finding["code"])
+        message = FINDINGS_FOR_PARTIES.get(finding["code"], finding["code"])
         lines.append(
             {
                 "code": finding["code"],
@@ -148,7 +134,7 @@ def finding_lines(request: Request, precheck: Precheck | dict[str, Any]) -> list
 
 def _labels() -> dict[str, Any]:
     return {
-        "filing_status_labels": FILING_STATUS_LABELS,
+        "filing_status_labels": FILING_STATUS_FOR_PARTIES,
         "filing_kind_labels": FILING_KIND_LABELS,
         "delivery_labels": DELIVERY_LABELS,
         "ending_labels": ENDING_LABELS,

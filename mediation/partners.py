@@ -25,6 +25,7 @@ from cases.errors import CaseError
 from cases.intake import FilingInvalid, Upload, file_dispute
 from cases.models import Case, TimelineEvent
 from cases.pause import pause_point
+from cases.timeline import EventKind
 from cases.transactions import atomic
 from mediation.settings import Settings
 
@@ -73,7 +74,9 @@ def canonical_request(body: Mapping[str, Any]) -> str:
 
 
 async def case_summary(case: Case) -> dict[str, Any]:
-    events = await TimelineEvent.filter(case=case, kind="status_changed").order_by("at", "id")
+    events = await TimelineEvent.filter(case=case, kind=EventKind.STATUS_CHANGED).order_by(
+        "at", "id"
+    )
     return {
         "case_number": case.number,
         "partner_reference": case.partner_reference,

@@ -36,50 +36,6 @@ STATUS_LABELS: dict[str, str] = {
     "docketed": N_("Docketed by the court"),
 }
 
-EVENT_LABELS: dict[str, str] = {
-    "filed": N_("Dispute filed"),
-    "evidence_added": N_("Evidence added"),
-    "status_changed": N_("Status changed"),
-    "deadline_opened": N_("Time limit started"),
-    "deadline_paused": N_("Time limit paused"),
-    "deadline_resumed": N_("Time limit resumed"),
-    "deadline_extended": N_("Time limit extended with the parties' consent"),
-    "mediator_chosen": N_("A party chose a mediator"),
-    "no_mediator_available": N_("No mediator available yet"),
-    "conflict_disclosed": N_("The mediator disclosed a relationship"),
-    "no_conflict_declared": N_("The mediator declared no conflict of interest"),
-    "organisation_overridden": N_("Organisation changed by an administrator"),
-    "session_scheduled": N_("Online session scheduled"),
-    "session_rescheduled": N_("Online session rescheduled"),
-    "session_no_show": N_("A party did not attend the session"),
-    "session_ended": N_("Online session ended"),
-    "transcript_made": N_("Transcript made"),
-    "transcript_confirmed": N_("A party confirmed the transcript"),
-    "agreement_drafted": N_("Agreement drafted (new version)"),
-    "agreement_frozen": N_("Agreement put up for signature"),
-    "agreement_signed": N_("Agreement signed"),
-    "agreement_effective": N_("Agreement in effect (signed by all, sealed)"),
-    "agreement_pdf_issued": N_("Signed agreement PDF issued"),
-    "agreement_withdrawn_mediation_ended": N_(
-        "The agreement open for signature was withdrawn: mediation ended without it taking "
-        "effect, so it can no longer be signed"
-    ),
-    "agreement_withdrawn_mediator_replaced": N_(
-        "The agreement open for signature was withdrawn: the mediator was replaced, so it can "
-        "no longer be signed (the new mediator drafts a new version)"
-    ),
-    "performance_marked": N_("A term was marked performed"),
-    "performance_confirmed": N_("Performance of a term was confirmed"),
-    "performance_disputed": N_("Performance of a term was disputed"),
-    "end_record_completed": N_("The mediator completed the record of the ended mediation"),
-    "court_filing_created": N_("A filing for the court was prepared"),
-    "confirmation_applied": N_("A party applied for judicial confirmation"),
-    "court_correction": N_("Corrected as the court asked"),
-    "court_decision": N_("The court decided on a filing"),
-    "court_filing_replayed": N_("An administrator sent a filing to the court again"),
-    "court_links_revoked": N_("An administrator withdrew a filing's evidence links"),
-}
-
 # The states of a term of an effective agreement (cases.performance.actions.ItemState).
 PERFORMANCE_STATE_LABELS: dict[str, str] = {
     "open": N_("open"),
@@ -88,13 +44,6 @@ PERFORMANCE_STATE_LABELS: dict[str, str] = {
     "performed": N_("performed, waiting for the other side"),
     "confirmed": N_("performance confirmed"),
     "disputed": N_("performance disputed"),
-}
-
-PARTY_KIND_LABELS: dict[str, str] = {
-    "natural_person": N_("Natural person"),
-    "organisation": N_("Organisation"),
-    "merchant": N_("Merchant"),
-    "platform": N_("Platform"),
 }
 
 

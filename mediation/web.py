@@ -24,9 +24,10 @@ from cases.categories import BY_CODE
 from cases.clock import SHANGHAI
 from cases.errors import CaseError
 from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
+from cases.timeline import EVENT_LABELS
 from mediation.i18n import LOCALE_COOKIE, LOCALES, negotiate, translations
 from mediation.messages import ERROR_MESSAGES
-from mediation.presenters import EVENT_LABELS, PERFORMANCE_STATE_LABELS
+from mediation.presenters import PERFORMANCE_STATE_LABELS
 from mediation.routing_view import HOW_LABELS, REASON_LABELS, REGIME_LABELS, TRACK_LABELS
 from mediation.settings import Settings
 from realtime.text import is_storable

@@ -8,7 +8,8 @@
                                                    # own catalog (courtdesk/locale)
 
 --check covers both catalogs. The court desk is a separate application with its own catalog:
-its strings (courtdesk/**.py, templates/clerk/**.html) are kept out of the platform's.
+its strings (courtdesk/**.py, templates/clerk/**.html) are kept out of the platform's. The
+labels both applications show (cases/timeline.py, courtwire/**.py) go into both catalogs.
 
 tests/mediation/test_i18n.py runs the same check, so an untranslated string fails the suite.
 """
@@ -27,12 +28,15 @@ PO = ROOT / "mediation" / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"
 DESK_PO = ROOT / "courtdesk" / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"
 METHODS = [
     ("mediation/**.py", "python"),
-    ("cases/**.py", "python"),  # the domains' own labels, when they carry any
+    ("cases/**.py", "python"),  # the domains' own labels (the timeline's: cases/timeline.py)
+    ("courtwire/**.py", "python"),  # the labels of what crosses to the court (words.py)
     ("templates/clerk/**", "ignore"),  # the court desk's pages: its own catalog
     ("templates/**.html", "jinja2"),
 ]
 DESK_METHODS = [
     ("courtdesk/**.py", "python"),
+    ("cases/timeline.py", "python"),  # the timeline's labels, shared with the platform
+    ("courtwire/**.py", "python"),  # the labels of what crosses the wire, shared likewise
     ("templates/clerk/**.html", "jinja2"),
 ]
 _JINJA = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}

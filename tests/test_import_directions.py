@@ -12,7 +12,9 @@ away, it only hides it until someone calls the function). The layers, top to bot
     courtdesk            the court's own application: only courtwire and the vocabularies
 
 `VOCABULARIES` are pure shared modules (no I/O, no models) that the wire and the court desk
-may read although they sit in `cases`; they import nothing of the project themselves.
+may read although they sit in `cases` (dispute categories, the clock, evidence file checks,
+pause points, the timeline's event kinds and labels); they import nothing of the project
+themselves.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("mediation", "seeds", "cases", "courtwire", "realtime", "courtdesk")
-VOCABULARIES = frozenset({"cases.categories", "cases.clock", "cases.evidence_files", "cases.pause"})
+VOCABULARIES = frozenset(
+    {"cases.categories", "cases.clock", "cases.evidence_files", "cases.pause", "cases.timeline"}
+)
 # What each top-level package may import besides itself.
 MAY_IMPORT: Mapping[str, frozenset[str]] = {
     "mediation": frozenset({"seeds", "cases", "courtwire", "realtime"}),

@@ -53,6 +53,7 @@ from cases.models import (
 )
 from cases.pause import pause_point
 from cases.status import Actor, Status
+from cases.timeline import EventKind
 from cases.transactions import atomic, lock_case
 from courtwire.evidence_links import EvidenceLink
 
@@ -147,7 +148,7 @@ async def _new_filing(
     )
     await record_event(
         case,
-        "court_filing_created",
+        EventKind.COURT_FILING_CREATED,
         now,
         filing_id=filing.filing_id,
         filing_kind=kind.value,
@@ -236,7 +237,7 @@ async def do_join_confirmation(
                 extra=extra,
             )
             await record_event(
-                case, "confirmation_applied", now, actor_id=viewer.user_id, side=side
+                case, EventKind.CONFIRMATION_APPLIED, now, actor_id=viewer.user_id, side=side
             )
             await notify_parties(
                 case,
@@ -259,7 +260,9 @@ async def do_join_confirmation(
         if not joined:
             raise CaseConflict("case_changed_meanwhile")
         await pending.refresh_from_db()
-        await record_event(case, "confirmation_applied", now, actor_id=viewer.user_id, side=side)
+        await record_event(
+            case, EventKind.CONFIRMATION_APPLIED, now, actor_id=viewer.user_id, side=side
+        )
         await transition(
             case,
             Status.CONFIRMATION_REQUESTED,
@@ -363,7 +366,7 @@ async def do_resubmit_corrected(
             raise PrecheckBlocked(precheck)
         await record_event(
             case,
-            "court_correction",
+            EventKind.COURT_CORRECTION,
             now,
             actor_id=viewer.user_id,
             changed=changed,
@@ -532,7 +535,7 @@ async def do_replay_dead_letter(viewer: Viewer, row_id: int, now: datetime) -> O
             case = await Case.get(id=filing.case_id)
             await record_event(
                 case,
-                "court_filing_replayed",
+                EventKind.COURT_FILING_REPLAYED,
                 now,
                 actor_id=viewer.user_id,
                 filing_id=filing.filing_id,
@@ -601,7 +604,7 @@ async def do_revoke_court_links(
         if changed and reason == "admin":
             case = await Case.get(id=filing.case_id)
             await record_event(
-                case, "court_links_revoked", now, actor_id=actor_id, filing_id=filing_id
+                case, EventKind.COURT_LINKS_REVOKED, now, actor_id=actor_id, filing_id=filing_id
             )
     return changed > 0
 

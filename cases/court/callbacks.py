@@ -22,6 +22,7 @@ from cases.journal import notify_parties, record_event, transition
 from cases.models import Case, CourtCallback, CourtFiling, FilingKind, FilingStatus
 from cases.pause import pause_point
 from cases.status import Actor, Status
+from cases.timeline import EventKind
 from cases.transactions import atomic
 from courtwire import ecf
 from courtwire.case_numbers import CaseNumberError, parse_case_number
@@ -282,9 +283,9 @@ async def _apply(filing_pk: int, decision: CourtDecision, now: datetime) -> bool
         if Status(case.status) == source:
             await transition(case, target, Actor.COURT, now, actor_label="court", **data)
         else:
-            await record_event(case, "court_decision", now, actor_label="court", **data)
+            await record_event(case, EventKind.COURT_DECISION, now, actor_label="court", **data)
     else:
-        await record_event(case, "court_decision", now, actor_label="court", **data)
+        await record_event(case, EventKind.COURT_DECISION, now, actor_label="court", **data)
     number_note = f"，案号：{decision.court_case_number}" if decision.court_case_number else ""
     body = _BODIES[decision.status].format(
         number=decision.court_case_number or "",

@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from cases.timeline import EventKind, event_kind
 from courtwire.package import (
     CourtEvidence,
     CourtPackage,
@@ -39,10 +40,10 @@ MIN_PRIVILEGED_LENGTH = 4
 
 # The timeline events that may cross, with the data fields each may carry. Anything else an
 # event holds (a free-text reason, ids of sessions or mediators) stays behind.
-_TIMELINE_FIELDS: dict[str, tuple[str, ...]] = {
-    "filed": ("number", "category", "claim_amount"),
-    "evidence_added": ("filename", "sha256"),
-    "status_changed": ("from", "to"),
+_TIMELINE_FIELDS: dict[EventKind, tuple[str, ...]] = {
+    EventKind.FILED: ("number", "category", "claim_amount"),
+    EventKind.EVIDENCE_ADDED: ("filename", "sha256"),
+    EventKind.STATUS_CHANGED: ("from", "to"),
 }
 
 # Room body fields that hold codes or references to the case's own evidence, not anything a
@@ -59,7 +60,7 @@ _NON_TEXT_BODY_FIELDS = frozenset(
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    kind: str
+    kind: EventKind | str  # a registered kind (cases.timeline); the filter refuses any other
     at: str  # ISO 8601
     data: Mapping[str, object]
 
@@ -132,17 +133,19 @@ def _check_amount(value: str) -> str:
 
 
 def _court_event(entry: TimelineEntry) -> CourtTimelineEvent | None:
-    fields = _TIMELINE_FIELDS.get(entry.kind)
+    # An unregistered kind is an error, never silently dropped or passed on (ValueError).
+    kind = event_kind(entry.kind)
+    fields = _TIMELINE_FIELDS.get(kind)
     if fields is None:
         return None
     data = dict(entry.data)
-    if entry.kind == "status_changed":
+    if entry.kind == EventKind.STATUS_CHANGED:
         # The journal stores the change as status=[from, to].
         status = data.get("status")
         if isinstance(status, list | tuple) and len(status) == 2:
             data = {"from": status[0], "to": status[1]}
     kept = {name: str(data[name]) for name in fields if name in data}
-    return CourtTimelineEvent(kind=entry.kind, at=entry.at, data=kept)
+    return CourtTimelineEvent(kind=kind.value, at=entry.at, data=kept)
 
 
 # --- the belt-and-braces check --------------------------------------------------------------

@@ -47,6 +47,7 @@ from cases.deadlines.rules import Regime, deadline_for
 from cases.endings.models import EndRecord
 from cases.models import Case, CourtFiling, Evidence, FilingKind, Party, TimelineEvent
 from cases.sessions.models import MediationSession, SessionStatus
+from cases.timeline import event_kind
 from courtwire import ecf
 from courtwire.evidence_links import EvidenceLink, link_path
 from courtwire.package import (
@@ -163,7 +164,8 @@ async def case_record_for_court(case: Case, kind: FilingKind) -> CaseRecordForCo
             )
             for e in evidence
         ),
-        timeline=tuple(TimelineEntry(e.kind, _iso(e.at), dict(e.data)) for e in events),
+        # Only registered kinds (cases.timeline) are read: an unknown one raises ValueError.
+        timeline=tuple(TimelineEntry(event_kind(e.kind), _iso(e.at), dict(e.data)) for e in events),
         room_messages=tuple(
             RoomMessage(
                 room=m.room,

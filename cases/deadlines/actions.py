@@ -29,6 +29,7 @@ from cases.errors import CaseConflict, CaseError
 from cases.journal import notify_parties, queue_notice, record_event
 from cases.models import Case, NoticeChannel
 from cases.pause import pause_point
+from cases.timeline import EventKind
 from cases.transactions import atomic
 
 
@@ -74,7 +75,7 @@ async def do_open_deadline(
     await row.save()
     await record_event(
         case,
-        "deadline_opened",
+        EventKind.DEADLINE_OPENED,
         now,
         actor_label="system",
         regime=regime.value,
@@ -117,7 +118,7 @@ async def do_pause_deadline(
         await row.save(update_fields=["pauses", "due_on", "provisional"])
         await record_event(
             case,
-            "deadline_paused",
+            EventKind.DEADLINE_PAUSED,
             now,
             actor_id=actor_id,
             regime=regime.value,
@@ -144,7 +145,7 @@ async def do_resume_deadline(
         await row.save(update_fields=["pauses", "due_on", "provisional"])
         await record_event(
             case,
-            "deadline_resumed",
+            EventKind.DEADLINE_RESUMED,
             now,
             actor_id=actor_id,
             regime=regime.value,
@@ -178,7 +179,7 @@ async def do_extend_deadline(
         await row.save(update_fields=["extensions", "due_on", "provisional"])
         await record_event(
             case,
-            "deadline_extended",
+            EventKind.DEADLINE_EXTENDED,
             now,
             actor_id=actor_id,
             regime=regime.value,

@@ -34,6 +34,7 @@ from cases.models import (
 )
 from cases.pause import pause_point
 from cases.status import Actor, Status
+from cases.timeline import EventKind
 from cases.transactions import atomic
 
 ENDINGS = (Status.FAILED, Status.WITHDRAWN, Status.TIMED_OUT)
@@ -182,7 +183,9 @@ async def do_end_mediation(
                 recorded_by_id=viewer.user_id,
             )
             if changed:
-                await record_event(case, "end_record_completed", now, actor_id=viewer.user_id)
+                await record_event(
+                    case, EventKind.END_RECORD_COMPLETED, now, actor_id=viewer.user_id
+                )
         return case
     raise CaseConflict("mediation_not_in_progress")
 

@@ -55,6 +55,7 @@ from cases.routing.scoring import (
 )
 from cases.routing.triage import CaseProfile, OrganisationProfile, recommend
 from cases.status import Actor, Status
+from cases.timeline import EventKind
 from cases.transactions import atomic, lock_case, locked_case
 
 # Assignments that ended this way keep the mediator off the case for good.
@@ -180,7 +181,7 @@ async def do_override_organisation(
         await MediatorChoice.filter(case=case).delete()  # choices were from the old roster
         await record_event(
             case,
-            "organisation_overridden",
+            EventKind.ORGANISATION_OVERRIDDEN,
             now,
             actor_id=admin.id,
             organisation=[before, organisation.id],
@@ -381,11 +382,15 @@ async def do_appoint(case_id: int, now: datetime) -> int | None:
             # Recorded once, not on every round of the job while nobody is free.
             last = await TimelineEvent.filter(case=case).order_by("-id").first()
             if last is None or (last.kind, last.data.get("excluded")) != (
-                "no_mediator_available",
+                EventKind.NO_MEDIATOR_AVAILABLE,
                 excluded,
             ):
                 await record_event(
-                    case, "no_mediator_available", now, actor_label="system", excluded=excluded
+                    case,
+                    EventKind.NO_MEDIATOR_AVAILABLE,
+                    now,
+                    actor_label="system",
+                    excluded=excluded,
                 )
             return None
         await _assign(
@@ -449,7 +454,7 @@ async def do_choose_mediator(case: Case, side: Side, mediator_id: int, now: date
         await MediatorChoice.create(case=case, side=side, mediator_id=mediator_id, at=now)
         await record_event(
             case,
-            "mediator_chosen",
+            EventKind.MEDIATOR_CHOSEN,
             now,
             actor_label=side.value,
             side=side.value,
@@ -526,7 +531,7 @@ async def do_mediator_answer(
         )
         await record_event(
             case,
-            "conflict_disclosed" if has_tie else "no_conflict_declared",
+            EventKind.CONFLICT_DISCLOSED if has_tie else EventKind.NO_CONFLICT_DECLARED,
             now,
             actor_id=mediator.id,
             statement=statement,

@@ -29,27 +29,15 @@ from cases.agreements.actions import (
 from cases.agreements.models import SignatureMethod
 from cases.clock import SHANGHAI, utcnow
 from cases.errors import CaseConflict, CaseError
+from courtwire.words import PARTY_KIND_LABELS
 from mediation.agreement_pdf import issue_signed_pdf
-from mediation.i18n import N_
-from mediation.presenters import PARTY_KIND_LABELS
+from mediation.labels import (
+    AGREEMENT_STATUS_LABELS,
+    SIGNATURE_METHOD_LABELS,
+    SIGNER_ROLE_LABELS,
+)
 from mediation.web import checked_form, form_text, render, settings_of, signed_in
 
-STATUS_LABELS = {
-    "draft": N_("Draft"),
-    "signing": N_("Open for signature"),
-    "effective": N_("In effect"),
-    "superseded": N_("Replaced by a later version"),
-    "withdrawn": N_("Withdrawn: the case left mediation"),
-}
-ROLE_LABELS = {
-    "applicant": N_("Applicant"),
-    "respondent": N_("Respondent"),
-    "mediator": N_("Mediator"),
-}
-METHOD_LABELS = {
-    "password": N_("account password"),
-    "sms_code": N_("SMS code"),
-}
 TERM_FIELDS = ("text", "obligor_side", "amount", "manner", "due_on")
 SPARE_ROWS = 2
 MAX_ROWS = rules.MAX_TERMS + 5  # the form's field limit keeps it near this anyway
@@ -57,9 +45,9 @@ MAX_ROWS = rules.MAX_TERMS + 5  # the form's field limit keeps it near this anyw
 
 def _labels() -> dict[str, Any]:
     return {
-        "status_labels": STATUS_LABELS,
-        "role_labels": ROLE_LABELS,
-        "method_labels": METHOD_LABELS,
+        "status_labels": AGREEMENT_STATUS_LABELS,
+        "role_labels": SIGNER_ROLE_LABELS,
+        "method_labels": SIGNATURE_METHOD_LABELS,
         "kind_labels": PARTY_KIND_LABELS,
         "required_signers": rules.REQUIRED_SIGNERS,
     }

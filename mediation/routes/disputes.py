@@ -39,9 +39,9 @@ from cases.intake import (
 from cases.models import Case, Side
 from cases.performance.actions import case_outcome
 from cases.sessions.actions import offer_history, viewer_as_participant
+from courtwire.words import PARTY_KIND_LABELS
 from mediation.court_view import court_context
 from mediation.presenters import (
-    PARTY_KIND_LABELS,
     STATUS_LABELS,
     CaseView,
     case_view,

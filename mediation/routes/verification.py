@@ -22,13 +22,13 @@ from cases.access import viewer_of
 from mediation.agreement_pdf import (
     MAX_PRESENTED_BYTES,
     PDF_MEDIA_TYPE,
-    ROLE_LABELS,
     Verification,
     access_signed_pdf,
     access_verification,
     parse_sha256,
     presented_matches,
 )
+from mediation.labels import SIGNER_ROLE_LABELS
 from mediation.web import error_page, render, settings_of, signed_in
 
 # Room for the multipart envelope and the other form field around the file.
@@ -87,7 +87,7 @@ def _page(
             "error": error,
             "pasted": pasted,
             "max_mb": MAX_PRESENTED_BYTES // (1024 * 1024),
-            "role_labels": ROLE_LABELS,
+            "role_labels": SIGNER_ROLE_LABELS,
         },
         status=status,
     )

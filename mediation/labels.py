@@ -1,0 +1,39 @@
+"""The platform's labels of its own agreement records, read by the agreement pages, the public
+verification page and the signed PDF alike (English message ids, translated where shown).
+
+Labels of what crosses to the court are `courtwire.words` (shared with the court desk); the
+timeline's event labels are `cases.timeline`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from courtwire.words import SIDE_LABELS
+from mediation.i18n import N_
+
+# AgreementVersion.status
+AGREEMENT_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "draft": N_("Draft"),
+        "signing": N_("Open for signature"),
+        "effective": N_("In effect"),
+        "superseded": N_("Replaced by a later version"),
+        "withdrawn": N_("Withdrawn: the case left mediation"),
+    }
+)
+
+# SignerRole: the two sides (the same words as everywhere) and the mediator.
+SIGNER_ROLE_LABELS: Mapping[str, str] = MappingProxyType(
+    {**SIDE_LABELS, "mediator": N_("Mediator")}
+)
+
+# SignatureMethod: how the signer's identity was confirmed at signing. Shown on its own (the
+# PDF's column "How identity was confirmed") and inside "identity confirmed by %(method)s".
+SIGNATURE_METHOD_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "password": N_("account password, entered again to sign"),
+        "sms_code": N_("one-time code sent by SMS"),
+    }
+)
