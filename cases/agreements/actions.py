@@ -51,6 +51,7 @@ from cases.performance.models import PerformanceItem
 from cases.sessions.models import MediationSession, SessionStatus
 from cases.settings import Settings
 from cases.status import Actor, Status
+from cases.timeline import EventKind
 from cases.transactions import atomic, locked_case, on_commit
 from realtime.protocol import Kind
 
@@ -237,7 +238,7 @@ async def do_save_draft(
         )
         await record_event(
             case,
-            "agreement_drafted",
+            EventKind.AGREEMENT_DRAFTED,
             now,
             actor_id=user.id,
             version=version_number,
@@ -275,7 +276,7 @@ async def do_put_up_for_signature(
             raise CaseConflict("agreement_changed_meanwhile")
         await record_event(
             case,
-            "agreement_frozen",
+            EventKind.AGREEMENT_FROZEN,
             now,
             actor_id=user.id,
             version=version.number,
@@ -482,7 +483,7 @@ async def do_sign(
             )
             await record_event(
                 case,
-                "agreement_signed",
+                EventKind.AGREEMENT_SIGNED,
                 now,
                 actor_id=user.id,
                 version=version.number,
@@ -534,7 +535,7 @@ async def _take_effect(
         )
     await record_event(
         case,
-        "agreement_effective",
+        EventKind.AGREEMENT_EFFECTIVE,
         now,
         actor_label="system",
         version=version.number,

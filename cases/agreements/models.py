@@ -14,6 +14,7 @@ from cases.accounts.models import Organisation, User
 from cases.journal import on_leaving_mediation, record_event
 from cases.models import Case
 from cases.status import Actor, Status
+from cases.timeline import EventKind
 
 
 class AgreementStatus(StrEnum):
@@ -150,9 +151,9 @@ async def withdraw_open_versions(case: Case, target: Status, now: datetime) -> N
         # The event's kind says why in plain words on the timeline (its label).
         await record_event(
             case,
-            "agreement_withdrawn_mediator_replaced"
+            EventKind.AGREEMENT_WITHDRAWN_MEDIATOR_REPLACED
             if target is Status.ASSIGNING
-            else "agreement_withdrawn_mediation_ended",
+            else EventKind.AGREEMENT_WITHDRAWN_MEDIATION_ENDED,
             now,
             actor_label=Actor.SYSTEM.value,
             version=number,

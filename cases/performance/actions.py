@@ -26,6 +26,7 @@ from cases.journal import queue_notice, record_event
 from cases.models import Case, NoticeChannel, Party
 from cases.pause import pause_point
 from cases.performance.models import PerformanceItem, PerformanceStatus
+from cases.timeline import EventKind
 from cases.transactions import atomic
 
 # The obliged side is reminded when this many days (or fewer) are left before the last day.
@@ -76,9 +77,9 @@ MOVES_FROM = {
     Move.DISPUTE: frozenset({PerformanceStatus.PERFORMED}),
 }
 MOVE_EVENTS = {
-    Move.MARK_PERFORMED: "performance_marked",
-    Move.CONFIRM: "performance_confirmed",
-    Move.DISPUTE: "performance_disputed",
+    Move.MARK_PERFORMED: EventKind.PERFORMANCE_MARKED,
+    Move.CONFIRM: EventKind.PERFORMANCE_CONFIRMED,
+    Move.DISPUTE: EventKind.PERFORMANCE_DISPUTED,
 }
 
 

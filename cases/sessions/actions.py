@@ -17,6 +17,7 @@ from cases.journal import notify_parties, record_event
 from cases.models import Case, Evidence, Party
 from cases.sessions.models import MediationSession, SessionMode, SessionStatus, Transcript
 from cases.status import Status
+from cases.timeline import EventKind
 from cases.transactions import atomic
 from realtime.models import RoomMessage
 from realtime.protocol import (
@@ -90,7 +91,7 @@ async def do_schedule_session(
         )
         await record_event(
             case,
-            "session_scheduled",
+            EventKind.SESSION_SCHEDULED,
             now,
             actor_id=mediator.id,
             session_id=session.id,
@@ -132,7 +133,7 @@ async def do_reschedule_session(
         await session.refresh_from_db(fields=["sequence"])
         await record_event(
             case,
-            "session_rescheduled",
+            EventKind.SESSION_RESCHEDULED,
             now,
             actor_id=mediator.id,
             session_id=session.id,
@@ -165,7 +166,12 @@ async def do_record_no_show(
             session.no_shows = [*session.no_shows, side]
             await session.save(update_fields=["no_shows"])
         await record_event(
-            case, "session_no_show", now, actor_id=mediator.id, session_id=session.id, side=side
+            case,
+            EventKind.SESSION_NO_SHOW,
+            now,
+            actor_id=mediator.id,
+            session_id=session.id,
+            side=side,
         )
 
 
@@ -181,7 +187,7 @@ async def do_end_session(session_id: int, now: datetime) -> None:
         if changed:
             case = await Case.get(id=session.case_id)
             await record_event(
-                case, "session_ended", now, actor_label="mediator", session_id=session_id
+                case, EventKind.SESSION_ENDED, now, actor_label="mediator", session_id=session_id
             )
             await make_transcript(session, now)
 
@@ -436,7 +442,7 @@ async def make_transcript(session: MediationSession, now: datetime) -> Transcrip
     )
     await record_event(
         case,
-        "transcript_made",
+        EventKind.TRANSCRIPT_MADE,
         now,
         actor_label="system",
         session_id=session.id,
@@ -456,7 +462,7 @@ async def do_confirm_transcript(
             case = await Case.get(id=session.case_id)
             await record_event(
                 case,
-                "transcript_confirmed",
+                EventKind.TRANSCRIPT_CONFIRMED,
                 now,
                 actor_id=user.id,
                 side=side,
