@@ -48,6 +48,8 @@ from mediation.routes import (
     admin,
     agreements,
     court,
+    court_admin,
+    court_api,
     disputes,
     invitations,
     partner_api,
@@ -206,6 +208,8 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
             *verification.routes,
             *performance.routes,
             *court.routes,
+            *court_api.routes,
+            *court_admin.routes,
         ],
         middleware=[
             *proxy_headers(settings),

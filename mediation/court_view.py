@@ -132,7 +132,7 @@ def finding_lines(request: Request, precheck: Precheck | dict[str, Any]) -> list
     return sorted(lines, key=lambda line: not line["blocks"])
 
 
-def _labels() -> dict[str, Any]:
+def court_labels() -> dict[str, Any]:
     return {
         "filing_status_labels": FILING_STATUS_FOR_PARTIES,
         "filing_kind_labels": FILING_KIND_LABELS,
@@ -168,5 +168,5 @@ async def court_context(request: Request, case: Case, viewer_side: str | None) -
             and status == Status.RETURNED_FOR_CORRECTION
             and (overview.returned.kind == "confirmation" or viewer_side == "applicant"),
         },
-        **_labels(),
+        **court_labels(),
     }

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
-from mediation.routes.court import MAX_CALLBACK_BYTES
+from mediation.routes.court_api import MAX_CALLBACK_BYTES
 from mediation.routes.partner_api import MAX_BODY as API_BYTES
 from mediation.routes.verification import MAX_FORM_BYTES as VERIFY_BYTES
 from mediation.web import BodyTooLarge

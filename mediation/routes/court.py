@@ -1,36 +1,27 @@
-"""Ending mediation and going to the court: the mediator's end form, the applicant's transfer,
-the parties' joint confirmation application, corrections, the court's callbacks, the court's
-evidence links, and the admins' dead letters."""
+"""Ending mediation and going to the court, for the people of a case: the mediator's end form,
+the applicant's transfer, the parties' joint application for judicial confirmation, and
+corrections the court asked for. (The desk's machine API is `court_api`; the administrators'
+outbox pages are `court_admin`.)"""
 
 from __future__ import annotations
 
-import time
-from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import (
-    FileResponse,
-    JSONResponse,
-    PlainTextResponse,
     RedirectResponse,
     Response,
 )
 from starlette.routing import Route
 
 from cases.access import Viewer, viewer_of
-from cases.accounts.models import Role, User
+from cases.accounts.models import User
 from cases.clock import utcnow
 from cases.court.actions import (
-    CourtLinkRevoked,
     PrecheckBlocked,
-    access_court_link,
     correction_defaults,
     court_overview,
-    do_admin_revoke_court_links,
     do_join_confirmation,
-    do_replay_dead_letter,
     do_request_transfer,
     do_resubmit_corrected,
     evidence_of,
@@ -39,8 +30,6 @@ from cases.court.actions import (
     precheck_for_correction,
     returned_filing,
 )
-from cases.court.callbacks import CallbackInvalid, do_apply_court_decision, read_callback
-from cases.court.handoff import body_preview, dead_letters, waiting_letters
 from cases.court.precheck import Precheck
 from cases.court.records import transfer_precheck
 from cases.endings.actions import (
@@ -52,20 +41,14 @@ from cases.endings.actions import (
     do_end_mediation,
 )
 from cases.errors import CaseNotFound
-from cases.evidence_store import blob_path
-from cases.models import Case, CourtFiling
+from cases.models import Case
 from cases.status import Status
-from courtwire import signing
-from courtwire.evidence_links import LinkExpired, read_link_token
 from mediation.court_view import (
-    _labels,
+    court_labels,
     finding_lines,
 )
-from mediation.i18n import N_
 from mediation.routes import parse_id
-from mediation.web import checked_form, form_text, gettext, render, settings_of, signed_in
-
-MAX_CALLBACK_BYTES = 256 * 1024
+from mediation.web import checked_form, form_text, render, settings_of, signed_in
 
 
 def _viewer(request: Request) -> Viewer:
@@ -120,7 +103,7 @@ def _end_page(
             "errors": errors,
             "endings": [e.value for e in ENDINGS],
             "other_routes": OTHER_ROUTES,
-            **_labels(),
+            **court_labels(),
         },
         status=status,
     )
@@ -165,7 +148,7 @@ async def _transfer_page(
             "findings": finding_lines(request, precheck),
             "ok": precheck.ok,
             "can_apply": side == "applicant" and str(case.status) in ("failed", "timed_out"),
-            **_labels(),
+            **court_labels(),
         },
         status=status,
     )
@@ -236,7 +219,7 @@ async def _confirmation_page(
             "pending": pending,
             "already_applied": pending is not None and side in (pending.applicants or {}),
             "can_apply": str(case.status) == Status.SETTLED,
-            **_labels(),
+            **court_labels(),
         },
         status=status,
     )
@@ -294,133 +277,10 @@ async def _correction_page(
             "errors": errors,
             "findings": finding_lines(request, precheck),
             "edits_respondent_address": side == "applicant" and returned.kind == "transfer",
-            **_labels(),
+            **court_labels(),
         },
         status=status,
     )
-
-
-# --- the court's side of the wire ---------------------------------------------------------------
-
-
-async def court_evidence(request: Request) -> Response:
-    """A capability link the court desk fetches: the token is the permission, for as long as
-    it has not expired (COURT_LINK_DAYS) and the filing's links are not revoked; then 410."""
-    settings = settings_of(request)
-    try:
-        link = read_link_token(
-            settings.secret_key,
-            request.path_params["token"],
-            max_age=timedelta(days=settings.court_link_days),
-            now=utcnow(),
-        )
-        if link is None:
-            raise CaseNotFound("evidence_not_found")
-        served = await access_court_link(link)
-    except LinkExpired:
-        return PlainTextResponse("link_expired", 410, headers={"Cache-Control": "no-store"})
-    except CourtLinkRevoked:
-        return PlainTextResponse("link_revoked", 410, headers={"Cache-Control": "no-store"})
-    path = blob_path(settings.evidence_dir, served.sha256)
-    if not path.is_file():
-        raise CaseNotFound("evidence_not_found")
-    return FileResponse(
-        path,
-        media_type=served.media_type,
-        filename=served.filename,
-        headers={
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "sandbox",
-            "Cache-Control": "private, no-store",
-            "Referrer-Policy": "no-referrer",
-        },
-    )
-
-
-async def court_callback(request: Request) -> Response:
-    """POST /api/v1/court/callbacks: a decision from the court desk (docs/court-wire.md)."""
-    settings = settings_of(request)
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_CALLBACK_BYTES:
-        return JSONResponse({"error": "request_too_large"}, 413)
-    body = await request.body()
-    if len(body) > MAX_CALLBACK_BYTES:
-        return JSONResponse({"error": "request_too_large"}, 413)
-    try:
-        signing.verify(settings.court_callback_secret, request.headers, body, int(time.time()))
-    except signing.SignatureError as error:
-        return JSONResponse({"error": error.code}, 401)
-    webhook_id = request.headers[signing.ID_HEADER]
-    if len(webhook_id) > 64:
-        return JSONResponse({"error": "invalid_callback", "details": ["bad_webhook_id"]}, 422)
-    try:
-        decision = read_callback(request.headers.get("content-type", ""), body)
-    except CallbackInvalid as error:
-        return JSONResponse({"error": "invalid_callback", "details": [error.code]}, 422)
-    result = await do_apply_court_decision(webhook_id, decision, utcnow())
-    if not result.known:
-        return JSONResponse({"error": "unknown_filing"}, 404)
-    return JSONResponse({"applied": result.applied})
-
-
-# --- dead letters -------------------------------------------------------------------------------
-
-
-@signed_in(Role.PLATFORM_ADMIN)
-async def outbox(request: Request) -> Response:
-    # Confirms only a revocation that happened (a crafted link cannot make the page say so).
-    revoked = request.query_params.get("revoked", "")[:64]
-    if revoked and not await CourtFiling.exists(filing_id=revoked, links_revoked_at__isnull=False):
-        revoked = ""
-    return await _outbox_page(
-        request, replayed=request.query_params.get("replayed"), revoked=revoked or None
-    )
-
-
-async def _outbox_page(request: Request, status: int = 200, **extra: Any) -> Response:
-    dead = await dead_letters()
-    waiting = await waiting_letters()
-    return render(
-        request,
-        "admin/court_outbox.html",
-        {
-            "dead": dead,
-            "waiting": waiting,
-            "previews": {row.id: body_preview(row) for row in dead},
-            "replayed": None,
-            "revoked": None,
-            "revoke_error": None,
-            "revoke_value": "",
-            **extra,
-            **_labels(),
-        },
-        status=status,
-    )
-
-
-@signed_in(Role.PLATFORM_ADMIN)
-async def replay(request: Request) -> Response:
-    async with checked_form(request):
-        pass
-    row = await do_replay_dead_letter(_viewer(request), request.path_params["row_id"], utcnow())
-    return RedirectResponse(f"/admin/court/outbox?replayed={row.id}", status_code=303)
-
-
-@signed_in(Role.PLATFORM_ADMIN)
-async def revoke_links(request: Request) -> Response:
-    """Withdraw a filing's evidence links at once (before COURT_LINK_DAYS runs out)."""
-    async with checked_form(request) as form:
-        filing_id = form_text(form).get("filing_id", "")
-    try:
-        await do_admin_revoke_court_links(_viewer(request), filing_id, utcnow())
-    except CaseNotFound:
-        return await _outbox_page(
-            request,
-            404,
-            revoke_error=gettext(request, N_("No filing has this id.")),
-            revoke_value=filing_id,
-        )
-    return RedirectResponse(f"/admin/court/outbox?revoked={quote(filing_id)}", status_code=303)
 
 
 routes = [
@@ -428,9 +288,4 @@ routes = [
     Route("/cases/{number:case}/court/transfer", transfer, methods=["GET", "POST"]),
     Route("/cases/{number:case}/court/confirmation", confirmation, methods=["GET", "POST"]),
     Route("/cases/{number:case}/court/correction", correction, methods=["GET", "POST"]),
-    Route("/court/evidence/{token}", court_evidence),
-    Route("/api/v1/court/callbacks", court_callback, methods=["POST"]),
-    Route("/admin/court/outbox", outbox),
-    Route("/admin/court/outbox/{row_id:id}/replay", replay, methods=["POST"]),
-    Route("/admin/court/links/revoke", revoke_links, methods=["POST"]),
 ]
