@@ -1,6 +1,7 @@
 """Who may see a case, and who sees a party's identity data unmasked. Pure; table-tested.
 
-Roles arrive as plain strings so this package does not depend on the web shell's enum.
+Roles arrive as plain strings, and the accounts' models are imported for type checking only,
+so this module runs without the ORM (its table tests build Viewers by hand).
 """
 
 from __future__ import annotations

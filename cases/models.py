@@ -7,16 +7,14 @@ does not import the web shell.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
 
+from cases.accounts.models import Organisation, PartnerPlatform, User
 from cases.categories import Domain
 from cases.status import Status
-
-if TYPE_CHECKING:
-    from cases.accounts.models import Organisation, PartnerPlatform, User
 
 
 class Side(StrEnum):

@@ -21,7 +21,7 @@ from tortoise.exceptions import IntegrityError
 from cases.accounts.actions import partner_key_sha256
 from cases.accounts.models import IdempotencyRecord, PartnerPlatform
 from cases.actions import Filer
-from cases.errors import CaseError
+from cases.errors import CaseError, CaseNotFound
 from cases.intake import FilingInvalid, Upload, file_dispute
 from cases.models import Case, TimelineEvent
 from cases.pause import pause_point
@@ -160,7 +160,5 @@ async def do_partner_filing(
 async def access_partner_case(partner: PartnerPlatform, number: str) -> Case:
     case = await Case.get_or_none(number=number, partner=partner)
     if case is None:
-        from cases.errors import CaseNotFound
-
         raise CaseNotFound("case_not_found")
     return case

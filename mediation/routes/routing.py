@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from cases.access import CaseFacts, handles_case, viewer_of
 from cases.accounts.models import Role, User
-from cases.actions import access_case
+from cases.actions import access_case, cases_visible_to
 from cases.clock import local_date, utcnow
 from cases.deadlines.actions import (
     do_extend_deadline,
@@ -181,8 +181,6 @@ def _date(values: dict[str, str], name: str, default: date) -> date:
 @signed_in(Role.MEDIATOR, Role.ORG_ADMIN, Role.PLATFORM_ADMIN)
 async def work_queue(request: Request) -> Response:
     """Due and overdue work, soonest first: the mediator's own cases, or the organisation's."""
-    from cases.actions import cases_visible_to
-
     user: User = request.state.user
     cases = await cases_visible_to(viewer_of(user))
     today = local_date(utcnow())
