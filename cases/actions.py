@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from cases.access import CaseFacts, Viewer, can_view_case
+from cases.agreements.models import AgreementVersion
 from cases.errors import CaseConflict, CaseNotFound
 from cases.evidence_store import blobs_older_than
 from cases.filing import Filing, PartyInput
@@ -414,12 +415,9 @@ async def do_sweep_unreferenced_evidence(root: Path, now: datetime, keep_for: ti
         return 0
     digests = list(old)
     referenced = set(await Evidence.filter(sha256__in=digests).values_list("sha256", flat=True))
-    # Signed agreement PDFs share the store. Their versions are the shell's model, reached
-    # through the case's reverse relation so this package does not import the shell.
+    # Signed agreement PDFs share the store.
     referenced |= set(
-        await Case.filter(agreement_versions__pdf_sha256__in=digests).values_list(
-            "agreement_versions__pdf_sha256", flat=True
-        )
+        await AgreementVersion.filter(pdf_sha256__in=digests).values_list("pdf_sha256", flat=True)
     )
     removed = 0
     for digest, path in old.items():

@@ -1,2 +1,2 @@
 """The web shell: app, settings, CLI, web helpers, presenters, routes, notice delivery, the
-partner API; and, until they move into `cases`, sessions, agreements and performance."""
+partner API's surface. No domain rule lives here; the domains are in `cases`."""

@@ -98,7 +98,7 @@ class PartyFacts:
 
 @dataclass(frozen=True)
 class Term:
-    """One agreed term, as the agreement's content holds it (cases.agreement)."""
+    """One agreed term, as the agreement's content holds it (cases.agreements.rules)."""
 
     text: str
     obligor_side: str

@@ -5,10 +5,6 @@ The package is built only through `cases.court.privilege.filter_for_court` from 
 that holds *everything* (the room's messages of every session included), and checked by
 `assert_privileged_absent` before it is queued: caucus content, concessions and offers never
 leave the platform (online mediation rules Art. 18). docs/court-wire.md is the contract.
-
-Agreements and sessions are the shell's models; they are reached through the case's
-relations (`case.agreement_versions`, `case.sessions`) so this package does not import the
-shell.
 """
 
 from __future__ import annotations
