@@ -1,5 +1,6 @@
-"""The platform's labels of its own agreement records, read by the agreement pages, the public
-verification page and the signed PDF alike (English message ids, translated where shown).
+"""The platform's labels of its own records: the agreement's, read by the agreement pages, the
+public verification page and the signed PDF alike, and the staff accounts' roles (English
+message ids, translated where shown).
 
 Labels of what crosses to the court are `courtwire.words` (shared with the court desk); the
 timeline's event labels are `cases.timeline`.
@@ -35,5 +36,15 @@ SIGNATURE_METHOD_LABELS: Mapping[str, str] = MappingProxyType(
     {
         "password": N_("account password, entered again to sign"),
         "sms_code": N_("one-time code sent by SMS"),
+    }
+)
+
+# User.role of staff accounts (the staff page)
+ACCOUNT_ROLE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "mediator": N_("Mediator"),
+        "org_admin": N_("Organisation admin"),
+        "court_clerk": N_("Court clerk"),
+        "platform_admin": N_("Platform admin"),
     }
 )

@@ -22,16 +22,9 @@ from cases.routing.roster import (
     mediator_records,
     roster_of,
 )
-from mediation.i18n import N_
+from mediation.labels import ACCOUNT_ROLE_LABELS
 from mediation.routes import parse_id
 from mediation.web import checked_form, error_page, form_text, render, signed_in
-
-ROLE_LABELS = {
-    "mediator": N_("Mediator"),
-    "org_admin": N_("Organisation admin"),
-    "court_clerk": N_("Court clerk"),
-    "platform_admin": N_("Platform admin"),
-}
 
 
 async def _context(user: User, values: dict[str, str], errors: dict[str, str]) -> dict[str, object]:
@@ -51,7 +44,7 @@ async def _context(user: User, values: dict[str, str], errors: dict[str, str]) -
         "roles": roles,
         "values": values,
         "errors": errors,
-        "role_labels": ROLE_LABELS,
+        "role_labels": ACCOUNT_ROLE_LABELS,
     }
 
 
@@ -108,7 +101,7 @@ async def roster(request: Request) -> Response:
         {
             "profiles": profiles,
             "records": await mediator_records(p.user_id for p in profiles),  # type: ignore[attr-defined]
-            "role_labels": ROLE_LABELS,
+            "role_labels": ACCOUNT_ROLE_LABELS,
         },
     )
 
