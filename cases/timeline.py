@@ -359,7 +359,7 @@ def _details(kind: EventKind, data: Mapping[str, object], reader: Reader) -> lis
     elif kind is EventKind.MEDIATOR_CHOSEN:
         name = r.names.get(int(str(data.get("mediator_id") or 0)), "")
         if name:
-            out.append(r.fmt(N_("Mediator chosen: %(name)s"), name=name))
+            out.append(r.fmt(N_("Mediator chosen: %(name)s"), name=name_without_title(name)))
     elif kind in (EventKind.CONFLICT_DISCLOSED, EventKind.NO_CONFLICT_DECLARED):
         if data.get("statement"):
             out.append(str(data["statement"]))

@@ -434,26 +434,23 @@ def _line_text(row: RoomMessage, offers: dict[int, RoomMessage], reader: Reader)
     if row.kind == Kind.OFFER_RESPONSE.value:
         answer = str(body.get("response", ""))
         offer = offers.get(int(str(body.get("offer_seq") or 0)))
-        amount = say_amount(body.get("amount", ""), reader.locale)
+        # A counter-offer is restated like an offer (its amount and conditions); an answer's
+        # words to an acceptance or a refusal are remarks.
+        counter = _offer_words(body, reader)
         if offer is not None and answer in _ANSWER_WORDS:
             text = reader.fmt(
                 _ANSWER_WORDS[answer],
                 who=_speaker(offer, reader),
                 offer=_offer_words(offer.body, reader),
-                amount=amount,
+                amount=counter,
             )
         else:
-            text = reader.fmt(
-                _ANSWER_UNKNOWN_OFFER.get(answer, N_("Answers an offer.")), amount=amount
-            )
+            message = _ANSWER_UNKNOWN_OFFER.get(answer, N_("Answers an offer."))
+            text = reader.fmt(message, amount=counter)
         remark = str(body.get("text", "")).strip()
-        if remark:
-            message = (
-                N_("Conditions: %(text)s")
-                if answer == OfferResponse.COUNTER.value
-                else N_("Remarks: %(text)s")
-            )
-            text += " " + reader.fmt(message, text=remark)
+        if remark and answer != OfferResponse.COUNTER.value:
+            space = "" if reader.locale.startswith("zh") else " "
+            text += space + reader.fmt(N_("Remarks: %(text)s"), text=remark)
         return text
     if row.kind == Kind.EVIDENCE.value:
         return reader.fmt(

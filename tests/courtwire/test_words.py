@@ -36,7 +36,7 @@ def test_both_sides_read_the_same_catalogues() -> None:
         assert environment.globals["party_kind_labels"] is words.PARTY_KIND_LABELS
         assert environment.globals["side_labels"] is words.SIDE_LABELS
         assert environment.globals["timeline_labels"] is EVENT_LABELS
-    assert court_view._labels()["filing_kind_labels"] is words.FILING_KIND_LABELS
+    assert court_view.court_labels()["filing_kind_labels"] is words.FILING_KIND_LABELS
 
 
 def _finding_codes() -> set[str]:
