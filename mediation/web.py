@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from cases.accounts.actions import user_of_session
 from cases.accounts.models import Role, User
 from cases.categories import BY_CODE
-from cases.clock import SHANGHAI, say_time
+from cases.clock import SHANGHAI, say_date, say_time
 from cases.errors import CaseError
 from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
 from cases.timeline import EVENT_LABELS, EventWords, Reader, event_words
@@ -90,6 +90,7 @@ def _environment(locale: str) -> jinja2.Environment:
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.filters["local_time"] = _local_time
+    env.filters["record_date"] = lambda value: "" if value is None else say_date(value, locale)
     env.filters["record_time"] = lambda value, seconds=False: record_time_in(locale, value, seconds)
     env.globals["timeline_words"] = lambda event, names=None: timeline_words_in(
         locale, event, names

@@ -113,11 +113,11 @@ async def do_schedule_session(
         await notify_parties(
             case,
             f"在线调解安排 Online mediation session: {case.number}",
-            f"案件 {case.number} 的在线调解定于 {local:%Y-%m-%d %H:%M}（北京时间）进行，"
+            f"案件 {case.number} 的在线调解定于 {say_time(local, 'zh_CN')}（北京时间）进行，"
             f"方式：{'同时调解' if mode == SessionMode.JOINT else '背对背调解'}。"
             f"请提前登录平台，在案件页面进入调解室，并可下载日历文件。\n"
             f"Case {case.number}: an online mediation session is scheduled for "
-            f"{local:%Y-%m-%d %H:%M} (Beijing time). Sign in and join from the case page.",
+            f"{say_time(local, 'en')} (Beijing time). Sign in and join from the case page.",
             now,
         )
     return session
@@ -155,9 +155,9 @@ async def do_reschedule_session(
         await notify_parties(
             case,
             f"调解时间变更 Session rescheduled: {case.number}",
-            f"案件 {case.number} 的在线调解改期至 {local:%Y-%m-%d %H:%M}（北京时间）。"
+            f"案件 {case.number} 的在线调解改期至 {say_time(local, 'zh_CN')}（北京时间）。"
             f"原因：{reason}\n"
-            f"Case {case.number}: the session moved to {local:%Y-%m-%d %H:%M} (Beijing time).",
+            f"Case {case.number}: the session moved to {say_time(local, 'en')} (Beijing time).",
             now,
         )
     return session
