@@ -325,9 +325,8 @@ def _details(kind: EventKind, data: Mapping[str, object], reader: Reader) -> lis
         if data.get("filename"):
             out.append(r.fmt(N_("File: %(name)s"), name=data["filename"]))
     elif kind is EventKind.STATUS_CHANGED:
-        before, _ = _status_pair(data)
-        if r.word(STATUS_LABELS, before):
-            out.append(r.fmt(N_("Before: %(status)s"), status=r.word(STATUS_LABELS, before)))
+        # Said as the status reached (the event's `what`); the one before is the timeline's
+        # previous status change, so it is not said again.
         if data.get("court_case_number"):
             out.append(r.fmt(N_("Court case number: %(number)s"), number=data["court_case_number"]))
     elif kind in (

@@ -196,6 +196,10 @@ def _timeline_text(reader: Reader, free: str, names: dict[int, str]) -> dict[Eve
     return out
 
 
+def status_words(locale: str, status: str) -> str:
+    return desk_translations(locale).gettext(STATUS_LABELS[status])
+
+
 def _assert_chinese(text: str, where: object) -> None:
     bare = text
     for kept in ZH_KEEPS:
@@ -276,7 +280,7 @@ def test_the_court_desk_says_what_crosses_in_words(locale: str) -> None:
             _assert_english(text.replace("合同", ""), event["kind"], "")
     status = desk_web._timeline_words(locale, events[2])
     assert status is not None
-    assert "submitted" not in status.details[0] and "awaiting_consent" not in status.what
+    assert status.what == status_words(locale, "awaiting_consent")
 
 
 # --- the transcript ----------------------------------------------------------------------------

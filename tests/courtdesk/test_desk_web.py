@@ -567,5 +567,8 @@ def test_a_confirmation_shows_the_agreed_amount_and_the_history_in_words(desk: D
         assert "人民币3,200.00元" in page and "人民币3,680.00元" in page
         assert "CloudEvents" not in page and "CloudEvents" not in clerk.get("/inbox").text
         assert "from:" not in page and "in_mediation" not in page
-        assert "此前状态：调解中" in page and "调解不成" in page
+        assert "调解不成" in page
         assert "2026年11月20日 16:00" in page  # the timeline in Beijing time, as records say
+        # A confirmation is docketed as 诉前调确 by default, never 民初.
+        assert re.search(r'<option value="诉前调确"\s+selected', page)
+        assert not re.search(r'<option value="民初"\s+selected', page)
