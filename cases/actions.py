@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cases.access import CaseFacts, Viewer, can_view_case
 from cases.agreements.models import AgreementVersion
+from cases.clock import say_time
 from cases.errors import CaseConflict, CaseNotFound
 from cases.evidence_store import blobs_older_than
 from cases.filing import Filing, PartyInput
@@ -180,11 +181,12 @@ async def _invite_respondent(
     body = (
         f"{respondent.name}：\n\n"
         f"申请人就一起纠纷向长宁区在线调解平台申请调解（案件编号 {case.number}）。"
-        f"调解遵循自愿原则。请于 {expires_at:%Y-%m-%d %H:%M} UTC 前"
+        f"调解遵循自愿原则。请于 {say_time(expires_at, 'zh_CN')}（北京时间）前"
         f"通过以下链接查看并答复是否同意调解：\n"
         f"{link}\n\n"
         f"An applicant has asked for online mediation of a dispute with you (case {case.number}). "
-        f"Mediation is voluntary. Please answer before {expires_at:%Y-%m-%d %H:%M} UTC:\n{link}\n"
+        f"Mediation is voluntary. Please answer before {say_time(expires_at, 'en')} "
+        f"(Beijing time):\n{link}\n"
     )
     channels = []
     if respondent.email:

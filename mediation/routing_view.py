@@ -17,6 +17,7 @@ from cases.models import Case
 from cases.routing.models import MediatorAssignment, MediatorChoice
 from cases.routing.roster import average_days, mediator_records
 from cases.status import Status
+from cases.timeline import REGIME_LABELS as TIMELINE_REGIME_LABELS
 from mediation.i18n import N_
 
 TRACK_LABELS = {
@@ -47,14 +48,8 @@ REASON_LABELS = {
     ),
 }
 
-REGIME_LABELS = {
-    Regime.ONLINE_MEDIATION.value: N_("Mediation time limit (30 days)"),
-    Regime.CONSUMER_MEDIATION.value: N_("Consumer mediation time limit (45 working days)"),
-    Regime.PARTY_CHOICE.value: N_("Parties' joint choice of mediator (2 working days)"),
-    Regime.APPOINTMENT.value: N_("Appointment of a mediator (3 working days)"),
-    Regime.MEDIATOR_ANSWER.value: N_("Mediator's answer (3 working days)"),
-    Regime.JUDICIAL_CONFIRMATION.value: N_("Joint application for judicial confirmation"),
-}
+# The time limits by name: the timeline's catalogue (cases.timeline), which the court desk reads.
+REGIME_LABELS = TIMELINE_REGIME_LABELS
 
 HOW_LABELS = {
     "chosen": N_("chosen jointly by the parties"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import aclosing, asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
@@ -21,11 +22,18 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from cases.accounts.actions import user_of_session
 from cases.accounts.models import Role, User
 from cases.categories import BY_CODE
-from cases.clock import SHANGHAI
+from cases.clock import SHANGHAI, say_date, say_time
 from cases.errors import CaseError
 from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
-from cases.timeline import EVENT_LABELS
-from mediation.i18n import LOCALE_COOKIE, LOCALES, negotiate, translations
+from cases.timeline import EVENT_LABELS, EventWords, Reader, event_words
+from courtwire.words import FILING_KIND_LABELS
+from mediation.i18n import DEFAULT_LOCALE, LOCALE_COOKIE, LOCALES, negotiate, translations
+from mediation.labels import (
+    AGREEMENT_STATUS_LABELS,
+    FILING_STATUS_FOR_PARTIES,
+    SIGNATURE_METHOD_LABELS,
+    SIGNER_ROLE_LABELS,
+)
 from mediation.messages import ERROR_MESSAGES
 from mediation.presenters import PERFORMANCE_STATE_LABELS
 from mediation.routing_view import HOW_LABELS, REASON_LABELS, REGIME_LABELS, TRACK_LABELS
@@ -42,6 +50,35 @@ def _local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(SHANGHAI).strftime(fmt)
 
 
+# The platform's own catalogues of codes that only its timeline shows (cases.timeline.Reader).
+TIMELINE_CATALOGUES = {
+    "filing_kind": FILING_KIND_LABELS,
+    "signature_method": SIGNATURE_METHOD_LABELS,
+    "signer_role": SIGNER_ROLE_LABELS,
+    "court_status": FILING_STATUS_FOR_PARTIES,
+    "agreement_status": AGREEMENT_STATUS_LABELS,
+}
+
+
+def record_reader(locale: str = DEFAULT_LOCALE) -> Reader:
+    """Who a record is made for: the platform's catalogues in `locale`. A record that is kept
+    (the transcript) is made in the default language, Simplified Chinese, the court's."""
+    return Reader(say=translations(locale).gettext, locale=locale, labels=TIMELINE_CATALOGUES)
+
+
+def timeline_words_in(locale: str, event: Any, names: dict[int, str] | None = None) -> EventWords:
+    """A case's timeline event (a presenters.EventView) in the reader's words."""
+    reader = replace(record_reader(locale), names=names or {})
+    return event_words(
+        event.kind, event.data, reader, actor_label=event.actor_label, actor_name=event.actor_name
+    )
+
+
+def record_time_in(locale: str, value: datetime | str | None, seconds: bool = False) -> str:
+    """A time in a record, in Beijing time, as official records write it."""
+    return "" if value is None or value == "" else say_time(value, locale, seconds=seconds)
+
+
 def _environment(locale: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
@@ -53,6 +90,11 @@ def _environment(locale: str) -> jinja2.Environment:
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.filters["local_time"] = _local_time
+    env.filters["record_date"] = lambda value: "" if value is None else say_date(value, locale)
+    env.filters["record_time"] = lambda value, seconds=False: record_time_in(locale, value, seconds)
+    env.globals["timeline_words"] = lambda event, names=None: timeline_words_in(
+        locale, event, names
+    )
     env.globals["locale"] = locale
     env.globals["categories"] = BY_CODE
     env.globals.update(

@@ -32,6 +32,7 @@ from typing import Any
 
 from cases.filing import check_amount
 from cases.identity import mask_resident_id
+from cases.timeline import name_without_title
 
 SIDES = ("applicant", "respondent")
 # Each side and the mediator (People's Mediation Law Art. 29; online mediation rules Art. 19).
@@ -243,7 +244,7 @@ COMMON_CLAUSES = (
 SIDE_LABELS = {"applicant": "申请人", "respondent": "被申请人"}
 KIND_LABELS = {
     "natural_person": "自然人",
-    "organisation": "法人或其他组织",
+    "organisation": "单位",  # a company or other organisation (not "法人或其他组织")
     "merchant": "经营者",
     "platform": "平台经营者",
 }
@@ -331,7 +332,7 @@ def render_text(
             if party.get("side") == side:
                 how = "签名" if party.get("kind") == "natural_person" else "签名或盖章"
                 lines.append(f"{SIDE_LABELS[side]}（{how}）：{party.get('name', '')}")
-    lines.append(f"{MEDIATOR_LABELS[track]}（签名）：{mediator_name}")
+    lines.append(f"{MEDIATOR_LABELS[track]}（签名）：{name_without_title(mediator_name)}")
     lines.append(f"{ORGANISATION_LABELS[track]}（印章）：{organisation_name}")
     lines.append("签署时间：以各方电子签名时间为准。")
     return "\n".join(lines) + "\n"
@@ -429,7 +430,9 @@ def performance_plan(content: Mapping[str, Any]) -> list[PlannedItem]:
     for number, term in enumerate(content.get("terms") or [], start=1):
         if not term.get("due_on"):
             continue
-        parts = [str(term.get("text", ""))]
+        # The term's own sentence ends where the details begin: "退还团费；金额：…", never
+        # "退还团费。；金额：…".
+        parts = [str(term.get("text", "")).strip().rstrip("。；;，,. ")]
         if term.get("amount"):
             parts.append(f"金额：人民币{Decimal(term['amount']):,.2f}元")
         if term.get("manner"):

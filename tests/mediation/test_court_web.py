@@ -145,6 +145,10 @@ def test_transfer_page_shows_the_record_and_the_precheck_before_sending(
     assert page.status_code == 200
     assert w.UNDISPUTED in page.text
     assert 'class="precheck ok"' in page.text
+    # The wire format is the platform's business, not a disputant's (issue 11): no choice of
+    # JSON or ECF on the party's page, the platform's default goes.
+    assert "wire_format" not in page.text and "ECF" not in page.text
+    assert "技术选项" not in page.text and "JSON" not in page.text
     assert run(client, _latest_filing, world.case_id) is None  # looking sends nothing
     filing = transfer_after_end(client, world)
     assert filing.status == FilingStatus.QUEUED

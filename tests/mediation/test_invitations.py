@@ -236,7 +236,7 @@ def test_refusal_closes_the_case_with_the_reason(client: TestClient) -> None:
     page = client.get(f"/cases/{number}").text
     assert "已终结：被申请人拒绝调解" in page
     timeline = page.split('<ol class="timeline">')[1].split("</ol>")[0]
-    assert f'<span class="detail">{reason}</span>' in timeline
+    assert f'<span class="detail">理由：{reason}</span>' in timeline
 
 
 # --- Answering twice, tampering ---
