@@ -249,6 +249,8 @@ def next_step(s: Situation) -> NextStep:
             action = Action.COMPLETE_END_RECORD
         else:
             action = Action.WAIT_FOR_CORRECTION
+    if action is Action.DONE:  # no time limit binds a viewer who has nothing to do
+        due_on = due_at = None
     return NextStep(step, halted, action, due_on, due_at, session_id)
 
 

@@ -216,7 +216,7 @@ CASES: list[tuple[Status, Seat, dict[str, object], Action, date | None, datetime
         DAY,
         None,
     ),
-    (S.SETTLED, P.MEDIATOR, {}, A.DONE, None, None),
+    (S.SETTLED, P.MEDIATOR, {"deadlines": {"judicial_confirmation": DAY}}, A.DONE, None, None),
     (S.FAILED, P.APPLICANT, {}, A.TRANSFER_TO_COURT, None, None),
     (S.TIMED_OUT, P.APPLICANT, {}, A.TRANSFER_TO_COURT, None, None),
     (S.FAILED, P.RESPONDENT, {}, A.DONE, None, None),
