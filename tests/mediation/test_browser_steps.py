@@ -58,8 +58,8 @@ def stage(database_url: str, number: str, status: str, **extra: Any) -> None:
     """Put the case at `status`, with open deadlines {regime: due_on} and other facts."""
 
     async def move() -> None:
-        from cases.endings.models import EndRecord
         from cases.deadlines.models import CaseDeadline, DeadlineStatus
+        from cases.endings.models import EndRecord
         from cases.models import Case
 
         case = await Case.get(number=number)
