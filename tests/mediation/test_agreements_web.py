@@ -363,3 +363,34 @@ def test_english_pages(client: TestClient, world: AgreementWorld) -> None:
         client, world, "/1/sign", method="password", password="nope", sha256=version.sha256
     )
     assert "The password is not correct. Nothing was signed." in wrong.text
+
+
+def test_after_a_wrong_code_the_code_panel_stays_open_for_another_try(
+    client: TestClient, world: AgreementWorld
+) -> None:
+    version = ready_for_signature(client, world)
+    as_user(client, "applicant")
+    page = client.get(f"/cases/{world.number}/agreement/1")
+    # Each way of signing asks the signer to confirm what a signature means.
+    assert page.text.count('name="understood" required') == 2
+    assert "签名不能撤回" in page.text
+    assert '<details class="code-sign">' in page.text  # folded until it is used
+    wrong = post(
+        client, world, "/1/sign", method="password", password="nope", sha256=version.sha256
+    )
+    assert '<details class="code-sign">' in wrong.text  # a wrong password opens nothing
+    assert post(client, world, "/1/code").status_code == 303
+    code = sms_code(client, APPLICANT[0])
+    bad = post(
+        client,
+        world,
+        "/1/sign",
+        method="sms_code",
+        code="000000" if code != "000000" else "111111",
+        sha256=version.sha256,
+    )
+    assert bad.status_code == 422
+    assert '<details class="code-sign" open>' in bad.text
+    assert 'aria-invalid="true" aria-describedby="sign-code-error"' in bad.text
+    assert "请核对验证码后重试" in bad.text
+    assert run(client, AgreementSignature.all().count) == 0
