@@ -759,3 +759,14 @@ def test_admins_see_dead_letters_and_replay_them(client: TestClient, world: w.Co
         ).status_code
         == 404
     )
+
+
+def test_ending_mediation_says_what_will_happen_before_the_final_button(
+    client: TestClient, world: w.CourtWorld
+) -> None:
+    as_(client, MEDIATOR)
+    form = client.get(f"/cases/{world.case_number}/end").text
+    confirm = form[form.index('<details class="confirm-step">') :]
+    assert confirm.index("<summary") < confirm.index("尚在签署中的协议将被撤回")
+    assert confirm.index("此操作无法撤销") < confirm.index("确认终止调解")
+    assert status_of(client, world.case_number) == "in_mediation"
