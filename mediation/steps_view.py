@@ -105,7 +105,7 @@ def _href(action: Action, number: str, session_id: int | None) -> str:
         Action.SCHEDULE_SESSION: f"{case}#sessions",
         Action.ATTEND_SESSION: f"{case}#sessions",
         Action.JOIN_SESSION: f"/sessions/{session_id}",
-        Action.DRAFT_AGREEMENT: f"{case}/agreement",
+        Action.DRAFT_AGREEMENT: f"{case}/agreement/edit",
         Action.FINISH_AGREEMENT: f"{case}/agreement",
         Action.SIGN_AGREEMENT: f"{case}/agreement",
         Action.APPLY_FOR_CONFIRMATION: f"{case}/court/confirmation",

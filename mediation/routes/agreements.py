@@ -142,7 +142,8 @@ async def edit(request: Request) -> Response:
         raise AgreementForbidden("forbidden")
     if access.case.status != "in_mediation":
         raise CaseConflict("case_not_in_mediation")
-    return _editor(request, access.case.number, await draft_to_edit(access.case), {})
+    today = utcnow().astimezone(SHANGHAI).date()
+    return _editor(request, access.case.number, await draft_to_edit(access.case, today), {})
 
 
 @signed_in()
