@@ -36,7 +36,13 @@ from mediation.labels import (
 )
 from mediation.messages import ERROR_MESSAGES
 from mediation.presenters import PERFORMANCE_STATE_LABELS
-from mediation.routing_view import HOW_LABELS, REASON_LABELS, REGIME_LABELS, TRACK_LABELS
+from mediation.routing_view import (
+    HOW_LABELS,
+    REASON_LABELS,
+    REASONS_FOR_PARTIES,
+    REGIME_LABELS,
+    TRACK_LABELS,
+)
 from mediation.settings import Settings
 from realtime.text import is_storable
 
@@ -100,6 +106,7 @@ def _environment(locale: str) -> jinja2.Environment:
     env.globals.update(
         track_labels=TRACK_LABELS,
         reason_labels=REASON_LABELS,
+        reasons_for_parties=REASONS_FOR_PARTIES,
         regime_labels=REGIME_LABELS,
         how_labels=HOW_LABELS,
         event_labels=EVENT_LABELS,

@@ -180,17 +180,52 @@ def check_still_valid(content: Mapping[str, Any], today: date) -> FieldErrors:
     return errors
 
 
+# A term drafted from an accepted offer is due this many days after drafting, unless the
+# mediator changes it: the offer's conditions say when in words, the form needs a date.
+OFFER_TERM_DAYS = 15
+
+
+@dataclass(frozen=True)
+class AcceptedTerms:
+    """An offer accepted in the joint room: its amount and conditions, and who accepted it."""
+
+    amount: str  # "3200.00"
+    conditions: str
+    offered_by: str | None  # applicant | respondent | None (the mediator proposed it)
+    accepted_by: str | None
+
+
+def term_from_offer(offer: AcceptedTerms, today: date) -> dict[str, str]:
+    """The agreement's term for an accepted offer. The claim is the applicant's against the
+    respondent, so the respondent pays the amount agreed; the manner is the offer's conditions
+    (or a bank transfer), and it is due OFFER_TERM_DAYS days from today."""
+    amount = Decimal(offer.amount)
+    return {
+        "text": f"被申请人向申请人支付人民币{amount:,.2f}元",
+        "obligor_side": "respondent",
+        "amount": f"{amount:.2f}",
+        "manner": offer.conditions.strip()[:MANNER_MAX] or "银行转账",
+        "due_on": (today + timedelta(days=OFFER_TERM_DAYS)).isoformat(),
+    }
+
+
 def prefill(
-    parties: Sequence[Mapping[str, str]], facts: str, requested_outcome: str
+    parties: Sequence[Mapping[str, str]],
+    facts: str,
+    requested_outcome: str,
+    accepted: AcceptedTerms | None = None,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """A first draft from the case: its parties, the facts as filed, the claim as the
-    disputed matter. The mediator rewrites them with what the session established."""
+    disputed matter, and the offer the parties accepted as its first term. The mediator
+    rewrites them with what the session established."""
+    terms = [term_from_offer(accepted, today)] if accepted is not None and today else []
     return {
         "parties": [dict(p) for p in parties],
         "facts": facts,
         "disputed_matters": f"申请人请求：{requested_outcome}" if requested_outcome else "",
         "responsibilities": "",
-        "terms": [],
+        "terms": terms,
         "other": "",
     }
 
