@@ -1,0 +1,205 @@
+"""WCAG 2.2 AA on every page of the walk, measured by axe-core in Chromium, in Chinese and in
+English: the filing form, the case page, the room, the agreement editor and signing page,
+the public verification page, the work queue and the roster (the court desk's inbox and
+filing page are measured in tests/courtdesk/test_desk_accessibility.py). Each page is seen
+as the person who uses it, signed in, with real data: a case in mediation with a session
+open and an agreement out for signature, then the same case once the agreement is signed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.support.accessibility import assert_accessible
+from tests.support.agreements import draft
+from tests.support.live_server import run_server, run_with_orm
+from tests.support.rooms import (
+    APPLICANT,
+    MEDIATOR,
+    RESPONDENT,
+    RoomWorld,
+    build_room_world,
+    cheap_hashing,
+    session_cookie,
+)
+
+if TYPE_CHECKING:
+    from mediation.settings import Settings
+
+pytest_plugins = ["tests.support.browser"]
+pytestmark = pytest.mark.browser
+
+ORG_ADMIN = ("walk_org_admin", MEDIATOR[1])
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+}
+LOCALES = {"zh_CN": "zh-CN", "en": "en"}
+
+
+@dataclass(frozen=True)
+class Walk:
+    base: str
+    world: RoomWorld
+    database_url: str
+
+
+async def build_walk(settings: Settings) -> RoomWorld:
+    """The room's world, an organisation administrator, and version 1 out for signature."""
+    from cases.accounts.actions import do_create_staff
+    from cases.accounts.models import Role, User
+    from cases.agreements.actions import do_put_up_for_signature, do_save_draft
+    from cases.models import Case
+
+    world = await build_room_world(settings)
+    case = await Case.get(number=world.case_number)
+    await do_create_staff(
+        username=ORG_ADMIN[0],
+        password=ORG_ADMIN[1],
+        role=Role.ORG_ADMIN,
+        display_name="组织管理员",
+        organisation_id=case.organisation_id,
+    )
+    mediator = await User.get(id=world.user_ids["mediator"])
+    now = datetime.now(UTC)
+    await do_save_draft(mediator, world.case_number, draft(), now, settings)
+    await do_put_up_for_signature(mediator, world.case_number, 1, now, settings)
+    return world
+
+
+async def sign_everything(settings: Settings, world: RoomWorld) -> str:
+    """Everyone signs version 1; its PDF is issued. Returns the verification code."""
+    from cases.accounts.models import User
+    from cases.agreements.actions import do_sign
+    from cases.agreements.models import AgreementVersion, SignatureMethod
+    from mediation.agreement_pdf import issue_signed_pdf
+
+    version = await AgreementVersion.get(case__number=world.case_number, number=1)
+    for who, password in (("applicant", APPLICANT[1]), ("respondent", RESPONDENT[1])):
+        user = await User.get(id=world.user_ids[who])
+        await do_sign(
+            user,
+            world.case_number,
+            1,
+            sha256=version.sha256,
+            method=SignatureMethod.PASSWORD,
+            secret=password,
+            now=datetime.now(UTC),
+            settings=settings,
+        )
+    mediator = await User.get(id=world.user_ids["mediator"])
+    await do_sign(
+        mediator,
+        world.case_number,
+        1,
+        sha256=version.sha256,
+        method=SignatureMethod.PASSWORD,
+        secret=MEDIATOR[1],
+        now=datetime.now(UTC),
+        settings=settings,
+    )
+    await issue_signed_pdf(version.id, settings)
+    version = await AgreementVersion.get(id=version.id)
+    assert version.verification_code
+    return version.verification_code
+
+
+@pytest.fixture
+def walk(database_url: str, settings: Settings) -> Iterator[Walk]:
+    with cheap_hashing():
+        world = run_with_orm(database_url, lambda: build_walk(settings))
+        with run_server({"DATABASE_URL": database_url}) as base:
+            yield Walk(base, world, database_url)
+
+
+class People:
+    """A signed-in browser context per person and language."""
+
+    def __init__(self, browser: Browser, walk: Walk) -> None:
+        self._browser = browser
+        self._walk = walk
+        self._contexts: list = []
+
+    def page(self, locale: str, who: tuple[str, str] | None, *, phone: bool = False) -> Page:
+        from tests.support.browser import TIMEOUT_MS
+
+        shape = PHONE if phone else DESKTOP
+        context = self._browser.new_context(**shape, locale=LOCALES[locale])
+        context.set_default_timeout(TIMEOUT_MS)
+        self._contexts.append(context)
+        base = self._walk.base
+        cookies = [{"name": "lang", "value": locale, "url": base}]
+        if who is not None:
+            name, value = session_cookie(base, *who).split("=", 1)
+            cookies.append({"name": name, "value": value, "url": base})
+        context.add_cookies(cookies)  # type: ignore[arg-type]
+        return context.new_page()
+
+    def close(self) -> None:
+        for context in self._contexts:
+            context.close()
+
+
+@pytest.fixture
+def people(browser: Browser, walk: Walk) -> Iterator[People]:
+    found = People(browser, walk)
+    try:
+        yield found
+    finally:
+        found.close()
+
+
+def visit(page: Page, url: str, what: str, lang: str) -> None:
+    page.goto(url)
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    assert_accessible(page, what)
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_every_page_of_the_walk_has_no_wcag_violation(
+    walk: Walk, people: People, settings: Settings, locale: str
+) -> None:
+    base, world, lang = walk.base, walk.world, LOCALES[locale]
+    number = world.case_number
+    visitor = people.page(locale, None, phone=True)
+    for path in ("/", "/signin", "/register"):
+        visit(visitor, base + path, path, lang)
+
+    applicant = people.page(locale, APPLICANT, phone=True)
+    visit(applicant, f"{base}/file", "the filing form", lang)
+    applicant.locator("form.filing button[type=submit], form button[type=submit]").last.click()
+    expect(applicant.locator("#error-summary")).to_be_visible()
+    assert_accessible(applicant, "the filing form with its errors")
+    visit(applicant, f"{base}/cases", "the applicant's cases", lang)
+    visit(applicant, f"{base}/cases/{number}", "the case page (applicant)", lang)
+    visit(applicant, f"{base}/sessions/{world.session_id}", "the room (applicant)", lang)
+    expect(applicant.locator("#conn")).to_have_class(re.compile(r"\blive\b"))
+    assert_accessible(applicant, "the live room (applicant)")
+    visit(applicant, f"{base}/cases/{number}/agreement/1", "the signing page", lang)
+
+    mediator = people.page(locale, MEDIATOR)
+    visit(mediator, f"{base}/work", "the work queue", lang)
+    visit(mediator, f"{base}/cases/{number}", "the case page (mediator)", lang)
+    visit(mediator, f"{base}/sessions/{world.session_id}", "the room (mediator)", lang)
+    visit(mediator, f"{base}/cases/{number}/agreement/edit", "the agreement editor", lang)
+    visit(mediator, f"{base}/cases/{number}/agreement/1", "the agreement (mediator)", lang)
+
+    admin = people.page(locale, ORG_ADMIN)
+    visit(admin, f"{base}/admin/roster", "the roster", lang)
+    visit(admin, f"{base}/admin/roster/{world.user_ids['mediator']}", "a roster entry", lang)
+    visit(admin, f"{base}/admin/staff", "the staff page", lang)
+
+    with cheap_hashing():
+        code = run_with_orm(walk.database_url, lambda: sign_everything(settings, world))
+    visit(applicant, f"{base}/cases/{number}/agreement", "the effective agreement", lang)
+    visit(applicant, f"{base}/cases/{number}", "the settled case page", lang)
+    visit(visitor, f"{base}/verify/{code}", "the verification page", lang)
