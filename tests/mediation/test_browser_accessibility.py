@@ -129,6 +129,8 @@ class People:
         self._walk = walk
         self._contexts: list = []
 
+    large_text = False
+
     def page(self, locale: str, who: tuple[str, str] | None, *, phone: bool = False) -> Page:
         from tests.support.browser import TIMEOUT_MS
 
@@ -138,6 +140,8 @@ class People:
         self._contexts.append(context)
         base = self._walk.base
         cookies = [{"name": "lang", "value": locale, "url": base}]
+        if self.large_text:
+            cookies.append({"name": "display", "value": "large", "url": base})
         if who is not None:
             name, value = session_cookie(base, *who).split("=", 1)
             cookies.append({"name": name, "value": value, "url": base})
@@ -158,48 +162,65 @@ def people(browser: Browser, walk: Walk) -> Iterator[People]:
         found.close()
 
 
-def visit(page: Page, url: str, what: str, lang: str) -> None:
+async def everyone_chooses_large_text() -> None:
+    from cases.accounts.models import User
+
+    await User.all().update(large_text=True)
+
+
+def visit(page: Page, url: str, what: str, lang: str, large: bool = False) -> None:
     page.goto(url)
     expect(page.locator("html")).to_have_attribute("lang", lang)
+    if large:
+        expect(page.locator("html")).to_have_class("large-text")
     assert_accessible(page, what)
 
 
-@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+@pytest.mark.parametrize(
+    ("locale", "large"),
+    [("zh_CN", False), ("en", False), ("zh_CN", True)],
+    ids=["zh_CN", "en", "zh_CN-large-text"],
+)
 def test_every_page_of_the_walk_has_no_wcag_violation(
-    walk: Walk, people: People, settings: Settings, locale: str
+    walk: Walk, people: People, settings: Settings, locale: str, large: bool
 ) -> None:
+    """In Chinese and English; and in Chinese once more in the large-text, high-contrast
+    display (适老化), chosen by every account and on the visitor's device."""
+    if large:
+        run_with_orm(walk.database_url, everyone_chooses_large_text)
+        people.large_text = True
     base, world, lang = walk.base, walk.world, LOCALES[locale]
     number = world.case_number
     visitor = people.page(locale, None, phone=True)
     for path in ("/", "/signin", "/register"):
-        visit(visitor, base + path, path, lang)
+        visit(visitor, base + path, path, lang, large)
 
     applicant = people.page(locale, APPLICANT, phone=True)
-    visit(applicant, f"{base}/file", "the filing form", lang)
+    visit(applicant, f"{base}/file", "the filing form", lang, large)
     applicant.locator("form.filing button[type=submit], form button[type=submit]").last.click()
     expect(applicant.locator("#error-summary")).to_be_visible()
     assert_accessible(applicant, "the filing form with its errors")
-    visit(applicant, f"{base}/cases", "the applicant's cases", lang)
-    visit(applicant, f"{base}/cases/{number}", "the case page (applicant)", lang)
-    visit(applicant, f"{base}/sessions/{world.session_id}", "the room (applicant)", lang)
+    visit(applicant, f"{base}/cases", "the applicant's cases", lang, large)
+    visit(applicant, f"{base}/cases/{number}", "the case page (applicant)", lang, large)
+    visit(applicant, f"{base}/sessions/{world.session_id}", "the room (applicant)", lang, large)
     expect(applicant.locator("#conn")).to_have_class(re.compile(r"\blive\b"))
     assert_accessible(applicant, "the live room (applicant)")
-    visit(applicant, f"{base}/cases/{number}/agreement/1", "the signing page", lang)
+    visit(applicant, f"{base}/cases/{number}/agreement/1", "the signing page", lang, large)
 
     mediator = people.page(locale, MEDIATOR)
-    visit(mediator, f"{base}/work", "the work queue", lang)
-    visit(mediator, f"{base}/cases/{number}", "the case page (mediator)", lang)
-    visit(mediator, f"{base}/sessions/{world.session_id}", "the room (mediator)", lang)
-    visit(mediator, f"{base}/cases/{number}/agreement/edit", "the agreement editor", lang)
-    visit(mediator, f"{base}/cases/{number}/agreement/1", "the agreement (mediator)", lang)
+    visit(mediator, f"{base}/work", "the work queue", lang, large)
+    visit(mediator, f"{base}/cases/{number}", "the case page (mediator)", lang, large)
+    visit(mediator, f"{base}/sessions/{world.session_id}", "the room (mediator)", lang, large)
+    visit(mediator, f"{base}/cases/{number}/agreement/edit", "the agreement editor", lang, large)
+    visit(mediator, f"{base}/cases/{number}/agreement/1", "the agreement (mediator)", lang, large)
 
     admin = people.page(locale, ORG_ADMIN)
-    visit(admin, f"{base}/admin/roster", "the roster", lang)
-    visit(admin, f"{base}/admin/roster/{world.user_ids['mediator']}", "a roster entry", lang)
-    visit(admin, f"{base}/admin/staff", "the staff page", lang)
+    visit(admin, f"{base}/admin/roster", "the roster", lang, large)
+    visit(admin, f"{base}/admin/roster/{world.user_ids['mediator']}", "a roster entry", lang, large)
+    visit(admin, f"{base}/admin/staff", "the staff page", lang, large)
 
     with cheap_hashing():
         code = run_with_orm(walk.database_url, lambda: sign_everything(settings, world))
-    visit(applicant, f"{base}/cases/{number}/agreement", "the effective agreement", lang)
-    visit(applicant, f"{base}/cases/{number}", "the settled case page", lang)
-    visit(visitor, f"{base}/verify/{code}", "the verification page", lang)
+    visit(applicant, f"{base}/cases/{number}/agreement", "the effective agreement", lang, large)
+    visit(applicant, f"{base}/cases/{number}", "the settled case page", lang, large)
+    visit(visitor, f"{base}/verify/{code}", "the verification page", lang, large)
