@@ -213,6 +213,10 @@ def test_every_page_of_the_walk_has_no_wcag_violation(
     visit(mediator, f"{base}/sessions/{world.session_id}", "the room (mediator)", lang, large)
     visit(mediator, f"{base}/cases/{number}/agreement/edit", "the agreement editor", lang, large)
     visit(mediator, f"{base}/cases/{number}/agreement/1", "the agreement (mediator)", lang, large)
+    visit(mediator, f"{base}/cases/{number}/end", "ending mediation", lang, large)
+    mediator.locator("form[action$='/end'] button[type=submit]").click()
+    expect(mediator.locator(".error-summary")).to_be_visible()
+    assert_accessible(mediator, "ending mediation, with its errors")
 
     admin = people.page(locale, ORG_ADMIN)
     visit(admin, f"{base}/admin/roster", "the roster", lang, large)
