@@ -51,14 +51,19 @@ class Walk:
     base: str
     world: RoomWorld
     database_url: str
+    invitation: str  # the path of a second case's invitation to its respondent
 
 
-async def build_walk(settings: Settings) -> RoomWorld:
-    """The room's world, an organisation administrator, and version 1 out for signature."""
+async def build_walk(settings: Settings) -> tuple[RoomWorld, str]:
+    """The room's world, an organisation administrator, version 1 out for signature, and a
+    second case whose respondent has yet to answer its invitation (its link's path)."""
     from cases.accounts.actions import do_create_staff
     from cases.accounts.models import Role, User
+    from cases.actions import Filer
     from cases.agreements.actions import do_put_up_for_signature, do_save_draft
-    from cases.models import Case
+    from cases.intake import file_dispute, invitation_token
+    from cases.models import Case, Invitation
+    from tests.support.factories import filing_fields
 
     world = await build_room_world(settings)
     case = await Case.get(number=world.case_number)
@@ -73,7 +78,11 @@ async def build_walk(settings: Settings) -> RoomWorld:
     now = datetime.now(UTC)
     await do_save_draft(mediator, world.case_number, draft(), now, settings)
     await do_put_up_for_signature(mediator, world.case_number, 1, now, settings)
-    return world
+    second = await file_dispute(
+        settings, filing_fields(), [], Filer(user_id=world.user_ids["applicant"]), now
+    )
+    token = invitation_token(settings, await Invitation.get(case=second))
+    return world, f"/invitations/{token}"
 
 
 async def sign_everything(settings: Settings, world: RoomWorld) -> str:
@@ -116,9 +125,11 @@ async def sign_everything(settings: Settings, world: RoomWorld) -> str:
 @pytest.fixture
 def walk(database_url: str, settings: Settings) -> Iterator[Walk]:
     with cheap_hashing():
-        world = run_with_orm(database_url, lambda: build_walk(settings))
-        with run_server({"DATABASE_URL": database_url}) as base:
-            yield Walk(base, world, database_url)
+        world, invitation = run_with_orm(database_url, lambda: build_walk(settings))
+        # The settings' secret, so the server reads the invitation's signed link.
+        env = {"DATABASE_URL": database_url, "SECRET_KEY": settings.secret_key}
+        with run_server(env) as base:
+            yield Walk(base, world, database_url, invitation)
 
 
 class People:
@@ -194,6 +205,11 @@ def test_every_page_of_the_walk_has_no_wcag_violation(
     visitor = people.page(locale, None, phone=True)
     for path in ("/", "/signin", "/register"):
         visit(visitor, base + path, path, lang, large)
+
+    visit(visitor, base + walk.invitation, "the respondent's invitation", lang, large)
+    visitor.locator("form[action$='/refuse'] button[type=submit]").click()
+    expect(visitor.locator(".error").first).to_be_visible()
+    assert_accessible(visitor, "the invitation, declined without a reason")
 
     applicant = people.page(locale, APPLICANT, phone=True)
     visit(applicant, f"{base}/file", "the filing form", lang, large)
