@@ -199,6 +199,16 @@ def flash(request: Request, kind: str, text: str) -> None:
     request.session["flash"] = [*request.session.get("flash", []), [kind, text]]
 
 
+# Large text and high contrast, as on the platform: a clerk's choice for this browser (the
+# desk's computers are the court's, so it stays with the device, not the clerk's account).
+DISPLAY_COOKIE = "display"
+LARGE_TEXT = "large"
+
+
+def large_text_of(request: Request) -> bool:
+    return request.cookies.get(DISPLAY_COOKIE) == LARGE_TEXT
+
+
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> HTMLResponse:
@@ -211,6 +221,7 @@ def render(
         "other_locale": "en" if locale == "zh_CN" else "zh_CN",
         "flashes": request.session.pop("flash", []),
         "error_text": lambda code, **p: error_text(request, code, **p),
+        "large_text": large_text_of(request),
         **(context or {}),
     }
     return HTMLResponse(page.render(ctx), status_code=status)

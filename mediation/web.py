@@ -19,7 +19,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from cases.accounts.actions import user_of_session
+from cases.accounts.actions import do_set_large_text, user_of_session
 from cases.accounts.models import Role, User
 from cases.categories import BY_CODE
 from cases.clock import SHANGHAI, say_date, say_time
@@ -157,6 +157,24 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
+# The large-text, high-contrast display (适老化) on this device, for a visitor not signed in
+# (a signed-in person's choice is their account's: see large_text_of).
+DISPLAY_COOKIE = "display"
+LARGE_TEXT = "large"
+
+
+def large_text_of(request: Request) -> bool:
+    """Whether this page is shown in large text and high contrast: the signed-in account's
+    choice (kept in the session from sign-in on, so a page that reads no user knows it too),
+    else this device's."""
+    user = request.state._state.get("user")
+    if user is not None:
+        return bool(user.large_text)
+    if "uid" in request.session:
+        return bool(request.session.get("large_text"))
+    return request.cookies.get(DISPLAY_COOKIE) == LARGE_TEXT
+
+
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> HTMLResponse:
@@ -168,6 +186,7 @@ def render(
         "csrf_token": csrf_token(request),
         "other_locale": "en" if locale == "zh_CN" else "zh_CN",
         "error_text": lambda code, **p: error_text(request, code, **p),
+        "large_text": large_text_of(request),
         **(context or {}),
     }
     return HTMLResponse(page.render(ctx), status_code=status)
@@ -193,11 +212,15 @@ async def load_user(request: Request) -> User | None:
     return user
 
 
-def sign_in(request: Request, user: User) -> None:
+async def sign_in(request: Request, user: User) -> None:
+    # Large text turned on before signing in is the person's choice: the account keeps it.
+    if request.cookies.get(DISPLAY_COOKIE) == LARGE_TEXT and not user.large_text:
+        await do_set_large_text(user, True)
     # A fresh session on sign-in, so a token planted before it is worthless afterwards.
     request.session.clear()
     request.session["uid"] = user.id
     request.session["gen"] = user.session_generation
+    request.session["large_text"] = bool(user.large_text)
     request.state.user = user
 
 
