@@ -140,9 +140,9 @@ async def test_lock_case_reads_the_case_only_when_it_matches(db: None, settings:
 
 
 def _run_two_workers(url: str, case_id: int, mode: str) -> list[tuple[int, list[str], str]]:
-    """Two processes, each adding one to the case's counter with a 0.8 s pause between its
+    """Two processes, each adding one to the case's counter with a 1.5 s pause between its
     read and its write, started at the same moment: (exit code, output lines, errors)."""
-    command = [sys.executable, "-m", "tests.support.lock_worker", url, str(case_id), "0.8", mode]
+    command = [sys.executable, "-m", "tests.support.lock_worker", url, str(case_id), "1.5", mode]
     workers = [
         subprocess.Popen(
             command,
@@ -192,13 +192,13 @@ async def test_lock_case_serialises_two_processes(
         return
     assert [code for code, _, _ in results] == [0, 0], results
     assert final == 2
-    reads = sorted(
-        (float(out[0].split()[2]), int(out[0].split()[1]), float(out[1].split()[1]))
-        for _, out, _ in results
-    )
-    (_, first_count, first_done), (second_read, second_count, _) = reads
-    assert (first_count, second_count) == (0, 1)
-    assert second_read >= first_done  # it waited for the first commit
+    reads = sorted((float(out[0].split()[2]), int(out[0].split()[1])) for _, out, _ in results)
+    (first_read, first_count), (second_read, second_count) = reads
+    assert (first_count, second_count) == (0, 1)  # the second read the first's committed write
+    # ... because it waited: the first held the lock for 1.5 s after its read. (The first's
+    # own "done" time is no bound: the database may release the second before the first
+    # process has even seen its COMMIT answered.)
+    assert second_read - first_read >= 1.4
 
 
 # --- one way to open a transaction -------------------------------------------------------------
