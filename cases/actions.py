@@ -195,7 +195,7 @@ async def _invite_respondent(
     if respondent.mobile:
         sms = (
             f"【长宁调解】您有一起纠纷调解邀请（{case.number}），"
-            f"请于{expires_at:%m-%d}前答复：{link}"
+            f"请于{say_time(expires_at, 'zh_CN')}（北京时间）前答复：{link}"
         )
         await queue_notice(case, NoticeChannel.SMS, respondent.mobile, subject, sms, now)
         channels.append("sms")

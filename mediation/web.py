@@ -22,10 +22,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from cases.accounts.actions import do_set_large_text, user_of_session
 from cases.accounts.models import Role, User
 from cases.categories import BY_CODE
-from cases.clock import SHANGHAI, say_date, say_time
+from cases.clock import say_date, say_time
 from cases.errors import CaseError
 from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
-from cases.timeline import EVENT_LABELS, EventWords, Reader, event_words
+from cases.timeline import EVENT_LABELS, EventWords, Reader, event_words, say_amount
 from courtwire.words import FILING_KIND_LABELS
 from mediation.i18n import DEFAULT_LOCALE, LOCALE_COOKIE, LOCALES, negotiate, translations
 from mediation.labels import (
@@ -48,12 +48,6 @@ from realtime.text import is_storable
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
-
-
-def _local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
-        return ""
-    return value.astimezone(SHANGHAI).strftime(fmt)
 
 
 # The platform's own catalogues of codes that only its timeline shows (cases.timeline.Reader).
@@ -95,7 +89,7 @@ def _environment(locale: str) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
-    env.filters["local_time"] = _local_time
+    env.filters["money"] = lambda value: "" if value in (None, "") else say_amount(value, locale)
     env.filters["record_date"] = lambda value: "" if value is None else say_date(value, locale)
     env.filters["record_time"] = lambda value, seconds=False: record_time_in(locale, value, seconds)
     env.globals["timeline_words"] = lambda event, names=None: timeline_words_in(

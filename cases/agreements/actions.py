@@ -41,7 +41,7 @@ from cases.agreements.models import (
     SignatureMethod,
     SigningCode,
 )
-from cases.clock import SHANGHAI, local_date
+from cases.clock import local_date, say_time
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.identity import mask_mobile
 from cases.journal import notify_parties, queue_notice, record_event, transition
@@ -582,7 +582,7 @@ async def _take_effect(
         f"调解协议已生效 The mediation agreement is in effect: {case.number}",
         f"案件 {case.number} 的调解协议（第{version.number}版）已由各方签署并加盖"
         f"{organisation.name}电子印章，"
-        f"自 {now.astimezone(SHANGHAI):%Y-%m-%d %H:%M}（北京时间）起生效。"
+        f"自{say_time(now, 'zh_CN')}（北京时间）起生效。"
         f"请按协议约定的方式和期限履行。\n"
         f"Case {case.number}: version {version.number} of the mediation agreement was signed "
         f"by everyone, sealed by {organisation.name_en or organisation.name}, and is in effect. "

@@ -602,6 +602,17 @@ class OfferLine:
     refers_to: int | None
     seq: int
     text: str
+    answer_by: datetime | None = None  # an offer's time to answer, if its maker set one
+    # The offer a response answers, as this viewer saw it (None when they could not see it).
+    answered_who: str | None = None
+    answered_amount: str | None = None
+
+
+def _answer_by_of(body: dict[str, object]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(body["answer_by"])) if body.get("answer_by") else None
+    except ValueError:
+        return None
 
 
 async def offer_history(case: Case, viewer: Participant | None) -> list[OfferLine]:
@@ -614,21 +625,31 @@ async def offer_history(case: Case, viewer: Participant | None) -> list[OfferLin
         session_id__in=list(session_ids),
         kind__in=[Kind.OFFER.value, Kind.OFFER_RESPONSE.value],
     ).order_by("created_at", "id")
-    return [
-        OfferLine(
-            at=row.created_at,
-            room=row.room,
-            who=row.sender_name,
-            kind=row.kind,
-            amount=row.body.get("amount"),
-            response=row.body.get("response"),
-            refers_to=row.body.get("offer_seq"),
-            seq=row.seq,
-            text=str(row.body.get("text", "")),
+    lines: list[OfferLine] = []
+    for row in rows:
+        if not may_see(viewer, row.room, row.concession, row.sender_side):
+            continue
+        refers_to = row.body.get("offer_seq")
+        answered = next(
+            (line for line in lines if line.seq == refers_to and line.room == row.room), None
         )
-        for row in rows
-        if may_see(viewer, row.room, row.concession, row.sender_side)
-    ]
+        lines.append(
+            OfferLine(
+                at=row.created_at,
+                room=row.room,
+                who=row.sender_name,
+                kind=row.kind,
+                amount=row.body.get("amount"),
+                response=row.body.get("response"),
+                refers_to=refers_to,
+                seq=row.seq,
+                text=str(row.body.get("text", "")),
+                answer_by=_answer_by_of(row.body),
+                answered_who=answered.who if answered else None,
+                answered_amount=answered.amount if answered else None,
+            )
+        )
+    return lines
 
 
 async def viewer_as_participant(user: User, case: Case, handles: bool) -> Participant | None:

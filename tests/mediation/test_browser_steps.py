@@ -134,7 +134,7 @@ def test_step_bar_and_banner_for_each_role_at_each_stage(
             applicant,
             "被申请人答复",
             "现在无需操作：正在等待被申请人答复。",
-            "截止时间：北京时间 2029-12-08 20:28",
+            "截止时间：北京时间 2029年12月8日 20:28",
             None,
         )
         phones.screenshot(applicant, "steps-awaiting-consent")

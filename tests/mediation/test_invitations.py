@@ -98,7 +98,7 @@ def test_invitation_shows_the_case_without_the_applicants_identity(client: TestC
     assert number in page.text
     assert FACTS in page.text
     assert "退还全部团费3680元。" in page.text
-    assert "¥3,680.00" in page.text
+    assert "人民币3,680.00元" in page.text
     assert "张*" in page.text  # the applicant's name, masked
     assert "张三" not in page.text
     assert "13812345678" not in page.text
