@@ -234,6 +234,8 @@ def test_every_page_of_the_walk_has_no_wcag_violation(
     visit(mediator, f"{base}/cases/{number}/agreement/edit", "the agreement editor", lang, large)
     visit(mediator, f"{base}/cases/{number}/agreement/1", "the agreement (mediator)", lang, large)
     visit(mediator, f"{base}/cases/{number}/end", "ending mediation", lang, large)
+    # Ending cannot be undone: the final button is behind a step that says what will happen.
+    mediator.locator("form[action$='/end'] details.confirm-step summary").click()
     mediator.locator("form[action$='/end'] button[type=submit]").click()
     expect(mediator.locator(".error-summary")).to_be_visible()
     assert_accessible(mediator, "ending mediation, with its errors")
