@@ -260,6 +260,7 @@ class CourtWalk:
     base: str
     world: CourtWorld
     database_url: str
+    claim: str  # the path of a partner-filed case's claim link
 
     @property
     def case_number(self) -> str:
@@ -279,7 +280,7 @@ def court_walk(database_url: str, settings: Settings) -> Iterator[CourtWalk]:
     """A case whose session was held (its room messages stored, its transcript made) and that
     ended without agreement, with the mediator's record of the ending complete."""
 
-    async def build() -> CourtWorld:
+    async def build() -> tuple[CourtWorld, str]:
         from cases.endings.models import EndRecord
         from cases.models import Case
         from cases.sessions.actions import make_transcript
@@ -300,13 +301,31 @@ def court_walk(database_url: str, settings: Settings) -> Iterator[CourtWalk]:
             reasons_for_failure="双方对退款金额分歧较大。",
             created_at=now,
         )
-        return world
+        # A case a partner platform filed for an applicant who has no account yet.
+        from cases.accounts.models import PartnerPlatform
+        from cases.actions import Filer
+        from cases.intake import claim_token, file_dispute
+        from cases.models import Party, Side
+        from tests.support.factories import filing_fields, party_ids
+
+        partner = await PartnerPlatform.create(
+            name="某旅游平台", key_prefix="walk", key_sha256="0" * 64, created_at=now
+        )
+        filed = await file_dispute(
+            settings,
+            filing_fields(**party_ids(3)),
+            [],
+            Filer(partner_id=partner.id, partner_name=partner.name),
+            now,
+        )
+        applicant = await Party.get(case=filed, side=Side.APPLICANT)
+        return world, f"/claims/{claim_token(settings, applicant)}"
 
     with cheap_hashing():
-        world = run_with_orm(database_url, build)
+        world, claim = run_with_orm(database_url, build)
         env = {"DATABASE_URL": database_url, "SECRET_KEY": settings.secret_key}
         with run_server(env) as base:
-            yield CourtWalk(base, world, database_url)
+            yield CourtWalk(base, world, database_url, claim)
 
 
 async def returned_transfer(case_id: int) -> None:
@@ -330,16 +349,21 @@ async def returned_transfer(case_id: int) -> None:
 def test_the_transcript_and_the_court_pages_have_no_wcag_violation(
     court_walk: CourtWalk, browser: Browser, settings: Settings, locale: str
 ) -> None:
-    """The transcript (a party who has not confirmed it yet, and the mediator), the transfer
+    """A partner-filed case's claim page (signed out, then signed in), the transcript (a party
+    who has not confirmed it yet, and the mediator), the transfer
     request, the correction of a returned filing (also with its errors) and the application
     for judicial confirmation."""
     from tests.support.court_world import make_effective_agreement
 
     walk = Walk(court_walk.base, None, court_walk.database_url, "")  # type: ignore[arg-type]
+    lang = LOCALES[locale]
     people = People(browser, walk)
     try:
-        base, number, lang = court_walk.base, court_walk.case_number, LOCALES[locale]
+        base, number = court_walk.base, court_walk.case_number
+        visitor = people.page(locale, None, phone=True)
+        visit(visitor, base + court_walk.claim, "a partner-filed case's claim link", lang)
         applicant = people.page(locale, APPLICANT, phone=True)
+        visit(applicant, base + court_walk.claim, "the claim link, signed in", lang)
         mediator = people.page(locale, MEDIATOR)
         transcript = f"{base}/sessions/{court_walk.session_id}/transcript"
         visit(applicant, transcript, "the transcript (a party)", lang)
