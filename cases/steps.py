@@ -62,6 +62,10 @@ class Action(StrEnum):
     APPLY_FOR_CONFIRMATION = "apply_for_confirmation"
     WAIT_FOR_OTHER_APPLICATION = "wait_for_other_application"
     COMPLETE_END_RECORD = "complete_end_record"
+    WAIT_FOR_END_RECORD = "wait_for_end_record"
+    MEDIATION_UNDER_WAY = "mediation_under_way"
+    PERFORM_TERMS = "perform_terms"
+    ANSWER_PERFORMANCE = "answer_performance"
     TRANSFER_TO_COURT = "transfer_to_court"
     CORRECT_FILING = "correct_filing"
     WAIT_FOR_CORRECTION = "wait_for_correction"
@@ -81,6 +85,8 @@ WAITING = frozenset(
         Action.WAIT_FOR_OTHER_APPLICATION,
         Action.WAIT_FOR_CORRECTION,
         Action.WAIT_FOR_COURT,
+        Action.WAIT_FOR_END_RECORD,
+        Action.MEDIATION_UNDER_WAY,
         Action.DONE,
     }
 )
@@ -112,6 +118,10 @@ class Situation:
     applied_for_confirmation: bool = False  # this party has applied already
     end_record_complete: bool = True
     returned_kind: str | None = None  # the returned filing's kind: transfer, confirmation
+    # The effective agreement's terms: the due days of those this party still has to perform,
+    # and how many the other side marked performed that this party has not yet answered.
+    terms_to_perform: tuple[date, ...] = ()
+    terms_to_answer: int = 0
 
 
 @dataclass(frozen=True)
@@ -191,7 +201,24 @@ def _in_mediation(s: Situation) -> tuple[Action, date | None, datetime | None, i
         return Action.ATTEND_SESSION, None, upcoming.starts_at, upcoming.id
     if s.seat is Seat.MEDIATOR:
         return Action.SCHEDULE_SESSION, due, None, None
-    return Action.WAIT_FOR_SESSION, due, None, None
+    if s.seat in _PARTIES:
+        return Action.WAIT_FOR_SESSION, due, None, None
+    return Action.MEDIATION_UNDER_WAY, due, None, None
+
+
+# After the agreement took effect (before the court, or while and after it confirms it), the
+# parties perform its terms.
+_PERFORMING = frozenset({Status.SETTLED, Status.CONFIRMATION_REQUESTED, Status.CONFIRMED})
+
+
+def _performance(s: Situation) -> tuple[Action, date | None] | None:
+    if s.seat not in _PARTIES or s.status not in _PERFORMING:
+        return None
+    if s.terms_to_answer:
+        return Action.ANSWER_PERFORMANCE, None
+    if s.terms_to_perform:
+        return Action.PERFORM_TERMS, min(s.terms_to_perform)
+    return None
 
 
 def next_step(s: Situation) -> NextStep:
@@ -223,6 +250,8 @@ def next_step(s: Situation) -> NextStep:
         action = Action.ANSWER_ASSIGNMENT if seat is Seat.MEDIATOR else Action.WAIT_FOR_MEDIATOR
     elif status is Status.IN_MEDIATION:
         action, due_on, due_at, session_id = _in_mediation(s)
+    elif (performing := _performance(s)) is not None:
+        action, due_on = performing
     elif status is Status.SETTLED:
         due_on = s.deadlines.get("judicial_confirmation")
         if party and not s.applied_for_confirmation:
@@ -232,11 +261,15 @@ def next_step(s: Situation) -> NextStep:
     elif status in (Status.FAILED, Status.TIMED_OUT):
         if seat is Seat.MEDIATOR and not s.end_record_complete:
             action = Action.COMPLETE_END_RECORD
+        elif seat is Seat.ADMIN and not s.end_record_complete:
+            action = Action.WAIT_FOR_END_RECORD
         elif seat is Seat.APPLICANT:
             action = Action.TRANSFER_TO_COURT
     elif status is Status.WITHDRAWN:
         if seat is Seat.MEDIATOR and not s.end_record_complete:
             action = Action.COMPLETE_END_RECORD
+        elif seat is Seat.ADMIN and not s.end_record_complete:
+            action = Action.WAIT_FOR_END_RECORD
     elif status in (Status.CONFIRMATION_REQUESTED, Status.TRANSFERRED):
         action = Action.WAIT_FOR_COURT
     elif status is Status.RETURNED_FOR_CORRECTION:

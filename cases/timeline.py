@@ -33,6 +33,7 @@ def N_(message: str) -> str:
 class EventKind(StrEnum):
     # the case record (cases.actions, cases.journal)
     FILED = "filed"
+    CASE_CLAIMED = "case_claimed"
     EVIDENCE_ADDED = "evidence_added"
     STATUS_CHANGED = "status_changed"
     # time limits (cases.deadlines.actions)
@@ -79,6 +80,9 @@ class EventKind(StrEnum):
 EVENT_LABELS: Mapping[EventKind, str] = MappingProxyType(
     {
         EventKind.FILED: N_("Dispute filed"),
+        EventKind.CASE_CLAIMED: N_(
+            "The applicant claimed the case filed for them by a partner platform"
+        ),
         EventKind.EVIDENCE_ADDED: N_("Evidence added"),
         EventKind.STATUS_CHANGED: N_("Status changed"),
         EventKind.DEADLINE_OPENED: N_("Time limit started"),

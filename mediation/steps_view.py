@@ -66,6 +66,18 @@ ACTION_LABELS = {
     Action.COMPLETE_END_RECORD: N_(
         "Complete the record of the ended mediation (the undisputed facts and why it ended)."
     ),
+    Action.WAIT_FOR_END_RECORD: N_(
+        "Nothing to do now: the mediator must complete the record of the ended mediation."
+    ),
+    Action.MEDIATION_UNDER_WAY: N_(
+        "Nothing to do now: the mediator is conducting the mediation with the parties."
+    ),
+    Action.PERFORM_TERMS: N_(
+        "Perform the terms of the agreement you owe, then mark each one as performed."
+    ),
+    Action.ANSWER_PERFORMANCE: N_(
+        "The other side says a term of the agreement was performed: confirm it, or dispute it."
+    ),
     Action.TRANSFER_TO_COURT: N_(
         "Mediation ended without agreement. You may ask for the case to be sent to the court."
     ),
@@ -91,6 +103,8 @@ BUTTON_LABELS = {
     Action.SIGN_AGREEMENT: N_("Read and sign"),
     Action.APPLY_FOR_CONFIRMATION: N_("Apply for judicial confirmation"),
     Action.COMPLETE_END_RECORD: N_("Complete the record"),
+    Action.PERFORM_TERMS: N_("See the terms to perform"),
+    Action.ANSWER_PERFORMANCE: N_("Confirm or dispute"),
     Action.TRANSFER_TO_COURT: N_("Ask for a transfer to the court"),
     Action.CORRECT_FILING: N_("Correct and resubmit"),
 }
@@ -110,6 +124,8 @@ def _href(action: Action, number: str, session_id: int | None) -> str:
         Action.SIGN_AGREEMENT: f"{case}/agreement",
         Action.APPLY_FOR_CONFIRMATION: f"{case}/court/confirmation",
         Action.COMPLETE_END_RECORD: f"{case}/end",
+        Action.PERFORM_TERMS: f"{case}#performance",
+        Action.ANSWER_PERFORMANCE: f"{case}#performance",
         Action.TRANSFER_TO_COURT: f"{case}/court/transfer",
         Action.CORRECT_FILING: f"{case}/court/correction",
     }.get(action, "")
@@ -147,9 +163,10 @@ def steps_view(
     agreement: Any,
     offers: list[Any],
     court: Any,
+    outcome: Any = None,
 ) -> StepsView:
     """The bar and banner from what the case page loaded (routing_view, session_rows,
-    agreement_summary, offer_history, court_overview)."""
+    agreement_summary, offer_history, court_overview, case_outcome)."""
     side = str(seat)
     awaiting = court.awaiting
     end = court.end_record
@@ -169,6 +186,10 @@ def steps_view(
         end_record_complete=end is None
         or bool(end.undisputed_facts.strip() and end.reasons_for_failure.strip()),
         returned_kind=court.returned.kind if court.returned else None,
+        terms_to_perform=tuple(
+            i.due_on for i in (outcome.items if outcome else ()) if "performed" in i.moves
+        ),
+        terms_to_answer=sum(1 for i in (outcome.items if outcome else ()) if "confirm" in i.moves),
     )
     result: NextStep = next_step(situation)
     states = bar(result)

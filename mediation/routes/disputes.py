@@ -165,6 +165,7 @@ async def _case_page(
     agreement = await agreement_summary(case)
     court = await court_context(request, case, view.viewer_side)
     seat = seat_of(case, viewer, facts, view.viewer_side)
+    outcome = await case_outcome(case, view.viewer_side, local_date(utcnow()))
     return render(
         request,
         "disputant/case.html",
@@ -174,7 +175,7 @@ async def _case_page(
             "routing": routing,
             "sessions": sessions,
             "agreement": agreement,
-            "outcome": await case_outcome(case, view.viewer_side, local_date(utcnow())),
+            "outcome": outcome,
             **court,
             "steps": steps_view(
                 case,
@@ -184,6 +185,7 @@ async def _case_page(
                 agreement=agreement,
                 offers=offers,
                 court=court["court"],
+                outcome=outcome,
             ),
             "step_state_labels": STEP_STATE_LABELS,
             "party_reasons": seat in (Seat.APPLICANT, Seat.RESPONDENT),

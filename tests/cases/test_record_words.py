@@ -44,6 +44,7 @@ def _data(free: str) -> dict[EventKind, dict[str, Any]]:
             "category": "tour_contract",
             "claim_amount": "3200.00",
         },
+        EventKind.CASE_CLAIMED: {},
         EventKind.EVIDENCE_ADDED: {"filename": free, "sha256": "ab" * 32},
         EventKind.STATUS_CHANGED: {
             "status": ["submitted", "awaiting_consent"],
@@ -136,6 +137,7 @@ def _data(free: str) -> dict[EventKind, dict[str, Any]]:
 
 ACTORS = {  # who records each kind (TimelineEvent.actor_label), the rest by a person's id
     EventKind.FILED: "partner:携程",
+    EventKind.CASE_CLAIMED: "applicant",
     EventKind.STATUS_CHANGED: "court",
     EventKind.DEADLINE_OPENED: "system",
     EventKind.MEDIATOR_CHOSEN: "applicant",

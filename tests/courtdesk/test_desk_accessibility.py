@@ -68,6 +68,8 @@ def test_the_desk_pages_have_no_wcag_violation(
 
     # Docketed: the court case number, the history and the status message.
     page.goto(f"{desk.url}/filings/{transfer}")
+    # Docketing cannot be undone: the final button is behind a step saying what will happen.
+    page.locator("form[action$='/docket'] details.confirm-step summary").click()
     page.locator("form[action$='/docket'] button[type=submit], button[name=docket]").first.click()
     expect(page.locator("#court-case-number")).not_to_be_empty()
     assert_accessible(page, "a docketed filing page")

@@ -3,7 +3,10 @@ English: the filing form, the case page, the room, the agreement editor and sign
 the public verification page, the work queue and the roster (the court desk's inbox and
 filing page are measured in tests/courtdesk/test_desk_accessibility.py). Each page is seen
 as the person who uses it, signed in, with real data: a case in mediation with a session
-open and an agreement out for signature, then the same case once the agreement is signed."""
+open and an agreement out for signature, then the same case once the agreement is signed.
+A second walk measures the transcript and the court pages: the transfer request, the
+correction of a returned filing (with its errors) and the application for judicial
+confirmation."""
 
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from tests.support.rooms import (
 
 if TYPE_CHECKING:
     from mediation.settings import Settings
+    from tests.support.court_world import CourtWorld
 
 pytest_plugins = ["tests.support.browser"]
 pytestmark = pytest.mark.browser
@@ -230,6 +234,8 @@ def test_every_page_of_the_walk_has_no_wcag_violation(
     visit(mediator, f"{base}/cases/{number}/agreement/edit", "the agreement editor", lang, large)
     visit(mediator, f"{base}/cases/{number}/agreement/1", "the agreement (mediator)", lang, large)
     visit(mediator, f"{base}/cases/{number}/end", "ending mediation", lang, large)
+    # Ending cannot be undone: the final button is behind a step that says what will happen.
+    mediator.locator("form[action$='/end'] details.confirm-step summary").click()
     mediator.locator("form[action$='/end'] button[type=submit]").click()
     expect(mediator.locator(".error-summary")).to_be_visible()
     assert_accessible(mediator, "ending mediation, with its errors")
@@ -244,3 +250,146 @@ def test_every_page_of_the_walk_has_no_wcag_violation(
     visit(applicant, f"{base}/cases/{number}/agreement", "the effective agreement", lang, large)
     visit(applicant, f"{base}/cases/{number}", "the settled case page", lang, large)
     visit(visitor, f"{base}/verify/{code}", "the verification page", lang, large)
+
+
+# --- the transcript and the court pages ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CourtWalk:
+    base: str
+    world: CourtWorld
+    database_url: str
+    claim: str  # the path of a partner-filed case's claim link
+
+    @property
+    def case_number(self) -> str:
+        return self.world.case_number
+
+    @property
+    def case_id(self) -> int:
+        return self.world.case_id
+
+    @property
+    def session_id(self) -> int:
+        return self.world.session_id
+
+
+@pytest.fixture
+def court_walk(database_url: str, settings: Settings) -> Iterator[CourtWalk]:
+    """A case whose session was held (its room messages stored, its transcript made) and that
+    ended without agreement, with the mediator's record of the ending complete."""
+
+    async def build() -> tuple[CourtWorld, str]:
+        from cases.endings.models import EndRecord
+        from cases.models import Case
+        from cases.sessions.actions import make_transcript
+        from cases.sessions.models import MediationSession
+        from cases.status import Status
+        from mediation.web import record_reader
+        from tests.support.court_world import build_court_world
+
+        world = await build_court_world(settings)
+        now = datetime.now(UTC)
+        session = await MediationSession.get(id=world.session_id)
+        await make_transcript(session, now, reader=record_reader())
+        await Case.filter(id=world.case_id).update(status=Status.FAILED, mediation_ended_at=now)
+        await EndRecord.create(
+            case_id=world.case_id,
+            ending=Status.FAILED,
+            undisputed_facts="被申请人于出发前三日取消行程。",
+            reasons_for_failure="双方对退款金额分歧较大。",
+            created_at=now,
+        )
+        # A case a partner platform filed for an applicant who has no account yet.
+        from cases.accounts.models import PartnerPlatform
+        from cases.actions import Filer
+        from cases.intake import claim_token, file_dispute
+        from cases.models import Party, Side
+        from tests.support.factories import filing_fields, party_ids
+
+        partner = await PartnerPlatform.create(
+            name="某旅游平台", key_prefix="walk", key_sha256="0" * 64, created_at=now
+        )
+        filed = await file_dispute(
+            settings,
+            filing_fields(**party_ids(3)),
+            [],
+            Filer(partner_id=partner.id, partner_name=partner.name),
+            now,
+        )
+        applicant = await Party.get(case=filed, side=Side.APPLICANT)
+        return world, f"/claims/{claim_token(settings, applicant)}"
+
+    with cheap_hashing():
+        world, claim = run_with_orm(database_url, build)
+        env = {"DATABASE_URL": database_url, "SECRET_KEY": settings.secret_key}
+        with run_server(env) as base:
+            yield CourtWalk(base, world, database_url, claim)
+
+
+async def returned_transfer(case_id: int) -> None:
+    from cases.models import Case, CourtFiling, FilingKind, FilingStatus
+    from cases.status import Status
+
+    now = datetime.now(UTC)
+    await CourtFiling.create(
+        filing_id="f-walk-returned",
+        case_id=case_id,
+        kind=FilingKind.TRANSFER,
+        status=FilingStatus.RETURNED,
+        court_reason="请补充被申请人的统一社会信用代码。",
+        created_at=now,
+        updated_at=now,
+    )
+    await Case.filter(id=case_id).update(status=Status.RETURNED_FOR_CORRECTION)
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_the_transcript_and_the_court_pages_have_no_wcag_violation(
+    court_walk: CourtWalk, browser: Browser, settings: Settings, locale: str
+) -> None:
+    """A partner-filed case's claim page (signed out, then signed in), the transcript (a party
+    who has not confirmed it yet, and the mediator), the transfer
+    request, the correction of a returned filing (also with its errors) and the application
+    for judicial confirmation."""
+    from tests.support.court_world import make_effective_agreement
+
+    walk = Walk(court_walk.base, None, court_walk.database_url, "")  # type: ignore[arg-type]
+    lang = LOCALES[locale]
+    people = People(browser, walk)
+    try:
+        base, number = court_walk.base, court_walk.case_number
+        visitor = people.page(locale, None, phone=True)
+        visit(visitor, base + court_walk.claim, "a partner-filed case's claim link", lang)
+        applicant = people.page(locale, APPLICANT, phone=True)
+        visit(applicant, base + court_walk.claim, "the claim link, signed in", lang)
+        mediator = people.page(locale, MEDIATOR)
+        transcript = f"{base}/sessions/{court_walk.session_id}/transcript"
+        visit(applicant, transcript, "the transcript (a party)", lang)
+        expect(applicant.locator("main form button").last).to_be_visible()
+        visit(mediator, transcript, "the transcript (the mediator)", lang)
+
+        visit(applicant, f"{base}/cases/{number}/court/transfer", "the transfer request", lang)
+        expect(applicant.locator("form[action$='/court/transfer']")).to_be_visible()
+
+        run_with_orm(court_walk.database_url, lambda: returned_transfer(court_walk.case_id))
+        correction = f"{base}/cases/{number}/court/correction"
+        visit(applicant, correction, "the correction of a returned filing", lang)
+        applicant.locator("textarea[name=facts]").fill("")
+        applicant.locator("form[action$='/court/correction'] button[type=submit]").last.click()
+        expect(applicant.locator(".error").first).to_be_visible()
+        assert_accessible(applicant, "the correction, with its errors")
+
+        run_with_orm(
+            court_walk.database_url, lambda: make_effective_agreement(settings, court_walk.world)
+        )
+        visit(
+            applicant,
+            f"{base}/cases/{number}/court/confirmation",
+            "the application for judicial confirmation",
+            lang,
+        )
+        expect(applicant.locator("form[action$='/court/confirmation']").first).to_be_visible()
+    finally:
+        people.close()

@@ -2,7 +2,15 @@
 the applicant and the respondent on phones, the mediator at a desk. The banner is the first
 thing on a phone's screen, says what this viewer must do now and by when, and its button
 leads there. The case is moved between stages directly in the database: how it gets there
-is the other tests' business; what each viewer is told is this one's."""
+is the other tests' business; what each viewer is told is this one's.
+
+Covered: the applicant, the respondent and the mediator from the invitation to the court
+(the first test); an organisation's administrator (appointing, then told who acts), the draft
+agreement (the mediator), signing (each party told to sign, then to wait), performing the
+terms (the party who owes one, the other side answering what was marked performed) and a
+filing the court returned for correction (the second test). Not in a browser: the mediator's
+"draft the agreement from the accepted offer" (it needs an offer accepted in a room; the table
+tests in tests/cases/test_steps.py cover it)."""
 
 from __future__ import annotations
 
@@ -215,3 +223,242 @@ def test_step_bar_and_banner_for_each_role_at_each_stage(
         phones.screenshot(applicant, "steps-refused")
     finally:
         context.close()
+
+
+# --- the administrator, the agreement, performance and a returned filing ----------------------
+
+ADMIN = ("orgadmin1", "org admin pass 1")
+
+
+@pytest.fixture
+def signed_site(database_url: str, settings: Settings) -> Iterator[tuple[str, Any, str]]:
+    """A case with an effective agreement and its terms (the respondent owes a refund, the
+    applicant the withdrawal of a complaint), its session over, and an organisation admin."""
+    from tests.mediation.signed_agreement import build_signed_world
+
+    async def build() -> Any:
+        from cases.accounts.actions import do_create_staff
+        from cases.accounts.models import Role
+        from cases.models import Case
+        from cases.sessions.models import MediationSession, SessionStatus
+
+        world = await build_signed_world(
+            settings, refund_due=date(2030, 1, 10), withdraw_due=date(2030, 1, 20)
+        )
+        case = await Case.get(id=world.case_id)
+        await do_create_staff(
+            username=ADMIN[0],
+            password=ADMIN[1],
+            role=Role.ORG_ADMIN,
+            display_name="组织管理员",
+            organisation_id=case.organisation_id,
+        )
+        await MediationSession.filter(case_id=case.id).update(status=SessionStatus.ENDED)
+        return world
+
+    with cheap_hashing():
+        world = run_with_orm(database_url, build)
+    with run_server({"DATABASE_URL": database_url}) as base:
+        yield base, world, database_url
+
+
+def agreement_at(database_url: str, world: Any, status: str, signed: tuple[str, ...]) -> None:
+    """The version at `status`, signed by `signed` only."""
+
+    async def move() -> None:
+        from cases.agreements.models import (
+            AgreementSignature,
+            AgreementVersion,
+            SignatureMethod,
+            SignerRole,
+        )
+
+        version = await AgreementVersion.get(id=world.version_id)
+        version.status = status
+        await version.save(update_fields=["status"])
+        await AgreementSignature.filter(version=version).delete()
+        for role in signed:
+            await AgreementSignature.create(
+                version=version,
+                role=SignerRole(role),
+                signer_id=world.user_ids[role],
+                method=SignatureMethod.PASSWORD,
+                signed_sha256=version.sha256,
+                attestation="0" * 64,
+                signed_at=datetime.now(UTC),
+            )
+
+    run_with_orm(database_url, move)
+
+
+def term_performed(database_url: str, item_id: int) -> None:
+    async def move() -> None:
+        from cases.performance.models import PerformanceItem, PerformanceStatus
+
+        await PerformanceItem.filter(id=item_id).update(
+            status=PerformanceStatus.PERFORMED, performed_at=datetime.now(UTC)
+        )
+
+    run_with_orm(database_url, move)
+
+
+def returned_transfer(database_url: str, case_id: int) -> None:
+    async def move() -> None:
+        from cases.models import CourtFiling, FilingKind, FilingStatus
+
+        now = datetime.now(UTC)
+        await CourtFiling.create(
+            filing_id="f-returned-1",
+            case_id=case_id,
+            kind=FilingKind.TRANSFER,
+            status=FilingStatus.RETURNED,
+            court_reason="请补充被申请人的统一社会信用代码。",
+            created_at=now,
+            updated_at=now,
+        )
+
+    run_with_orm(database_url, move)
+
+
+def test_step_bar_and_banner_for_the_admin_the_agreement_performance_and_correction(
+    signed_site: tuple[str, Any, str], browser: Browser, phones: Phones
+) -> None:
+    from tests.support.browser import TIMEOUT_MS
+
+    base, world, database_url = signed_site
+    number = world.case_number
+    page_path = f"/cases/{number}"
+    applicant, respondent = phones.new_page(), phones.new_page()
+    contexts = [browser.new_context(**DESKTOP) for _ in range(2)]
+    for context in contexts:
+        context.set_default_timeout(TIMEOUT_MS)
+    mediator, admin = (context.new_page() for context in contexts)
+    try:
+        sign_in(applicant, base, page_path, *APPLICANT)
+        sign_in(respondent, base, page_path, *RESPONDENT)
+        sign_in(mediator, base, page_path, *MEDIATOR)
+        sign_in(admin, base, page_path, *ADMIN)
+        by_end = f"截止时间：北京时间 {DUE.isoformat()} 当日结束前"
+        nothing = "本案已没有需要您办理的事项。"
+
+        # Being assigned: the organisation's admin appoints, by the appointment's limit.
+        stage(database_url, number, "assigning", deadlines={"appointment": DUE})
+        admin.reload()
+        check(admin, "调解员", "请为本案指派调解员。", by_end, "指派调解员")
+        banner(admin).get_by_role("link", name="指派调解员").click()
+        expect(admin).to_have_url(re.compile(r"#routing$"))
+        applicant.reload()
+        check(applicant, "调解员", "现在无需操作：正在为本案指派调解员。", by_end, None)
+
+        # The mediator was asked; then mediation is under way: the admin is told who acts.
+        stage(database_url, number, "awaiting_mediator", deadlines={"mediator_answer": DUE})
+        admin.reload()
+        check(admin, "调解员", "现在无需操作：已请调解员接受本案。", by_end, None)
+        stage(database_url, number, "in_mediation", deadlines={"online_mediation": DUE})
+        admin.reload()
+        check(
+            admin,
+            "调解",
+            "现在无需操作：调解员正在与双方当事人进行调解。",
+            by_end,
+            None,
+        )
+
+        # A draft agreement: the mediator checks it and opens it for signature.
+        agreement_at(database_url, world, "draft", ())
+        mediator.reload()
+        check(mediator, "调解", "请核对协议草稿，并提交各方签署。", by_end, "打开草稿")
+        banner(mediator).get_by_role("link", name="打开草稿").click()
+        expect(mediator).to_have_url(f"{base}{page_path}/agreement")
+        mediator.goto(base + page_path)
+        applicant.reload()
+        check(
+            applicant,
+            "调解",
+            "现在无需操作：调解员将安排在线调解会议并通知您。",
+            by_end,
+            None,
+        )
+
+        # Open for signature, signed by the mediator: each party is told to read and sign.
+        agreement_at(database_url, world, "signing", ("mediator",))
+        for page in (applicant, respondent):
+            page.reload()
+            check(page, "调解", "请阅读调解协议并签署。", by_end, "阅读并签署")
+        phones.screenshot(applicant, "steps-sign-agreement")
+        banner(applicant).get_by_role("link", name="阅读并签署").click()
+        expect(applicant).to_have_url(f"{base}{page_path}/agreement")
+        mediator.reload()
+        check(mediator, "调解", "现在无需操作：正在等待其他各方签署。", by_end, None)
+        # The applicant signed: they wait; the respondent still signs.
+        agreement_at(database_url, world, "signing", ("mediator", "applicant"))
+        applicant.goto(base + page_path)
+        check(applicant, "调解", "现在无需操作：正在等待其他各方签署。", by_end, None)
+
+        # In effect: each party performs the terms it owes, by the earliest term's day.
+        agreement_at(database_url, world, "effective", ("mediator", "applicant"))
+        stage(database_url, number, "settled", deadlines={"judicial_confirmation": DUE})
+        perform = "请履行协议中由您履行的条款，并逐项标记为已履行。"
+        respondent.reload()
+        check(
+            respondent,
+            "达成协议或终止",
+            perform,
+            "截止时间：北京时间 2030-01-10 当日结束前",
+            "查看待履行条款",
+        )
+        banner(respondent).get_by_role("link", name="查看待履行条款").click()
+        expect(respondent).to_have_url(re.compile(r"#performance$"))
+        expect(respondent.locator("#performance")).to_be_visible()
+        applicant.reload()
+        check(
+            applicant,
+            "达成协议或终止",
+            perform,
+            "截止时间：北京时间 2030-01-20 当日结束前",
+            "查看待履行条款",
+        )
+        # The respondent marked the refund performed: the applicant answers first.
+        term_performed(database_url, world.item_ids["refund"])
+        applicant.reload()
+        check(
+            applicant,
+            "达成协议或终止",
+            "对方表示已履行协议的一项条款：请确认已履行，或提出异议。",
+            None,
+            "确认或提出异议",
+        )
+        phones.screenshot(applicant, "steps-answer-performance")
+        respondent.reload()
+        check(
+            respondent,
+            "达成协议或终止",
+            "协议已经生效。您可以申请法院司法确认，使协议可以申请强制执行。",
+            by_end,
+            "申请司法确认",
+        )
+        for page in (mediator, admin):
+            page.reload()
+            check(page, "达成协议或终止", nothing, None, None)
+
+        # The court returned a transfer: the applicant corrects it, everyone else waits.
+        returned_transfer(database_url, world.case_id)
+        stage(database_url, number, "returned_for_correction")
+        applicant.reload()
+        check(
+            applicant,
+            "法院",
+            "法院退回了材料：请按法院要求补正后重新提交。",
+            None,
+            "补正并重新提交",
+        )
+        phones.screenshot(applicant, "steps-returned")
+        banner(applicant).get_by_role("link", name="补正并重新提交").click()
+        expect(applicant).to_have_url(f"{base}{page_path}/court/correction")
+        waiting = "法院退回了材料，需由申请人补正。您无需操作。"
+        for page in (respondent, mediator, admin):
+            page.reload()
+            check(page, "法院", waiting, None, None)
+    finally:
+        for context in contexts:
+            context.close()
