@@ -125,7 +125,7 @@ def test_step_bar_and_banner_for_each_role_at_each_stage(
         sign_in(applicant, base, page_path, *APPLICANT)
         sign_in(respondent, base, page_path, *RESPONDENT)
         sign_in(mediator, base, page_path, *MEDIATOR)
-        by_end = f"截止时间：北京时间 {DUE.isoformat()} 当日结束前"
+        by_end = "截止时间：北京时间 2030年1月15日 当日结束前"
 
         # On a phone the banner is the first thing on the screen, above the case's facts.
         box = banner(applicant).bounding_box()
@@ -338,7 +338,7 @@ def test_step_bar_and_banner_for_the_admin_the_agreement_performance_and_correct
         sign_in(respondent, base, page_path, *RESPONDENT)
         sign_in(mediator, base, page_path, *MEDIATOR)
         sign_in(admin, base, page_path, *ADMIN)
-        by_end = f"截止时间：北京时间 {DUE.isoformat()} 当日结束前"
+        by_end = "截止时间：北京时间 2030年1月15日 当日结束前"
         nothing = "本案已没有需要您办理的事项。"
 
         # Being assigned: the organisation's admin appoints, by the appointment's limit.
@@ -404,7 +404,7 @@ def test_step_bar_and_banner_for_the_admin_the_agreement_performance_and_correct
             respondent,
             "达成协议或终止",
             perform,
-            "截止时间：北京时间 2030-01-10 当日结束前",
+            "截止时间：北京时间 2030年1月10日 当日结束前",
             "查看待履行条款",
         )
         banner(respondent).get_by_role("link", name="查看待履行条款").click()
@@ -415,7 +415,7 @@ def test_step_bar_and_banner_for_the_admin_the_agreement_performance_and_correct
             applicant,
             "达成协议或终止",
             perform,
-            "截止时间：北京时间 2030-01-20 当日结束前",
+            "截止时间：北京时间 2030年1月20日 当日结束前",
             "查看待履行条款",
         )
         # The respondent marked the refund performed: the applicant answers first.
