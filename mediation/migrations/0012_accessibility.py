@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name="User",
             name="large_text",
-            field=fields.BooleanField(default=False),
+            field=fields.BooleanField(default=False, db_default=False),
         ),
     ]
