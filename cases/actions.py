@@ -15,8 +15,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from cases.access import CaseFacts, Viewer, can_view_case
+from cases.accounts.models import Role, User
 from cases.agreements.models import AgreementVersion
-from cases.errors import CaseConflict, CaseNotFound
+from cases.clock import say_time
+from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.evidence_store import blobs_older_than
 from cases.filing import Filing, PartyInput
 from cases.journal import notify_applicant, queue_notice, record_event, transition
@@ -94,6 +96,7 @@ class Filer:
 
 
 InvitationLink = Callable[[Invitation], str]
+ClaimLink = Callable[[Party], str]
 
 
 def _party_row(
@@ -121,8 +124,11 @@ async def do_file_case(
     now: datetime,
     reply_days: int,
     invitation_link: InvitationLink,
+    claim_link: ClaimLink | None = None,
 ) -> Case:
-    """File a dispute and invite the respondent, in one transaction."""
+    """File a dispute and invite the respondent, in one transaction. A case a partner
+    platform files for an applicant who has no account here also asks the applicant, by the
+    contacts given, to claim it (`claim_link` names the applicant's row)."""
     async with atomic():
         number = await next_case_number(now.year, filing.domain)
         case = await Case.create(
@@ -159,6 +165,68 @@ async def do_file_case(
         )
         await _add_evidence(case, Side.APPLICANT, evidence, now, filer.user_id, filer.label)
         await _invite_respondent(case, respondent, now, reply_days, invitation_link)
+        if filer.partner_id and filer.user_id is None and claim_link is not None:
+            await _ask_applicant_to_claim(
+                case, applicant, filer.partner_name or "", now, claim_link(applicant)
+            )
+    return case
+
+
+async def _ask_applicant_to_claim(
+    case: Case, applicant: Party, partner_name: str, now: datetime, link: str
+) -> None:
+    subject = f"认领您的调解案件 Claim your mediation case: {case.number}"
+    body = (
+        f"{applicant.name}：\n\n"
+        f"您通过{partner_name}向长宁区在线调解平台申请的调解已受理（案件编号 {case.number}）。"
+        f"请通过以下链接登录或注册，认领该案件，即可查看进展、参加调解：\n"
+        f"{link}\n\n"
+        f"Your request for mediation, sent through {partner_name}, has been filed with the "
+        f"Changning online mediation platform (case {case.number}). Sign in or register through "
+        f"this link to claim the case, follow it and take part in the mediation:\n{link}\n"
+    )
+    if applicant.email:
+        await queue_notice(case, NoticeChannel.EMAIL, applicant.email, subject, body, now)
+    if applicant.mobile:
+        sms = f"【长宁调解】您的调解申请已受理（{case.number}），请登录认领案件：{link}"
+        await queue_notice(case, NoticeChannel.SMS, applicant.mobile, subject, sms, now)
+
+
+class ClaimRefused(CaseError):
+    status_code = 403
+
+
+async def access_claim(party_id: int, case_id: int) -> Party:
+    """The applicant's row a claim link names (only a partner-filed case is claimed)."""
+    party = await Party.get_or_none(
+        id=party_id, case_id=case_id, side=Side.APPLICANT, case__source=Source.PARTNER
+    ).prefetch_related("case")
+    if party is None:
+        raise CaseNotFound("claim_not_found")
+    return party
+
+
+async def do_claim_case(party: Party, user: User, now: datetime) -> Case:
+    """Attach a partner-filed case's applicant side to a disputant's account: once, and only
+    while nobody holds it; a second claim (by anyone) changes nothing."""
+    if user.role != Role.DISPUTANT:
+        raise ClaimRefused("claim_only_by_a_party")
+    async with atomic():
+        if await Party.filter(case_id=party.case_id, user_id=user.id).exclude(id=party.id).exists():
+            raise ClaimRefused("claim_by_the_other_party")
+        claimed = await Party.filter(id=party.id, user_id__isnull=True).update(user_id=user.id)
+        if not claimed:
+            fresh = await Party.get(id=party.id)
+            mine = fresh.user_id == user.id
+            raise CaseConflict("case_already_claimed_by_you" if mine else "case_already_claimed")
+        case = await Case.get(id=party.case_id)
+        await record_event(
+            case,
+            EventKind.CASE_CLAIMED,
+            now,
+            actor_id=user.id,
+            actor_label="applicant",
+        )
     return case
 
 
@@ -180,11 +248,12 @@ async def _invite_respondent(
     body = (
         f"{respondent.name}：\n\n"
         f"申请人就一起纠纷向长宁区在线调解平台申请调解（案件编号 {case.number}）。"
-        f"调解遵循自愿原则。请于 {expires_at:%Y-%m-%d %H:%M} UTC 前"
+        f"调解遵循自愿原则。请于 {say_time(expires_at, 'zh_CN')}（北京时间）前"
         f"通过以下链接查看并答复是否同意调解：\n"
         f"{link}\n\n"
         f"An applicant has asked for online mediation of a dispute with you (case {case.number}). "
-        f"Mediation is voluntary. Please answer before {expires_at:%Y-%m-%d %H:%M} UTC:\n{link}\n"
+        f"Mediation is voluntary. Please answer before {say_time(expires_at, 'en')} "
+        f"(Beijing time):\n{link}\n"
     )
     channels = []
     if respondent.email:
@@ -193,7 +262,7 @@ async def _invite_respondent(
     if respondent.mobile:
         sms = (
             f"【长宁调解】您有一起纠纷调解邀请（{case.number}），"
-            f"请于{expires_at:%m-%d}前答复：{link}"
+            f"请于{say_time(expires_at, 'zh_CN')}（北京时间）前答复：{link}"
         )
         await queue_notice(case, NoticeChannel.SMS, respondent.mobile, subject, sms, now)
         channels.append("sms")

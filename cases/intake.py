@@ -23,7 +23,7 @@ from cases.evidence_files import (
 )
 from cases.evidence_store import store_blob
 from cases.filing import check_filing
-from cases.models import Case, Invitation
+from cases.models import Case, Invitation, Party
 from cases.settings import Settings
 from realtime.text import is_storable
 
@@ -122,6 +122,34 @@ def read_invitation_token(settings: Settings, token: str) -> tuple[int, str] | N
 
 def invitation_url(settings: Settings, invitation: Invitation) -> str:
     return f"{settings.base_url}/invitations/{invitation_token(settings, invitation)}"
+
+
+def _claim_serializer(settings: Settings) -> URLSafeSerializer:
+    return URLSafeSerializer(settings.secret_key, salt="applicant-claim")
+
+
+def claim_token(settings: Settings, applicant: Party) -> str:
+    # Good for one claim: it names the applicant's row, which is claimed only while no
+    # account holds it (cases.actions.do_claim_case).
+    return str(_claim_serializer(settings).dumps([applicant.id, applicant.case_id]))
+
+
+def read_claim_token(settings: Settings, token: str) -> tuple[int, int] | None:
+    try:
+        value = _claim_serializer(settings).loads(token)
+    except BadSignature:
+        return None
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        return value[0], value[1]
+    return None
+
+
+def claim_url(settings: Settings, applicant: Party) -> str:
+    return f"{settings.base_url}/claims/{claim_token(settings, applicant)}"
 
 
 def _kept_serializer(settings: Settings) -> URLSafeSerializer:
@@ -226,5 +254,6 @@ async def file_dispute_reporting(
         now=now,
         reply_days=settings.respondent_reply_days,
         invitation_link=lambda invitation: invitation_url(settings, invitation),
+        claim_link=lambda applicant: claim_url(settings, applicant),
     )
     return Filed(case, repeated)

@@ -7,14 +7,22 @@ added here, with its label, before anything records it; `tests/cases/test_timeli
 on a kind recorded anywhere in the tree that is not listed.
 
 Labels are English message ids in plain words a disputant or a clerk understands, translated
-where they are shown (both catalogs extract this module). Pure: imports nothing of the project.
+where they are shown (both catalogs extract this module). Pure: imports only the other
+vocabularies (cases.categories, cases.clock).
+
+Below the registry: the words of an event's data (`event_words`), one catalogue per code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from types import MappingProxyType
+
+from cases.categories import BY_CODE
+from cases.clock import say_date, say_time
 
 
 def N_(message: str) -> str:
@@ -25,6 +33,7 @@ def N_(message: str) -> str:
 class EventKind(StrEnum):
     # the case record (cases.actions, cases.journal)
     FILED = "filed"
+    CASE_CLAIMED = "case_claimed"
     EVIDENCE_ADDED = "evidence_added"
     STATUS_CHANGED = "status_changed"
     # time limits (cases.deadlines.actions)
@@ -71,6 +80,9 @@ class EventKind(StrEnum):
 EVENT_LABELS: Mapping[EventKind, str] = MappingProxyType(
     {
         EventKind.FILED: N_("Dispute filed"),
+        EventKind.CASE_CLAIMED: N_(
+            "The applicant claimed the case filed for them by a partner platform"
+        ),
         EventKind.EVIDENCE_ADDED: N_("Evidence added"),
         EventKind.STATUS_CHANGED: N_("Status changed"),
         EventKind.DEADLINE_OPENED: N_("Time limit started"),
@@ -125,3 +137,338 @@ def event_kind(kind: EventKind | str) -> EventKind:
         raise ValueError(
             f"unknown timeline event kind: {kind!r} (add it to cases.timeline)"
         ) from None
+
+
+# --- the words of an event's data --------------------------------------------------------------
+# A timeline is a record a party or a clerk reads: who acted, and what the event's data mean,
+# said in words in the reader's language, never as the codes stored. These catalogues are the
+# one place each of those codes gets its words; the platform's pages (mediation.presenters,
+# mediation.routing_view) and the court desk read them from here.
+
+# Case.status (cases.status.Status): what a case's status means to the people of the case.
+STATUS_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "submitted": N_("Submitted"),
+        "awaiting_consent": N_("Waiting for the respondent's consent"),
+        "refused": N_("Closed: the respondent refused mediation"),
+        "no_response": N_("Closed: the respondent did not answer in time"),
+        "accepted": N_("Accepted: the respondent consented"),
+        "assigning": N_("Assigning a mediator"),
+        "awaiting_mediator": N_("Waiting for the mediator to accept"),
+        "in_mediation": N_("In mediation"),
+        "settled": N_("Settled: agreement signed"),
+        "failed": N_("Mediation failed"),
+        "withdrawn": N_("Withdrawn"),
+        "timed_out": N_("Ended: time limit reached"),
+        "confirmation_requested": N_("Judicial confirmation requested"),
+        "confirmed": N_("Judicially confirmed"),
+        "confirmation_rejected": N_("Judicial confirmation rejected"),
+        "transferred": N_("Transferred to the court"),
+        "returned_for_correction": N_("Returned by the court for correction"),
+        "docketed": N_("Docketed by the court"),
+    }
+)
+
+# cases.deadlines.rules.Regime: the time limits, by name.
+REGIME_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "online_mediation": N_("Mediation time limit (30 days)"),
+        "consumer_mediation": N_("Consumer mediation time limit (45 working days)"),
+        "party_choice": N_("Parties' joint choice of mediator (2 working days)"),
+        "appointment": N_("Appointment of a mediator (3 working days)"),
+        "mediator_answer": N_("Mediator's answer (3 working days)"),
+        "judicial_confirmation": N_("Joint application for judicial confirmation"),
+        "post_filing_ordinary": N_("Mediation after filing, ordinary procedure (15 days)"),
+        "post_filing_simple": N_("Mediation after filing, simple procedure (7 days)"),
+        "respondent_notice": N_("Notice to the respondent (3 working days)"),
+        "tourism_complaint_window": N_("Time to make a tourism complaint (90 days)"),
+        "tourism_acceptance": N_("Tourism complaint office's decision to accept (5 working days)"),
+        "tourism_decision_shanghai": N_("Tourism complaint decided, Shanghai (45 days)"),
+        "consumer_acceptance": N_(
+            "Market regulator's decision to accept the complaint (7 working days)"
+        ),
+    }
+)
+
+# Who acted (TimelineEvent.actor_label, cases.status.Actor) when no person's name is known,
+# and a side named in an event's data ("side": "applicant").
+ACTOR_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "applicant": N_("Applicant"),
+        "respondent": N_("Respondent"),
+        "mediator": N_("Mediator"),
+        "org_admin": N_("The mediation organisation's administrator"),
+        "platform_admin": N_("The platform's administrator"),
+        "court": N_("The court"),
+        "system": N_("The platform"),
+    }
+)
+
+# MediationSession.mode
+SESSION_MODE_LABELS: Mapping[str, str] = MappingProxyType(
+    {"joint": N_("joint session"), "back_to_back": N_("back-to-back session")}
+)
+
+# cases.deadlines.rules.Unit: the unit of an extension.
+UNIT_LABELS: Mapping[str, str] = MappingProxyType(
+    {"calendar_days": N_("%(n)s days"), "working_days": N_("%(n)s working days")}
+)
+
+# What a correction changed (the court-correction event's "changed").
+CORRECTED_FIELD_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "facts": N_("the facts"),
+        "requested_outcome": N_("what is asked for"),
+        "applicant_service_address": N_("the applicant's address for service"),
+        "respondent_service_address": N_("the respondent's address for service"),
+        "applicant_id_number": N_("the applicant's identity number"),
+        "respondent_id_number": N_("the respondent's identity number"),
+    }
+)
+
+Say = Callable[[str], str]
+
+
+def say_amount(value: object, locale: str) -> str:
+    """An amount of money as a record says it: 人民币3,200.00元, or CNY 3,200.00."""
+    try:
+        amount = Decimal(str(value).replace(",", ""))
+    except InvalidOperation:
+        return str(value)
+    if locale.startswith("zh"):
+        return f"人民币{amount:,.2f}元"
+    return f"CNY {amount:,.2f}"
+
+
+def joined(items: Sequence[str], locale: str) -> str:
+    """A list inside a sentence: 甲、乙 in Chinese, "a, b" in English."""
+    return ("、" if locale.startswith("zh") else ", ").join(items)
+
+
+@dataclass(frozen=True)
+class EventWords:
+    """One timeline event in the reader's words: what happened, who did it, and details."""
+
+    what: str
+    who: str
+    details: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who reads a timeline: their catalog's gettext and language, the names of the people
+    and organisations the events point to by id, and the platform's own catalogues of codes
+    that only its pages show (filing kinds, signature methods, signer roles, the court's
+    decisions as the parties read them); a code no catalogue has is left out, never shown."""
+
+    say: Say
+    locale: str
+    names: Mapping[int, str] = field(default_factory=dict)
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def word(self, catalogue: Mapping[str, str], code: object) -> str:
+        label = catalogue.get(str(code))
+        return self.say(label) if label else ""
+
+    def fmt(self, message: str, **params: object) -> str:
+        return self.say(message) % params
+
+
+# Titles some accounts carry in their display name ("调解员 孙立"): a record that names the
+# role itself ("调解员：孙立") would otherwise say it twice.
+_TITLES = ("人民调解员", "调解组织管理员", "平台管理员", "调解员", "书记员", "Mediator")
+
+
+def name_without_title(name: str) -> str:
+    """A person's name without a role title in front of it: "调解员 孙立" -> "孙立"."""
+    stripped = name.strip()
+    for title in _TITLES:
+        rest = stripped[len(title) :]
+        if stripped.startswith(title) and rest[:1] in (" ", "\u3000", ":", "："):
+            return rest.lstrip(" \u3000:：") or stripped
+    return stripped
+
+
+def _who(actor_label: str, actor_name: str, reader: Reader) -> str:
+    if actor_label.startswith("partner:"):
+        return reader.fmt(N_("Partner platform %(name)s"), name=actor_label.partition(":")[2])
+    role = reader.word(ACTOR_LABELS, actor_label)
+    if actor_name and role and actor_label in ("applicant", "respondent", "mediator"):
+        return f"{role} {name_without_title(actor_name)}"
+    return actor_name or role
+
+
+def _status_pair(data: Mapping[str, object]) -> tuple[str, str]:
+    pair = data.get("status")
+    if isinstance(pair, (list, tuple)) and len(pair) == 2:
+        return str(pair[0]), str(pair[1])
+    return str(data.get("from", "")), str(data.get("to", ""))
+
+
+def _side(data: Mapping[str, object], reader: Reader) -> str:
+    return reader.word(ACTOR_LABELS, data.get("side", ""))
+
+
+def _details(kind: EventKind, data: Mapping[str, object], reader: Reader) -> list[str]:
+    r, loc, out = reader, reader.locale, []
+    version = data.get("version")
+    if kind is EventKind.FILED:
+        if data.get("number"):
+            out.append(r.fmt(N_("Case number: %(number)s"), number=data["number"]))
+        category = BY_CODE.get(str(data.get("category", "")))
+        if category is not None:
+            name = category.zh if loc.startswith("zh") else category.en
+            out.append(r.fmt(N_("Category: %(category)s"), category=name))
+        if data.get("claim_amount") not in (None, ""):
+            out.append(
+                r.fmt(
+                    N_("Amount claimed: %(amount)s"), amount=say_amount(data["claim_amount"], loc)
+                )
+            )
+    elif kind is EventKind.EVIDENCE_ADDED:
+        if data.get("filename"):
+            out.append(r.fmt(N_("File: %(name)s"), name=data["filename"]))
+    elif kind is EventKind.STATUS_CHANGED:
+        # Said as the status reached (the event's `what`); the one before is the timeline's
+        # previous status change, so it is not said again.
+        if data.get("court_case_number"):
+            out.append(r.fmt(N_("Court case number: %(number)s"), number=data["court_case_number"]))
+    elif kind in (
+        EventKind.DEADLINE_OPENED,
+        EventKind.DEADLINE_PAUSED,
+        EventKind.DEADLINE_RESUMED,
+        EventKind.DEADLINE_EXTENDED,
+    ):
+        regime = r.word(REGIME_LABELS, data.get("regime", ""))
+        if regime:
+            out.append(regime)
+        if kind is EventKind.DEADLINE_PAUSED and data.get("start"):
+            out.append(r.fmt(N_("Paused from %(date)s"), date=say_date(str(data["start"]), loc)))
+        if kind is EventKind.DEADLINE_RESUMED and data.get("end"):
+            out.append(r.fmt(N_("Resumed on %(date)s"), date=say_date(str(data["end"]), loc)))
+        if kind is EventKind.DEADLINE_EXTENDED and data.get("days"):
+            unit = UNIT_LABELS.get(str(data.get("unit")), UNIT_LABELS["calendar_days"])
+            out.append(r.fmt(N_("Extended by %(period)s"), period=r.fmt(unit, n=data["days"])))
+        due = data.get("due_on")
+        if isinstance(due, (list, tuple)):
+            due = due[-1] if due else None
+        if due:
+            message = (
+                N_("Due on %(date)s (provisional: the official calendar for that year is not out)")
+                if data.get("provisional")
+                else N_("Due on %(date)s")
+            )
+            out.append(r.fmt(message, date=say_date(str(due), loc)))
+    elif kind is EventKind.MEDIATOR_CHOSEN:
+        name = r.names.get(int(str(data.get("mediator_id") or 0)), "")
+        if name:
+            out.append(r.fmt(N_("Mediator chosen: %(name)s"), name=name_without_title(name)))
+    elif kind in (EventKind.CONFLICT_DISCLOSED, EventKind.NO_CONFLICT_DECLARED):
+        if data.get("statement"):
+            out.append(str(data["statement"]))
+    elif kind in (EventKind.SESSION_SCHEDULED, EventKind.SESSION_RESCHEDULED):
+        starts = data.get("starts_at")
+        if isinstance(starts, (list, tuple)) and len(starts) == 2:
+            out.append(
+                r.fmt(
+                    N_("Moved from %(before)s to %(after)s (Beijing time)"),
+                    before=say_time(str(starts[0]), loc),
+                    after=say_time(str(starts[1]), loc),
+                )
+            )
+        elif starts:
+            out.append(r.fmt(N_("Starts %(time)s (Beijing time)"), time=say_time(str(starts), loc)))
+        if r.word(SESSION_MODE_LABELS, data.get("mode", "")):
+            out.append(r.word(SESSION_MODE_LABELS, data.get("mode", "")))
+    elif kind in (
+        EventKind.SESSION_NO_SHOW,
+        EventKind.TRANSCRIPT_CONFIRMED,
+        EventKind.CONFIRMATION_APPLIED,
+    ):
+        if _side(data, r):
+            out.append(r.fmt(N_("Party: %(side)s"), side=_side(data, r)))
+    elif kind is EventKind.AGREEMENT_SIGNED:
+        if version is not None:
+            out.append(r.fmt(N_("Version %(n)s"), n=version))
+        role = r.word(r.labels.get("signer_role", ACTOR_LABELS), data.get("role", ""))
+        if role:
+            out.append(r.fmt(N_("Signed as: %(role)s"), role=role))
+        method = r.word(r.labels.get("signature_method", {}), data.get("method", ""))
+        if method:
+            out.append(r.fmt(N_("Identity confirmed by %(method)s"), method=method))
+    elif kind in (
+        EventKind.AGREEMENT_DRAFTED,
+        EventKind.AGREEMENT_FROZEN,
+        EventKind.AGREEMENT_EFFECTIVE,
+        EventKind.AGREEMENT_PDF_ISSUED,
+        EventKind.AGREEMENT_WITHDRAWN_MEDIATION_ENDED,
+        EventKind.AGREEMENT_WITHDRAWN_MEDIATOR_REPLACED,
+    ):
+        if version is not None:
+            out.append(r.fmt(N_("Version %(n)s"), n=version))
+        superseded = data.get("superseded")
+        if isinstance(superseded, (list, tuple)) and superseded:
+            out.append(
+                r.fmt(
+                    N_("Replaces version %(versions)s"),
+                    versions=joined([str(v) for v in superseded], loc),
+                )
+            )
+    elif kind in (
+        EventKind.PERFORMANCE_MARKED,
+        EventKind.PERFORMANCE_CONFIRMED,
+        EventKind.PERFORMANCE_DISPUTED,
+    ):
+        if data.get("term") is not None:
+            out.append(r.fmt(N_("Term %(term)s"), term=data["term"]))
+        if data.get("note"):
+            out.append(str(data["note"]))
+    elif kind is EventKind.COURT_FILING_CREATED:
+        filing = r.word(r.labels.get("filing_kind", {}), data.get("filing_kind", ""))
+        if filing:
+            out.append(filing)
+        if data.get("corrects"):
+            out.append(r.say(N_("A corrected filing, replacing the one the court returned")))
+    elif kind is EventKind.COURT_CORRECTION:
+        changed = data.get("changed")
+        if isinstance(changed, (list, tuple)):
+            words = [r.word(CORRECTED_FIELD_LABELS, c) for c in changed]
+            if any(words):
+                out.append(
+                    r.fmt(N_("Corrected: %(fields)s"), fields=joined([w for w in words if w], loc))
+                )
+    elif kind is EventKind.COURT_DECISION:
+        decision = r.word(r.labels.get("court_status", {}), data.get("court_status", ""))
+        if decision:
+            out.append(decision)
+        if data.get("court_case_number"):
+            out.append(r.fmt(N_("Court case number: %(number)s"), number=data["court_case_number"]))
+    if data.get("reason"):
+        out.append(r.fmt(N_("Reason: %(reason)s"), reason=data["reason"]))
+    return out
+
+
+def event_words(
+    kind: EventKind | str,
+    data: Mapping[str, object],
+    reader: Reader,
+    *,
+    actor_label: str = "",
+    actor_name: str = "",
+) -> EventWords:
+    """A timeline event in the reader's words (its label, who acted, its data in sentences).
+
+    A status change is said as the status reached; every other event by its label. Ids,
+    digests and codes that no catalogue names are left out: a record shows what a person can
+    read, the stored event keeps the rest."""
+    event = event_kind(kind)
+    if event is EventKind.STATUS_CHANGED:
+        _, after = _status_pair(data)
+        what = reader.word(STATUS_LABELS, after) or reader.say(EVENT_LABELS[event])
+    else:
+        what = reader.say(EVENT_LABELS[event])
+    return EventWords(
+        what=what,
+        who=_who(actor_label, actor_name, reader),
+        details=tuple(_details(event, data, reader)),
+    )

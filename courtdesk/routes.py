@@ -23,6 +23,8 @@ from courtdesk.i18n import LOCALE_COOKIE, LOCALES, N_
 from courtdesk.models import Decision, Filing, FilingKind, FilingStatus, OutboxMessage
 from courtdesk.receiving import receive_filing
 from courtdesk.web import (
+    DISPLAY_COOKIE,
+    LARGE_TEXT,
     checked_form,
     clerk_of,
     error_text,
@@ -127,6 +129,23 @@ async def choose_language(request: Request) -> Response:
     response = RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
     if locale in LOCALES:
         response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+async def choose_display(request: Request) -> Response:
+    """Large text and high contrast on or off, for this browser."""
+    async with checked_form(request) as form:
+        on = form.get("large_text") == "on"
+        next_ = form.get("next")
+    target = safe_next(next_ if isinstance(next_, str) else None)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        DISPLAY_COOKIE,
+        LARGE_TEXT if on else "standard",
+        max_age=365 * 86400,
+        samesite="lax",
+        httponly=True,
+    )
     return response
 
 
@@ -435,6 +454,7 @@ routes = [
     Route("/signin", signin_submit, methods=["POST"]),
     Route("/signout", signout, methods=["POST"]),
     Route("/lang/{locale}", choose_language),
+    Route("/display", choose_display, methods=["POST"]),
     Route("/", home),
     Route("/inbox", inbox),
     Route("/inbox/accept", accept_selected, methods=["POST"]),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import datetime
+from decimal import Decimal
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from cases.categories import BY_CODE
-from cases.clock import SHANGHAI
-from cases.timeline import EVENT_LABELS
+from cases.clock import SHANGHAI, say_time
+from cases.timeline import (
+    EVENT_LABELS,
+    EventWords,
+    Reader,
+    event_kind,
+    event_words,
+    say_amount,
+)
 from courtdesk import messages
 from courtdesk.accounts import clerk_of_session
 from courtdesk.errors import DeskError
@@ -45,6 +54,47 @@ def _local_time(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> st
     return value.astimezone(SHANGHAI).strftime(fmt)
 
 
+def _timeline_words(locale: str, event: object) -> EventWords | None:
+    """A package's timeline event (kind, at, data) in the clerk's words; None for a kind the
+    desk does not know (shown as it came)."""
+    if not isinstance(event, dict):
+        return None
+    try:
+        kind = event_kind(str(event.get("kind", "")))
+    except ValueError:
+        return None
+    data = event.get("data")
+    reader = Reader(
+        say=translations(locale).gettext,
+        locale=locale,
+        labels={"filing_kind": words.FILING_KIND_LABELS},
+    )
+    return event_words(kind, data if isinstance(data, dict) else {}, reader)
+
+
+_AGREED = re.compile(r"金额：人民币([0-9][0-9,]*(?:\.[0-9]{1,2})?)元")
+
+
+def agreed_amount(package: object) -> Decimal | None:
+    """What a confirmation's agreement obliges in money: the sum of its terms' amounts, read
+    from the signed text (each term says "金额：人民币3,200.00元", cases.agreements.rules).
+    None when the package carries no agreement or its terms name no amount."""
+    agreement = package.get("agreement") if isinstance(package, dict) else None
+    text = agreement.get("text") if isinstance(agreement, dict) else None
+    if not isinstance(text, str):
+        return None
+    amounts = [Decimal(found.replace(",", "")) for found in _AGREED.findall(text)]
+    return sum(amounts, Decimal(0)) if amounts else None
+
+
+def _money(value: object, locale: str) -> str:
+    return say_amount(value, locale) if value not in (None, "") else ""
+
+
+def _record_time(locale: str, value: datetime | str | None, seconds: bool = False) -> str:
+    return "" if value is None or value == "" else say_time(value, locale, seconds=seconds)
+
+
 def _environment(locale: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
@@ -56,6 +106,10 @@ def _environment(locale: str) -> jinja2.Environment:
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.filters["local_time"] = _local_time
+    env.filters["record_time"] = lambda value, seconds=False: _record_time(locale, value, seconds)
+    env.globals["timeline_words"] = lambda event: _timeline_words(locale, event)
+    env.globals["agreed_amount"] = agreed_amount
+    env.filters["money"] = lambda value: _money(value, locale)
     env.globals.update(
         locale=locale,
         categories=BY_CODE,
@@ -145,6 +199,16 @@ def flash(request: Request, kind: str, text: str) -> None:
     request.session["flash"] = [*request.session.get("flash", []), [kind, text]]
 
 
+# Large text and high contrast, as on the platform: a clerk's choice for this browser (the
+# desk's computers are the court's, so it stays with the device, not the clerk's account).
+DISPLAY_COOKIE = "display"
+LARGE_TEXT = "large"
+
+
+def large_text_of(request: Request) -> bool:
+    return request.cookies.get(DISPLAY_COOKIE) == LARGE_TEXT
+
+
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> HTMLResponse:
@@ -157,6 +221,7 @@ def render(
         "other_locale": "en" if locale == "zh_CN" else "zh_CN",
         "flashes": request.session.pop("flash", []),
         "error_text": lambda code, **p: error_text(request, code, **p),
+        "large_text": large_text_of(request),
         **(context or {}),
     }
     return HTMLResponse(page.render(ctx), status_code=status)

@@ -37,7 +37,7 @@ FILING_KIND_LABELS: Mapping[str, str] = MappingProxyType(
 PARTY_KIND_LABELS: Mapping[str, str] = MappingProxyType(
     {
         "natural_person": N_("Natural person"),
-        "organisation": N_("Organisation"),
+        "organisation": N_("Company or other organisation"),
         "merchant": N_("Merchant"),
         "platform": N_("Platform"),
     }
@@ -68,5 +68,6 @@ GROUND_LABELS: Mapping[str, str] = MappingProxyType(
         "art355": N_("Not accepted for confirmation (Art. 355)"),
         "art358": N_("Grounds for rejection (Art. 358)"),
         "art21": N_("Record of failed mediation (online mediation rules Art. 21)"),
+        "cpl124": N_("Particulars of the parties in a complaint (Civil Procedure Law Art. 124)"),
     }
 )

@@ -42,7 +42,7 @@ from cases.evidence_store import blob_path, store_blob
 from cases.journal import record_event
 from cases.models import Case
 from cases.pause import pause_point
-from cases.timeline import EventKind
+from cases.timeline import EventKind, name_without_title
 from cases.transactions import atomic
 from mediation.labels import SIGNATURE_METHOD_LABELS, SIGNER_ROLE_LABELS
 from mediation.settings import Settings
@@ -188,7 +188,7 @@ async def _document(version: AgreementVersion, settings: Settings, code: str) ->
             (
                 SignatureLine(
                     role=str(s.role),
-                    name=s.signer.display_name,
+                    name=name_without_title(s.signer.display_name),
                     method=str(s.method),
                     signed_at=s.signed_at,
                 )

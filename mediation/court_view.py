@@ -16,22 +16,11 @@ from cases.models import Case
 from cases.status import Status
 from courtwire.words import FILING_KIND_LABELS, GROUND_LABELS, SIDE_WORDS
 from mediation.i18n import N_
+from mediation.labels import FILING_STATUS_FOR_PARTIES
 from mediation.web import gettext
 
-# A platform filing's status as the parties and the mediator see it: where their filing is
-# on its way. The desk's own filings have their own words for clerks
-# (courtdesk.messages.FILING_STATUS_FOR_CLERKS): a different record, another audience.
-FILING_STATUS_FOR_PARTIES = {
-    "awaiting_parties": N_("Waiting for the other party to apply"),
-    "queued": N_("Being sent to the court"),
-    "received": N_("Received by the court"),
-    "accepted": N_("Under review by the court"),
-    "returned": N_("Returned for correction"),
-    "docketed": N_("Docketed"),
-    "confirmed": N_("Judicial confirmation granted"),
-    "rejected": N_("Judicial confirmation refused"),
-}
-
+# A platform filing's status as the parties see it is mediation.labels.FILING_STATUS_FOR_PARTIES
+# (the timeline says the court's decisions with it too).
 
 DELIVERY_LABELS = {
     "pending": N_("waiting to be sent"),

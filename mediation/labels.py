@@ -48,3 +48,20 @@ ACCOUNT_ROLE_LABELS: Mapping[str, str] = MappingProxyType(
         "platform_admin": N_("Platform admin"),
     }
 )
+
+# A platform filing's status as the parties and the mediator see it: where their filing is
+# on its way (the court part of the case page, and the court's decisions on the timeline). The
+# desk's own filings have their own words for clerks (courtdesk.messages.FILING_STATUS_FOR_CLERKS):
+# a different record, another audience.
+FILING_STATUS_FOR_PARTIES: Mapping[str, str] = MappingProxyType(
+    {
+        "awaiting_parties": N_("Waiting for the other party to apply"),
+        "queued": N_("Being sent to the court"),
+        "received": N_("Received by the court"),
+        "accepted": N_("Under review by the court"),
+        "returned": N_("Returned for correction"),
+        "docketed": N_("Docketed"),
+        "confirmed": N_("Judicial confirmation granted"),
+        "rejected": N_("Judicial confirmation refused"),
+    }
+)

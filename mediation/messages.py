@@ -54,6 +54,20 @@ ERROR_MESSAGES: dict[str, str] = {
     "invitation_not_found": N_("This invitation link is not valid."),
     "invitation_expired": N_("This invitation has expired."),
     "invitation_already_answered": N_("This invitation has already been answered."),
+    "claim_not_found": N_("This link to claim a case is not valid."),
+    "case_already_claimed": N_(
+        "This case has already been claimed by another account, so it cannot be claimed again. "
+        "If it is yours, sign in with the account that claimed it."
+    ),
+    "case_already_claimed_by_you": N_("You have already claimed this case: it is in your account."),
+    "claim_only_by_a_party": N_(
+        "Only the applicant can claim a case, with a disputant's account. Staff accounts "
+        "cannot claim one: sign out first."
+    ),
+    "claim_by_the_other_party": N_(
+        "Your account is already the other party to this case, so it cannot claim the "
+        "applicant's side."
+    ),
     "case_changed_meanwhile": N_("The case changed meanwhile. Please reload and try again."),
     "refusal_reason_required": N_("Please tell us briefly why you do not wish to mediate."),
     "not_found": N_("The page you asked for does not exist."),

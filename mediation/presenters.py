@@ -13,28 +13,12 @@ from cases.identity import mask_email, mask_mobile, mask_resident_id, mask_uscc
 from cases.models import Case, Evidence, Party, PartyKind, TimelineEvent
 from cases.sessions.actions import is_open
 from cases.sessions.models import MediationSession, Transcript
+from cases.timeline import STATUS_LABELS as TIMELINE_STATUS_LABELS
 from mediation.i18n import N_
 
-STATUS_LABELS: dict[str, str] = {
-    "submitted": N_("Submitted"),
-    "awaiting_consent": N_("Waiting for the respondent's consent"),
-    "refused": N_("Closed: the respondent refused mediation"),
-    "no_response": N_("Closed: the respondent did not answer in time"),
-    "accepted": N_("Accepted: the respondent consented"),
-    "assigning": N_("Assigning a mediator"),
-    "awaiting_mediator": N_("Waiting for the mediator to accept"),
-    "in_mediation": N_("In mediation"),
-    "settled": N_("Settled: agreement signed"),
-    "failed": N_("Mediation failed"),
-    "withdrawn": N_("Withdrawn"),
-    "timed_out": N_("Ended: time limit reached"),
-    "confirmation_requested": N_("Judicial confirmation requested"),
-    "confirmed": N_("Judicially confirmed"),
-    "confirmation_rejected": N_("Judicial confirmation rejected"),
-    "transferred": N_("Transferred to the court"),
-    "returned_for_correction": N_("Returned by the court for correction"),
-    "docketed": N_("Docketed by the court"),
-}
+# The case's statuses in words: the timeline's catalogue (cases.timeline), which the court desk
+# reads too.
+STATUS_LABELS = TIMELINE_STATUS_LABELS
 
 # The states of a term of an effective agreement (cases.performance.actions.ItemState).
 PERFORMANCE_STATE_LABELS: dict[str, str] = {
@@ -63,8 +47,10 @@ class PartyView:
 class EventView:
     at: datetime
     kind: str
-    actor: str
+    actor: str  # the acting person's name, or failing that the stored actor label
     data: dict[str, object]
+    actor_label: str = ""
+    actor_name: str = ""
 
 
 def _mask_id(party: Party) -> str:
@@ -109,6 +95,7 @@ class CaseView:
     evidence: list[Evidence]
     timeline: list[EventView]
     viewer_side: str | None
+    names: dict[int, str]  # the people the timeline's events point to by id
 
 
 async def case_view(case: Case, viewer: Viewer, facts: CaseFacts) -> CaseView:
@@ -116,6 +103,11 @@ async def case_view(case: Case, viewer: Viewer, facts: CaseFacts) -> CaseView:
     evidence = await Evidence.filter(case=case).order_by("created_at", "id")
     events = await TimelineEvent.filter(case=case).order_by("at", "id")
     actor_ids = {e.actor_id for e in events if e.actor_id}
+    actor_ids |= {
+        int(str(e.data["mediator_id"]))
+        for e in events
+        if isinstance(e.data, dict) and str(e.data.get("mediator_id") or "").isdigit()
+    }
     names = dict(await User.filter(id__in=actor_ids).values_list("id", "display_name"))
     category = BY_CODE.get(case.category)
     views = [party_view(p, viewer, facts) for p in parties]
@@ -139,10 +131,13 @@ async def case_view(case: Case, viewer: Viewer, facts: CaseFacts) -> CaseView:
                 kind=e.kind,
                 actor=str(names.get(e.actor_id, e.actor_label or "")),
                 data=e.data,
+                actor_label=e.actor_label or "",
+                actor_name=str(names.get(e.actor_id, "")),
             )
             for e in events
         ],
         viewer_side=next((p.side for p in views if p.is_you), None),
+        names={int(k): str(v) for k, v in names.items()},
     )
 
 

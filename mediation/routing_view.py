@@ -17,6 +17,7 @@ from cases.models import Case
 from cases.routing.models import MediatorAssignment, MediatorChoice
 from cases.routing.roster import average_days, mediator_records
 from cases.status import Status
+from cases.timeline import REGIME_LABELS as TIMELINE_REGIME_LABELS
 from mediation.i18n import N_
 
 TRACK_LABELS = {
@@ -47,14 +48,57 @@ REASON_LABELS = {
     ),
 }
 
-REGIME_LABELS = {
-    Regime.ONLINE_MEDIATION.value: N_("Mediation time limit (30 days)"),
-    Regime.CONSUMER_MEDIATION.value: N_("Consumer mediation time limit (45 working days)"),
-    Regime.PARTY_CHOICE.value: N_("Parties' joint choice of mediator (2 working days)"),
-    Regime.APPOINTMENT.value: N_("Appointment of a mediator (3 working days)"),
-    Regime.MEDIATOR_ANSWER.value: N_("Mediator's answer (3 working days)"),
-    Regime.JUDICIAL_CONFIRMATION.value: N_("Joint application for judicial confirmation"),
+# The same triage reasons told to the parties (REASON_LABELS is for staff, who need the rule):
+# why their case went to this organisation, in plain words, without the platform's jargon.
+REASONS_FOR_PARTIES = {
+    "arbitration_clause": N_(
+        "Your contract says disputes go to arbitration, so an arbitration centre's mediators "
+        "handle it."
+    ),
+    "court_entrusted": N_("The court asked for this case to be mediated before it goes to trial."),
+    "small_consumer_claim": N_(
+        "It is a consumer's claim of %(claim_amount)s yuan: a consumer mediation organisation "
+        "handles claims under %(limit)s yuan."
+    ),
+    "tourism_quality_office": N_(
+        "It is a tourist's complaint about a tourism business: the tourism complaints office "
+        "handles these."
+    ),
+    "industry_committee": N_(
+        "A mediation committee of this industry knows this kind of dispute best."
+    ),
+    "large_claim": N_(
+        "The amount claimed is large (%(claim_amount)s yuan), so a specialised organisation "
+        "handles it."
+    ),
+    "business_dispute": N_(
+        "Both sides are businesses, so a commercial mediation organisation handles it."
+    ),
+    "group_dispute": N_(
+        "Many people (%(group_size)s) bring the same claim, so an organisation that handles "
+        "group disputes takes it."
+    ),
+    "peoples_default": N_("People's mediation takes most disputes, and it is free of charge."),
+    "no_arbitration_organisation": N_(
+        "No arbitration centre on the platform takes this kind of dispute, so another "
+        "organisation does."
+    ),
+    "category_match": N_("This organisation takes this kind of dispute."),
+    "fallback_other_track": N_(
+        "The organisations that would usually take it do not take this kind of dispute, so "
+        "another one does."
+    ),
+    "no_organisation_takes_category": N_(
+        "No organisation takes this kind of dispute yet; the platform's staff will find one."
+    ),
+    "no_organisation_accepts_court_entrusted": N_(
+        "No organisation of that kind takes cases sent by the court; the platform's staff will "
+        "find one."
+    ),
 }
+
+# The time limits by name: the timeline's catalogue (cases.timeline), which the court desk reads.
+REGIME_LABELS = TIMELINE_REGIME_LABELS
 
 HOW_LABELS = {
     "chosen": N_("chosen jointly by the parties"),

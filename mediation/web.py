@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import aclosing, asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
@@ -18,17 +19,30 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from cases.accounts.actions import user_of_session
+from cases.accounts.actions import do_set_large_text, user_of_session
 from cases.accounts.models import Role, User
 from cases.categories import BY_CODE
-from cases.clock import SHANGHAI
+from cases.clock import say_date, say_time
 from cases.errors import CaseError
 from cases.evidence_files import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
-from cases.timeline import EVENT_LABELS
-from mediation.i18n import LOCALE_COOKIE, LOCALES, negotiate, translations
+from cases.timeline import EVENT_LABELS, EventWords, Reader, event_words, say_amount
+from courtwire.words import FILING_KIND_LABELS
+from mediation.i18n import DEFAULT_LOCALE, LOCALE_COOKIE, LOCALES, negotiate, translations
+from mediation.labels import (
+    AGREEMENT_STATUS_LABELS,
+    FILING_STATUS_FOR_PARTIES,
+    SIGNATURE_METHOD_LABELS,
+    SIGNER_ROLE_LABELS,
+)
 from mediation.messages import ERROR_MESSAGES
 from mediation.presenters import PERFORMANCE_STATE_LABELS
-from mediation.routing_view import HOW_LABELS, REASON_LABELS, REGIME_LABELS, TRACK_LABELS
+from mediation.routing_view import (
+    HOW_LABELS,
+    REASON_LABELS,
+    REASONS_FOR_PARTIES,
+    REGIME_LABELS,
+    TRACK_LABELS,
+)
 from mediation.settings import Settings
 from realtime.text import is_storable
 
@@ -36,10 +50,33 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
-def _local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
-        return ""
-    return value.astimezone(SHANGHAI).strftime(fmt)
+# The platform's own catalogues of codes that only its timeline shows (cases.timeline.Reader).
+TIMELINE_CATALOGUES = {
+    "filing_kind": FILING_KIND_LABELS,
+    "signature_method": SIGNATURE_METHOD_LABELS,
+    "signer_role": SIGNER_ROLE_LABELS,
+    "court_status": FILING_STATUS_FOR_PARTIES,
+    "agreement_status": AGREEMENT_STATUS_LABELS,
+}
+
+
+def record_reader(locale: str = DEFAULT_LOCALE) -> Reader:
+    """Who a record is made for: the platform's catalogues in `locale`. A record that is kept
+    (the transcript) is made in the default language, Simplified Chinese, the court's."""
+    return Reader(say=translations(locale).gettext, locale=locale, labels=TIMELINE_CATALOGUES)
+
+
+def timeline_words_in(locale: str, event: Any, names: dict[int, str] | None = None) -> EventWords:
+    """A case's timeline event (a presenters.EventView) in the reader's words."""
+    reader = replace(record_reader(locale), names=names or {})
+    return event_words(
+        event.kind, event.data, reader, actor_label=event.actor_label, actor_name=event.actor_name
+    )
+
+
+def record_time_in(locale: str, value: datetime | str | None, seconds: bool = False) -> str:
+    """A time in a record, in Beijing time, as official records write it."""
+    return "" if value is None or value == "" else say_time(value, locale, seconds=seconds)
 
 
 def _environment(locale: str) -> jinja2.Environment:
@@ -52,12 +89,18 @@ def _environment(locale: str) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
-    env.filters["local_time"] = _local_time
+    env.filters["money"] = lambda value: "" if value in (None, "") else say_amount(value, locale)
+    env.filters["record_date"] = lambda value: "" if value is None else say_date(value, locale)
+    env.filters["record_time"] = lambda value, seconds=False: record_time_in(locale, value, seconds)
+    env.globals["timeline_words"] = lambda event, names=None: timeline_words_in(
+        locale, event, names
+    )
     env.globals["locale"] = locale
     env.globals["categories"] = BY_CODE
     env.globals.update(
         track_labels=TRACK_LABELS,
         reason_labels=REASON_LABELS,
+        reasons_for_parties=REASONS_FOR_PARTIES,
         regime_labels=REGIME_LABELS,
         how_labels=HOW_LABELS,
         event_labels=EVENT_LABELS,
@@ -108,6 +151,24 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
+# The large-text, high-contrast display (适老化) on this device, for a visitor not signed in
+# (a signed-in person's choice is their account's: see large_text_of).
+DISPLAY_COOKIE = "display"
+LARGE_TEXT = "large"
+
+
+def large_text_of(request: Request) -> bool:
+    """Whether this page is shown in large text and high contrast: the signed-in account's
+    choice (kept in the session from sign-in on, so a page that reads no user knows it too),
+    else this device's."""
+    user = request.state._state.get("user")
+    if user is not None:
+        return bool(user.large_text)
+    if "uid" in request.session:
+        return bool(request.session.get("large_text"))
+    return request.cookies.get(DISPLAY_COOKIE) == LARGE_TEXT
+
+
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> HTMLResponse:
@@ -119,6 +180,7 @@ def render(
         "csrf_token": csrf_token(request),
         "other_locale": "en" if locale == "zh_CN" else "zh_CN",
         "error_text": lambda code, **p: error_text(request, code, **p),
+        "large_text": large_text_of(request),
         **(context or {}),
     }
     return HTMLResponse(page.render(ctx), status_code=status)
@@ -144,11 +206,15 @@ async def load_user(request: Request) -> User | None:
     return user
 
 
-def sign_in(request: Request, user: User) -> None:
+async def sign_in(request: Request, user: User) -> None:
+    # Large text turned on before signing in is the person's choice: the account keeps it.
+    if request.cookies.get(DISPLAY_COOKIE) == LARGE_TEXT and not user.large_text:
+        await do_set_large_text(user, True)
     # A fresh session on sign-in, so a token planted before it is worthless afterwards.
     request.session.clear()
     request.session["uid"] = user.id
     request.session["gen"] = user.session_generation
+    request.session["large_text"] = bool(user.large_text)
     request.state.user = user
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -192,6 +193,22 @@ def _amount(value: Any, ref: str | None) -> str:
     return str(amount.quantize(Decimal("0.01")))
 
 
+def _answer_by(value: Any, ref: str | None) -> str | None:
+    """An offer's deadline to answer: optional; an ISO 8601 time with its offset (the page
+    sends Beijing time, "+08:00"), kept as written so every reader shows the same moment."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 40:
+        raise FrameError("bad_answer_by", ref)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise FrameError("bad_answer_by", ref) from None
+    if moment.tzinfo is None:
+        raise FrameError("bad_answer_by", ref)
+    return moment.isoformat(timespec="minutes")
+
+
 def parse_frame(raw: str | bytes, participant: Participant) -> Frame:
     """Parse and check one client frame against what this participant may do.
 
@@ -303,6 +320,8 @@ def _parse_post(data: dict[str, Any], participant: Participant, ref: str | None)
             "amount": _amount(data.get("amount"), client_id),
             "text": _text(data, "text", required=False, ref=client_id),
         }
+        if (answer_by := _answer_by(data.get("answer_by"), client_id)) is not None:
+            body["answer_by"] = answer_by
     elif kind is Kind.OFFER_RESPONSE:
         offer_seq = data.get("offer_seq")
         response = data.get("response")
@@ -317,6 +336,8 @@ def _parse_post(data: dict[str, Any], participant: Participant, ref: str | None)
         }
         if response == OfferResponse.COUNTER:
             body["amount"] = _amount(data.get("amount"), client_id)
+            if (answer_by := _answer_by(data.get("answer_by"), client_id)) is not None:
+                body["answer_by"] = answer_by
     else:  # evidence
         evidence_id = data.get("evidence_id")
         if not _id(evidence_id):

@@ -93,19 +93,20 @@ ORGANISATIONS = (
     ),
 )
 
-# (username, role, display name, organisation code)
+# (username, role, display name, organisation code). A display name is the person's name
+# alone: pages and records say the role beside it where it matters.
 STAFF = (
-    ("admin", Role.PLATFORM_ADMIN, "平台管理员 周敏", None),
-    ("orgadmin", Role.ORG_ADMIN, "调解组织管理员 陈静", "CN-PMC-TOUR"),
-    ("mediator", Role.MEDIATOR, "调解员 王建国", "CN-PMC-TOUR"),
-    ("mediator2", Role.MEDIATOR, "调解员 李晓红", "CN-SAMR"),
-    ("clerk", Role.COURT_CLERK, "书记员 刘洋", None),
-    ("mediator3", Role.MEDIATOR, "调解员 赵敏", "CN-PMC-TOUR"),
-    ("mediator4", Role.MEDIATOR, "调解员 孙立", "CN-TQO"),
-    ("mediator5", Role.MEDIATOR, "调解员 周华", "CN-CC"),
-    ("mediator6", Role.MEDIATOR, "调解员 吴敏", "SHAC-MC"),
-    ("mediator7", Role.MEDIATOR, "调解员 郑强", "SHTA-MC"),
-    ("mediator8", Role.MEDIATOR, "调解员 冯静", "CN-SAMR"),
+    ("admin", Role.PLATFORM_ADMIN, "周敏", None),
+    ("orgadmin", Role.ORG_ADMIN, "陈静", "CN-PMC-TOUR"),
+    ("mediator", Role.MEDIATOR, "王建国", "CN-PMC-TOUR"),
+    ("mediator2", Role.MEDIATOR, "李晓红", "CN-SAMR"),
+    ("clerk", Role.COURT_CLERK, "刘洋", None),
+    ("mediator3", Role.MEDIATOR, "赵敏", "CN-PMC-TOUR"),
+    ("mediator4", Role.MEDIATOR, "孙立", "CN-TQO"),
+    ("mediator5", Role.MEDIATOR, "周华", "CN-CC"),
+    ("mediator6", Role.MEDIATOR, "吴敏", "SHAC-MC"),
+    ("mediator7", Role.MEDIATOR, "郑强", "SHTA-MC"),
+    ("mediator8", Role.MEDIATOR, "冯静", "CN-SAMR"),
 )
 # Mediators who also mediate in English (foreign tourists).
 ENGLISH_SPEAKING = frozenset({"mediator3", "mediator8"})

@@ -66,6 +66,12 @@ def split_identifier(identifier: str) -> tuple[str | None, str | None, str | Non
     return None, None, identifier
 
 
+async def do_set_large_text(user: User, on: bool) -> None:
+    """Keep the account's choice of the large-text, high-contrast display (适老化)."""
+    await User.filter(id=user.id).update(large_text=on)
+    user.large_text = on
+
+
 async def do_register_disputant(
     *, identifier: str, password: str, display_name: str, locale: str = "zh_CN"
 ) -> User:

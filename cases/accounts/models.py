@@ -62,6 +62,10 @@ class User(Model):
         "models.Organisation", related_name="staff", null=True, on_delete=fields.RESTRICT
     )
     locale = fields.CharField(max_length=10, default="zh_CN")
+    # Large text and high contrast (适老化): chosen on any page, kept with the account so it
+    # follows the person to every device they sign in on. The database default lets the
+    # column be added to a table that already holds accounts (migration 0012).
+    large_text = fields.BooleanField(default=False, db_default=False)
     is_active = fields.BooleanField(default=True)
     # Signed-cookie sessions carry this number; signing out raises it, so a copied cookie
     # stops working everywhere at once.

@@ -22,7 +22,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any, Protocol
 
@@ -41,7 +41,7 @@ from cases.agreements.models import (
     SignatureMethod,
     SigningCode,
 )
-from cases.clock import SHANGHAI, local_date
+from cases.clock import local_date, say_time
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.identity import mask_mobile
 from cases.journal import notify_parties, queue_notice, record_event, transition
@@ -53,7 +53,8 @@ from cases.settings import Settings
 from cases.status import Actor, Status
 from cases.timeline import EventKind
 from cases.transactions import atomic, locked_case, on_commit
-from realtime.protocol import Kind
+from realtime.models import RoomMessage
+from realtime.protocol import JOINT, Kind
 
 log = logging.getLogger("cases.agreements")
 
@@ -168,12 +169,45 @@ async def party_rows(case: Case) -> list[dict[str, str]]:
     ]
 
 
-async def draft_to_edit(case: Case) -> dict[str, Any]:
-    """What the editor starts from: the latest version, or a first draft from the case."""
+async def accepted_offer(case: Case) -> rules.AcceptedTerms | None:
+    """The offer (or counter-offer) last accepted in a joint room of the case's sessions.
+    Offers in a caucus are between one party and the mediator: they bind nobody."""
+    session_ids = list(await MediationSession.filter(case=case).values_list("id", flat=True))
+    accepts = [
+        row
+        for row in await RoomMessage.filter(
+            session_id__in=session_ids, room=JOINT, kind=Kind.OFFER_RESPONSE.value
+        ).order_by("-created_at", "-id")
+        if row.body.get("response") == "accept"
+    ]
+    for accept in accepts:
+        offer = await RoomMessage.get_or_none(
+            session_id=accept.session_id, room=JOINT, seq=accept.body.get("offer_seq")
+        )
+        if offer is None or not offer.body.get("amount"):
+            continue
+        return rules.AcceptedTerms(
+            amount=str(offer.body["amount"]),
+            conditions=str(offer.body.get("text") or ""),
+            offered_by=offer.sender_side,
+            accepted_by=accept.sender_side,
+        )
+    return None
+
+
+async def draft_to_edit(case: Case, today: date | None = None) -> dict[str, Any]:
+    """What the editor starts from: the latest version, or a first draft from the case and
+    the offer the parties accepted in the room."""
     latest = await AgreementVersion.filter(case=case).order_by("-number").first()
     if latest is not None:
         return dict(latest.content)
-    return rules.prefill(await party_rows(case), case.facts, case.requested_outcome)
+    return rules.prefill(
+        await party_rows(case),
+        case.facts,
+        case.requested_outcome,
+        await accepted_offer(case),
+        today,
+    )
 
 
 def _require_mediator(access: AgreementAccess) -> None:
@@ -548,7 +582,7 @@ async def _take_effect(
         f"调解协议已生效 The mediation agreement is in effect: {case.number}",
         f"案件 {case.number} 的调解协议（第{version.number}版）已由各方签署并加盖"
         f"{organisation.name}电子印章，"
-        f"自 {now.astimezone(SHANGHAI):%Y-%m-%d %H:%M}（北京时间）起生效。"
+        f"自{say_time(now, 'zh_CN')}（北京时间）起生效。"
         f"请按协议约定的方式和期限履行。\n"
         f"Case {case.number}: version {version.number} of the mediation agreement was signed "
         f"by everyone, sealed by {organisation.name_en or organisation.name}, and is in effect. "

@@ -32,6 +32,7 @@ from typing import Any
 
 from cases.filing import check_amount
 from cases.identity import mask_resident_id
+from cases.timeline import name_without_title
 
 SIDES = ("applicant", "respondent")
 # Each side and the mediator (People's Mediation Law Art. 29; online mediation rules Art. 19).
@@ -179,17 +180,52 @@ def check_still_valid(content: Mapping[str, Any], today: date) -> FieldErrors:
     return errors
 
 
+# A term drafted from an accepted offer is due this many days after drafting, unless the
+# mediator changes it: the offer's conditions say when in words, the form needs a date.
+OFFER_TERM_DAYS = 15
+
+
+@dataclass(frozen=True)
+class AcceptedTerms:
+    """An offer accepted in the joint room: its amount and conditions, and who accepted it."""
+
+    amount: str  # "3200.00"
+    conditions: str
+    offered_by: str | None  # applicant | respondent | None (the mediator proposed it)
+    accepted_by: str | None
+
+
+def term_from_offer(offer: AcceptedTerms, today: date) -> dict[str, str]:
+    """The agreement's term for an accepted offer. The claim is the applicant's against the
+    respondent, so the respondent pays the amount agreed; the manner is the offer's conditions
+    (or a bank transfer), and it is due OFFER_TERM_DAYS days from today."""
+    amount = Decimal(offer.amount)
+    return {
+        "text": f"被申请人向申请人支付人民币{amount:,.2f}元",
+        "obligor_side": "respondent",
+        "amount": f"{amount:.2f}",
+        "manner": offer.conditions.strip()[:MANNER_MAX] or "银行转账",
+        "due_on": (today + timedelta(days=OFFER_TERM_DAYS)).isoformat(),
+    }
+
+
 def prefill(
-    parties: Sequence[Mapping[str, str]], facts: str, requested_outcome: str
+    parties: Sequence[Mapping[str, str]],
+    facts: str,
+    requested_outcome: str,
+    accepted: AcceptedTerms | None = None,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """A first draft from the case: its parties, the facts as filed, the claim as the
-    disputed matter. The mediator rewrites them with what the session established."""
+    disputed matter, and the offer the parties accepted as its first term. The mediator
+    rewrites them with what the session established."""
+    terms = [term_from_offer(accepted, today)] if accepted is not None and today else []
     return {
         "parties": [dict(p) for p in parties],
         "facts": facts,
         "disputed_matters": f"申请人请求：{requested_outcome}" if requested_outcome else "",
         "responsibilities": "",
-        "terms": [],
+        "terms": terms,
         "other": "",
     }
 
@@ -243,7 +279,7 @@ COMMON_CLAUSES = (
 SIDE_LABELS = {"applicant": "申请人", "respondent": "被申请人"}
 KIND_LABELS = {
     "natural_person": "自然人",
-    "organisation": "法人或其他组织",
+    "organisation": "单位",  # a company or other organisation (not "法人或其他组织")
     "merchant": "经营者",
     "platform": "平台经营者",
 }
@@ -331,7 +367,7 @@ def render_text(
             if party.get("side") == side:
                 how = "签名" if party.get("kind") == "natural_person" else "签名或盖章"
                 lines.append(f"{SIDE_LABELS[side]}（{how}）：{party.get('name', '')}")
-    lines.append(f"{MEDIATOR_LABELS[track]}（签名）：{mediator_name}")
+    lines.append(f"{MEDIATOR_LABELS[track]}（签名）：{name_without_title(mediator_name)}")
     lines.append(f"{ORGANISATION_LABELS[track]}（印章）：{organisation_name}")
     lines.append("签署时间：以各方电子签名时间为准。")
     return "\n".join(lines) + "\n"
@@ -429,7 +465,9 @@ def performance_plan(content: Mapping[str, Any]) -> list[PlannedItem]:
     for number, term in enumerate(content.get("terms") or [], start=1):
         if not term.get("due_on"):
             continue
-        parts = [str(term.get("text", ""))]
+        # The term's own sentence ends where the details begin: "退还团费；金额：…", never
+        # "退还团费。；金额：…".
+        parts = [str(term.get("text", "")).strip().rstrip("。；;，,. ")]
         if term.get("amount"):
             parts.append(f"金额：人民币{Decimal(term['amount']):,.2f}元")
         if term.get("manner"):

@@ -17,7 +17,7 @@ its outbox row, the timeline and the notices.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +39,12 @@ from cases.endings.actions import (
 )
 from cases.endings.models import EndRecord
 from cases.errors import CaseConflict, CaseError, CaseNotFound
+from cases.identity import (
+    is_valid_resident_id,
+    is_valid_uscc,
+    normalise_resident_id,
+    normalise_uscc,
+)
 from cases.journal import notify_parties, record_event, transition
 from cases.models import (
     Case,
@@ -49,6 +55,7 @@ from cases.models import (
     OutboxMessage,
     OutboxStatus,
     Party,
+    PartyKind,
     Side,
 )
 from cases.pause import pause_point
@@ -297,12 +304,30 @@ class Correction:
     facts: str | None  # the statement of facts (Art. 8), applicant only
     requested_outcome: str | None
     service_addresses: dict[str, str]  # side -> corrected address
+    # side -> resident ID number or unified social credit code, when one was entered (the
+    # court or the pre-check may ask for it: a returned transfer cannot be completed without)
+    id_numbers: dict[str, str] = field(default_factory=dict)
 
 
-def check_correction(values: Mapping[str, str], side: str, kind: FilingKind) -> Correction:
-    """What a party may correct: their own address for service; the applicant also the
-    statement of facts and the request, and (for a transfer, as in a complaint) the
-    respondent's address."""
+def _checked_id_number(value: str, party_kind: str) -> tuple[str, str | None]:
+    """A resident ID for a natural person, a unified social credit code for anyone else."""
+    if party_kind == PartyKind.NATURAL_PERSON:
+        number = normalise_resident_id(value)
+        return number, None if is_valid_resident_id(number) else "resident_id_invalid"
+    number = normalise_uscc(value)
+    return number, None if is_valid_uscc(number) else "uscc_invalid"
+
+
+def check_correction(
+    values: Mapping[str, str],
+    side: str,
+    kind: FilingKind,
+    party_kinds: Mapping[str, str] | None = None,
+) -> Correction:
+    """What a party may correct: their own address for service and identity number; the
+    applicant also the statement of facts and the request, and (for a transfer, as in a
+    complaint) the respondent's address and identity number. An identity number left blank
+    stays as it is on record."""
     errors: dict[str, str] = {}
     facts = requested = None
     if side == Side.APPLICANT:
@@ -325,9 +350,20 @@ def check_correction(values: Mapping[str, str], side: str, kind: FilingKind) -> 
         elif len(address) > ADDRESS_MAX:
             errors[name] = "too_long"
         addresses[party_side] = address
+    id_numbers: dict[str, str] = {}
+    for party_side in editable:
+        name = f"{party_side}_id_number"
+        entered = values.get(name, "").strip()
+        if not entered:
+            continue
+        number, error = _checked_id_number(entered, (party_kinds or {}).get(party_side, ""))
+        if error:
+            errors[name] = error
+        else:
+            id_numbers[party_side] = number
     if errors:
         raise OutcomeInvalid(errors)
-    return Correction(facts, requested, addresses)
+    return Correction(facts, requested, addresses, id_numbers)
 
 
 async def do_resubmit_corrected(
@@ -351,7 +387,8 @@ async def do_resubmit_corrected(
     kind = FilingKind(returned.kind)
     if kind == FilingKind.TRANSFER and side != Side.APPLICANT:
         raise NotAllowed("forbidden")
-    correction = check_correction(values, side, kind)
+    kinds = dict(await Party.filter(case=case).values_list("side", "kind"))
+    correction = check_correction(values, side, kind, {str(k): str(v) for k, v in kinds.items()})
     async with atomic():
         changed = await _apply_correction(case, correction)
         precheck = await precheck_for_correction(case, returned, settings, now)
@@ -415,11 +452,15 @@ async def precheck_for_correction(
     )
 
 
-async def correction_defaults(case: Case) -> dict[str, str]:
-    """The correction form's starting values: the case as it stands."""
+async def correction_defaults(case: Case, side: str | None = None) -> dict[str, str]:
+    """The correction form's starting values: the case as it stands. An identity number is
+    filled in for the party's own side and for businesses (whose codes are public records);
+    another person's resident ID is never shown, its field starts blank."""
     values = {"facts": case.facts, "requested_outcome": case.requested_outcome}
     for party in await Party.filter(case=case).order_by("id"):
         values.setdefault(f"{party.side}_service_address", party.service_address)
+        if party.side == side or party.kind != PartyKind.NATURAL_PERSON:
+            values.setdefault(f"{party.side}_id_number", party.id_number or "")
     return values
 
 
@@ -438,6 +479,12 @@ async def _apply_correction(case: Case, correction: Correction) -> list[str]:
         for name, value in updates.items():
             setattr(case, name, value)
         changed += sorted(updates)
+    for side, number in correction.id_numbers.items():
+        # Compared here, not in SQL: a missing number is NULL, which no filter finds unequal.
+        party = await Party.get_or_none(case=case, side=side)
+        if party is not None and party.id_number != number:
+            await Party.filter(id=party.id).update(id_number=number)
+            changed.append(f"{side}_id_number")
     for side, address in correction.service_addresses.items():
         moved = (
             await Party.filter(case=case, side=side)

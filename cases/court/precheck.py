@@ -14,7 +14,7 @@ of the Civil Procedure Law (2022) as far as the platform can check them itself:
   performance, or with an unclear amount), and the 30 days for applying having passed.
 
 A transfer to litigation after failed mediation is checked for the Art. 21 record and the
-parties' particulars.
+parties' particulars a complaint states (Civil Procedure Law 2023 Art. 124).
 
 Each finding carries a stable `code` (the shell translates it into a sentence), the `ground`
 it comes from, whether it `blocks` sending, and `params` for the sentence. Findings that do
@@ -42,12 +42,15 @@ ART_354 = "art354"
 ART_355 = "art355"
 ART_358 = "art358"
 ART_21 = "art21"
+# A transfer is a complaint to the court: the parties' particulars are those a complaint must
+# state (Civil Procedure Law 2023 Art. 124), not a confirmation's materials (Art. 354).
+CPL_124 = "cpl124"
 
 
 @dataclass(frozen=True)
 class Finding:
     code: str
-    ground: str  # art354 | art355 | art358 | art21
+    ground: str  # art354 | art355 | art358 | art21 | cpl124
     blocks: bool
     params: Mapping[str, str] = field(default_factory=dict)
 
@@ -185,7 +188,7 @@ def check_transfer(
         findings.append(Finding("end_record_incomplete", ART_21, True))
     findings += [
         Finding(f.code, f.ground, blocks=f.code == "party_missing", params=f.params)
-        for f in _parties(parties)
+        for f in _parties(parties, CPL_124)
     ]
     return _ordered(findings)
 
@@ -194,20 +197,20 @@ def _ordered(findings: list[Finding]) -> Precheck:
     return Precheck(tuple(sorted(findings, key=lambda f: not f.blocks)))
 
 
-def _parties(parties: Sequence[PartyFacts]) -> list[Finding]:
+def _parties(parties: Sequence[PartyFacts], ground: str = ART_354) -> list[Finding]:
     findings = []
     for side in SIDES:
         if not any(p.side == side for p in parties):
-            findings.append(Finding("party_missing", ART_354, True, {"side": side}))
+            findings.append(Finding("party_missing", ground, True, {"side": side}))
     for party in parties:
         params = {"side": party.side, "name": party.name}
         number = (party.id_number or "").strip()
         if not number:
-            findings.append(Finding("party_id_missing", ART_354, True, params))
+            findings.append(Finding("party_id_missing", ground, True, params))
         elif not _valid_id(party.kind, number):
-            findings.append(Finding("party_id_invalid", ART_354, True, params))
+            findings.append(Finding("party_id_invalid", ground, True, params))
         if not party.service_address.strip():
-            findings.append(Finding("service_address_missing", ART_354, True, params))
+            findings.append(Finding("service_address_missing", ground, True, params))
     return findings
 
 

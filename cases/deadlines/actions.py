@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from cases.clock import local_date
+from cases.clock import local_date, say_date
 from cases.deadlines.calendar_cn import WorkingDayCalendar, official_calendar
 from cases.deadlines.models import CaseDeadline, DeadlineStatus
 from cases.deadlines.rules import (
@@ -29,7 +29,7 @@ from cases.errors import CaseConflict, CaseError
 from cases.journal import notify_parties, queue_notice, record_event
 from cases.models import Case, NoticeChannel
 from cases.pause import pause_point
-from cases.timeline import EventKind
+from cases.timeline import REGIME_LABELS, EventKind
 from cases.transactions import atomic
 
 
@@ -286,8 +286,10 @@ async def do_send_deadline_reminders(now: datetime) -> int:
         label = RULES[Regime(row.regime)].summary or row.regime
         subject = f"期限提醒 Deadline reminder: {case.number}"
         body = (
-            f"案件 {case.number}：{label}将于 {due_on.isoformat()} 届满，请及时处理。\n"
-            f"Case {case.number}: a time limit ({row.regime}) ends on {due_on.isoformat()}."
+            f"案件 {case.number}：{label}将于 {say_date(due_on, 'zh_CN')}届满，请及时处理。\n"
+            f"Case {case.number}: a time limit "
+            f"({REGIME_LABELS.get(row.regime, 'see the case page')}) "
+            f"ends on {say_date(due_on, 'en')}."
         )
         if row.regime in REMIND_PARTIES:
             await notify_parties(case, subject, body, now)

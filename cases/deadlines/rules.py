@@ -29,7 +29,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
-from cases.clock import SHANGHAI
+from cases.clock import SHANGHAI, say_date
 from cases.deadlines.calendar_cn import WorkingDayCalendar
 
 __all__ = [
@@ -326,8 +326,8 @@ class _Counter:
 
 
 def _fmt_pause(p: Pause) -> str:
-    end = p.end.isoformat() if p.end is not None else "（尚未结束）"
-    return f"{p.start.isoformat()} 至 {end}（{p.reason}）"
+    end = say_date(p.end, "zh_CN") if p.end is not None else "（尚未结束）"
+    return f"{say_date(p.start, 'zh_CN')} 至 {end}（{p.reason}）"
 
 
 def compute_deadline(
@@ -345,7 +345,7 @@ def compute_deadline(
 
     notes: list[str] = [
         f"期间：{rule.length}{rule.unit.label}（{rule.basis}）。",
-        f"起算：{start.isoformat()} 当日不计入，自次日开始计算（{_START_NOT_COUNTED}）。",
+        f"起算：{say_date(start, 'zh_CN')} 当日不计入，自次日开始计算（{_START_NOT_COUNTED}）。",
     ]
     notes.extend(f"经当事人同意延长 {e.days}{e.unit.label}（{e.reason}）。" for e in extensions)
     relevant = [p for p in pauses if p.end is None or p.end > start]
@@ -356,19 +356,21 @@ def compute_deadline(
     required = base_length + other
     if due is not None and other:
         # An extension in the other unit runs on from the base period's due date.
-        notes.append(f"基础期间届满日 {due.isoformat()}，其后再计 {other}{other_unit.label}。")
+        notes.append(
+            f"基础期间届满日 {say_date(due, 'zh_CN')}，其后再计 {other}{other_unit.label}。"
+        )
         due, counted_other, rolled = counter.run(due, other, other_unit)
         counted += counted_other
 
     if rolled is not None and due is not None:
         notes.append(
-            f"期间末日 {rolled.isoformat()} 为法定休假日或休息日，"
-            f"顺延至其后第一个工作日 {due.isoformat()}（{_HOLIDAY_ROLL}）。"
+            f"期间末日 {say_date(rolled, 'zh_CN')} 为法定休假日或休息日，"
+            f"顺延至其后第一个工作日 {say_date(due, 'zh_CN')}（{_HOLIDAY_ROLL}）。"
         )
     if due is None:
         notes.append(f"期间中止：已计 {counted}/{required}，待中止事由结束后继续计算。")
     else:
-        notes.append(f"届满日：{due.isoformat()}，当日 24 时届满。")
+        notes.append(f"届满日：{say_date(due, 'zh_CN')}，当日 24 时届满。")
     provisional = bool(counter.provisional_years)
     if provisional:
         years = "、".join(str(y) for y in sorted(counter.provisional_years))

@@ -55,7 +55,7 @@ from cases.routing.scoring import (
 )
 from cases.routing.triage import CaseProfile, OrganisationProfile, recommend
 from cases.status import Actor, Status
-from cases.timeline import EventKind
+from cases.timeline import EventKind, name_without_title
 from cases.transactions import atomic, lock_case, locked_case
 
 # Assignments that ended this way keep the mediator off the case for good.
@@ -552,8 +552,10 @@ async def do_mediator_answer(
             await notify_parties(
                 case,
                 f"调解员已接受委派 Mediation has begun: {case.number}",
-                f"案件 {case.number}：调解员 {mediator.display_name} 已接受委派，调解开始。\n"
-                f"Case {case.number}: mediator {mediator.display_name} accepted; mediation begins.",
+                f"案件 {case.number}：调解员{name_without_title(mediator.display_name)}"
+                f"已接受委派，调解开始。\n"
+                f"Case {case.number}: mediator {name_without_title(mediator.display_name)} "
+                f"accepted; mediation begins.",
                 now,
             )
             return case

@@ -5,26 +5,37 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import F
 
 from cases.accounts.models import User
-from cases.clock import SHANGHAI
+from cases.clock import SHANGHAI, say_time
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.journal import notify_parties, record_event
 from cases.models import Case, Evidence, Party
 from cases.sessions.models import MediationSession, SessionMode, SessionStatus, Transcript
 from cases.status import Status
-from cases.timeline import EventKind
+from cases.timeline import (
+    ACTOR_LABELS,
+    N_,
+    SESSION_MODE_LABELS,
+    EventKind,
+    Reader,
+    name_without_title,
+    say_amount,
+)
 from cases.transactions import atomic
+from courtwire.words import SIDE_WORDS
 from realtime.models import RoomMessage
 from realtime.protocol import (
     CAUCUS_PREFIX,
     JOINT,
+    Control,
     FrameError,
     Kind,
+    OfferResponse,
     Participant,
     Post,
     may_see,
@@ -102,11 +113,11 @@ async def do_schedule_session(
         await notify_parties(
             case,
             f"在线调解安排 Online mediation session: {case.number}",
-            f"案件 {case.number} 的在线调解定于 {local:%Y-%m-%d %H:%M}（北京时间）进行，"
+            f"案件 {case.number} 的在线调解定于 {say_time(local, 'zh_CN')}（北京时间）进行，"
             f"方式：{'同时调解' if mode == SessionMode.JOINT else '背对背调解'}。"
             f"请提前登录平台，在案件页面进入调解室，并可下载日历文件。\n"
             f"Case {case.number}: an online mediation session is scheduled for "
-            f"{local:%Y-%m-%d %H:%M} (Beijing time). Sign in and join from the case page.",
+            f"{say_time(local, 'en')} (Beijing time). Sign in and join from the case page.",
             now,
         )
     return session
@@ -144,9 +155,9 @@ async def do_reschedule_session(
         await notify_parties(
             case,
             f"调解时间变更 Session rescheduled: {case.number}",
-            f"案件 {case.number} 的在线调解改期至 {local:%Y-%m-%d %H:%M}（北京时间）。"
+            f"案件 {case.number} 的在线调解改期至 {say_time(local, 'zh_CN')}（北京时间）。"
             f"原因：{reason}\n"
-            f"Case {case.number}: the session moved to {local:%Y-%m-%d %H:%M} (Beijing time).",
+            f"Case {case.number}: the session moved to {say_time(local, 'en')} (Beijing time).",
             now,
         )
     return session
@@ -175,8 +186,9 @@ async def do_record_no_show(
         )
 
 
-async def do_end_session(session_id: int, now: datetime) -> None:
-    """Called when the mediator ends the session in the room; idempotent."""
+async def do_end_session(session_id: int, now: datetime, *, reader: Reader) -> None:
+    """Called when the mediator ends the session in the room; idempotent. The transcript is
+    made in `reader`'s words (the record's language)."""
     session = await MediationSession.get_or_none(id=session_id, status=SessionStatus.SCHEDULED)
     if session is None:
         return
@@ -189,7 +201,7 @@ async def do_end_session(session_id: int, now: datetime) -> None:
             await record_event(
                 case, EventKind.SESSION_ENDED, now, actor_label="mediator", session_id=session_id
             )
-            await make_transcript(session, now)
+            await make_transcript(session, now, reader=reader)
 
 
 # --- who is in the room ------------------------------------------------------------------------
@@ -367,73 +379,181 @@ class TranscriptLine:
     text: str
 
 
-KIND_LABELS = {
-    Kind.MESSAGE.value: "",
-    Kind.NOTE.value: "【调解员记录】",
-    Kind.OFFER.value: "【方案】",
-    Kind.OFFER_RESPONSE.value: "【答复】",
-    Kind.EVIDENCE.value: "【出示证据】",
-    Kind.CONTROL.value: "【调解室】",
-    Kind.AGREEMENT.value: "【调解协议】",
+# The transcript (笔录) is a record the parties confirm and a court may read: every line in
+# words, in Beijing time as official records write it. The words are English message ids,
+# said in the reader's language (cases.timeline.Reader); the stored transcript is made in
+# Chinese, the record's language (the shell passes its Chinese reader). Codes a room stores
+# (a control's "open_caucus", an answer's "counter") never appear; an offer answered is
+# restated with its amount and conditions.
+_CONTROL_WORDS = {
+    Control.OPEN_CAUCUS.value: N_("The mediator asks the %(side)s into a private conversation."),
+    Control.CLOSE_CAUCUS.value: N_("The mediator ends the private conversation with the %(side)s."),
+    Control.MUTE.value: N_("The mediator mutes %(name)s."),
+    Control.UNMUTE.value: N_("The mediator lets %(name)s speak again."),
+    Control.REMOVE.value: N_("The mediator removes %(name)s from the room."),
+    Control.END.value: N_("The mediator ends the session."),
 }
-AGREEMENT_STATUS_ZH = {
-    "draft": "草稿",
-    "signing": "提交签署",
-    "effective": "已生效",
-    "superseded": "已被取代",
-    "withdrawn": "已撤回",
+_ANSWER_WORDS = {
+    OfferResponse.ACCEPT.value: N_("Accepts the offer made by %(who)s: %(offer)s."),
+    OfferResponse.REJECT.value: N_("Rejects the offer made by %(who)s: %(offer)s."),
+    OfferResponse.COUNTER.value: N_(
+        "Answers the offer made by %(who)s (%(offer)s) with a counter-offer: %(amount)s."
+    ),
+}
+_ANSWER_UNKNOWN_OFFER = {
+    OfferResponse.ACCEPT.value: N_("Accepts an earlier offer."),
+    OfferResponse.REJECT.value: N_("Rejects an earlier offer."),
+    OfferResponse.COUNTER.value: N_("Makes a counter-offer: %(amount)s."),
 }
 
 
-def transcript_lines(rows: list[RoomMessage]) -> list[TranscriptLine]:
-    """The joint room only, never a caucus or a concession (Art. 18)."""
-    lines = []
-    for row in rows:
-        if row.room != JOINT or row.concession:
-            continue
-        body = row.body
-        if row.kind == Kind.OFFER.value:
-            text = f"¥{body['amount']} {body.get('text', '')}".strip()
-        elif row.kind == Kind.OFFER_RESPONSE.value:
-            parts = [f"#{body['offer_seq']}", body["response"], body.get("amount", "")]
-            text = " ".join([*parts, body.get("text", "")])
-        elif row.kind == Kind.EVIDENCE.value:
-            text = f"{body.get('filename', '')} (SHA-256 {body.get('sha256', '')})"
-        elif row.kind == Kind.CONTROL.value:
-            text = str(body.get("action", ""))
-        elif row.kind == Kind.AGREEMENT.value:
-            status = AGREEMENT_STATUS_ZH.get(str(body.get("status")), str(body.get("status")))
-            text = f"第{body.get('version')}版 {status} (SHA-256 {body.get('sha256', '')})"
+def _speaker(row: RoomMessage, reader: Reader) -> str:
+    if row.sender_id is None and not row.sender_name:
+        return reader.say(N_("The platform"))  # the platform's own have no sender
+    name = name_without_title(repaired(row.sender_name))
+    role = reader.word(ACTOR_LABELS, row.sender_side or "mediator")
+    return f"{role} {name}".strip()
+
+
+def _offer_words(body: dict[str, object], reader: Reader) -> str:
+    amount = say_amount(body.get("amount", ""), reader.locale)
+    conditions = str(body.get("text", "")).strip()
+    if conditions:
+        return reader.fmt(
+            N_("%(amount)s, on these conditions: %(conditions)s"),
+            amount=amount,
+            conditions=conditions.rstrip("。."),
+        )
+    return amount
+
+
+def _line_text(row: RoomMessage, offers: dict[int, RoomMessage], reader: Reader) -> str:
+    body = row.body
+    if row.kind == Kind.OFFER.value:
+        return reader.fmt(N_("Makes an offer: %(offer)s."), offer=_offer_words(body, reader))
+    if row.kind == Kind.OFFER_RESPONSE.value:
+        answer = str(body.get("response", ""))
+        offer = offers.get(int(str(body.get("offer_seq") or 0)))
+        # A counter-offer is restated like an offer (its amount and conditions); an answer's
+        # words to an acceptance or a refusal are remarks.
+        counter = _offer_words(body, reader)
+        if offer is not None and answer in _ANSWER_WORDS:
+            text = reader.fmt(
+                _ANSWER_WORDS[answer],
+                who=_speaker(offer, reader),
+                offer=_offer_words(offer.body, reader),
+                amount=counter,
+            )
         else:
-            text = str(body.get("text", ""))
-        local = row.created_at.astimezone(SHANGHAI)
+            message = _ANSWER_UNKNOWN_OFFER.get(answer, N_("Answers an offer."))
+            text = reader.fmt(message, amount=counter)
+        remark = str(body.get("text", "")).strip()
+        if remark and answer != OfferResponse.COUNTER.value:
+            space = "" if reader.locale.startswith("zh") else " "
+            text += space + reader.fmt(N_("Remarks: %(text)s"), text=remark)
+        return text
+    if row.kind == Kind.EVIDENCE.value:
+        return reader.fmt(
+            N_("Shows the evidence “%(name)s” (on the case file)."), name=body.get("filename", "")
+        )
+    if row.kind == Kind.CONTROL.value:
+        words = _CONTROL_WORDS.get(str(body.get("action", "")))
+        if words is None:
+            return ""
+        user_id = body.get("user_id")
+        name = reader.names.get(user_id, "") if isinstance(user_id, int) else ""
+        return reader.fmt(
+            words,
+            side=reader.word(SIDE_WORDS, body.get("side", "")),
+            name=name_without_title(name) or reader.say(N_("a participant")),
+        )
+    if row.kind == Kind.AGREEMENT.value:
+        status = reader.word(reader.labels.get("agreement_status", {}), body.get("status", ""))
+        return reader.fmt(
+            N_("Version %(n)s of the mediation agreement: %(status)s."),
+            n=body.get("version", ""),
+            status=status,
+        )
+    if row.kind == Kind.NOTE.value:
+        return reader.fmt(N_("Mediator's note: %(text)s"), text=body.get("text", ""))
+    return str(body.get("text", ""))
+
+
+def transcript_lines(rows: list[RoomMessage], reader: Reader) -> list[TranscriptLine]:
+    """The joint room only, never a caucus or a concession (Art. 18), in the reader's words."""
+    joint = [row for row in rows if row.room == JOINT and not row.concession]
+    offers = {int(row.seq): row for row in joint if row.kind == Kind.OFFER.value}
+    lines = []
+    for row in joint:
+        text = _line_text(row, offers, reader).strip()
+        if not text:
+            continue
         lines.append(
             TranscriptLine(
-                f"{local:%Y-%m-%d %H:%M:%S}",
-                repaired(row.sender_name) or "平台",  # the platform's own have no sender
+                say_time(row.created_at, reader.locale, seconds=True),
+                _speaker(row, reader),
                 # repaired: a bad string stored before the doors checked must not stop the
                 # transcript from being made (it could not be encoded or stored)
-                repaired(f"{KIND_LABELS.get(row.kind, '')}{text.strip()}"),
+                repaired(text),
             )
         )
     return lines
 
 
-async def make_transcript(session: MediationSession, now: datetime) -> Transcript:
+def transcript_text(header: TranscriptHeader, rows: list[RoomMessage], reader: Reader) -> str:
+    """The whole transcript: its heading, then one line per thing said in the joint room."""
+    zh = reader.locale.startswith("zh")
+    colon = "：" if zh else ": "
+    head = [
+        reader.say(N_("Online mediation transcript")),
+        reader.fmt(N_("Case number: %(number)s"), number=header.case_number),
+        reader.fmt(
+            N_("Session time: %(time)s (Beijing time)"),
+            time=say_time(header.starts_at, reader.locale),
+        ),
+        reader.fmt(N_("Mode: %(mode)s"), mode=reader.word(SESSION_MODE_LABELS, header.mode)),
+    ]
+    if header.mediator_name:
+        head.append(
+            reader.fmt(N_("Mediator: %(name)s"), name=name_without_title(header.mediator_name))
+        )
+    body = [f"[{line.at}] {line.who}{colon}{line.text}" for line in transcript_lines(rows, reader)]
+    return "\n".join([*head, "", *body]) + "\n"
+
+
+@dataclass(frozen=True)
+class TranscriptHeader:
+    case_number: str
+    starts_at: datetime
+    mode: str
+    mediator_name: str
+
+
+async def make_transcript(
+    session: MediationSession, now: datetime, *, reader: Reader
+) -> Transcript:
+    """The session's transcript, made once, in the words of `reader` (the record's language:
+    the shell passes its Chinese reader)."""
     existing = await Transcript.get_or_none(session=session)
     if existing is not None:
         return existing
     case = await Case.get(id=session.case_id)
-    rows = await RoomMessage.filter(session_id=session.id, room=JOINT).order_by("seq")
-    header = [
-        "在线调解笔录",
-        f"案件编号：{case.number}",
-        f"调解时间：{session.starts_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}（北京时间）",
-        f"调解方式：{'同时调解' if session.mode == SessionMode.JOINT else '背对背调解'}",
-        "",
-    ]
-    body = [f"[{line.at}] {line.who}：{line.text}" for line in transcript_lines(list(rows))]
-    text = "\n".join(header + body) + "\n"
+    rows = list(await RoomMessage.filter(session_id=session.id, room=JOINT).order_by("seq"))
+    user_ids = {
+        int(row.body["user_id"])
+        for row in rows
+        if row.kind == Kind.CONTROL.value and isinstance(row.body.get("user_id"), int)
+    }
+    mediator = await User.get_or_none(id=case.mediator_id) if case.mediator_id else None
+    names = dict(await User.filter(id__in=user_ids).values_list("id", "display_name"))
+    reader = replace(reader, names={**reader.names, **{int(k): str(v) for k, v in names.items()}})
+    header = TranscriptHeader(
+        case.number,
+        session.starts_at,
+        str(session.mode),
+        mediator.display_name if mediator else "",
+    )
+    text = transcript_text(header, rows, reader)
     transcript = await Transcript.create(
         session=session,
         text=text,
@@ -482,6 +602,17 @@ class OfferLine:
     refers_to: int | None
     seq: int
     text: str
+    answer_by: datetime | None = None  # an offer's time to answer, if its maker set one
+    # The offer a response answers, as this viewer saw it (None when they could not see it).
+    answered_who: str | None = None
+    answered_amount: str | None = None
+
+
+def _answer_by_of(body: dict[str, object]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(body["answer_by"])) if body.get("answer_by") else None
+    except ValueError:
+        return None
 
 
 async def offer_history(case: Case, viewer: Participant | None) -> list[OfferLine]:
@@ -494,21 +625,31 @@ async def offer_history(case: Case, viewer: Participant | None) -> list[OfferLin
         session_id__in=list(session_ids),
         kind__in=[Kind.OFFER.value, Kind.OFFER_RESPONSE.value],
     ).order_by("created_at", "id")
-    return [
-        OfferLine(
-            at=row.created_at,
-            room=row.room,
-            who=row.sender_name,
-            kind=row.kind,
-            amount=row.body.get("amount"),
-            response=row.body.get("response"),
-            refers_to=row.body.get("offer_seq"),
-            seq=row.seq,
-            text=str(row.body.get("text", "")),
+    lines: list[OfferLine] = []
+    for row in rows:
+        if not may_see(viewer, row.room, row.concession, row.sender_side):
+            continue
+        refers_to = row.body.get("offer_seq")
+        answered = next(
+            (line for line in lines if line.seq == refers_to and line.room == row.room), None
         )
-        for row in rows
-        if may_see(viewer, row.room, row.concession, row.sender_side)
-    ]
+        lines.append(
+            OfferLine(
+                at=row.created_at,
+                room=row.room,
+                who=row.sender_name,
+                kind=row.kind,
+                amount=row.body.get("amount"),
+                response=row.body.get("response"),
+                refers_to=refers_to,
+                seq=row.seq,
+                text=str(row.body.get("text", "")),
+                answer_by=_answer_by_of(row.body),
+                answered_who=answered.who if answered else None,
+                answered_amount=answered.amount if answered else None,
+            )
+        )
+    return lines
 
 
 async def viewer_as_participant(user: User, case: Case, handles: bool) -> Participant | None:

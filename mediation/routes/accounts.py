@@ -13,11 +13,14 @@ from cases.accounts.actions import (
     RegistrationError,
     check_sign_in,
     do_register_disputant,
+    do_set_large_text,
     do_sign_out_everywhere,
 )
 from cases.clock import utcnow
 from mediation.i18n import LOCALE_COOKIE, LOCALES
 from mediation.web import (
+    DISPLAY_COOKIE,
+    LARGE_TEXT,
     checked_form,
     form_text,
     load_user,
@@ -60,7 +63,7 @@ async def register(request: Request) -> Response:
             {"values": values, "errors": error.field_errors, "next": next_url},
             status=422,
         )
-    sign_in(request, user)
+    await sign_in(request, user)
     return RedirectResponse(safe_next(values.get("next"), "/file"), status_code=303)
 
 
@@ -96,7 +99,7 @@ async def signin(request: Request) -> Response:
             },
             status=error.status_code if error.status_code == 429 else 401,
         )
-    sign_in(request, user)
+    await sign_in(request, user)
     return RedirectResponse(safe_next(values.get("next"), home_for(user.role)), status_code=303)
 
 
@@ -123,10 +126,34 @@ async def choose_language(request: Request) -> Response:
     return response
 
 
+async def choose_display(request: Request) -> Response:
+    """Large text and high contrast (适老化) on or off: for this device, and for the account
+    when someone is signed in (so it follows them to other devices)."""
+    async with checked_form(request) as form:
+        values = form_text(form)
+    on = values.get("large_text") == "on"
+    target = safe_next(values.get("next"), "/")
+    user = await load_user(request)
+    if user is not None:
+        await do_set_large_text(user, on)
+        request.session["large_text"] = on
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        DISPLAY_COOKIE,
+        LARGE_TEXT if on else "standard",
+        max_age=365 * 24 * 3600,
+        samesite="lax",
+        secure=settings_of(request).secure_cookies,
+        httponly=True,
+    )
+    return response
+
+
 routes = [
     Route("/", home),
     Route("/register", register, methods=["GET", "POST"]),
     Route("/signin", signin, methods=["GET", "POST"]),
     Route("/signout", signout, methods=["POST"]),
     Route("/lang/{locale}", choose_language),
+    Route("/display", choose_display, methods=["POST"]),
 ]

@@ -63,6 +63,7 @@ async def _page(
     *,
     error: CaseError | None = None,
     status: int = 200,
+    code_open: bool = False,
 ) -> Response:
     user: User = request.state.user
     access = await access_agreement(user, request.path_params["number"])
@@ -75,6 +76,8 @@ async def _page(
             "page": page,
             "error": error,
             "code_sent": query.get("code") == "sent",
+            # After a wrong or expired code the panel stays open for another try.
+            "code_open": code_open,
             "just_signed": query.get("signed") == "1",
             "just_effective": query.get("effective") == "1",
             **_labels(),
@@ -139,7 +142,8 @@ async def edit(request: Request) -> Response:
         raise AgreementForbidden("forbidden")
     if access.case.status != "in_mediation":
         raise CaseConflict("case_not_in_mediation")
-    return _editor(request, access.case.number, await draft_to_edit(access.case), {})
+    today = utcnow().astimezone(SHANGHAI).date()
+    return _editor(request, access.case.number, await draft_to_edit(access.case, today), {})
 
 
 @signed_in()
@@ -223,7 +227,13 @@ async def sign(request: Request) -> Response:
             issue_pdf=partial(issue_signed_pdf, settings=settings_of(request)),
         )
     except (AgreementError, CaseConflict) as refused:
-        return await _page(request, version_number, error=refused, status=refused.status_code)
+        return await _page(
+            request,
+            version_number,
+            error=refused,
+            status=refused.status_code,
+            code_open=method is SignatureMethod.SMS_CODE,
+        )
     flag = "effective=1" if signed.effective else "signed=1"
     return RedirectResponse(f"{_version_path(number, version_number)}?{flag}", status_code=303)
 

@@ -236,7 +236,7 @@ async def correction(request: Request) -> Response:
     returned = await returned_filing(case)
     if returned is None:
         raise CaseNotFound("not_found")
-    values = await correction_defaults(case)
+    values = await correction_defaults(case, side)
     if request.method == "GET":
         return await _correction_page(request, case, side, returned, values, {}, None)
     async with checked_form(request) as form:

@@ -39,6 +39,7 @@ from cases.intake import (
 from cases.models import Case, Side
 from cases.performance.actions import case_outcome
 from cases.sessions.actions import offer_history, viewer_as_participant
+from cases.steps import Seat
 from courtwire.words import PARTY_KIND_LABELS
 from mediation.court_view import court_context
 from mediation.presenters import (
@@ -48,6 +49,7 @@ from mediation.presenters import (
     session_rows,
 )
 from mediation.routing_view import routing_view
+from mediation.steps_view import STEP_STATE_LABELS, seat_of, steps_view
 from mediation.web import checked_form, form_text, render, settings_of, signed_in
 
 
@@ -157,17 +159,36 @@ async def _case_page(
     as_participant = await viewer_as_participant(
         request.state.user, case, handles_case(viewer, facts)
     )
+    offers = await offer_history(case, as_participant)
+    routing = await routing_view(case, viewer, facts, view.viewer_side)
+    sessions = await session_rows(case, utcnow())
+    agreement = await agreement_summary(case)
+    court = await court_context(request, case, view.viewer_side)
+    seat = seat_of(case, viewer, facts, view.viewer_side)
+    outcome = await case_outcome(case, view.viewer_side, local_date(utcnow()))
     return render(
         request,
         "disputant/case.html",
         {
             "case": view,
-            "offers": await offer_history(case, as_participant),
-            "routing": await routing_view(case, viewer, facts, view.viewer_side),
-            "sessions": await session_rows(case, utcnow()),
-            "agreement": await agreement_summary(case),
-            "outcome": await case_outcome(case, view.viewer_side, local_date(utcnow())),
-            **await court_context(request, case, view.viewer_side),
+            "offers": offers,
+            "routing": routing,
+            "sessions": sessions,
+            "agreement": agreement,
+            "outcome": outcome,
+            **court,
+            "steps": steps_view(
+                case,
+                seat,
+                routing=routing,
+                sessions=sessions,
+                agreement=agreement,
+                offers=offers,
+                court=court["court"],
+                outcome=outcome,
+            ),
+            "step_state_labels": STEP_STATE_LABELS,
+            "party_reasons": seat in (Seat.APPLICANT, Seat.RESPONDENT),
             "status_labels": STATUS_LABELS,
             "kind_labels": PARTY_KIND_LABELS,
             "just_filed": just_filed,

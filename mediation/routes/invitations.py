@@ -94,7 +94,7 @@ async def consent(request: Request) -> Response:
             return await _page(
                 request, invitation, values=values, errors=error.field_errors, status=422
             )
-        sign_in(request, user)
+        await sign_in(request, user)
     case = await do_respondent_consents(invitation, user.id, utcnow())
     return RedirectResponse(f"/cases/{case.number}", status_code=303)
 

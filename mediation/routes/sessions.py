@@ -35,7 +35,7 @@ from cases.sessions.actions import (
 )
 from cases.sessions.models import MediationSession, SessionMode, SessionStatus, Transcript
 from mediation.routes import parse_id
-from mediation.web import checked_form, form_text, render, settings_of, signed_in
+from mediation.web import checked_form, form_text, record_reader, render, settings_of, signed_in
 from realtime.endpoint import room_endpoint
 from realtime.hub import Hub
 from realtime.protocol import CloseCode, Participant
@@ -203,7 +203,7 @@ async def authenticate(websocket: WebSocket) -> tuple[int, Participant] | int:
 
 async def on_control(session_id: int, action: str) -> None:
     if action == "end":
-        await do_end_session(session_id, utcnow())
+        await do_end_session(session_id, utcnow(), reader=record_reader())
 
 
 routes = [

@@ -11,7 +11,8 @@
   var unacked = {};        // client_id -> frame, resent after reconnect
   var shown = {};          // room -> {seq: true}
   var current = T.startRoom || "joint";   // a back-to-back session opens a party on their caucus
-  var socket = null, backoff = 500, closedForGood = false, retry = null, lastHeard = 0;
+  var socket = null, backoff = 500, closedForGood = false, retry = null, lastHeard = 0, everLive = false;
+  var offers = {};         // "room:seq" -> the terms of an offer or counter-offer, to restate them
   var list = document.getElementById("messages");
   var conn = document.getElementById("conn");
   var presence = {};
@@ -34,7 +35,40 @@
     var e = document.createElement(tag); if (cls) { e.className = cls; }
     if (text !== undefined) { e.textContent = text; } return e;
   }
-  function time(iso) { var d = new Date(iso); return d.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"}); }
+  // Every time a person reads is Beijing time, whatever zone the phone is set to.
+  var lang = document.documentElement.lang || "zh-CN";
+  function beijing(iso, withDate) {
+    var options = {hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: "Asia/Shanghai"};
+    if (withDate) { options.year = "numeric"; options.month = "2-digit"; options.day = "2-digit"; }
+    try { return new Date(iso).toLocaleString(lang, options); } catch (e) { return iso; }
+  }
+  function time(iso) { return beijing(iso, false); }
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (all, key) { return values[key] === undefined ? all : values[key]; });
+  }
+  // "3200.00" -> "RMB 3,200.00 yuan" / "人民币3,200.00元": an amount a party can read aloud.
+  function yuan(amount) {
+    var parts = String(amount).split(".");
+    parts[0] = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    return fill(T.textYuan, {amount: parts.join(".")});
+  }
+  // An offer's or counter-offer's terms, kept to restate them when answered.
+  function terms(m) {
+    var box = el("div", "terms");
+    if (m.body.text) { box.appendChild(el("p", "conditions", fill(T.textConditions, {text: m.body.text}))); }
+    if (m.body.answer_by) { box.appendChild(el("p", "answer-by", fill(T.textAnswerBy, {time: beijing(m.body.answer_by, true)}))); }
+    offers[m.room + ":" + m.seq] = {who: m.sender.name || T.textPlatform, amount: m.body.amount, text: m.body.text || "",
+                                    answerBy: m.body.answer_by || ""};
+    return box;
+  }
+  function showAccepted(m) {
+    var offer = offers[m.room + ":" + m.body.offer_seq], box = document.getElementById("accepted-offer");
+    if (!offer || !box) { return; }
+    box.textContent = "";
+    box.appendChild(el("p", "", fill(T.textAcceptedOffer, {who: offer.who, amount: yuan(offer.amount), by: m.sender.name || T.textPlatform})));
+    if (offer.text) { box.appendChild(el("p", "conditions", fill(T.textConditions, {text: offer.text}))); }
+    box.hidden = false;
+  }
 
   function render(m) {
     shown[m.room] = shown[m.room] || {};
@@ -45,22 +79,26 @@
     li.hidden = m.room !== current;
     var head = el("div", "msg-head");
     head.appendChild(el("span", "who", m.sender.name || T.textPlatform));
-    head.appendChild(el("time", "at", time(m.at)));
+    var at = el("time", "at", time(m.at)); at.dateTime = m.at; at.title = beijing(m.at, true) + " " + T.textBeijing;
+    head.appendChild(at);
     if (m.concession) { head.appendChild(el("span", "tag other", T.textConcession)); }
     li.appendChild(head);
     var body = el("div", "msg-body");
     if (m.kind === "offer") {
-      body.appendChild(el("strong", "amount", T.textOffer + " ¥" + m.body.amount));
-      if (m.body.text) { body.appendChild(el("p", "", m.body.text)); }
+      body.appendChild(el("strong", "amount", T.textOffer + " " + yuan(m.body.amount)));
+      body.appendChild(terms(m));
       if (m.sender.id !== me) { body.appendChild(offerButtons(m)); }
     } else if (m.kind === "offer_response") {
       var word = {accept: T.textAccepted, reject: T.textRejected, counter: T.textCountered}[m.body.response];
-      body.appendChild(el("strong", "", "#" + m.body.offer_seq + " " + word + (m.body.amount ? " ¥" + m.body.amount : "")));
+      body.appendChild(el("strong", m.body.amount ? "amount" : "", "#" + m.body.offer_seq + " " + word + (m.body.amount ? " " + yuan(m.body.amount) : "")));
       // "#3" alone means nothing to a party: name the offer that was answered.
       var answered = list.querySelector('li[data-room="' + m.room + '"][data-seq="' + m.body.offer_seq + '"] .amount');
       if (answered) { body.appendChild(el("span", "answered", answered.textContent)); }
-      if (m.body.text) { body.appendChild(el("p", "", m.body.text)); }
-      if (m.body.response === "counter" && m.sender.id !== me) { body.appendChild(offerButtons(m)); }
+      if (m.body.response === "counter") {
+        body.appendChild(terms(m));
+        if (m.sender.id !== me) { body.appendChild(offerButtons(m)); }
+      } else if (m.body.text) { body.appendChild(el("p", "", m.body.text)); }
+      if (m.body.response === "accept") { showAccepted(m); }
     } else if (m.kind === "evidence") {
       body.appendChild(el("span", "", T.textEvidence + ": " + m.body.filename));
       body.appendChild(el("code", "hash", "SHA-256 " + m.body.sha256));
@@ -178,17 +216,39 @@
     [["accept", T.textAccept], ["reject", T.textReject], ["counter", T.textCounter]].forEach(function (pair) {
       var b = el("button", "button", pair[1]); b.type = "button";
       b.addEventListener("click", function () {
-        var frame = {type: "offer_response", room: m.room, client_id: uid(), offer_seq: m.seq, response: pair[0]};
-        if (pair[0] === "counter") {
-          var amount = window.prompt(T.textCounter + " ¥"); if (!amount) { return; }
-          frame.amount = amount;
-        }
-        post(frame, function () {});
+        if (pair[0] === "counter") { openCounter(m, box); return; }
+        post({type: "offer_response", room: m.room, client_id: uid(), offer_seq: m.seq, response: pair[0]},
+             function () {});
       });
       box.appendChild(b);
     });
     return box;
   }
+
+  // A counter-offer is a full offer (amount, conditions, time to answer), in a form under the
+  // offer it answers, never a browser prompt.
+  var counterForm = document.getElementById("counter-form"), countering = null;
+  function answerBy(input) { return input.value ? input.value + ":00+08:00" : ""; }
+  function openCounter(m, box) {
+    countering = m;
+    box.parentNode.insertBefore(counterForm, box.nextSibling);
+    counterForm.hidden = false;
+    document.getElementById("counter-amount").focus();
+  }
+  function closeCounter() {
+    countering = null; counterForm.hidden = true; counterForm.reset();
+    root.appendChild(counterForm);
+  }
+  counterForm.addEventListener("submit", function (e) {
+    e.preventDefault();
+    if (!countering) { return; }
+    var amount = document.getElementById("counter-amount").value.trim(); if (!amount) { return; }
+    post({type: "offer_response", room: countering.room, client_id: uid(), offer_seq: countering.seq, response: "counter",
+          amount: amount, text: document.getElementById("counter-text").value,
+          answer_by: answerBy(document.getElementById("counter-answer-by"))},
+         closeCounter);
+  });
+  document.getElementById("counter-cancel").addEventListener("click", closeCounter);
 
   // The agreement card above the tabs shows the newest version announced (the platform posts
   // one message per saved, frozen or effective version in the joint room).
@@ -225,7 +285,7 @@
       switchRoom(a === "open_caucus" ? "caucus:" + T.side : "joint");
     }
     if (a === "mute" && m.body.user_id === me) { setConn("muted", T.textMuted); }
-    if (a === "unmute" && m.body.user_id === me) { setConn("live", "✓"); }
+    if (a === "unmute" && m.body.user_id === me) { setConn("live", T.textConnected); }
     if (a === "end") { closeRoom(T.textEnded); }
     if (a === "remove" && m.body.user_id === me) { closeRoom(T.textRemoved); }
   }
@@ -241,8 +301,13 @@
     showUnread();
   }
 
+  // The connection's state in words: connecting, connected, lost and reconnecting, no network.
+  function connectingText() {
+    if (navigator.onLine === false) { return T.textOffline; }
+    return everLive ? T.textReconnecting : T.textConnecting;
+  }
   function reconnectSoon() {
-    setConn("connecting", T.textConnecting);
+    setConn("connecting", connectingText());
     clearTimeout(retry); retry = setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 10000);
   }
 
@@ -265,7 +330,7 @@
   function connect() {
     var proto = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(proto + location.host + "/ws/sessions/" + sessionId);
-    setConn("connecting", T.textConnecting);
+    setConn("connecting", connectingText());
     socket.onopen = function () {
       backoff = 500; lastHeard = Date.now();
       socket.send(JSON.stringify({type: "resume", rooms: positions}));
@@ -277,7 +342,8 @@
         f.rooms.forEach(function (r) {
           if (!positions[r.room]) { positions[r.room] = {epoch: r.epoch, seq: 0}; }
         });
-        setConn(f.muted ? "muted" : "live", f.muted ? T.textMuted : "✓");
+        everLive = true;
+        setConn(f.muted ? "muted" : "live", f.muted ? T.textMuted : T.textConnected);
       } else if (f.type === "message") {
         render(f);
         var p = positions[f.room]; if (p && f.seq > p.seq) { p.seq = f.seq; }
@@ -308,7 +374,8 @@
           var again = unacked[f.ref];
           setTimeout(function () { if (again && unacked[f.ref]) { send(again); } }, 2000);
         } else if (f.ref) { delete unacked[f.ref]; }
-        var e = el("li", "msg error", T.textError + " (" + f.code + ")"); e.dataset.room = current; list.appendChild(e);
+        var said = T["textError" + f.code.charAt(0).toUpperCase() + f.code.slice(1)] || T.textError;
+        var e = el("li", "msg error", said); e.dataset.room = current; e.setAttribute("role", "alert"); list.appendChild(e);
       }
     };
     socket.onclose = function (event) {
@@ -358,8 +425,9 @@
   document.getElementById("offer-form").addEventListener("submit", function (e) {
     e.preventDefault();
     var amount = document.getElementById("offer-amount").value.trim(); if (!amount) { return; }
-    post({type: "offer", room: current, client_id: uid(), amount: amount, text: document.getElementById("offer-text").value},
-         function () { document.getElementById("offer-amount").value = ""; document.getElementById("offer-text").value = ""; });
+    post({type: "offer", room: current, client_id: uid(), amount: amount, text: document.getElementById("offer-text").value,
+          answer_by: answerBy(document.getElementById("offer-answer-by"))},
+         function () { document.getElementById("offer-form").reset(); });
   });
   var evidenceForm = document.getElementById("evidence-form");
   if (evidenceForm) {
@@ -369,8 +437,24 @@
            function () {});
     });
   }
+  // Ending the session cannot be undone: the mediator is told what will happen, then asked.
+  var endConfirm = document.getElementById("end-confirm"), endFrame = null;
+  function closeEndConfirm() {
+    if (typeof endConfirm.close === "function") { endConfirm.close(); } else { endConfirm.removeAttribute("open"); }
+  }
+  if (endConfirm) {
+    document.getElementById("end-confirm-cancel").addEventListener("click", function () { endFrame = null; closeEndConfirm(); });
+    document.getElementById("end-confirm-go").addEventListener("click", function () {
+      var frame = endFrame; endFrame = null; closeEndConfirm(); if (frame) { send(frame); }
+    });
+  }
   document.querySelectorAll("[data-control]").forEach(function (b) {
     b.addEventListener("click", function () {
+      if (b.dataset.control === "end" && endConfirm) {
+        endFrame = {type: "control", client_id: uid(), action: "end"};
+        if (typeof endConfirm.showModal === "function") { endConfirm.showModal(); } else { endConfirm.setAttribute("open", ""); }
+        return;
+      }
       var frame = {type: "control", client_id: uid(), action: b.dataset.control};
       if (b.dataset.side) { frame.side = b.dataset.side; }
       if (b.dataset.user) { frame.user_id = Number(b.dataset.user); }

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -154,6 +156,42 @@ async def test_two_uploads_of_one_file_at_once_add_it_once(db: None, settings: S
     assert await Evidence.filter(case=case).count() == 1
 
 
+@asynccontextmanager
+async def todays_columns_on_an_older_schema() -> AsyncIterator[None]:
+    """Add the columns today's models have and an older schema lacks (nullable, so rows the
+    ORM writes fit), and drop them again afterwards: a data migration's test builds its rows
+    with today's actions on the schema the migration runs on."""
+    client = Tortoise.get_connection("default")
+    dialect = client.capabilities.dialect
+    added: list[tuple[str, str]] = []
+    for model in Tortoise.apps["models"].values():
+        table = model._meta.db_table
+        if dialect == "sqlite":
+            rows = await client.execute_query_dict(f"PRAGMA table_info('{table}')")
+            present = {str(row["name"]) for row in rows}
+        else:
+            rows = await client.execute_query_dict(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = $1",
+                [table],
+            )
+            present = {str(row["column_name"]) for row in rows}
+        if not present:
+            continue  # a table of a later migration: nothing writes it here
+        for field in model._meta.fields_map.values():
+            column = getattr(field, "source_field", None) or field.model_field_name
+            if field.has_db_field and column not in present:
+                sql_type = field.get_for_dialect(dialect, "SQL_TYPE")
+                await client.execute_script(
+                    f'ALTER TABLE "{table}" ADD COLUMN "{column}" {sql_type}'
+                )
+                added.append((table, column))
+    try:
+        yield
+    finally:
+        for table, column in added:
+            await client.execute_script(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+
+
 async def test_migration_0011_merges_duplicates_and_repoints_what_referred_to_them(
     database_url: str, settings: Settings
 ) -> None:
@@ -162,43 +200,48 @@ async def test_migration_0011_merges_duplicates_and_repoints_what_referred_to_th
     await Tortoise.close_connections()
     await Tortoise.init(config=config)
     try:
-        case, _ = await applicant_case(settings, [Upload("合同.pdf", PDF_BYTES)])
-        first = await Evidence.get(case=case)
-        # Before 0011 nothing stopped the same content being filed again.
-        fields = {
-            "case": case,
-            "side": Side.APPLICANT,
-            "media_type": "application/pdf",
-            "size": 1,
-            "created_at": NOW,
-        }
-        second = await Evidence.create(filename="合同(1).pdf", sha256=PDF_SHA, **fields)
-        other = await Evidence.create(filename="截图.png", sha256=PNG_SHA, **fields)
-        third = await Evidence.create(filename="合同(2).pdf", sha256=PDF_SHA, **fields)
-        filing = await CourtFiling.create(
-            filing_id="f-0011",
-            case=case,
-            kind=FilingKind.CONFIRMATION,
-            status=FilingStatus.AWAITING_PARTIES,
-            precheck={"property_proof_evidence": [second.id, other.id]},
-            created_at=NOW,
-            updated_at=NOW,
-        )
-        mediator = await User.create(
-            username="m0011", password_hash="x", role=Role.MEDIATOR, display_name="调解员"
-        )
-        session = await MediationSession.create(
-            case=case, starts_at=NOW, scheduled_by=mediator, created_at=NOW
-        )
-        shown = await RoomMessage.create(
-            session_id=session.id,
-            room="joint",
-            seq=1,
-            kind="evidence",
-            body={"evidence_id": third.id, "filename": "合同(2).pdf"},
-            client_id="c1",
-            created_at=NOW,
-        )
+        # Today's models write columns that later migrations add: they are added for the
+        # setup and dropped again before migrating on.
+        async with todays_columns_on_an_older_schema():
+            case, _ = await applicant_case(settings, [Upload("合同.pdf", PDF_BYTES)])
+            mediator_id = (
+                await User.create(
+                    username="m0011", password_hash="x", role=Role.MEDIATOR, display_name="调解员"
+                )
+            ).id
+            first = await Evidence.get(case=case)
+            # Before 0011 nothing stopped the same content being filed again.
+            fields = {
+                "case": case,
+                "side": Side.APPLICANT,
+                "media_type": "application/pdf",
+                "size": 1,
+                "created_at": NOW,
+            }
+            second = await Evidence.create(filename="合同(1).pdf", sha256=PDF_SHA, **fields)
+            other = await Evidence.create(filename="截图.png", sha256=PNG_SHA, **fields)
+            third = await Evidence.create(filename="合同(2).pdf", sha256=PDF_SHA, **fields)
+            filing = await CourtFiling.create(
+                filing_id="f-0011",
+                case=case,
+                kind=FilingKind.CONFIRMATION,
+                status=FilingStatus.AWAITING_PARTIES,
+                precheck={"property_proof_evidence": [second.id, other.id]},
+                created_at=NOW,
+                updated_at=NOW,
+            )
+            session = await MediationSession.create(
+                case=case, starts_at=NOW, scheduled_by_id=mediator_id, created_at=NOW
+            )
+            shown = await RoomMessage.create(
+                session_id=session.id,
+                room="joint",
+                seq=1,
+                kind="evidence",
+                body={"evidence_id": third.id, "filename": "合同(2).pdf"},
+                client_id="c1",
+                created_at=NOW,
+            )
     finally:
         await Tortoise.close_connections()
 

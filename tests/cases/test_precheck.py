@@ -269,3 +269,18 @@ def test_transfer(
     expected: list[tuple[str, bool, dict[str, str]]],
 ) -> None:
     assert summary(check_transfer(parties, facts_text, reasons)) == expected
+
+
+def test_a_transfer_cites_what_a_complaint_states_not_a_confirmation_article() -> None:
+    # Art. 354 lists a judicial confirmation's materials; a transfer is a complaint, whose
+    # parties' particulars Civil Procedure Law Art. 124 asks for (issue 11).
+    findings = check_transfer(
+        (
+            dataclasses.replace(APPLICANT, id_number=None),
+            dataclasses.replace(RESPONDENT, service_address=""),
+        ),
+        "事实",
+        "原因",
+    ).findings
+    assert findings and {f.ground for f in findings} == {"cpl124"}
+    assert check_transfer((APPLICANT,), "", "原因").findings[0].ground in ("art21", "cpl124")

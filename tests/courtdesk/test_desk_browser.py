@@ -48,7 +48,10 @@ def test_a_clerk_dockets_a_transferred_case(desk: Desk, phones: Phones) -> None:
     expect(page.get_by_role("heading", name="调解不成记录")).to_be_visible()
     expect(page.get_by_text(data["failure"]["reasons_for_failure"])).to_be_visible()
     expect(page.get_by_label("立案类型")).to_have_value("民初")
-    page.get_by_role("button", name="立案", exact=True).click()
+    docket = page.locator("form.decision details.confirm-step")
+    docket.locator("summary").click()
+    expect(docket).to_contain_text("不能在此撤销")
+    docket.get_by_role("button", name="确认立案", exact=True).click()
 
     number = page.locator("#court-case-number")
     expect(number).to_have_text(CASE_NUMBER)

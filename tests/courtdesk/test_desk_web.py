@@ -538,3 +538,37 @@ def test_the_signed_agreement_pdf_is_checked_like_evidence(
     assert forged.status_code == 502
     assert b"forged" not in forged.content
     assert no_pdf.status_code == 404
+
+
+def test_a_confirmation_shows_the_agreed_amount_and_the_history_in_words(desk: Desk) -> None:
+    # Issue 11: the inbox showed a confirmation's claimed amount (what the applicant asked
+    # for), not what the parties agreed; the history showed "from: submitted · to: …"; and
+    # the wire format ("JSON（CloudEvents）") was shown to clerks who never choose it.
+    text = (
+        "经调解，双方当事人自愿达成如下协议：\n"
+        "1. 被申请人退还团费\n"
+        "   （履行义务人：被申请人；金额：人民币3,200.00元（大写：叁仟贰佰元整）；"
+        "履行方式：银行转账；履行期限：2027年1月4日前）\n"
+    )
+    agreement = {
+        "text": text,
+        "sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "signed_at": "2026-11-20T15:00:00+08:00",
+        "pdf_url": None,
+        "pdf_sha256": None,
+    }
+    with signed_in_client(desk) as clerk:
+        filing_id, data = send(clerk, "confirmation", agreement=agreement)
+        row = clerk.get("/inbox").text
+        row = row[row.index(data["case_number"]) :]
+        row = row[: row.index("</tr>")]
+        assert "人民币3,200.00元" in row and "3680" not in row
+        page = clerk.get(f"/filings/{filing_id}").text
+        assert "人民币3,200.00元" in page and "人民币3,680.00元" in page
+        assert "CloudEvents" not in page and "CloudEvents" not in clerk.get("/inbox").text
+        assert "from:" not in page and "in_mediation" not in page
+        assert "调解不成" in page
+        assert "2026年11月20日 16:00" in page  # the timeline in Beijing time, as records say
+        # A confirmation is docketed as 诉前调确 by default, never 民初.
+        assert re.search(r'<option value="诉前调确"\s+selected', page)
+        assert not re.search(r'<option value="民初"\s+selected', page)

@@ -27,6 +27,7 @@ def test_each_catalogue_covers_its_codes() -> None:
         precheck.ART_355,
         precheck.ART_358,
         precheck.ART_21,
+        precheck.CPL_124,
     }
 
 

@@ -363,3 +363,95 @@ def test_english_pages(client: TestClient, world: AgreementWorld) -> None:
         client, world, "/1/sign", method="password", password="nope", sha256=version.sha256
     )
     assert "The password is not correct. Nothing was signed." in wrong.text
+
+
+def test_after_a_wrong_code_the_code_panel_stays_open_for_another_try(
+    client: TestClient, world: AgreementWorld
+) -> None:
+    version = ready_for_signature(client, world)
+    as_user(client, "applicant")
+    page = client.get(f"/cases/{world.number}/agreement/1")
+    # Each way of signing asks the signer to confirm what a signature means.
+    assert page.text.count('name="understood" required') == 2
+    assert "签名不能撤回" in page.text
+    assert '<details class="code-sign">' in page.text  # folded until it is used
+    wrong = post(
+        client, world, "/1/sign", method="password", password="nope", sha256=version.sha256
+    )
+    assert '<details class="code-sign">' in wrong.text  # a wrong password opens nothing
+    assert post(client, world, "/1/code").status_code == 303
+    code = sms_code(client, APPLICANT[0])
+    bad = post(
+        client,
+        world,
+        "/1/sign",
+        method="sms_code",
+        code="000000" if code != "000000" else "111111",
+        sha256=version.sha256,
+    )
+    assert bad.status_code == 422
+    assert '<details class="code-sign" open>' in bad.text
+    assert 'aria-invalid="true" aria-describedby="sign-code-error"' in bad.text
+    assert "请核对验证码后重试" in bad.text
+    assert run(client, AgreementSignature.all().count) == 0
+
+
+def test_the_first_draft_takes_the_offer_accepted_in_the_joint_room(
+    client: TestClient, world: AgreementWorld
+) -> None:
+    async def offers_in_room() -> None:
+        from datetime import UTC, datetime
+
+        from cases.sessions.models import MediationSession
+        from realtime.models import RoomMessage
+
+        now = datetime.now(UTC)
+        session = await MediationSession.create(
+            case_id=world.case_id,
+            starts_at=now,
+            scheduled_by=world.users["mediator"],
+            created_at=now,
+        )
+
+        async def say(seq: int, room: str, side: str, kind: str, body: dict[str, Any]) -> None:
+            await RoomMessage.create(
+                session_id=session.id,
+                room=room,
+                seq=seq,
+                sender_side=side,
+                kind=kind,
+                body=body,
+                client_id=f"c{seq}{room}",
+                created_at=now,
+                sender_name=side or "调解员",
+            )
+
+        await say(1, "joint", "applicant", "offer", {"amount": "3600.00", "text": "全额"})
+        await say(
+            2,
+            "joint",
+            "respondent",
+            "offer_response",
+            {"offer_seq": 1, "response": "counter", "amount": "3200.00", "text": "七日内银行转账"},
+        )
+        await say(3, "joint", "applicant", "offer_response", {"offer_seq": 2, "response": "accept"})
+        # Accepted in a caucus, with the mediator only: binds nobody.
+        await say(1, "caucus:applicant", "applicant", "offer", {"amount": "2800.00"})
+        await say(
+            2,
+            "caucus:applicant",
+            None,
+            "offer_response",  # type: ignore[arg-type]
+            {"offer_seq": 1, "response": "accept"},
+        )
+
+    run(client, offers_in_room)
+    as_user(client, "mediator")
+    case_page = client.get(f"/cases/{world.number}")
+    # One click from the case page to the editor.
+    assert f'href="/cases/{world.number}/agreement/edit"' in case_page.text
+    editor = client.get(f"/cases/{world.number}/agreement/edit")
+    assert "被申请人向申请人支付人民币3,200.00元" in editor.text
+    assert 'value="3200.00"' in editor.text
+    assert "七日内银行转账" in editor.text
+    assert "2800" not in editor.text

@@ -148,6 +148,7 @@ def test_drafting_and_signing_in_browsers(
     phones.assert_fits(party)
     phones.screenshot(party, "agreement-sign-page")
     party.get_by_label("账户密码").fill(APPLICANT[1])
+    party.locator("#sign form").first.get_by_role("checkbox").check()
     party.get_by_role("button", name="使用密码签署").tap()
     expect(party.get_by_text("您已签署调解协议。")).to_be_visible()
 
@@ -157,6 +158,7 @@ def test_drafting_and_signing_in_browsers(
     other.get_by_role("button", name="发送验证码").tap()
     expect(other.get_by_text("6位验证码已发送，10分钟内有效。")).to_be_visible()
     other.get_by_label("短信验证码").fill(latest_code(database_url, RESPONDENT[0]))
+    other.locator(".code-sign").get_by_role("checkbox").check()
     other.get_by_role("button", name="使用验证码签署").tap()
     expect(other.get_by_text("您已签署调解协议。")).to_be_visible()
     phones.assert_fits(other)
@@ -164,6 +166,7 @@ def test_drafting_and_signing_in_browsers(
     # The mediator's signature is the last: the agreement is in effect.
     desk.goto(f"{base}/cases/{number}/agreement/1")
     desk.get_by_label("账户密码").fill(MEDIATOR[1])
+    desk.locator("#sign form").first.get_by_role("checkbox").check()
     desk.get_by_role("button", name="使用密码签署").click()
     expect(desk.get_by_text("您完成了最后一个签名，协议已经生效。")).to_be_visible()
     expect(desk.locator(".agreement-status-effective").first).to_be_visible()

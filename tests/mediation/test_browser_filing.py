@@ -165,7 +165,8 @@ def expect_accepted(page: Page) -> None:
     assert zh("Accepted: the respondent consented") == ACCEPTED
     consented = page.locator(".timeline li", has_text=ACCEPTED)
     expect(consented).to_have_count(1)
-    expect(consented.locator(".who")).to_have_text(RESPONDENT_NAME)
+    # Who acted, in words: their role in the case and their name (issue 11).
+    expect(consented.locator(".who")).to_have_text(f"被申请人 {RESPONDENT_NAME}")
     badge = page.locator("span.status").first
     expect(badge).to_have_class(AFTER_CONSENT)
     expect(badge).not_to_have_text(zh("Waiting for the respondent's consent"))

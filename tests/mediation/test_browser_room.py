@@ -125,7 +125,7 @@ def test_room_between_a_desk_and_two_phones(site: LiveSite, desk: Page, phones: 
     party.get_by_role("button", name="提出", exact=True).tap()
     offer = messages(mediator, "七日内退还团费3000元")
     expect(offer).to_have_count(1)
-    expect(offer.locator(".amount")).to_have_text("方案 ¥3000.00")
+    expect(offer.locator(".amount")).to_have_text("方案 人民币3,000.00元")
     offer_seq = offer.get_attribute("data-seq")
     assert offer_seq
     # The proposer gets no buttons on their own offer.
@@ -134,7 +134,7 @@ def test_room_between_a_desk_and_two_phones(site: LiveSite, desk: Page, phones: 
     accepted = f"#{offer_seq} 已接受"
     for page in (mediator, party, other):
         expect(messages(page, accepted)).to_have_count(1)
-        expect(messages(page, accepted).locator(".answered")).to_have_text("方案 ¥3000.00")
+        expect(messages(page, accepted).locator(".answered")).to_have_text("方案 人民币3,000.00元")
     phones.assert_fits(party)
 
     # A caucus with the applicant: the applicant sees it under their private tab; the
@@ -156,7 +156,7 @@ def test_room_between_a_desk_and_two_phones(site: LiveSite, desk: Page, phones: 
     missed = [f"第{n}条：请双方核对合同第{n}条的约定。" for n in (1, 2, 3)]
     party.context.set_offline(True)
     expect(party.locator("#conn")).not_to_have_class(LIVE)
-    expect(party.locator("#conn")).to_have_text("正在连接…")
+    expect(party.locator("#conn")).to_have_text("没有网络。网络恢复后，您的消息会自动发出。")
     for text in missed:
         say(mediator, text)
         expect(messages(mediator, text)).to_have_count(1)
@@ -181,6 +181,7 @@ def test_room_between_a_desk_and_two_phones(site: LiveSite, desk: Page, phones: 
     # The mediator ends the session; every page shows it.
     mediator.get_by_text("调解员操作", exact=True).click()
     mediator.get_by_role("button", name="结束调解", exact=True).click()
+    mediator.locator("#end-confirm").get_by_role("button", name="结束调解").click()
     for page in (mediator, party, other):
         expect(page.locator("#conn")).to_have_class(re.compile(r"\bended\b"))
         expect(page.locator("#conn")).to_have_text(ENDED_NOTICE)

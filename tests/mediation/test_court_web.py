@@ -24,6 +24,7 @@ from cases.models import (
     Notice,
     OutboxMessage,
     OutboxStatus,
+    Party,
     TimelineEvent,
 )
 from cases.status import Status
@@ -145,6 +146,10 @@ def test_transfer_page_shows_the_record_and_the_precheck_before_sending(
     assert page.status_code == 200
     assert w.UNDISPUTED in page.text
     assert 'class="precheck ok"' in page.text
+    # The wire format is the platform's business, not a disputant's (issue 11): no choice of
+    # JSON or ECF on the party's page, the platform's default goes.
+    assert "wire_format" not in page.text and "ECF" not in page.text
+    assert "技术选项" not in page.text and "JSON" not in page.text
     assert run(client, _latest_filing, world.case_id) is None  # looking sends nothing
     filing = transfer_after_end(client, world)
     assert filing.status == FilingStatus.QUEUED
@@ -759,3 +764,51 @@ def test_admins_see_dead_letters_and_replay_them(client: TestClient, world: w.Co
         ).status_code
         == 404
     )
+
+
+def test_ending_mediation_says_what_will_happen_before_the_final_button(
+    client: TestClient, world: w.CourtWorld
+) -> None:
+    as_(client, MEDIATOR)
+    form = client.get(f"/cases/{world.case_number}/end").text
+    confirm = form[form.index('<details class="confirm-step">') :]
+    assert confirm.index("<summary") < confirm.index("尚在签署中的协议将被撤回")
+    assert confirm.index("此操作无法撤销") < confirm.index("确认终止调解")
+    assert status_of(client, world.case_number) == "in_mediation"
+
+
+def test_a_returned_transfer_can_be_completed_with_the_respondents_credit_code(
+    client: TestClient, world: w.CourtWorld, settings: Settings
+) -> None:
+    from tests.support.factories import uscc
+
+    async def forget_respondent_code() -> None:
+        await Party.filter(case_id=world.case_id, side="respondent").update(id_number=None)
+
+    run(client, forget_respondent_code)
+    filing = transfer(client, world)
+    reason = "请补充被申请人的统一社会信用代码。"
+    returned = callback_body(filing, world.case_number, "returned", reason=reason)
+    assert send_callback(client, settings, returned).json() == {"applied": True}
+    as_(client, APPLICANT)
+    form = client.get(f"/cases/{world.case_number}/court/correction")
+    assert 'name="respondent_id_number"' in form.text
+    assert 'name="applicant_id_number"' in form.text
+    fields = {
+        "facts": "出发前三天旅行社单方取消行程。",
+        "requested_outcome": "退还全部团费3680元。",
+        "applicant_service_address": "上海市长宁区愚园路100号",
+        "respondent_service_address": "上海市长宁区延安西路200号",
+    }
+    path = f"/cases/{world.case_number}/court/correction"
+    bad = post_form(client, path, {**fields, "respondent_id_number": "12345"})
+    assert bad.status_code == 422
+    assert 'id="respondent_id_number"' in bad.text and 'aria-invalid="true"' in bad.text
+    code = uscc()
+    answer = post_form(client, path, {**fields, "respondent_id_number": code.lower()})
+    assert answer.status_code == 303, answer.text[:2000]
+    assert status_of(client, world.case_number) == "transferred"
+    latest = run(client, _latest_filing, world.case_id)
+    data = json.loads(run(client, _outbox_of, latest.id).body)["data"]
+    respondent = next(p for p in data["parties"] if p["side"] == "respondent")
+    assert respondent["id_number"] == code

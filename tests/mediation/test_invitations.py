@@ -98,7 +98,7 @@ def test_invitation_shows_the_case_without_the_applicants_identity(client: TestC
     assert number in page.text
     assert FACTS in page.text
     assert "退还全部团费3680元。" in page.text
-    assert "¥3,680.00" in page.text
+    assert "人民币3,680.00元" in page.text
     assert "张*" in page.text  # the applicant's name, masked
     assert "张三" not in page.text
     assert "13812345678" not in page.text
@@ -236,7 +236,7 @@ def test_refusal_closes_the_case_with_the_reason(client: TestClient) -> None:
     page = client.get(f"/cases/{number}").text
     assert "已终结：被申请人拒绝调解" in page
     timeline = page.split('<ol class="timeline">')[1].split("</ol>")[0]
-    assert f'<span class="detail">{reason}</span>' in timeline
+    assert f'<span class="detail">理由：{reason}</span>' in timeline
 
 
 # --- Answering twice, tampering ---

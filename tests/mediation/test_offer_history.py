@@ -30,6 +30,7 @@ def test_offer_history_follows_the_room_privacy(client: TestClient, settings: Se
             ("joint", 1, users["applicant"], "applicant", {"amount": "3600.00"}, False),
             ("caucus:applicant", 1, users["applicant"], "applicant", {"amount": "2111.00"}, False),
             ("joint", 2, users["respondent"], "respondent", {"amount": "1777.00"}, True),
+            ("joint", 3, users["respondent"], "respondent", {"response": "accept"}, False),
         ]
         for room, seq, sender, side, body, concession in rows:
             await RoomMessage.create(
@@ -39,8 +40,8 @@ def test_offer_history_follows_the_room_privacy(client: TestClient, settings: Se
                 sender_id=sender,
                 sender_name=side,
                 sender_side=side,
-                kind="offer",
-                body={**body, "text": ""},
+                kind="offer_response" if "response" in body else "offer",
+                body={**body, "text": "", **({"offer_seq": 1} if "response" in body else {})},
                 concession=concession,
                 client_id=f"{room}-{seq}-offer",
                 created_at=NOW,
@@ -51,17 +52,20 @@ def test_offer_history_follows_the_room_privacy(client: TestClient, settings: Se
 
     switch_to(client, *APPLICANT)
     seen = client.get(page).text
-    assert "¥3600.00" in seen and "¥2111.00" in seen
-    assert "1777" not in seen
+    # In words, as a record says money (人民币3,600.00元), never "¥" or "#n".
+    assert "人民币3,600.00元" in seen and "人民币2,111.00元" in seen
+    assert "1,777" not in seen and "1777" not in seen
+    assert "respondent接受了applicant提出的人民币3,600.00元方案。" in seen
+    assert "¥" not in seen
 
     switch_to(client, *RESPONDENT)
     seen = client.get(page).text
-    assert "¥3600.00" in seen and "¥1777.00" in seen
-    assert "2111" not in seen
+    assert "人民币3,600.00元" in seen and "人民币1,777.00元" in seen
+    assert "2,111" not in seen and "2111" not in seen
 
     switch_to(client, *MEDIATOR)
     seen = client.get(page).text
-    assert all(amount in seen for amount in ("¥3600.00", "¥2111.00", "¥1777.00"))
+    assert all(amount in seen for amount in ("3,600.00元", "2,111.00元", "1,777.00元"))
 
     switch_to(client, *OUTSIDER)
     refused = client.get(page)

@@ -22,6 +22,7 @@ from cases.sessions.actions import make_transcript
 from cases.sessions.models import Transcript
 from mediation.repair import do_repair_text
 from mediation.settings import Settings
+from mediation.web import record_reader
 from realtime.models import RoomMessage
 from realtime.text import is_storable
 from tests.support.factories import file_and_consent, new_mediator, new_organisation
@@ -79,7 +80,9 @@ async def test_a_transcript_is_made_over_a_bad_stored_string(db: None, settings:
     stored = await RoomMessage.get(id=message_id)
     assert not is_storable(stored.body["text"])  # the bad row is really there
 
-    transcript = await make_transcript(await MediationSession.get(id=session_id), NOW)
+    transcript = await make_transcript(
+        await MediationSession.get(id=session_id), NOW, reader=record_reader()
+    )
 
     again = await Transcript.get(id=transcript.id)
     assert "坏\ufffd字" in again.text

@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 
 from cases.accounts.actions import do_register_disputant
 from cases.accounts.models import Role
+from cases.clock import say_date
 from cases.deadlines.calendar_cn import official_calendar
 from cases.deadlines.models import CaseDeadline, DeadlineStatus
 from cases.deadlines.rules import Extension, Regime, Unit, deadline_for
@@ -199,7 +200,7 @@ def test_parties_choose_a_mediator_who_then_accepts(client: TestClient, world: W
     assert '<span class="status status-in_mediation">调解中</span>' in page
     deadlines = page[page.index('<section class="card" id="deadlines">') :]
     assert "调解期限（30 日）" in deadlines
-    assert f"{row.due_on.isoformat()} 届满" in deadlines
+    assert f"{say_date(row.due_on, 'zh_CN')}届满" in deadlines
     assert "等待调解员确认" not in client.get("/work").text
 
 
@@ -315,6 +316,27 @@ def test_an_extension_needs_the_parties_consent(client: TestClient, world: World
     assert extended.extensions == [{"days": 15, "unit": "calendar_days", "reason": "双方同意延长"}]
     page = client.get(page_path).text
     deadlines = page[page.index('<section class="card" id="deadlines">') :]
-    assert f"{expected.isoformat()} 届满" in deadlines
-    assert f"{before.due_on.isoformat()} 届满" not in deadlines
+    deadlines = deadlines[: deadlines.index("</section>")]  # not the timeline's history
+    assert f"{say_date(expected, 'zh_CN')}届满" in deadlines
+    assert f"{say_date(before.due_on, 'zh_CN')}届满" not in deadlines
     assert "经当事人同意延长期限" in page  # on the timeline
+
+
+def test_parties_are_told_in_plain_words_why_their_case_went_to_this_organisation(
+    client: TestClient, world: World
+) -> None:
+    assert run(client, do_appoint, world.case_id, datetime.now(UTC)) == world.wang
+    page_path = f"/cases/{world.number}"
+    plain = (
+        "这是游客对旅游经营者的投诉，由旅游投诉受理机构办理。",
+        "这家调解组织受理这类纠纷。",
+    )
+    for party in (APPLICANT, RESPONDENT):
+        switch_to(client, party, PARTY_PASSWORD)
+        page = client.get(page_path).text
+        why = page[page.index("为什么由这家调解组织办理您的案件") :]
+        for text in plain:
+            assert text in why
+    switch_to(client, "wang", STAFF_PASSWORD)
+    staff_page = client.get(page_path).text
+    assert "为什么由这家调解组织办理您的案件" not in staff_page  # staff read the rules instead

@@ -16,6 +16,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from cases.accounts.models import User
+from cases.clock import say_time
 from cases.models import Case, Notice, TimelineEvent
 from cases.sessions.models import MediationSession
 from cases.status import Status
@@ -127,8 +128,8 @@ def test_the_mediator_schedules_from_the_case_page_and_the_parties_are_told(
     )
     # Each party by each channel it gave (the filing has a mobile and an e-mail for both).
     assert len(notices) == 4 == after["notices"] - before["notices"]
-    wall = starts.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-    assert all(wall in notice.body for notice in notices)
+    wall = say_time(starts, "zh_CN")  # 2026年12月8日 20:28: Beijing time, as records write it
+    assert all(f"{wall}（北京时间）" in notice.body for notice in notices)
     event = run(client, TimelineEvent.get, case_id=world.case_id, kind="session_scheduled")
     assert event.data["session_id"] == session.id
     # The parties see it on their case page.

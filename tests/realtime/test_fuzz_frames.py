@@ -130,6 +130,7 @@ def test_fuzzed_frames_get_an_answer_never_drop_anyone_and_store_only_good_text(
         async def scenario() -> None:
             from cases.sessions.actions import make_transcript
             from cases.sessions.models import MediationSession
+            from mediation.web import record_reader
             from realtime.models import RoomMessage
 
             async with orm(live.database_url):
@@ -153,7 +154,9 @@ def test_fuzzed_frames_get_an_answer_never_drop_anyone_and_store_only_good_text(
                 for client in [*clients.values(), late]:
                     await client.close()
                 session = await MediationSession.get(id=session_id)
-                transcript = await make_transcript(session, session.starts_at)
+                transcript = await make_transcript(
+                    session, session.starts_at, reader=record_reader()
+                )
                 transcript.text.encode("utf-8")
 
         run_scenario(scenario)

@@ -178,12 +178,13 @@ def test_the_transcript_keeps_the_joint_room_and_notes_but_no_caucus_or_concessi
 
         text = transcript.text
         assert transcript.sha256 == hashlib.sha256(text.encode()).hexdigest()
-        for present in ("请求退还团费", "公开发言", "记录：双方已陈述", "【调解员记录】"):
+        # The mediator's note, said as one (issue 11: every line of the transcript in words).
+        for present in ("请求退还团费", "公开发言", "调解员记录：记录：双方已陈述"):
             assert present in text, present
         for absent in (
             APPLICANT_SECRET,
             RESPONDENT_SECRET,
-            "单独沟通",
+            "单独沟通：您的底线",  # the caucus message itself
             CONCESSION,
             "让步方案",
             CONCESSION_AMOUNT,

@@ -450,3 +450,39 @@ def test_a_seal_verifies_for_its_hash_only_and_organisations_have_their_own_keys
         "k", organisation_code="ORG2", organisation_name="调解委员会", sha256="c" * 64, sealed_at=AT
     )
     assert other["mac"] != value["mac"]
+
+
+def test_a_term_is_drafted_from_the_accepted_offer() -> None:
+    from cases.agreements.rules import AcceptedTerms, term_from_offer
+
+    offer = AcceptedTerms("3200.00", "七日内银行转账", "applicant", "respondent")
+    term = term_from_offer(offer, date(2026, 12, 3))
+    assert term == {
+        "text": "被申请人向申请人支付人民币3,200.00元",
+        "obligor_side": "respondent",
+        "amount": "3200.00",
+        "manner": "七日内银行转账",
+        "due_on": "2026-12-18",
+    }
+    # Without conditions the manner is a bank transfer; the draft passes the editor's checks.
+    bare = term_from_offer(AcceptedTerms("1280", "", "respondent", "applicant"), date(2026, 12, 3))
+    assert bare["manner"] == "银行转账" and bare["amount"] == "1280.00"
+    parties = [
+        {
+            "side": "applicant",
+            "name": "张三",
+            "kind": "natural_person",
+            "id_number": "",
+            "service_address": "上海",
+        },
+        {
+            "side": "respondent",
+            "name": "某旅行社",
+            "kind": "merchant",
+            "id_number": "",
+            "service_address": "上海",
+        },
+    ]
+    drafted = prefill(parties, "事实", "退款", offer, date(2026, 12, 3))
+    assert drafted["terms"] == [term]
+    assert prefill(parties, "事实", "退款")["terms"] == []

@@ -368,7 +368,7 @@ async def test_the_mediator_is_reminded_once_when_one_working_day_is_left(world:
     [notice] = await reminders_to_wang(case)
     assert notice.channel == NoticeChannel.EMAIL
     assert notice.subject == f"期限提醒 Deadline reminder: {case.number}"
-    assert "2026-11-09" in notice.body
+    assert "2026年11月9日" in notice.body and "UTC" not in notice.body
     assert (await clock(case)).reminded_at == at
 
     # Not again: later the same day, over the weekend, or on the due day.
@@ -469,6 +469,6 @@ async def test_the_parties_are_reminded_of_their_choice_window_and_nobody_of_the
     assert await do_send_deadline_reminders(shanghai(11, 18)) == 1
     reminded = await Notice.filter(case_id=case.id, subject__startswith="期限提醒")
     assert {n.recipient for n in reminded if n.channel == NoticeChannel.EMAIL} == set(parties)
-    assert all("2026-11-19" in n.body for n in reminded)
+    assert all("2026年11月19日" in n.body for n in reminded)
     appointment = await CaseDeadline.get(case_id=case.id, regime=Regime.APPOINTMENT.value)
     assert appointment.reminded_at is None

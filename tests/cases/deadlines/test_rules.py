@@ -178,8 +178,9 @@ def test_explanation_cites_the_counting_rules(cal: WorkingDayCalendar) -> None:
     text = "\n".join(result.explanation)
     assert "《人民法院在线调解规则》第二十四条" in text
     assert "《民法典》第二百零一条" in text
-    assert "2026-02-15" in text and "《民法典》第二百零三条" in text
-    assert "2026-02-24" in text
+    assert "2026年2月15日" in text and "《民法典》第二百零三条" in text
+    assert "2026年2月24日" in text
+    assert "2026-02" not in text  # dates as a record writes them, never ISO
 
 
 # --- pauses (Art. 26: appraisal time does not count) -------------------------------------
