@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -95,71 +96,66 @@ def store_uploads(
     ]
 
 
-def _invitation_serializer(settings: Settings) -> URLSafeSerializer:
-    return URLSafeSerializer(settings.secret_key, salt="respondent-invitation")
+def _signed(settings: Settings, salt: str) -> URLSafeSerializer:
+    return URLSafeSerializer(settings.secret_key, salt=salt)
 
 
-def invitation_token(settings: Settings, invitation: Invitation) -> str:
-    # The expiry lives in the row (and is checked there), so the token itself never needs
-    # re-issuing when a deadline is extended; the nonce makes it unguessable and revocable.
-    return str(_invitation_serializer(settings).dumps([invitation.id, invitation.nonce]))
-
-
-def read_invitation_token(settings: Settings, token: str) -> tuple[int, str] | None:
+def _read_pair(
+    settings: Settings, salt: str, token: str, types: tuple[type, type]
+) -> tuple[Any, Any] | None:
+    """The two values a link's token signed under `salt`, if it is ours and they are of
+    `types` (a bool is no int here)."""
     try:
-        value = _invitation_serializer(settings).loads(token)
+        value = _signed(settings, salt).loads(token)
     except BadSignature:
         return None
     if (
         isinstance(value, list)
         and len(value) == 2
-        and isinstance(value[0], int)
-        and isinstance(value[1], str)
+        and all(
+            isinstance(v, t) and not isinstance(v, bool) for v, t in zip(value, types, strict=True)
+        )
     ):
         return value[0], value[1]
     return None
+
+
+INVITATION_SALT = "respondent-invitation"
+CLAIM_SALT = "applicant-claim"
+
+
+def invitation_token(settings: Settings, invitation: Invitation) -> str:
+    # The expiry lives in the row (and is checked there), so the token itself never needs
+    # re-issuing when a deadline is extended; the nonce makes it unguessable and revocable.
+    return str(_signed(settings, INVITATION_SALT).dumps([invitation.id, invitation.nonce]))
+
+
+def read_invitation_token(settings: Settings, token: str) -> tuple[int, str] | None:
+    return _read_pair(settings, INVITATION_SALT, token, (int, str))
 
 
 def invitation_url(settings: Settings, invitation: Invitation) -> str:
     return f"{settings.base_url}/invitations/{invitation_token(settings, invitation)}"
 
 
-def _claim_serializer(settings: Settings) -> URLSafeSerializer:
-    return URLSafeSerializer(settings.secret_key, salt="applicant-claim")
-
-
 def claim_token(settings: Settings, applicant: Party) -> str:
     # Good for one claim: it names the applicant's row, which is claimed only while no
     # account holds it (cases.actions.do_claim_case).
-    return str(_claim_serializer(settings).dumps([applicant.id, applicant.case_id]))
+    return str(_signed(settings, CLAIM_SALT).dumps([applicant.id, applicant.case_id]))
 
 
 def read_claim_token(settings: Settings, token: str) -> tuple[int, int] | None:
-    try:
-        value = _claim_serializer(settings).loads(token)
-    except BadSignature:
-        return None
-    if (
-        isinstance(value, list)
-        and len(value) == 2
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-    ):
-        return value[0], value[1]
-    return None
+    return _read_pair(settings, CLAIM_SALT, token, (int, int))
 
 
 def claim_url(settings: Settings, applicant: Party) -> str:
     return f"{settings.base_url}/claims/{claim_token(settings, applicant)}"
 
 
-def _kept_serializer(settings: Settings) -> URLSafeSerializer:
-    return URLSafeSerializer(settings.secret_key, salt="kept-evidence")
-
-
 def kept_token(settings: Settings, kept: Sequence[StoredEvidence]) -> str:
     """Signed, so a form can only bring back files this platform itself stored for it."""
     return str(
-        _kept_serializer(settings).dumps(
+        _signed(settings, "kept-evidence").dumps(
             [[k.filename, k.media_type, k.size, k.sha256] for k in kept]
         )
     )
@@ -169,26 +165,24 @@ def read_kept(settings: Settings, token: str | None) -> list[StoredEvidence]:
     if not token:
         return []
     try:
-        items = _kept_serializer(settings).loads(token)
+        items = _signed(settings, "kept-evidence").loads(token)
     except BadSignature:
         return []
     return [StoredEvidence(str(n), str(t), int(z), str(h)) for n, t, z, h in items]
 
 
-def _repeated_serializer(settings: Settings) -> URLSafeSerializer:
-    return URLSafeSerializer(settings.secret_key, salt="repeated-evidence")
-
-
 def repeated_token(settings: Settings, repeated: Sequence[Repeated]) -> str:
     """Signed, for the page after a redirect: only the platform can say what was repeated."""
-    return str(_repeated_serializer(settings).dumps([[r.filename, r.kept_as] for r in repeated]))
+    return str(
+        _signed(settings, "repeated-evidence").dumps([[r.filename, r.kept_as] for r in repeated])
+    )
 
 
 def read_repeated(settings: Settings, token: str | None) -> list[Repeated]:
     if not token:
         return []
     try:
-        items = _repeated_serializer(settings).loads(token)
+        items = _signed(settings, "repeated-evidence").loads(token)
     except BadSignature:
         return []
     if not isinstance(items, list):

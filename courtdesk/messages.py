@@ -83,8 +83,6 @@ OUTBOX_LABELS = {
     "dead": N_("Delivery failed"),
 }
 
-FORMAT_LABELS = {"json": N_("JSON (CloudEvents)"), "ecf": N_("ECF 4.01 XML")}
-
 
 # The platform's pre-check travels as codes (docs/court-wire.md: code, ground, blocks, params);
 # the desk states each finding for a clerk reviewing the file. The platform words the same

@@ -121,7 +121,6 @@ def _environment(locale: str) -> jinja2.Environment:
         type_code_labels=messages.TYPE_CODE_LABELS,
         outbox_labels=messages.OUTBOX_LABELS,
         timeline_labels=EVENT_LABELS,
-        format_labels=messages.FORMAT_LABELS,
     )
     return env
 
