@@ -31,6 +31,7 @@ from cases.models import (
     Side,
     Source,
 )
+from cases.negotiation.opening import do_open_negotiation, enrolled_merchant
 from cases.numbering import next_case_number
 from cases.pause import pause_point
 from cases.status import Actor, Status
@@ -164,7 +165,12 @@ async def do_file_case(
             claim_amount=str(filing.claim_amount),
         )
         await _add_evidence(case, Side.APPLICANT, evidence, now, filer.user_id, filer.label)
-        await _invite_respondent(case, respondent, now, reply_days, invitation_link)
+        merchant = await enrolled_merchant(respondent)
+        if merchant is not None:
+            # An enrolled first-response enterprise answers first (cases.negotiation).
+            await do_open_negotiation(case, merchant, now)
+        else:
+            await _invite_respondent(case, respondent, now, reply_days, invitation_link)
         if filer.partner_id and filer.user_id is None and claim_link is not None:
             await _ask_applicant_to_claim(
                 case, applicant, filer.partner_name or "", now, claim_link(applicant)

@@ -13,6 +13,9 @@ from enum import StrEnum
 class Status(StrEnum):
     SUBMITTED = "submitted"
     AWAITING_CONSENT = "awaiting_consent"
+    # The respondent is an enrolled first-response enterprise: it answers first (先行协商).
+    AWAITING_MERCHANT = "awaiting_merchant"
+    SETTLED_BY_NEGOTIATION = "settled_by_negotiation"
     REFUSED = "refused"  # the respondent declined mediation (voluntariness, Art. 4 / PML Art. 17)
     NO_RESPONSE = "no_response"  # the respondent could not be reached in time (Art. 15, 25)
     ACCEPTED = "accepted"
@@ -36,6 +39,7 @@ class Actor(StrEnum):
 
     APPLICANT = "applicant"
     RESPONDENT = "respondent"
+    MERCHANT = "merchant"  # a handler of an enrolled merchant, answering first
     MEDIATOR = "mediator"
     ORG_ADMIN = "org_admin"
     PLATFORM_ADMIN = "platform_admin"
@@ -59,6 +63,17 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(S.SUBMITTED, S.AWAITING_CONSENT, A.SYSTEM),
     _t(S.SUBMITTED, S.WITHDRAWN, A.APPLICANT),
     _t(S.AWAITING_CONSENT, S.ACCEPTED, A.RESPONDENT),
+    # Merchants answer first: an enrolled merchant has agreed, by enrolling, to go on to
+    # mediation when its answer does not settle the dispute, so the case is then accepted
+    # without asking again: the consumer refuses the remedy, the merchant declines, or the
+    # merchant's time limit passes (the job).
+    _t(S.SUBMITTED, S.AWAITING_MERCHANT, A.SYSTEM),
+    _t(S.AWAITING_MERCHANT, S.SETTLED_BY_NEGOTIATION, A.APPLICANT),
+    _t(S.AWAITING_MERCHANT, S.ACCEPTED, A.APPLICANT, A.MERCHANT, A.SYSTEM),
+    _t(S.AWAITING_MERCHANT, S.WITHDRAWN, A.APPLICANT),
+    # The remedy agreed in negotiation was not performed: the consumer re-opens the dispute
+    # to mediation.
+    _t(S.SETTLED_BY_NEGOTIATION, S.ACCEPTED, A.APPLICANT),
     _t(S.AWAITING_CONSENT, S.REFUSED, A.RESPONDENT),
     _t(S.AWAITING_CONSENT, S.NO_RESPONSE, A.SYSTEM),
     _t(S.AWAITING_CONSENT, S.WITHDRAWN, A.APPLICANT),

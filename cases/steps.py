@@ -45,6 +45,7 @@ class Action(StrEnum):
 
     ANSWER_INVITATION = "answer_invitation"
     WAIT_FOR_RESPONDENT = "wait_for_respondent"
+    WAIT_FOR_MERCHANT = "wait_for_merchant"  # an enrolled merchant answers first
     CHOOSE_MEDIATOR = "choose_mediator"
     WAIT_FOR_CHOICE = "wait_for_choice"
     WAIT_FOR_ASSIGNMENT = "wait_for_assignment"
@@ -77,6 +78,7 @@ class Action(StrEnum):
 WAITING = frozenset(
     {
         Action.WAIT_FOR_RESPONDENT,
+        Action.WAIT_FOR_MERCHANT,
         Action.WAIT_FOR_CHOICE,
         Action.WAIT_FOR_ASSIGNMENT,
         Action.WAIT_FOR_MEDIATOR,
@@ -141,6 +143,7 @@ class NextStep:
 _STEP_OF: dict[Status, Step] = {
     Status.SUBMITTED: Step.FILED,
     Status.AWAITING_CONSENT: Step.RESPONDENT,
+    Status.AWAITING_MERCHANT: Step.RESPONDENT,  # the merchant answers first (cases.negotiation)
     Status.REFUSED: Step.RESPONDENT,
     Status.NO_RESPONSE: Step.RESPONDENT,
     Status.ACCEPTED: Step.MEDIATOR,
@@ -148,6 +151,7 @@ _STEP_OF: dict[Status, Step] = {
     Status.AWAITING_MEDIATOR: Step.MEDIATOR,
     Status.IN_MEDIATION: Step.MEDIATION,
     Status.SETTLED: Step.OUTCOME,
+    Status.SETTLED_BY_NEGOTIATION: Step.OUTCOME,
     Status.FAILED: Step.OUTCOME,
     Status.WITHDRAWN: Step.OUTCOME,
     Status.TIMED_OUT: Step.OUTCOME,
@@ -235,6 +239,10 @@ def next_step(s: Situation) -> NextStep:
     if status in (Status.SUBMITTED, Status.AWAITING_CONSENT):
         due_at = s.respondent_reply_due
         action = Action.ANSWER_INVITATION if seat is Seat.RESPONDENT else Action.WAIT_FOR_RESPONDENT
+    elif status is Status.AWAITING_MERCHANT:
+        # The merchant's proposals are answered in the negotiation part of the case page.
+        due_on = s.deadlines.get("merchant_answer")
+        action = Action.WAIT_FOR_MERCHANT if party else Action.DONE
     elif status in (Status.ACCEPTED, Status.ASSIGNING):
         choosing = "party_choice" in s.deadlines
         if party and choosing and not s.chose_mediator:

@@ -66,6 +66,20 @@ class EventKind(StrEnum):
     PERFORMANCE_MARKED = "performance_marked"
     PERFORMANCE_CONFIRMED = "performance_confirmed"
     PERFORMANCE_DISPUTED = "performance_disputed"
+    # merchants answer first (cases.negotiation): what was offered stays out of the
+    # timeline's data (amounts and words are in the negotiation thread, privileged)
+    NEGOTIATION_OPENED = "negotiation_opened"
+    REMEDY_PROPOSED = "remedy_proposed"
+    MERCHANT_ASKED = "merchant_asked"
+    NEGOTIATION_REPLIED = "negotiation_replied"
+    MERCHANT_DECLINED = "merchant_declined"
+    REMEDY_ACCEPTED = "remedy_accepted"
+    REMEDY_REFUSED = "remedy_refused"
+    NEGOTIATION_EXPIRED = "negotiation_expired"
+    REMEDY_MARKED_PERFORMED = "remedy_marked_performed"
+    REMEDY_PERFORMANCE_CONFIRMED = "remedy_performance_confirmed"
+    REMEDY_PERFORMANCE_DISPUTED = "remedy_performance_disputed"
+    SETTLEMENT_REOPENED = "settlement_reopened"
     # endings (cases.endings.actions)
     END_RECORD_COMPLETED = "end_record_completed"
     # the court handoff (cases.court)
@@ -116,6 +130,32 @@ EVENT_LABELS: Mapping[EventKind, str] = MappingProxyType(
         EventKind.PERFORMANCE_MARKED: N_("A term was marked performed"),
         EventKind.PERFORMANCE_CONFIRMED: N_("Performance of a term was confirmed"),
         EventKind.PERFORMANCE_DISPUTED: N_("Performance of a term was disputed"),
+        EventKind.NEGOTIATION_OPENED: N_(
+            "Sent to the merchant to answer first (the merchant is a first-response enterprise)"
+        ),
+        EventKind.REMEDY_PROPOSED: N_("The merchant proposed a remedy"),
+        EventKind.MERCHANT_ASKED: N_("The merchant asked the consumer a question"),
+        EventKind.NEGOTIATION_REPLIED: N_("A reply in the negotiation"),
+        EventKind.MERCHANT_DECLINED: N_(
+            "The merchant declined to settle directly: the case goes on to mediation"
+        ),
+        EventKind.REMEDY_ACCEPTED: N_(
+            "Settled by negotiation: the consumer accepted the merchant's remedy"
+        ),
+        EventKind.REMEDY_REFUSED: N_(
+            "The consumer refused the merchant's remedy: the case goes on to mediation"
+        ),
+        EventKind.NEGOTIATION_EXPIRED: N_(
+            "The merchant's time to answer passed: the case goes on to mediation"
+        ),
+        EventKind.REMEDY_MARKED_PERFORMED: N_("The merchant says the remedy was performed"),
+        EventKind.REMEDY_PERFORMANCE_CONFIRMED: N_(
+            "The consumer confirmed the remedy was performed"
+        ),
+        EventKind.REMEDY_PERFORMANCE_DISPUTED: N_("The consumer says the remedy was not performed"),
+        EventKind.SETTLEMENT_REOPENED: N_(
+            "The remedy was not performed: the consumer re-opened the dispute to mediation"
+        ),
         EventKind.END_RECORD_COMPLETED: N_(
             "The mediator completed the record of the ended mediation"
         ),
@@ -150,6 +190,8 @@ STATUS_LABELS: Mapping[str, str] = MappingProxyType(
     {
         "submitted": N_("Submitted"),
         "awaiting_consent": N_("Waiting for the respondent's consent"),
+        "awaiting_merchant": N_("Waiting for the merchant's answer (negotiation first)"),
+        "settled_by_negotiation": N_("Settled by negotiation with the merchant"),
         "refused": N_("Closed: the respondent refused mediation"),
         "no_response": N_("Closed: the respondent did not answer in time"),
         "accepted": N_("Accepted: the respondent consented"),
@@ -187,6 +229,7 @@ REGIME_LABELS: Mapping[str, str] = MappingProxyType(
         "consumer_acceptance": N_(
             "Market regulator's decision to accept the complaint (7 working days)"
         ),
+        "merchant_answer": N_("The merchant's answer (negotiation first)"),
     }
 )
 
@@ -423,6 +466,21 @@ def _details(kind: EventKind, data: Mapping[str, object], reader: Reader) -> lis
             out.append(r.fmt(N_("Term %(term)s"), term=data["term"]))
         if data.get("note"):
             out.append(str(data["note"]))
+    elif kind is EventKind.NEGOTIATION_OPENED:
+        if data.get("merchant"):
+            out.append(r.fmt(N_("Merchant: %(name)s"), name=data["merchant"]))
+        if data.get("due_on"):
+            out.append(
+                r.fmt(N_("Answer due by %(date)s"), date=say_date(str(data["due_on"]), loc))
+            )
+    elif kind is EventKind.REMEDY_PROPOSED:
+        remedy = r.word(r.labels.get("remedy_kind", {}), data.get("remedy", ""))
+        if remedy:
+            out.append(r.fmt(N_("Remedy: %(remedy)s"), remedy=remedy))
+    elif kind is EventKind.NEGOTIATION_REPLIED:
+        side = r.word(r.labels.get("negotiation_side", {}), data.get("side", ""))
+        if side:
+            out.append(r.fmt(N_("From: %(side)s"), side=side))
     elif kind is EventKind.COURT_FILING_CREATED:
         filing = r.word(r.labels.get("filing_kind", {}), data.get("filing_kind", ""))
         if filing:

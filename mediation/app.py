@@ -25,6 +25,7 @@ from cases.court.handoff import deliver_due as deliver_court_filings
 from cases.deadlines.actions import do_send_deadline_reminders
 from cases.endings.actions import do_time_out_overdue_mediations
 from cases.errors import CaseError
+from cases.negotiation.actions import do_expire_negotiations, do_remind_merchants
 from cases.performance.actions import do_send_performance_reminders
 from cases.routing.assignment import (
     do_appoint_when_choice_window_closes,
@@ -53,6 +54,7 @@ from mediation.routes import (
     court_api,
     disputes,
     invitations,
+    merchants,
     partner_api,
     performance,
     routing,
@@ -96,6 +98,8 @@ async def _one_round(notifier: Notifier, settings: Settings, rounds: int) -> Non
     if rounds % SWEEP_EVERY_ROUNDS == 1:
         await do_sweep_unreferenced_evidence(settings.evidence_dir, now, KEEP_UNREFERENCED_FILES)
     await do_end_unanswered_invitations(now)
+    await do_expire_negotiations(now)
+    await do_remind_merchants(now)
     await do_route_accepted_cases(now)
     await do_appoint_when_choice_window_closes(now)
     await do_reassign_unanswered(now)
@@ -209,6 +213,7 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
             *agreements.routes,
             *verification.routes,
             *performance.routes,
+            *merchants.routes,
             *court.routes,
             *court_api.routes,
             *court_admin.routes,

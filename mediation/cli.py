@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from tortoise import Tortoise
 
-from cases.accounts.models import Organisation, Role
+from cases.accounts.models import STAFF_ROLES, Organisation, Role
 from cases.clock import utcnow
 from mediation.db import migrate, tortoise_config
 from mediation.settings import Settings, load_settings
@@ -315,9 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
     user = sub.add_parser("createuser", help="create a staff account")
     user.add_argument("--username", required=True)
-    user.add_argument(
-        "--role", required=True, choices=[r.value for r in Role if r != Role.DISPUTANT]
-    )
+    user.add_argument("--role", required=True, choices=[r.value for r in Role if r in STAFF_ROLES])
     user.add_argument("--name")
     user.add_argument("--organisation", help="organisation code (mediators and org admins)")
     user.add_argument("--password", help="omit to be asked")

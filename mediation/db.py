@@ -13,6 +13,7 @@ MODEL_MODULES = [
     "cases.deadlines.models",
     "cases.routing.models",
     "cases.endings.models",
+    "cases.negotiation.models",
     "realtime.models",
 ]
 

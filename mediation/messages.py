@@ -214,4 +214,46 @@ ERROR_MESSAGES: dict[str, str] = {
     "not_a_dead_letter": N_(
         "This delivery is not waiting for a replay (it may have been replayed)."
     ),
+    # merchants answer first (cases.negotiation)
+    "negotiation_not_your_move": N_("This is not yours to do in this negotiation."),
+    "negotiation_closed": N_("This negotiation has ended; nothing was changed."),
+    "negotiation_deadline_passed": N_(
+        "The merchant's time to answer has passed: the case goes on to a mediator."
+    ),
+    "negotiation_no_open_proposal": N_("There is no proposal waiting for an answer."),
+    "negotiation_proposal_changed": N_(
+        "The merchant changed its proposal meanwhile. Please read the new one."
+    ),
+    "remedy_invalid": N_("Please correct the proposal."),
+    "text_invalid": N_("Please correct the text."),
+    "remedy_kind_invalid": N_("Please choose a kind of remedy."),
+    "remedy_amount_invalid": N_(
+        "Please enter an amount in yuan greater than zero, with at most two decimal places."
+    ),
+    "remedy_amount_required": N_("A refund or compensation needs its amount."),
+    "remedy_conditions_required": N_("Say what will be exchanged or repaired, and how."),
+    "remedy_date_invalid": N_("Please enter a date, such as 2026-11-20."),
+    "remedy_date_out_of_range": N_(
+        "The date to perform must be from today to at most 90 days from today."
+    ),
+    "text_required": N_("Please write something here."),
+    "text_too_long": N_("This is too long."),
+    "answer_days_out_of_range": N_(
+        "The time to answer must be within the platform's limits shown beside the field."
+    ),
+    "merchant_name_invalid": N_("Please enter the merchant's registered name."),
+    "merchant_already_enrolled": N_("A merchant with this credit code has already enrolled."),
+    "enrolment_invalid": N_("Please correct the enrolment request."),
+    "enrolment_no_such_move": N_("This merchant's enrolment cannot be changed that way."),
+    "enrolment_platform_admin_only": N_("Only a platform administrator confirms merchants."),
+    "merchant_not_found": N_("No such merchant."),
+    "merchant_changed_meanwhile": N_("The merchant's enrolment changed meanwhile."),
+    "merchants_only": N_("This page is for merchants' handlers."),
+    "thread_not_found": N_("No such question."),
+    "no_settlement": N_("This case has no settlement by negotiation."),
+    "settlement_not_reopenable": N_(
+        "The remedy is not overdue or disputed, so the dispute cannot be re-opened yet."
+    ),
+    "partner_not_active": N_("This partner platform is not active."),
+    "handler_must_be_a_merchant_account": N_("A handler must be a merchant's account."),
 }

@@ -64,6 +64,10 @@ class Settings:
     # (online mediation rules Art. 15: refusal or no contact ends it). Working-day counting
     # comes with the deadline engine; until then a plain number of days, configurable.
     respondent_reply_days: int = 5
+    # The limits within which a merchant sets its own time to answer first, in working days
+    # (cases.negotiation; 10 by default): the platform administrator's to set.
+    merchant_answer_days_min: int = 3
+    merchant_answer_days_max: int = 15
     cookie_secure: bool = False
     max_login_failures: int = 5
     login_lockout_minutes: int = 15
@@ -160,6 +164,8 @@ def load_settings() -> Settings:
         smtp_host=os.environ.get("SMTP_HOST", "127.0.0.1"),
         smtp_port=int(os.environ.get("SMTP_PORT", "8025")),
         respondent_reply_days=int(os.environ.get("RESPONDENT_REPLY_DAYS", "5")),
+        merchant_answer_days_min=int(os.environ.get("MERCHANT_ANSWER_DAYS_MIN", "3")),
+        merchant_answer_days_max=int(os.environ.get("MERCHANT_ANSWER_DAYS_MAX", "15")),
         cookie_secure=os.environ.get("COOKIE_SECURE", "") == "1",
         redis_url=os.environ.get("REDIS_URL") or None,
         court_desk_url=os.environ.get("COURT_DESK_URL", "http://127.0.0.1:8001").rstrip("/"),

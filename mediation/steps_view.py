@@ -36,6 +36,9 @@ ACTION_LABELS = {
         "Answer the invitation to mediation: use the link in the SMS or email we sent you."
     ),
     Action.WAIT_FOR_RESPONDENT: N_("Nothing to do now: we are waiting for the respondent."),
+    Action.WAIT_FOR_MERCHANT: N_(
+        "The merchant answers first. When it proposes a remedy, accept or refuse it below."
+    ),
     Action.CHOOSE_MEDIATOR: N_("Choose a mediator together with the other side."),
     Action.WAIT_FOR_CHOICE: N_(
         "You have chosen a mediator. We are waiting for the other side's choice."

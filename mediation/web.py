@@ -35,6 +35,7 @@ from mediation.labels import (
     SIGNER_ROLE_LABELS,
 )
 from mediation.messages import ERROR_MESSAGES
+from mediation.negotiation_view import REMEDY_LABELS, SIDE_LABELS
 from mediation.presenters import PERFORMANCE_STATE_LABELS
 from mediation.routing_view import (
     HOW_LABELS,
@@ -57,6 +58,8 @@ TIMELINE_CATALOGUES = {
     "signer_role": SIGNER_ROLE_LABELS,
     "court_status": FILING_STATUS_FOR_PARTIES,
     "agreement_status": AGREEMENT_STATUS_LABELS,
+    "remedy_kind": REMEDY_LABELS,
+    "negotiation_side": SIDE_LABELS,
 }
 
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from cases.access import viewer_of
 from cases.accounts.actions import do_create_partner, do_create_staff, do_register_disputant
 from cases.accounts.models import MediatorProfile, Organisation, PartnerPlatform, Role, Track, User
 from cases.actions import Filer
 from cases.intake import Settings, Upload, file_dispute
 from cases.models import Case
+from cases.negotiation.actions import do_move_enrolment, do_request_enrolment
+from cases.negotiation.models import Merchant
+from cases.negotiation.rules import DEFAULT_ANSWER_DAYS, EnrolmentStatus
 
 DEMO_PASSWORD = "Demo2026!"
 DEMO_PARTNER_KEY = "demo0001.demo-partner-key-for-local-use-only"
@@ -195,6 +199,56 @@ CASES = (
 )
 
 
+# An enrolled first-response enterprise (先行协商) with its handler's account; the last demo
+# case is filed against it, so it waits for the merchant's answer in its portal.
+DEMO_MERCHANT_USCC = "91310105MA1FL6Q2AQ"
+DEMO_MERCHANT_NAME = "上海乐购优选电子商务有限公司"
+DEMO_MERCHANT_HANDLER = ("merchant", "商家客服 林晓")
+
+MERCHANT_CASE = DemoCase(
+    filer="13800000002",
+    fields={
+        "domain": "internet",
+        "category": "non_delivery_refund",
+        "applicant_kind": "natural_person",
+        "applicant_name": "王芳",
+        "applicant_id_number": "310105199206204422",
+        "applicant_mobile": "13800000002",
+        "applicant_address": "上海市长宁区天山路800号",
+        "respondent_kind": "merchant",
+        "respondent_name": DEMO_MERCHANT_NAME,
+        "respondent_id_number": DEMO_MERCHANT_USCC,
+        "respondent_mobile": "13900000033",
+        "claim_amount": "459.00",
+        "facts": "2026年11月在乐购优选网店购买蓝牙耳机一副并付款459元，商家承诺48小时内发货，"
+        "十天后仍未发货，联系客服无人答复。",
+        "requested_outcome": "退还货款459元。",
+    },
+    evidence=("付款记录.pdf",),
+)
+
+
+async def _seed_merchant(now: datetime) -> list[str]:
+    """The demo merchant, enrolled through the actions a merchant and an admin trigger."""
+    if await Merchant.exists(uscc=DEMO_MERCHANT_USCC):
+        return []
+    username, name = DEMO_MERCHANT_HANDLER
+    merchant = await do_request_enrolment(
+        uscc=DEMO_MERCHANT_USCC,
+        name=DEMO_MERCHANT_NAME,
+        answer_days=DEFAULT_ANSWER_DAYS,
+        handler_username=username,
+        handler_password=DEMO_PASSWORD,
+        handler_name=name,
+        handler_email="service@legou.example.com",
+        handler_mobile=None,
+        now=now,
+    )
+    admin = await User.get(username="admin")
+    await do_move_enrolment(viewer_of(admin), merchant.id, EnrolmentStatus.ENROLLED, now)
+    return [f"merchant {DEMO_MERCHANT_NAME} (handler {username})"]
+
+
 async def seed_demo(settings: Settings, now: datetime) -> list[str]:
     """Load the demo data; returns a line per thing created, for the console."""
     created: list[str] = []
@@ -249,7 +303,9 @@ async def seed_demo(settings: Settings, now: datetime) -> list[str]:
         await do_create_partner("演示电商平台", key=DEMO_PARTNER_KEY)
         created.append("partner 演示电商平台")
 
-    for case_spec in CASES:
+    created += await _seed_merchant(now)
+
+    for case_spec in (*CASES, MERCHANT_CASE):
         filer = users[case_spec.filer]
         fields = {
             **case_spec.fields,

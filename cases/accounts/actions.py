@@ -15,7 +15,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
-from cases.accounts.models import LoginFailure, MediatorProfile, PartnerPlatform, Role, User
+from cases.accounts.models import (
+    STAFF_ROLES,
+    LoginFailure,
+    MediatorProfile,
+    PartnerPlatform,
+    Role,
+    User,
+)
 from cases.errors import CaseError
 from cases.filing import check_email
 from cases.identity import is_valid_mainland_mobile, normalise_mobile
@@ -213,7 +220,7 @@ def check_may_create_staff(
     """Platform admins create any staff account; organisation admins add mediators and
     admins to their own organisation's roster only."""
     if creator_role == Role.PLATFORM_ADMIN:
-        return role is not Role.DISPUTANT
+        return role in STAFF_ROLES  # merchants' handlers enrol with their merchant
     if creator_role == Role.ORG_ADMIN:
         return (
             role in (Role.MEDIATOR, Role.ORG_ADMIN)

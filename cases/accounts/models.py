@@ -15,6 +15,7 @@ class Role(StrEnum):
     ORG_ADMIN = "org_admin"
     COURT_CLERK = "court_clerk"
     PLATFORM_ADMIN = "platform_admin"
+    MERCHANT = "merchant"  # a handler of an enrolled merchant (cases.negotiation)
 
 
 STAFF_ROLES = frozenset({Role.MEDIATOR, Role.ORG_ADMIN, Role.COURT_CLERK, Role.PLATFORM_ADMIN})

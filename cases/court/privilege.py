@@ -77,6 +77,20 @@ class RoomMessage:
 
 
 @dataclass(frozen=True)
+class NegotiationEntry:
+    """One step of the merchant's negotiation before mediation (先行协商): a remedy proposed
+    (its amount and conditions), a question or reply, a decline, an answer. All of it is
+    privileged like a caucus concession: what was offered to settle never reaches a court."""
+
+    kind: str  # proposal | question | reply | decline | accept | refuse
+    side: str  # merchant | consumer
+    text: str = ""
+    remedy_kind: str = ""
+    amount: str | None = None  # a Decimal as a string
+    conditions: str = ""
+
+
+@dataclass(frozen=True)
 class CaseRecordForCourt:
     """Everything the platform holds about a case that a court handoff could draw on."""
 
@@ -91,6 +105,7 @@ class CaseRecordForCourt:
     room_messages: tuple[RoomMessage, ...]
     failure: FailureRecord | None = None
     agreement: SignedAgreement | None = None
+    negotiation: tuple[NegotiationEntry, ...] = ()
 
 
 # --- the filter (what crosses is courtwire.package) ----------------------------------------
@@ -157,10 +172,18 @@ def privileged_strings(record: CaseRecordForCourt) -> set[str]:
     Privileged: anything said in a caucus (Art. 16 back-to-back sessions are confidential to
     that party), anything marked as a concession (Art. 18), and every offer and response to an
     offer, with its amount and terms, in any room (proposals made to reach a deal are Art. 18
-    material too). Each text counts whole and clause by clause, so a leak of one clause of a
-    longer message is still found.
+    material too), and everything said in the merchant's negotiation before mediation
+    (先行协商: remedies with their amounts and conditions, questions, replies, reasons).
+    Each text counts whole and clause by clause, so a leak of one clause of a longer message
+    is still found.
     """
     found: set[str] = set()
+    for entry in record.negotiation:
+        if entry.amount is not None:
+            found.update(_amount_forms(entry.amount))
+        for text in (entry.text, entry.conditions):
+            if text:
+                found.update(_text_forms(text))
     for message in record.room_messages:
         if not _is_privileged(message):
             continue

@@ -33,6 +33,7 @@ from cases.court.precheck import (
 )
 from cases.court.privilege import (
     CaseRecordForCourt,
+    NegotiationEntry,
     RoomMessage,
     TimelineEntry,
     assert_privileged_absent,
@@ -42,6 +43,7 @@ from cases.deadlines.calendar_cn import official_calendar
 from cases.deadlines.rules import Regime, deadline_for
 from cases.endings.models import EndRecord
 from cases.models import Case, CourtFiling, Evidence, FilingKind, Party, TimelineEvent
+from cases.negotiation.models import NegotiationMessage
 from cases.sessions.models import MediationSession, SessionStatus
 from cases.timeline import event_kind
 from courtwire import ecf
@@ -174,6 +176,17 @@ async def case_record_for_court(case: Case, kind: FilingKind) -> CaseRecordForCo
         ),
         failure=failure,
         agreement=agreement,
+        negotiation=tuple(
+            NegotiationEntry(
+                kind=str(m.kind),
+                side=m.side,
+                text=m.text,
+                remedy_kind=m.remedy_kind,
+                amount=f"{m.amount:.2f}" if m.amount is not None else None,
+                conditions=m.conditions,
+            )
+            for m in await NegotiationMessage.filter(negotiation__case_id=case.id).order_by("id")
+        ),
     )
 
 

@@ -9,7 +9,7 @@ The jobs are safe in several processes at once: each row is claimed by a conditi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from cases.clock import local_date, say_date
@@ -49,8 +49,11 @@ def _extensions(row: CaseDeadline) -> list[Extension]:
 
 
 def recompute(row: CaseDeadline, calendar: WorkingDayCalendar | None = None) -> Deadline:
+    rule = RULES[Regime(row.regime)]
+    if row.length is not None:
+        rule = replace(rule, length=row.length)
     return compute_deadline(
-        RULES[Regime(row.regime)],
+        rule,
         row.started_on,
         calendar or official_calendar(),
         _pauses(row),
@@ -64,12 +67,19 @@ def _apply(row: CaseDeadline, result: Deadline) -> None:
 
 
 async def do_open_deadline(
-    case: Case, regime: Regime, started_on: date, now: datetime
+    case: Case, regime: Regime, started_on: date, now: datetime, *, length: int | None = None
 ) -> CaseDeadline:
     """Start a period (the start day itself is not counted). Call inside the action's
-    transaction so the case change and its deadline commit together."""
+    transaction so the case change and its deadline commit together. `length`, where the
+    caller's rules allow one, replaces the regime's own length."""
     row = CaseDeadline(
-        case=case, regime=regime, started_on=started_on, created_at=now, pauses=[], extensions=[]
+        case=case,
+        regime=regime,
+        started_on=started_on,
+        created_at=now,
+        pauses=[],
+        extensions=[],
+        length=length,
     )
     _apply(row, recompute(row))
     await row.save()

@@ -28,6 +28,9 @@ class CaseDeadline(Model):
     )
     regime = fields.CharField(max_length=40)
     started_on = fields.DateField()
+    # A length other than the regime's own, where the rule lets a party set it within limits
+    # (a merchant's answer time, cases.negotiation); None: the regime's length.
+    length = fields.IntField(null=True)
     due_on = fields.DateField(null=True)  # None while an open pause freezes it
     provisional = fields.BooleanField(default=False)
     status = fields.CharEnumField(DeadlineStatus, max_length=12, default=DeadlineStatus.OPEN)

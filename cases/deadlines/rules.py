@@ -80,6 +80,7 @@ class Regime(StrEnum):
     TOURISM_DECISION_SHANGHAI = "tourism_decision_shanghai"
     CONSUMER_ACCEPTANCE = "consumer_acceptance"
     CONSUMER_MEDIATION = "consumer_mediation"
+    MERCHANT_ANSWER = "merchant_answer"
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,16 @@ RULES: Final[Mapping[Regime, Rule]] = MappingProxyType(
                 Unit.WORKING_DAYS,
                 "《市场监督管理投诉举报处理暂行办法》第二十一条",
                 "自投诉受理之日起调解期限",
+            ),
+            # Merchants answer first (先行协商): 10 working days by default, as the 12315
+            # platform's ODR enterprises; a merchant may set its own length within the
+            # platform's limits (cases.negotiation.rules), kept on the deadline record.
+            Rule(
+                Regime.MERCHANT_ANSWER,
+                10,
+                Unit.WORKING_DAYS,
+                "《长宁区在线调解平台先行协商规则》（参照全国12315平台在线消费纠纷解决（ODR）企业的处理期限）",
+                "经营者先行协商答复期限",
             ),
         )
     }

@@ -32,6 +32,8 @@ from mediation.web import (
 
 
 def home_for(user_role: str) -> str:
+    if user_role == "merchant":
+        return "/merchant"
     return "/file" if user_role == "disputant" else "/cases"
 
 

@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from cases.accounts.actions import RegistrationError, check_may_create_staff, do_create_staff
-from cases.accounts.models import MediatorLeave, Organisation, Role, User
+from cases.accounts.models import STAFF_ROLES, MediatorLeave, Organisation, Role, User
 from cases.categories import CATEGORIES
 from cases.routing.roster import (
     LANGUAGES,
@@ -30,8 +30,9 @@ from mediation.web import checked_form, error_page, form_text, render, signed_in
 async def _context(user: User, values: dict[str, str], errors: dict[str, str]) -> dict[str, object]:
     if user.role == Role.PLATFORM_ADMIN:
         organisations = await Organisation.all().order_by("track", "id")
-        staff = await User.filter(role__not=Role.DISPUTANT).prefetch_related("organisation")
-        roles = [r for r in Role if r is not Role.DISPUTANT]
+        # Merchants' handlers are not staff: they enrol with their merchant (/merchant/enrol).
+        staff = await User.filter(role__in=sorted(STAFF_ROLES)).prefetch_related("organisation")
+        roles = [r for r in Role if r in STAFF_ROLES]
     else:
         organisations = await Organisation.filter(id=user.organisation_id)
         staff = await User.filter(organisation_id=user.organisation_id).prefetch_related(

@@ -42,6 +42,7 @@ from cases.sessions.actions import offer_history, viewer_as_participant
 from cases.steps import Seat
 from courtwire.words import PARTY_KIND_LABELS
 from mediation.court_view import court_context
+from mediation.negotiation_view import label_context, negotiation_context
 from mediation.presenters import (
     STATUS_LABELS,
     CaseView,
@@ -189,6 +190,8 @@ async def _case_page(
             ),
             "step_state_labels": STEP_STATE_LABELS,
             "party_reasons": seat in (Seat.APPLICANT, Seat.RESPONDENT),
+            "negotiation": await negotiation_context(case, viewer),
+            **label_context(),
             "status_labels": STATUS_LABELS,
             "kind_labels": PARTY_KIND_LABELS,
             "just_filed": just_filed,

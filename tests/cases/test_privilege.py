@@ -9,6 +9,7 @@ import pytest
 
 from cases.court.privilege import (
     CaseRecordForCourt,
+    NegotiationEntry,
     PrivilegeError,
     RoomMessage,
     TimelineEntry,
@@ -467,3 +468,43 @@ def test_every_privileged_piece_of_the_rich_case_is_known_to_the_check() -> None
     found = privileged_strings(rich_record())
     assert set(PRIVILEGED) <= found
     assert NOTE not in found
+
+
+# --- merchants answer first (先行协商): the negotiation before mediation --------------------
+
+NEGOTIATION_TERMS = "原路退回并另赠三百元代金券"
+NEGOTIATION_QUESTION = "请问您是否已经签收了退回的行李箱"
+NEGOTIATION_DECLINE = "本店认为行程取消属于不可抗力"
+NEGOTIATION = (
+    NegotiationEntry("proposal", "merchant", "", "refund", "2450.50", NEGOTIATION_TERMS),
+    NegotiationEntry("question", "merchant", NEGOTIATION_QUESTION),
+    NegotiationEntry("reply", "consumer", "还没有收到任何退款或者物品"),
+    NegotiationEntry("refuse", "consumer", "金额太低无法接受此方案"),
+    NegotiationEntry("decline", "merchant", NEGOTIATION_DECLINE),
+)
+
+
+def test_what_was_offered_in_negotiation_never_crosses() -> None:
+    record = rich_record(negotiation=NEGOTIATION)
+    found = privileged_strings(record)
+    assert {NEGOTIATION_TERMS, NEGOTIATION_QUESTION, NEGOTIATION_DECLINE} <= found
+    assert {"2450.50", "2,450.50", "还没有收到任何退款或者物品"} <= found
+    package = filter_for_court(record)
+    text = as_json(package)
+    for privileged in (NEGOTIATION_TERMS, NEGOTIATION_QUESTION, NEGOTIATION_DECLINE, "2450.50"):
+        assert privileged not in text
+    assert_privileged_absent(package, record)
+
+
+@pytest.mark.parametrize(
+    "leak",
+    [NEGOTIATION_TERMS, "商家曾提出退款2,450.50元", NEGOTIATION_DECLINE, "金额太低无法接受此方案"],
+)
+def test_assert_catches_negotiation_text_in_the_failure_record(leak: str) -> None:
+    record = rich_record(negotiation=NEGOTIATION)
+    package = filter_for_court(record)
+    tampered = dataclasses.replace(
+        package, failure=dataclasses.replace(FAILURE, reasons_for_failure=leak)
+    )
+    with pytest.raises(PrivilegeError):
+        assert_privileged_absent(tampered, record)

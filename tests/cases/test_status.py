@@ -66,6 +66,12 @@ def test_transition_refused_for_every_other_actor(transition: Transition) -> Non
         (S.IN_MEDIATION, S.WITHDRAWN, {A.APPLICANT, A.RESPONDENT, A.MEDIATOR}),
         (S.CONFIRMATION_REQUESTED, S.CONFIRMED, {A.COURT}),
         (S.TRANSFERRED, S.DOCKETED, {A.COURT}),
+        # merchants answer first (先行协商)
+        (S.SUBMITTED, S.AWAITING_MERCHANT, {A.SYSTEM}),
+        (S.AWAITING_MERCHANT, S.SETTLED_BY_NEGOTIATION, {A.APPLICANT}),
+        (S.AWAITING_MERCHANT, S.ACCEPTED, {A.APPLICANT, A.MERCHANT, A.SYSTEM}),
+        (S.AWAITING_MERCHANT, S.WITHDRAWN, {A.APPLICANT}),
+        (S.SETTLED_BY_NEGOTIATION, S.ACCEPTED, {A.APPLICANT}),
     ],
 )
 def test_who_may_fire_key_transitions(source: Status, target: Status, actors: set[Actor]) -> None:
@@ -167,7 +173,10 @@ def test_every_open_state_has_a_way_out() -> None:
 @pytest.mark.parametrize(
     ("source", "actor", "expected"),
     [
-        (S.SUBMITTED, A.SYSTEM, (S.AWAITING_CONSENT,)),
+        (S.SUBMITTED, A.SYSTEM, (S.AWAITING_CONSENT, S.AWAITING_MERCHANT)),
+        (S.AWAITING_MERCHANT, A.APPLICANT, (S.SETTLED_BY_NEGOTIATION, S.ACCEPTED, S.WITHDRAWN)),
+        (S.AWAITING_MERCHANT, A.MERCHANT, (S.ACCEPTED,)),
+        (S.AWAITING_MERCHANT, A.RESPONDENT, ()),
         (S.SUBMITTED, A.APPLICANT, (S.WITHDRAWN,)),
         (S.SUBMITTED, A.RESPONDENT, ()),
         (S.AWAITING_CONSENT, A.RESPONDENT, (S.ACCEPTED, S.REFUSED)),
@@ -215,3 +224,17 @@ def test_allowed_targets_agrees_with_check_transition() -> None:
 def test_transition_error_message_names_the_edge() -> None:
     with pytest.raises(TransitionError, match=r"^refused -> accepted by respondent: no_such"):
         check_transition(S.REFUSED, S.ACCEPTED, A.RESPONDENT)
+
+
+def test_a_merchant_fires_only_its_decline() -> None:
+    """A merchant's handler moves a case only by declining (on to mediation)."""
+    fired = {(t.source, t.target) for t in TRANSITIONS if A.MERCHANT in t.actors}
+    assert fired == {(S.AWAITING_MERCHANT, S.ACCEPTED)}
+
+
+def test_a_case_waiting_for_its_merchant_can_only_settle_go_on_or_be_withdrawn() -> None:
+    assert {t.target for t in TRANSITIONS if t.source is S.AWAITING_MERCHANT} == {
+        S.SETTLED_BY_NEGOTIATION,
+        S.ACCEPTED,
+        S.WITHDRAWN,
+    }

@@ -360,10 +360,12 @@ def test_every_status_has_a_step_and_an_answer_for_every_seat() -> None:
     [
         (S.SUBMITTED, Step.FILED),
         (S.AWAITING_CONSENT, Step.RESPONDENT),
+        (S.AWAITING_MERCHANT, Step.RESPONDENT),
         (S.ASSIGNING, Step.MEDIATOR),
         (S.AWAITING_MEDIATOR, Step.MEDIATOR),
         (S.IN_MEDIATION, Step.MEDIATION),
         (S.SETTLED, Step.OUTCOME),
+        (S.SETTLED_BY_NEGOTIATION, Step.OUTCOME),
         (S.FAILED, Step.OUTCOME),
         (S.TRANSFERRED, Step.COURT),
         (S.DOCKETED, Step.COURT),
@@ -388,3 +390,15 @@ def test_waiting_actions_have_no_button() -> None:
     assert not next_step(situation(S.FAILED, P.APPLICANT)).waiting
     assert A.SIGN_AGREEMENT not in WAITING
     assert isinstance(next_step(situation(S.FAILED, P.APPLICANT)), NextStep)
+
+
+@pytest.mark.parametrize(
+    ("seat", "action"),
+    [(P.APPLICANT, A.WAIT_FOR_MERCHANT), (P.RESPONDENT, A.WAIT_FOR_MERCHANT), (P.ADMIN, A.DONE)],
+)
+def test_the_merchant_answers_first(seat: Seat, action: Action) -> None:
+    got = next_step(
+        situation(S.AWAITING_MERCHANT, seat, deadlines={"merchant_answer": date(2030, 1, 15)})
+    )
+    assert (got.step, got.action) == (Step.RESPONDENT, action)
+    assert got.due_on == (date(2030, 1, 15) if action is not A.DONE else None)

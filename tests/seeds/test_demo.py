@@ -3,9 +3,18 @@ from datetime import UTC, datetime
 from cases.accounts.actions import check_password
 from cases.accounts.models import Organisation, PartnerPlatform, Role, Track, User
 from cases.models import Case, Notice, Party, TimelineEvent
+from cases.negotiation.models import MerchantHandler, Negotiation
+from cases.negotiation.rules import EnrolmentStatus
 from cases.status import Status
 from mediation.settings import Settings
-from seeds.demo import CASES, DEMO_PASSWORD, ORGANISATIONS, STAFF, seed_demo
+from seeds.demo import (
+    CASES,
+    DEMO_MERCHANT_USCC,
+    DEMO_PASSWORD,
+    ORGANISATIONS,
+    STAFF,
+    seed_demo,
+)
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
@@ -43,11 +52,21 @@ async def test_demo_seed_covers_every_track_and_role_and_is_idempotent(
 
 async def test_demo_cases_went_through_the_filing_action(db: None, settings: Settings) -> None:
     await seed_demo(settings, NOW)
-    cases = await Case.all()
-    assert len(cases) == len(CASES)
-    for case in cases:
-        # Filed through the action: invited respondent, parties, a timeline, notices queued.
+    cases = await Case.all().order_by("id")
+    assert len(cases) == len(CASES) + 1
+    # The last goes to the enrolled demo merchant first (先行协商), with no invitation.
+    *invited, merchant_case = cases
+    assert merchant_case.status == Status.AWAITING_MERCHANT
+    negotiation = await Negotiation.get(case=merchant_case).prefetch_related("merchant")
+    assert negotiation.merchant.uscc == DEMO_MERCHANT_USCC
+    assert negotiation.merchant.status == EnrolmentStatus.ENROLLED
+    handler = await MerchantHandler.get(merchant=negotiation.merchant).prefetch_related("user")
+    assert handler.user.username == "merchant"
+    assert check_password(handler.user.password_hash, DEMO_PASSWORD)
+    for case in invited:
         assert case.status == Status.AWAITING_CONSENT
+    for case in cases:
+        # Filed through the action: parties, a timeline, notices queued.
         assert await Party.filter(case=case).count() == 2
         kinds = await TimelineEvent.filter(case=case).values_list("kind", flat=True)
         assert kinds[0] == "filed" and "status_changed" in kinds

@@ -151,6 +151,14 @@ def cal() -> WorkingDayCalendar:
             None,
             id="2025-3wd-across-spring-festival",
         ),
+        # 2026: Mon Nov 2 + 10 working days: Nov 3-6 (4), Nov 9-13 (9), Mon Nov 16 (10).
+        pytest.param(
+            Regime.MERCHANT_ANSWER,
+            date(2026, 11, 2),
+            date(2026, 11, 16),
+            None,
+            id="2026-10wd-merchant-answer",
+        ),
         # 2025: Sep 8 + 30 = Wed Oct 8 (last day of the Oct 1-8 holiday) -> Thu Oct 9.
         pytest.param(
             Regime.ONLINE_MEDIATION,
@@ -435,6 +443,7 @@ def test_extension_must_add_days() -> None:
         pytest.param(Regime.TOURISM_DECISION_SHANGHAI, 45, CAL, "上海市旅游条例", id="tourism-sh"),
         pytest.param(Regime.CONSUMER_ACCEPTANCE, 7, WORK, "投诉举报", id="consumer-acceptance"),
         pytest.param(Regime.CONSUMER_MEDIATION, 45, WORK, "投诉举报", id="consumer-mediation"),
+        pytest.param(Regime.MERCHANT_ANSWER, 10, WORK, "先行协商", id="merchant-answer"),
     ],
 )
 def test_rule_table(regime: Regime, length: int, unit: Unit, article: str) -> None:

@@ -1,0 +1,1 @@
+"""Merchants answer first (先行协商): enrolment, negotiation, settlement."""
