@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -45,6 +46,7 @@ from cases.negotiation.actions import (
 from cases.negotiation.rules import DEFAULT_ANSWER_DAYS, EnrolmentStatus
 from cases.performance.actions import Move as PerformanceMove
 from courtwire.words import PARTY_KIND_LABELS
+from mediation.agreement_pdf import render_pdf
 from mediation.negotiation_view import label_context, view_of
 from mediation.presenters import STATUS_LABELS, case_view
 from mediation.routes import parse_id
@@ -258,6 +260,16 @@ async def settlement_record(request: Request) -> Response:
         "merchant/settlement.html",
         {"negotiation": view, "settlement": view.settlement, **_labels(request)},
     )
+    if request.query_params.get("download") == "pdf":
+        # The same record as a PDF/A a party keeps (rendering takes a worker thread's second).
+        pdf = await run_in_threadpool(render_pdf, bytes(response.body).decode())
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="settlement-{seat.case.number}.pdf"'
+            },
+        )
     if request.query_params.get("download") == "1":
         response.headers["Content-Disposition"] = (
             f'attachment; filename="settlement-{seat.case.number}.html"'

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.support.accessibility import assert_accessible
 from tests.support.live_server import run_server, run_with_orm
 from tests.support.rooms import cheap_hashing
 
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.browser
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
 PASSWORD = "merchant password 1"
 CONSUMER = "13812345678"
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 async def _seed(settings: Settings) -> str:
@@ -103,12 +105,15 @@ def test_merchant_proposes_at_a_desk_and_the_consumer_accepts_on_a_phone(
     from cases.clock import local_date, utcnow
 
     base, number = site
-    perform_by = (local_date(utcnow()) + timedelta(days=7)).isoformat()
+    due = local_date(utcnow()) + timedelta(days=7)
+    perform_by, said_by = due.isoformat(), f"{due.year}年{due.month}月{due.day}日"
 
     # The merchant's handler, at a desk: the inbox shows the dispute and its deadline.
     sign_in(desk, base, "/merchant", "shop")
     row = desk.locator(".merchant-inbox li", has_text=number)
     expect(row).to_contain_text("请于")
+    assert not ISO_DATE.search(row.inner_text())
+    assert_accessible(desk, "the merchant's inbox")
     row.get_by_role("link", name=number).click()
     expect(desk.locator("h1.case-number")).to_have_text(number)
     expect(desk.get_by_text("旅行社单方取消行程")).to_be_visible()
@@ -118,19 +123,21 @@ def test_merchant_proposes_at_a_desk_and_the_consumer_accepts_on_a_phone(
     desk.get_by_label("履行期限（日期）").fill(perform_by)
     desk.get_by_role("button", name="发送方案").click()
     expect(desk.locator(".negotiation-thread")).to_contain_text("等待消费者答复")
+    assert_accessible(desk, "the merchant's dispute page, with its proposal")
 
     # The consumer, on a phone: one tap accepts.
     phone = phones.new_page()
     sign_in(phone, base, f"/cases/{number}", CONSUMER)
     proposal = phone.locator("#proposal")
-    expect(proposal).to_contain_text("¥3,680.00")
+    expect(proposal).to_contain_text("人民币3,680.00元")
     expect(proposal).to_contain_text("原路退回支付账户")
     phones.assert_fits(phone)
+    assert_accessible(phone, "the consumer's case page, with the merchant's proposal")
     phone.get_by_role("button", name="接受此方案").tap()
     expect(phone.locator(".status").first).to_have_text(re.compile("已与经营者协商和解"))
     item = phone.locator("#remedy-performance")
-    expect(item).to_contain_text("退款 ¥3,680.00")
-    expect(item).to_contain_text(perform_by)
+    expect(item).to_contain_text("退款 人民币3,680.00元")
+    expect(item).to_contain_text(said_by)
     expect(item).to_contain_text("待履行")
     phones.assert_fits(phone)
     phones.screenshot(phone, "merchants-settled-phone")
@@ -139,6 +146,9 @@ def test_merchant_proposes_at_a_desk_and_the_consumer_accepts_on_a_phone(
     phone.get_by_role("link", name="和解记录", exact=True).click()
     expect(phone.locator(".statement")).to_contain_text("上海某某国际旅行社有限公司")
     expect(phone.locator(".statement")).to_contain_text("张三")
+    # A record in plain words: dates as records write them, never as stored.
+    assert not ISO_DATE.search(phone.locator("main").inner_text())
+    assert_accessible(phone, "the settlement record")
     phones.assert_fits(phone)
 
     # The merchant sees the settlement and may mark the remedy performed.

@@ -5,6 +5,8 @@ may see what (a merchant sees only its own disputes)."""
 from __future__ import annotations
 
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -76,7 +78,17 @@ def filed(client: TestClient) -> str:
     return file_case(client, files=[("合同.pdf", PDF_BYTES)], respondent_id_number=MERCHANT_USCC)
 
 
-def test_the_merchant_proposes_and_the_consumer_accepts(client: TestClient, filed: str) -> None:
+def pdf_text(content: bytes, folder: Path) -> str:
+    path = folder / "record.pdf"
+    path.write_bytes(content)
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.decode("utf-8")
+
+
+def test_the_merchant_proposes_and_the_consumer_accepts(
+    client: TestClient, filed: str, tmp_path: Path
+) -> None:
     case_page = client.get(f"/cases/{filed}?filed=1")
     assert "first-response enterprise" in case_page.text or "先行协商" in case_page.text
     switch_to(client, "shop", STAFF_PASSWORD)
@@ -133,6 +145,13 @@ def test_the_merchant_proposes_and_the_consumer_accepts(client: TestClient, file
     assert "上海某某国际旅行社有限公司" in record.text and "3,680.00" in record.text
     download = client.get(f"/cases/{filed}/settlement?download=1")
     assert "attachment" in download.headers["content-disposition"]
+    pdf = client.get(f"/cases/{filed}/settlement?download=pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert f'settlement-{filed}.pdf"' in pdf.headers["content-disposition"]
+    said = pdf_text(pdf.content, tmp_path)
+    for words in ("和解记录", "上海某某国际旅行社有限公司", "人民币3,680.00元", "原路退回支付账户"):
+        assert words in said, words
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", said)  # dates as records write them
 
     # The merchant marks the remedy performed; the consumer confirms.
     switch_to(client, "shop", STAFF_PASSWORD)
@@ -270,7 +289,7 @@ def test_the_mediator_sees_the_negotiation_after_a_refusal(client: TestClient, f
     page = client.get(f"/cases/{filed}")
     assert page.status_code == 200
     thread = page.text[page.text.index('id="negotiation"') :]
-    for said in ("请提供付款截图和订单号", "订单号 T1", "¥200.00", "金额太低"):
+    for said in ("请提供付款截图和订单号", "订单号 T1", "人民币200.00元", "金额太低"):
         assert said in thread
     assert 'action="/cases/' + filed + "/negotiation/accept" not in page.text  # read only
 
