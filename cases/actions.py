@@ -17,7 +17,7 @@ from pathlib import Path
 from cases.access import CaseFacts, Viewer, can_view_case
 from cases.accounts.models import Role, User
 from cases.agreements.models import AgreementVersion
-from cases.clock import say_time
+from cases.clock import local_date, say_time
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.evidence_store import blobs_older_than
 from cases.filing import Filing, PartyInput
@@ -131,7 +131,7 @@ async def do_file_case(
     platform files for an applicant who has no account here also asks the applicant, by the
     contacts given, to claim it (`claim_link` names the applicant's row)."""
     async with atomic():
-        number = await next_case_number(now.year, filing.domain)
+        number = await next_case_number(local_date(now).year, filing.domain)
         case = await Case.create(
             number=number,
             domain=filing.domain,

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 
-from tortoise.expressions import F
-
 from cases.categories import Domain
 from cases.models import CaseNumberCounter
 
@@ -22,13 +20,24 @@ def format_case_number(year: int, domain: Domain, serial: int) -> str:
 
 async def next_case_number(year: int, domain: Domain) -> str:
     """Allocate the next serial. Call inside the filing transaction: the UPDATE takes a row
-    lock on PostgreSQL (and SQLite serialises writers), so two filings never share a number."""
+    lock on PostgreSQL (and SQLite serialises writers), so two filings never share a number,
+    and a rollback gives the serial back (no gaps).
+
+    `year` is the filing's year in Beijing time (`cases.clock.local_date(now).year`): a
+    dispute filed in the first hours of 1 January is a new year's dispute."""
     # Insert-if-missing never fails, even when two first filings of a year race.
     await CaseNumberCounter.bulk_create(
         [CaseNumberCounter(year=year, domain=domain, last_serial=0)], ignore_conflicts=True
     )
-    await CaseNumberCounter.filter(year=year, domain=domain).update(
-        last_serial=F("last_serial") + 1
+    # One statement increments and reads back: the counter row is the one every filing of a
+    # domain waits on, so the fewer round trips while it is locked, the more filings a second.
+    db = CaseNumberCounter._meta.db
+    mark = "?" if db.capabilities.dialect == "sqlite" else "$%d"
+    first, second = (mark, mark) if mark == "?" else (mark % 1, mark % 2)
+    # (execute_query_dict: Tortoise's execute_query drops the rows an UPDATE returns.)
+    rows = await db.execute_query_dict(
+        f"UPDATE {CaseNumberCounter._meta.db_table} SET last_serial = last_serial + 1 "
+        f"WHERE year = {first} AND domain = {second} RETURNING last_serial",
+        [year, domain.value],
     )
-    counter = await CaseNumberCounter.get(year=year, domain=domain)
-    return format_case_number(year, domain, counter.last_serial)
+    return format_case_number(year, domain, int(rows[0]["last_serial"]))
