@@ -453,6 +453,8 @@ async def _add_evidence(
 ) -> tuple[list[StoredEvidence], list[Repeated]]:
     """Evidence rows for blobs already stored, each with its timeline event; contents the
     case already has are left out and returned as repeated. Call with the case locked."""
+    if not items:
+        return [], []  # (most partner filings come without files: no query for nothing)
     already = dict(
         await Evidence.filter(case_id=case.id).order_by("id").values_list("sha256", "filename")
     )

@@ -25,12 +25,21 @@ async def next_case_number(year: int, domain: Domain) -> str:
 
     `year` is the filing's year in Beijing time (`cases.clock.local_date(now).year`): a
     dispute filed in the first hours of 1 January is a new year's dispute."""
-    # Insert-if-missing never fails, even when two first filings of a year race.
-    await CaseNumberCounter.bulk_create(
-        [CaseNumberCounter(year=year, domain=domain, last_serial=0)], ignore_conflicts=True
-    )
     # One statement increments and reads back: the counter row is the one every filing of a
     # domain waits on, so the fewer round trips while it is locked, the more filings a second.
+    # The year's first filing of a domain makes the row first (insert-if-missing never
+    # fails, even when two first filings of a year race) and takes the serial again.
+    serial = await _increment(year, domain)
+    if serial is None:
+        await CaseNumberCounter.bulk_create(
+            [CaseNumberCounter(year=year, domain=domain, last_serial=0)], ignore_conflicts=True
+        )
+        serial = await _increment(year, domain)
+    assert serial is not None
+    return format_case_number(year, domain, serial)
+
+
+async def _increment(year: int, domain: Domain) -> int | None:
     db = CaseNumberCounter._meta.db
     mark = "?" if db.capabilities.dialect == "sqlite" else "$%d"
     first, second = (mark, mark) if mark == "?" else (mark % 1, mark % 2)
@@ -40,4 +49,4 @@ async def next_case_number(year: int, domain: Domain) -> str:
         f"WHERE year = {first} AND domain = {second} RETURNING last_serial",
         [year, domain.value],
     )
-    return format_case_number(year, domain, int(rows[0]["last_serial"]))
+    return int(rows[0]["last_serial"]) if rows else None
