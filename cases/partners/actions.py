@@ -148,7 +148,7 @@ async def do_partner_filing(
     request_hash = canonical_request(body)
     order: CheckedOrder | None = None
     order_errors: dict[str, str] = {}
-    if body.get("order") is not None:
+    if "order" in body:  # null is no order: the description says an object
         order, order_errors = check_order(body["order"])
     if order is not None:
         # The filing's order number (one dispute, one number) is the order's own.
