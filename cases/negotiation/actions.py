@@ -211,6 +211,25 @@ async def do_set_answer_days(
     return merchant
 
 
+async def do_delegate_answering(
+    viewer: Viewer, merchant_id: int, partner_id: int | None
+) -> Merchant:
+    """A merchant lets a partner platform answer first for it (its customer service as first
+    responder), or takes it back (None). Set by the merchant's own handler or a platform
+    administrator; the partner then makes the merchant's moves through the partner API."""
+    if viewer.role == Role.MERCHANT:
+        merchant = await merchant_of(viewer)
+        if merchant is None or merchant.id != merchant_id:
+            raise CaseNotFound("merchant_not_found")
+    elif viewer.role != Role.PLATFORM_ADMIN:
+        raise NegotiationForbidden("forbidden")
+    if partner_id is not None and not await PartnerPlatform.exists(id=partner_id, is_active=True):
+        raise NegotiationForbidden("partner_not_active")
+    if not await Merchant.filter(id=merchant_id).update(delegated_to_id=partner_id):
+        raise CaseNotFound("merchant_not_found")
+    return await Merchant.get(id=merchant_id)
+
+
 async def merchants_for_admin() -> list[Merchant]:
     return await Merchant.all().order_by("status", "-requested_at", "id")
 
