@@ -278,7 +278,9 @@ ERROR_MESSAGES: dict[str, str] = {
     "currency_invalid": N_("Only CNY is accepted."),
     "too_many": N_("This list has more entries than the API allows."),
     "order_too_large": N_("The order is too large (at most 256 KB as JSON)."),
-    "filename_required": N_("Name the file with the filename query parameter."),
+    "filename_required": N_(
+        "Name the file with the filename query parameter (1 to 200 characters)."
+    ),
     "rate_limited": N_("Too many requests for this API key. Please wait and try again."),
     "no_order_snapshot": N_("This dispute was filed without an order."),
 }

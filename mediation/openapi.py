@@ -361,19 +361,17 @@ def _schemas() -> dict[str, Any]:
                     "type": "array",
                     "minItems": 1,
                     "maxItems": MAX_BATCH_ITEMS,
+                    # Each item is checked on its own (partial success), so its content is
+                    # not part of the request's schema: a wrong item gets its own result.
                     "items": {
                         "type": "object",
-                        "additionalProperties": False,
-                        "required": ["idempotency_key", "dispute"],
-                        "properties": {
-                            "idempotency_key": {
-                                "type": "string",
-                                "minLength": 1,
-                                "maxLength": IDEMPOTENCY_KEY_MAX,
-                                "pattern": IDEMPOTENCY_KEY_PATTERN,
-                            },
-                            "dispute": _ref("DisputeFiling"),
-                        },
+                        "description": "`idempotency_key` (as the Idempotency-Key header: "
+                        "1 to 255 visible ASCII characters, no space at either end) and "
+                        "`dispute` (a DisputeFiling). An item missing either, or with another "
+                        "field, gets a 400 result; a dispute with field errors a 422 result.",
+                        "examples": [
+                            {"idempotency_key": "batch-1-0001", "dispute": EXAMPLE_FILING}
+                        ],
                     },
                 },
             },
@@ -509,7 +507,6 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         "404": err(
             "No such case against a merchant that delegated to this partner; no such question."
         ),
-        "403": err("Not the merchant's move."),
         "409": err("The negotiation has ended, its time passed, or the move is not possible now."),
         "413": err("The request body is too large."),
         "422": err("Field errors (the remedy, the text), keyed by field."),
@@ -572,7 +569,12 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                             "name": "status",
                             "in": "query",
                             "description": "One status, or several separated by commas.",
-                            "schema": {"type": "string", "maxLength": 1000},
+                            "style": "form",
+                            "explode": False,
+                            "schema": {
+                                "type": "array",
+                                "items": {"type": "string", "enum": [s.value for s in Status]},
+                            },
                         },
                         {
                             "name": "updated_since",
@@ -594,7 +596,10 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": _json(_ref("DisputePage"), "One page of disputes."),
-                        "400": err("A status not listed, a time, cursor or limit not valid."),
+                        "400": err(
+                            "A status not listed, a time, cursor or limit not valid (a cursor "
+                            "is valid only as this API gave it out)."
+                        ),
                         **common,
                     },
                 },
@@ -743,7 +748,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     "responses": {
                         "201": _json(_ref("Attachment"), "Attached as the applicant's evidence."),
                         "200": _json(_ref("Attachment"), "The dispute already had this content."),
-                        "400": err("No file name."),
+                        "400": err("No file name, or one longer than 200 characters."),
                         **common,
                         "404": no_case,
                         "413": err("The file is larger than 20 MB."),

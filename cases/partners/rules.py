@@ -109,15 +109,27 @@ def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# RFC 3339 (the OpenAPI `date-time`): "t"/"z" in either case, any digits of a second's
+# fraction (Python keeps six).
+_RFC3339 = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
 def read_time(value: object) -> datetime | None:
-    """An ISO 8601 date-time with its offset (a time without one says no moment)."""
+    """An ISO 8601 / RFC 3339 date-time with its offset (a time without one says no moment)."""
     if not isinstance(value, str) or len(value) > 40:
         return None
+    match = _RFC3339.fullmatch(value)
+    if match is None:
+        return None
+    day, clock, fraction, offset = match.groups()
+    fraction = f".{(fraction + '000000')[:6]}" if fraction else ""
+    offset = "+00:00" if offset in ("Z", "z") else offset
     try:
-        moment = datetime.fromisoformat(value)
+        return datetime.fromisoformat(f"{day}T{clock}{fraction}{offset}")
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else None
 
 
 def read_amount(value: object) -> Decimal | None:

@@ -50,6 +50,7 @@ MAX_BODY = 40 * 1024 * 1024  # ten 20 MB files would not fit base64-encoded; par
 MAX_JSON_DEPTH = 5
 MAX_BATCH_DEPTH = MAX_JSON_DEPTH + 3
 MAX_MOVE_DEPTH = 2  # a negotiation move: an object of plain values
+MAX_FILENAME_PARAM = 200  # as described; the stored name is shortened further (evidence_files)
 
 
 def api_error(request: Request, code: str, status: int, **extra: Any) -> JSONResponse:
@@ -236,6 +237,7 @@ async def create_disputes_in_batch(request: Request) -> Response:
         or set(body) != {"items"}
         or not isinstance(items, list)
         or not 1 <= len(items) <= MAX_BATCH_ITEMS
+        or not all(isinstance(item, dict) for item in items)
     ):
         return api_error(request, "batch_invalid", 400)
     batch = [_batch_item(request, item) for item in items]
@@ -320,7 +322,7 @@ async def attach(request: Request) -> Response:
     partner = await partner_of(request)
     case = await access_partner_case(partner, request.path_params["number"])
     filename = request.query_params.get("filename", "")
-    if not filename.strip():
+    if not filename.strip() or len(filename) > MAX_FILENAME_PARAM:
         return api_error(request, "filename_required", 400)
     data = await request.body()
     if len(data) > MAX_EVIDENCE_BYTES:
@@ -469,6 +471,13 @@ async def negotiation_move(request: Request) -> Response:
     return await _negotiation_answer(partner, number, 201)
 
 
+async def disputes(request: Request) -> Response:
+    """One route for the collection, so a 405 names both of its methods (`Allow`)."""
+    if request.method == "POST":
+        return await create_dispute(request)
+    return await list_disputes(request)
+
+
 async def openapi(request: Request) -> Response:
     return JSONResponse(openapi_document(settings_of(request).base_url))
 
@@ -482,8 +491,7 @@ def api_exception(request: Request, error: CaseError) -> JSONResponse:
 
 
 routes = [
-    Route("/api/v1/disputes", list_disputes, methods=["GET"]),
-    Route("/api/v1/disputes", create_dispute, methods=["POST"]),
+    Route("/api/v1/disputes", disputes, methods=["GET", "POST"]),
     Route("/api/v1/disputes/batch", create_disputes_in_batch, methods=["POST"]),
     Route("/api/v1/disputes/{number:case}", dispute_status, methods=["GET"]),
     Route("/api/v1/disputes/{number:case}/order", dispute_order, methods=["GET"]),
