@@ -573,6 +573,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                             "explode": False,
                             "schema": {
                                 "type": "array",
+                                "minItems": 1,
                                 "items": {"type": "string", "enum": [s.value for s in Status]},
                             },
                         },

@@ -348,6 +348,11 @@ async def delegated_negotiation(partner: PartnerPlatform, number: str) -> Negoti
     return negotiation
 
 
+async def active_partners() -> list[PartnerPlatform]:
+    """The partner platforms a merchant may let answer first for it."""
+    return await PartnerPlatform.filter(is_active=True).order_by("name")
+
+
 def snapshot_digest_matches(snapshot: OrderSnapshot) -> bool:
     """The stored text still has the digest taken on receipt."""
     return sha256_hex(snapshot.canonical) == snapshot.sha256

@@ -23,11 +23,13 @@ from cases.evidence_store import blob_path
 from cases.models import Evidence
 from cases.negotiation.actions import (
     NegotiationError,
+    NegotiationForbidden,
     access_negotiation,
     do_accept,
     do_ask,
     do_create_handler,
     do_decline,
+    do_delegate_answering,
     do_move_enrolment,
     do_propose,
     do_refuse,
@@ -40,9 +42,11 @@ from cases.negotiation.actions import (
     figures_of_all,
     handlers_of,
     merchant_inbox,
+    merchant_of,
     merchants_for_admin,
 )
 from cases.negotiation.rules import DEFAULT_ANSWER_DAYS, EnrolmentStatus
+from cases.partners.actions import active_partners
 from cases.performance.actions import Move as PerformanceMove
 from courtwire.words import PARTY_KIND_LABELS
 from mediation.negotiation_view import label_context, view_of
@@ -87,6 +91,7 @@ async def _inbox(
             "rows": rows,
             "figures": await figures_for(merchant.id),
             "handlers": await handlers_of(merchant.id),
+            "partners": await active_partners(),
             "saved": request.query_params.get("saved") == "1",
             "errors": errors or {},
             "values": values or {},
@@ -111,6 +116,25 @@ async def answer_days(request: Request) -> Response:
     except NegotiationError as error:
         return await _inbox(request, error.field_errors)
     return RedirectResponse("/merchant?saved=1", status_code=303)
+
+
+@signed_in(Role.MERCHANT)
+async def delegate(request: Request) -> Response:
+    """The merchant lets a partner platform answer first for it (or takes it back)."""
+    viewer = viewer_of(request.state.user)
+    async with checked_form(request, max_files=0) as form:
+        chosen = form_text(form).get("delegated_to", "")
+    merchant = await merchant_of(viewer)
+    if merchant is None:
+        raise CaseNotFound("merchant_not_found")
+    partner_id = _int(chosen) if chosen else None
+    if partner_id is not None and partner_id <= 0:
+        return await _inbox(request, {"delegated_to": "choose_one"})
+    try:
+        await do_delegate_answering(viewer, merchant.id, partner_id)
+    except NegotiationForbidden:
+        return await _inbox(request, {"delegated_to": "choose_one"})
+    return RedirectResponse("/merchant?saved=1#delegation", status_code=303)
 
 
 @signed_in(Role.MERCHANT)
@@ -324,6 +348,7 @@ routes = [
     Route("/merchant", inbox),
     Route("/merchant/settings", answer_days, methods=["POST"]),
     Route("/merchant/handlers", add_handler, methods=["POST"]),
+    Route("/merchant/delegation", delegate, methods=["POST"]),
     Route("/merchant/enrol", enrol, methods=["GET", "POST"]),
     Route("/merchant/cases/{number:case}", merchant_case),
     Route("/merchant/cases/{number:case}/evidence/{evidence_id:id}", merchant_evidence),

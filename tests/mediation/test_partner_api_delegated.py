@@ -249,3 +249,32 @@ def test_only_the_merchant_or_a_platform_admin_sets_a_delegate(
 
     with pytest.raises(CaseError):
         delegate(client, setting["merchant_id"], run(client, inactive))
+
+
+def test_the_merchant_delegates_in_its_portal_and_takes_it_back(
+    client: TestClient, setting: dict[str, Any]
+) -> None:
+    from tests.support.factories import csrf_of, sign_in
+
+    number, key = setting["number"], setting["platform_key"]
+    sign_in(client, "shop1", "shop password 1")
+    page = client.get("/merchant")
+    assert page.status_code == 200
+    assert 'id="delegated_to"' in page.text and "某电商平台" in page.text
+
+    def choose(value: str) -> Any:
+        token = csrf_of(client, "/merchant")
+        return client.post(
+            "/merchant/delegation",
+            data={"csrf_token": token, "delegated_to": value},
+            follow_redirects=False,
+        )
+
+    assert choose(str(setting["platform_id"])).status_code == 303
+    assert client.get(f"{URL}/{number}/negotiation", headers=auth(key)).status_code == 200
+    refused = choose("999999")  # no such partner: a clear field error, nothing changed
+    assert refused.status_code == 422
+    assert 'aria-invalid="true"' in refused.text
+    assert client.get(f"{URL}/{number}/negotiation", headers=auth(key)).status_code == 200
+    assert choose("").status_code == 303
+    assert client.get(f"{URL}/{number}/negotiation", headers=auth(key)).status_code == 404

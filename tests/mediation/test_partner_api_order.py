@@ -4,10 +4,12 @@ endpoint, checked like web uploads."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
@@ -16,6 +18,7 @@ from cases.accounts.models import Role
 from cases.evidence_files import MAX_EVIDENCE_BYTES
 from cases.models import Case, Evidence, TimelineEvent
 from cases.partners.models import OrderSnapshot
+from tests.support.concurrency import rendezvous
 from tests.support.factories import (
     PDF_BYTES,
     STAFF_PASSWORD,
@@ -257,3 +260,37 @@ def test_a_refused_attachment_changes_nothing(
         return await Evidence.filter(case__number=number).count()
 
     assert run(client, count) == 0
+
+
+def test_one_file_attached_twice_at_once_is_one_evidence_item(client: TestClient, key: str) -> None:
+    """Both uploads are held where the case's evidence is read (`add_evidence`): the case
+    row's lock makes the second wait and report the first's item instead of failing."""
+    number = file_with(client, key, ORDER).json()["case_number"]
+
+    async def fire() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            return list(
+                await asyncio.gather(
+                    *(
+                        http.post(
+                            f"{URL}/{number}/attachments",
+                            params={"filename": f"收据{n}.pdf"},
+                            content=PDF_BYTES,
+                            headers=auth(key),
+                        )
+                        for n in range(2)
+                    )
+                )
+            )
+
+    with rendezvous("add_evidence", parties=2) as point:
+        responses = client.portal.call(fire)
+
+    assert point.arrived >= 1
+    assert sorted(r.status_code for r in responses) == [200, 201], [r.text for r in responses]
+
+    async def count() -> int:
+        return await Evidence.filter(case__number=number).count()
+
+    assert run(client, count) == 1

@@ -287,3 +287,37 @@ def test_racing_copies_of_a_batch_file_each_item_once(client: TestClient, key: s
         assert first["body"]["case_number"] == second["body"]["case_number"]
         assert [first["replayed"], second["replayed"]].count(True) == 1
     assert case_count(client) == 3
+
+
+def test_a_single_filing_and_a_batch_item_racing_with_one_key_file_once(
+    client: TestClient, key: str
+) -> None:
+    """The header's key and an item's key are one namespace, claimed in the filing's
+    transaction: sent both ways at once, one case; the other answer replays it."""
+    item = _items(21)[0]
+
+    async def fire() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            return list(
+                await asyncio.gather(
+                    http.post(
+                        LIST,
+                        json=item["dispute"],
+                        headers=auth(key, **{"Idempotency-Key": item["idempotency_key"]}),
+                    ),
+                    http.post(BATCH, json={"items": [item]}, headers=auth(key)),
+                )
+            )
+
+    with rendezvous("partner_filing", parties=2) as point:
+        single, batch = client.portal.call(fire)
+
+    assert point.arrived >= 1
+    result = batch.json()["results"][0]
+    assert single.status_code == 201 and result["status"] == 201, (single.text, result)
+    assert result["body"]["case_number"] == single.json()["case_number"]
+    assert [single.headers.get("idempotent-replayed") == "true", result["replayed"]].count(
+        True
+    ) == 1
+    assert case_count(client) == 1

@@ -80,7 +80,10 @@ def test_a_cursor_round_trips_and_a_foreign_one_is_refused() -> None:
     ("params", "error"),
     [
         ({}, None),
-        ({"status": "refused, accepted"}, None),
+        ({"status": "refused,accepted"}, None),
+        ({"status": "refused, accepted"}, "status_invalid"),
+        ({"status": ""}, "status_invalid"),
+        ({"status": "refused,"}, "status_invalid"),
         ({"status": "REFUSED"}, "status_invalid"),
         ({"limit": "200"}, None),
         ({"limit": "-1"}, "limit_invalid"),
@@ -92,7 +95,7 @@ def test_list_queries(params: dict[str, str], error: str | None) -> None:
     query, code = check_list_query(params)
 
     assert code == error
-    if params.get("status") == "refused, accepted":
+    if params.get("status") == "refused,accepted":
         assert query is not None and query.statuses == {Status.REFUSED, Status.ACCEPTED}
 
 
