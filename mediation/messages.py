@@ -283,4 +283,5 @@ ERROR_MESSAGES: dict[str, str] = {
     ),
     "rate_limited": N_("Too many requests for this API key. Please wait and try again."),
     "no_order_snapshot": N_("This dispute was filed without an order."),
+    "state_invalid": N_("The state filter names a state the API description does not list."),
 }

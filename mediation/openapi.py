@@ -430,6 +430,40 @@ def _schemas() -> dict[str, Any]:
             },
         },
         "NegotiationMessage": message,
+        "NegotiationListItem": {
+            "type": "object",
+            "required": [
+                "case_number",
+                "case_status",
+                "merchant_uscc",
+                "merchant_name",
+                "state",
+                "started_at",
+                "due_on",
+                "first_answer_at",
+            ],
+            "properties": {
+                "case_number": {"type": "string"},
+                "case_status": {"type": "string", "enum": [s.value for s in Status]},
+                "merchant_uscc": {"type": "string"},
+                "merchant_name": {"type": "string"},
+                "state": {"type": "string", "enum": [s.value for s in NegotiationState]},
+                "started_at": _TIME,
+                "due_on": {"type": ["string", "null"], "format": "date"},
+                "first_answer_at": _NULLABLE_TIME,
+            },
+        },
+        "NegotiationPage": {
+            "type": "object",
+            "required": ["data", "next_cursor"],
+            "properties": {
+                "data": {"type": "array", "items": _ref("NegotiationListItem")},
+                "next_cursor": {
+                    "type": ["string", "null"],
+                    "description": "Pass as `cursor` for the next page; null on the last.",
+                },
+            },
+        },
         "Negotiation": {
             "type": "object",
             "required": ["case_number", "case_status", "state", "due_on", "messages"],
@@ -561,9 +595,10 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                 "get": {
                     "operationId": "listDisputes",
                     "summary": "List this partner's disputes, oldest change first",
-                    "description": "Ordered by the time of the last change, then case: a "
-                    "dispute that changes while you page through comes again later (never "
-                    "missed). Keep the last page's `updated_at` for `updated_since` next time.",
+                    "description": "Ordered by `updated_at` (filing, then each change of "
+                    "status), then case: a dispute that changes while you page through comes "
+                    "again later (never missed). Keep the last page's `updated_at` for "
+                    "`updated_since` next time.",
                     "parameters": [
                         {
                             "name": "status",
@@ -757,6 +792,49 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                             "The file was refused: its type, content, size, image dimensions "
                             "or name."
                         ),
+                    },
+                }
+            },
+            "/api/v1/negotiations": {
+                "get": {
+                    "operationId": "listNegotiations",
+                    "summary": "The negotiations of the merchants that delegated their first "
+                    "answer to this partner (its inbox as first responder), oldest first",
+                    "parameters": [
+                        {
+                            "name": "state",
+                            "in": "query",
+                            "description": "One state, or several separated by commas.",
+                            "style": "form",
+                            "explode": False,
+                            "schema": {
+                                "type": "array",
+                                "minItems": 1,
+                                "items": {
+                                    "type": "string",
+                                    "enum": [s.value for s in NegotiationState],
+                                },
+                            },
+                        },
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "description": "The previous page's `next_cursor` (opaque).",
+                            "schema": {"type": "string", "maxLength": 200},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+                        },
+                    ],
+                    "responses": {
+                        "200": _json(_ref("NegotiationPage"), "One page of negotiations."),
+                        "400": err(
+                            "A state not listed, a cursor or limit not valid (a cursor is "
+                            "valid only as this API gave it out)."
+                        ),
+                        **common,
                     },
                 }
             },

@@ -32,6 +32,7 @@ from cases.negotiation.models import Negotiation
 from cases.partners.models import OrderSnapshot
 from cases.partners.rules import (
     CheckedOrder,
+    InboxQuery,
     ListQuery,
     Position,
     canonical_json,
@@ -346,6 +347,29 @@ async def delegated_negotiation(partner: PartnerPlatform, number: str) -> Negoti
     if negotiation is None:
         raise CaseNotFound("case_not_found")
     return negotiation
+
+
+async def delegated_negotiations(
+    partner: PartnerPlatform, query: InboxQuery
+) -> tuple[list[Negotiation], str | None]:
+    """One page of the negotiations of merchants that delegated to this partner (its inbox
+    as first responder), oldest first, and the next page's cursor (None on the last)."""
+    found = Negotiation.filter(merchant__delegated_to_id=partner.id)
+    if query.states:
+        found = found.filter(state__in=sorted(query.states))
+    if query.after is not None:
+        at, after_id = query.after.updated_at, query.after.case_id
+        found = found.filter(Q(started_at__gt=at) | Q(started_at=at, id__gt=after_id))
+    page = (
+        await found.order_by("started_at", "id")
+        .limit(query.limit + 1)
+        .prefetch_related("case", "merchant")
+    )
+    if len(page) <= query.limit:
+        return page, None
+    page = page[: query.limit]
+    last = page[-1]
+    return page, encode_cursor(Position(last.started_at, last.id))
 
 
 async def active_partners() -> list[PartnerPlatform]:

@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from cases.identity import is_valid_uscc, normalise_uscc
+from cases.negotiation.rules import NegotiationState
 from cases.status import Status
 
 # --- the batch -----------------------------------------------------------------------------
@@ -312,6 +313,45 @@ def check_list_query(params: Mapping[str, str]) -> tuple[ListQuery | None, str |
             return None, "limit_invalid"
         limit = int(text)
     return ListQuery(frozenset(statuses), since, after, limit), None
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    """The delegate's inbox: negotiations by when they started (then id), oldest first."""
+
+    states: frozenset[NegotiationState]
+    after: Position | None
+    limit: int
+
+
+def _limit(params: Mapping[str, str]) -> int | None:
+    if "limit" not in params:
+        return DEFAULT_PAGE
+    text = params["limit"]
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+        return None
+    return int(text)
+
+
+def check_inbox_query(params: Mapping[str, str]) -> tuple[InboxQuery | None, str | None]:
+    """The inbox's query (state: one or several, comma separated; cursor; limit), or the
+    code of the first wrong parameter."""
+    states: set[NegotiationState] = set()
+    if "state" in params:
+        for value in params["state"].split(","):
+            try:
+                states.add(NegotiationState(value))
+            except ValueError:
+                return None, "state_invalid"
+    after = None
+    if "cursor" in params:
+        after = decode_cursor(params["cursor"])
+        if after is None:
+            return None, "cursor_invalid"
+    limit = _limit(params)
+    if limit is None:
+        return None, "limit_invalid"
+    return InboxQuery(frozenset(states), after, limit), None
 
 
 # --- the per-key rate limit: a token bucket -------------------------------------------------

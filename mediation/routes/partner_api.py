@@ -30,6 +30,7 @@ from cases.partners.actions import (
     access_partner_case,
     case_summary,
     delegated_negotiation,
+    delegated_negotiations,
     do_attach,
     do_batch_filing,
     do_partner_filing,
@@ -37,7 +38,12 @@ from cases.partners.actions import (
     partner_cases,
     partner_viewer,
 )
-from cases.partners.rules import MAX_BATCH_ITEMS, check_list_query, idempotency_key_error
+from cases.partners.rules import (
+    MAX_BATCH_ITEMS,
+    check_inbox_query,
+    check_list_query,
+    idempotency_key_error,
+)
 from mediation.openapi import filing_properties, openapi_document
 from mediation.partners import rate_limit
 from mediation.web import error_text, locale_of, settings_of, timeline_words_in
@@ -382,6 +388,35 @@ async def _negotiation_answer(partner: Any, number: str, status: int = 200) -> J
     )
 
 
+async def negotiation_inbox(request: Request) -> Response:
+    """The negotiations of the merchants that delegated their first answer to this partner."""
+    partner = await partner_of(request)
+    query, error = check_inbox_query(request.query_params)
+    if query is None:
+        return api_error(request, error or "invalid_input", 400)
+    found, cursor = await delegated_negotiations(partner, query)
+    return JSONResponse(
+        {
+            "data": [
+                {
+                    "case_number": n.case.number,
+                    "case_status": str(n.case.status),
+                    "merchant_uscc": n.merchant.uscc,
+                    "merchant_name": n.merchant.name,
+                    "state": str(n.state),
+                    "started_at": n.started_at.isoformat(),
+                    "due_on": n.due_on.isoformat() if n.due_on else None,
+                    "first_answer_at": (
+                        n.first_answer_at.isoformat() if n.first_answer_at else None
+                    ),
+                }
+                for n in found
+            ],
+            "next_cursor": cursor,
+        }
+    )
+
+
 async def read_negotiation(request: Request) -> Response:
     partner = await partner_of(request)
     return await _negotiation_answer(partner, request.path_params["number"])
@@ -505,5 +540,6 @@ routes = [
         )
         for move in MOVES
     ),
+    Route("/api/v1/negotiations", negotiation_inbox, methods=["GET"]),
     Route("/api/v1/openapi.json", openapi),
 ]

@@ -278,3 +278,33 @@ def test_the_merchant_delegates_in_its_portal_and_takes_it_back(
     assert client.get(f"{URL}/{number}/negotiation", headers=auth(key)).status_code == 200
     assert choose("").status_code == 303
     assert client.get(f"{URL}/{number}/negotiation", headers=auth(key)).status_code == 404
+
+
+def test_the_delegates_inbox_lists_only_its_merchants_negotiations(
+    client: TestClient, setting: dict[str, Any]
+) -> None:
+    number, key = setting["number"], setting["platform_key"]
+    inbox = "/api/v1/negotiations"
+    assert client.get(inbox, headers=auth(key)).json() == {"data": [], "next_cursor": None}
+
+    delegate(client, setting["merchant_id"], setting["platform_id"])
+
+    listed = client.get(inbox, headers=auth(key))
+    assert listed.status_code == 200, listed.text
+    [row] = listed.json()["data"]
+    assert (row["case_number"], row["state"], row["merchant_uscc"]) == (
+        number,
+        "open",
+        MERCHANT_USCC,
+    )
+    assert row["due_on"] and row["first_answer_at"] is None
+    assert client.get(inbox, params={"state": "declined"}, headers=auth(key)).json()["data"] == []
+    # The partner that filed the case (the consumer's channel) has no such inbox entry.
+    assert client.get(inbox, headers=auth(setting["filer_key"])).json()["data"] == []
+    for params, code in (
+        ({"state": "nope"}, "state_invalid"),
+        ({"cursor": "x"}, "cursor_invalid"),
+        ({"limit": "0"}, "limit_invalid"),
+    ):
+        refused = client.get(inbox, params=params, headers=auth(key))
+        assert (refused.status_code, refused.json()["error"]) == (400, code)

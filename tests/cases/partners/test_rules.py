@@ -11,6 +11,7 @@ import pytest
 from cases.partners.rules import (
     Bucket,
     Position,
+    check_inbox_query,
     check_list_query,
     check_order,
     decode_cursor,
@@ -131,3 +132,18 @@ def test_the_bucket_allows_its_burst_then_refuses_until_it_refills() -> None:
     assert take_token(Bucket(0, 0.0), 1000.0, rate=2.0, burst=3)[0].tokens == 2
     # A clock that goes back adds nothing.
     assert take_token(Bucket(0.5, 10.0), 5.0, rate=2.0, burst=3)[1] == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({}, None),
+        ({"state": "open,declined"}, None),
+        ({"state": "open,"}, "state_invalid"),
+        ({"state": "OPEN"}, "state_invalid"),
+        ({"cursor": "nope"}, "cursor_invalid"),
+        ({"limit": "201"}, "limit_invalid"),
+    ],
+)
+def test_inbox_queries(params: dict[str, str], error: str | None) -> None:
+    assert check_inbox_query(params)[1] == error
