@@ -327,8 +327,26 @@ async def admin_merchants(request: Request) -> Response:
     return render(
         request,
         "admin/merchants.html",
-        {"merchants": await merchants_for_admin(), "figures": figures, **_labels(request)},
+        {
+            "merchants": await merchants_for_admin(),
+            "figures": figures,
+            "partners": await active_partners(),
+            **_labels(request),
+        },
     )
+
+
+@signed_in(Role.PLATFORM_ADMIN)
+async def admin_delegate(request: Request) -> Response:
+    """The platform administrator sets which partner answers first for a merchant."""
+    user: User = request.state.user
+    async with checked_form(request, max_files=0) as form:
+        chosen = form_text(form).get("delegated_to", "")
+    partner_id = _int(chosen) if chosen else None
+    if partner_id is not None and partner_id <= 0:
+        raise NegotiationForbidden("partner_not_active")
+    await do_delegate_answering(viewer_of(user), request.path_params["merchant_id"], partner_id)
+    return RedirectResponse("/admin/merchants", status_code=303)
 
 
 @signed_in(Role.PLATFORM_ADMIN)
@@ -358,5 +376,6 @@ routes = [
     Route("/cases/{number:case}/negotiation/{move}/{target:id}", consumer_move, methods=["POST"]),
     Route("/cases/{number:case}/settlement", settlement_record),
     Route("/admin/merchants", admin_merchants),
+    Route("/admin/merchants/{merchant_id:id}/delegation", admin_delegate, methods=["POST"]),
     Route("/admin/merchants/{merchant_id:id}/{target}", admin_merchant_move, methods=["POST"]),
 ]

@@ -68,6 +68,7 @@ def test_the_order_and_the_delegation_choice_have_no_wcag_violation(
         for who, url, what in (
             (("admin", STAFF_PASSWORD), f"{base}/cases/{number}", "the case page with an order"),
             (("shop1", "shop password 1"), f"{base}/merchant", "the merchant portal"),
+            (("admin", STAFF_PASSWORD), f"{base}/admin/merchants", "the merchants (admin)"),
         ):
             context = browser.new_context(locale="zh-CN" if locale == "zh_CN" else "en-GB")
             cookies = [{"name": "lang", "value": locale, "url": base}]
@@ -82,8 +83,10 @@ def test_the_order_and_the_delegation_choice_have_no_wcag_violation(
                 expect(page.locator("html")).to_have_attribute(
                     "lang", "zh-CN" if locale == "zh_CN" else "en"
                 )
-                if "merchant" in url:
+                if url.endswith("/merchant"):
                     expect(page.locator("#delegated_to")).to_be_visible()
+                elif url.endswith("/admin/merchants"):
+                    expect(page.locator("select[name=delegated_to]")).to_be_visible()
                 else:
                     expect(page.locator("#order")).to_contain_text("CT-20261101-88")
                 assert_accessible(page, what)

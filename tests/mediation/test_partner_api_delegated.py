@@ -308,3 +308,29 @@ def test_the_delegates_inbox_lists_only_its_merchants_negotiations(
     ):
         refused = client.get(inbox, params=params, headers=auth(key))
         assert (refused.status_code, refused.json()["error"]) == (400, code)
+
+
+def test_the_platform_admin_sets_the_delegate_on_the_merchants_page(
+    client: TestClient, setting: dict[str, Any]
+) -> None:
+    from tests.support.factories import STAFF_PASSWORD, create_staff, csrf_of, sign_in
+
+    number, key = setting["number"], setting["platform_key"]
+    create_staff(client, "admin", Role.PLATFORM_ADMIN)
+    sign_in(client, "admin", STAFF_PASSWORD)
+    page = client.get("/admin/merchants")
+    assert f'id="delegated_to-{setting["merchant_id"]}"' in page.text
+
+    def choose(value: str) -> Any:
+        return client.post(
+            f"/admin/merchants/{setting['merchant_id']}/delegation",
+            data={"csrf_token": csrf_of(client, "/admin/merchants"), "delegated_to": value},
+            follow_redirects=False,
+        )
+
+    assert choose(str(setting["platform_id"])).status_code == 303
+    assert client.get(f"{URL}/{number}/negotiation", headers=auth(key)).status_code == 200
+    assert choose("999999").status_code == 403  # no such partner: nothing changed
+    assert client.get(f"{URL}/{number}/negotiation", headers=auth(key)).status_code == 200
+    assert choose("").status_code == 303
+    assert client.get(f"{URL}/{number}/negotiation", headers=auth(key)).status_code == 404
