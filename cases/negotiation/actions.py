@@ -288,7 +288,13 @@ async def access_negotiation(viewer: Viewer, number: str) -> Seat:
 
 
 async def thread_of(negotiation: Negotiation) -> list[NegotiationMessage]:
-    return await NegotiationMessage.filter(negotiation=negotiation).order_by("id")
+    """The thread, each message with the partner platform that wrote it for the merchant
+    (if one did), so every reader sees who answered."""
+    return (
+        await NegotiationMessage.filter(negotiation=negotiation)
+        .order_by("id")
+        .prefetch_related("author_partner")
+    )
 
 
 def _overdue(negotiation: Negotiation, today: date) -> bool:

@@ -334,3 +334,25 @@ def test_the_platform_admin_sets_the_delegate_on_the_merchants_page(
     assert client.get(f"{URL}/{number}/negotiation", headers=auth(key)).status_code == 200
     assert choose("").status_code == 303
     assert client.get(f"{URL}/{number}/negotiation", headers=auth(key)).status_code == 404
+
+
+def test_every_reader_of_the_thread_sees_the_partner_answered(
+    client: TestClient, setting: dict[str, Any]
+) -> None:
+    from tests.support.factories import STAFF_PASSWORD, create_staff, sign_in, switch_to
+
+    number, key = setting["number"], setting["platform_key"]
+    delegate(client, setting["merchant_id"], setting["platform_id"])
+    assert move(client, key, number, "ask", {"text": "请提供订单截图。"}).status_code == 201
+
+    sign_in(client, "shop1", "shop password 1")
+    merchant_page = client.get(f"/merchant/cases/{number}")
+    create_staff(client, "admin", Role.PLATFORM_ADMIN)
+    switch_to(client, "admin", STAFF_PASSWORD)
+    staff_page = client.get(f"/cases/{number}")
+
+    for page in (merchant_page, staff_page):
+        assert page.status_code == 200
+        thread = page.text[page.text.index("negotiation-thread") :]
+        thread = thread[: thread.index("</ol>")]
+        assert "请提供订单截图。" in thread and "某电商平台" in thread
