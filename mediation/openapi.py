@@ -39,8 +39,6 @@ def _prefixed(prefix: str, kinds: list[str]) -> dict[str, Any]:
     return props
 
 
-__all__ = ["IDEMPOTENCY_KEY_MAX", "IDEMPOTENCY_KEY_PATTERN", "openapi_document"]
-
 # The order snapshot's value kinds (cases.partners.rules) as JSON Schema.
 _AMOUNT_SCHEMA = {
     "type": "string",

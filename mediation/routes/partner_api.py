@@ -422,11 +422,6 @@ async def read_negotiation(request: Request) -> Response:
     return await _negotiation_answer(partner, request.path_params["number"])
 
 
-def _text(body: dict[str, Any], name: str, required: bool = True) -> str | None:
-    value = body.get(name, None if required else "")
-    return value if isinstance(value, str) else None
-
-
 MOVES: dict[str, frozenset[str]] = {
     "propose": frozenset({"kind", "amount", "conditions", "perform_by"}),
     "ask": frozenset({"text"}),
