@@ -470,7 +470,9 @@ def _details(kind: EventKind, data: Mapping[str, object], reader: Reader) -> lis
         if data.get("merchant"):
             out.append(r.fmt(N_("Merchant: %(name)s"), name=data["merchant"]))
         if data.get("due_on"):
-            out.append(r.fmt(N_("Answer due by %(date)s"), date=say_date(str(data["due_on"]), loc)))
+            out.append(
+                r.fmt(N_("Answer due by %(date)s"), date=say_date(str(data["due_on"]), loc))
+            )
     elif kind is EventKind.REMEDY_PROPOSED:
         remedy = r.word(r.labels.get("remedy_kind", {}), data.get("remedy", ""))
         if remedy:
