@@ -18,6 +18,9 @@ class Viewer:
     user_id: int
     role: str
     organisation_id: int | None = None
+    # A partner platform acting through the API (cases.partners.actions.partner_viewer): it
+    # is no user, and may act only as the merchant side of a merchant that delegated to it.
+    partner_id: int | None = None
 
 
 def viewer_of(user: User) -> Viewer:

@@ -256,4 +256,32 @@ ERROR_MESSAGES: dict[str, str] = {
     ),
     "partner_not_active": N_("This partner platform is not active."),
     "handler_must_be_a_merchant_account": N_("A handler must be a merchant's account."),
+    # the partner API v1 (cases.partners): lists, batches, the order snapshot, attachments
+    "status_invalid": N_("The status filter names a status the API description does not list."),
+    "updated_since_invalid": N_(
+        "updated_since must be an ISO 8601 date and time with its offset, such as "
+        "2026-12-03T08:00:00+08:00."
+    ),
+    "cursor_invalid": N_("The cursor is not one this API gave out. Start again without it."),
+    "limit_invalid": N_("limit must be a whole number from 1 to 200."),
+    "batch_invalid": N_(
+        "A batch is an object whose items are a list of 1 to 500 objects, each with an "
+        "idempotency_key and a dispute."
+    ),
+    "count_invalid": N_("This must be a whole number within the limits the API gives."),
+    "amount_invalid": N_(
+        "Please give an amount in yuan as text, such as 3680.00, with at most two decimals."
+    ),
+    "time_invalid": N_(
+        "Please give an ISO 8601 date and time with its offset, such as 2026-12-03T08:00:00+08:00."
+    ),
+    "currency_invalid": N_("Only CNY is accepted."),
+    "too_many": N_("This list has more entries than the API allows."),
+    "order_too_large": N_("The order is too large (at most 256 KB as JSON)."),
+    "filename_required": N_(
+        "Name the file with the filename query parameter (1 to 200 characters)."
+    ),
+    "rate_limited": N_("Too many requests for this API key. Please wait and try again."),
+    "no_order_snapshot": N_("This dispute was filed without an order."),
+    "state_invalid": N_("The state filter names a state the API description does not list."),
 }

@@ -83,6 +83,8 @@ class Step:
     perform_by: date | None = None
     proposal_state: str | None = None
     replies: list[Step] = field(default_factory=list)
+    # The partner platform that wrote it for the merchant (its delegate), if one did.
+    by_partner: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ def _step(m: NegotiationMessage) -> Step:
         conditions=m.conditions,
         perform_by=m.perform_by,
         proposal_state=str(m.proposal_state) if m.proposal_state else None,
+        by_partner=m.author_partner.name if m.author_partner_id and m.author_partner else "",
     )
 
 

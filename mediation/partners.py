@@ -1,164 +1,119 @@
-"""Partner platforms pushing disputes by API: checking their keys (issued by
-`cases.accounts.actions.do_create_partner`), and idempotent filing.
+"""The partner API's per-key rate limit: a token bucket per API key (the rule is
+`cases.partners.rules.take_token`), kept in this process, or in Redis when REDIS_URL is set so
+that every server process draws on one budget per key.
 
-A request carries an Idempotency-Key. The key is claimed in the same transaction that files
-the case, so a retried request (or two racing copies) never creates a second case: the
-second sees the first's stored answer, or waits on the unique index until it is committed.
+The partner API's domain logic (keys, idempotent filing, lists, answering first) lives in
+`cases.partners`; this module is only the shell's traffic control.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+import logging
+import os
+import time
+from typing import Any, Protocol
 
-from tortoise.exceptions import IntegrityError
+from starlette.requests import Request
 
-from cases.accounts.actions import partner_key_sha256
-from cases.accounts.models import IdempotencyRecord, PartnerPlatform
-from cases.actions import Filer
-from cases.errors import CaseError, CaseNotFound
-from cases.intake import FilingInvalid, Upload, file_dispute
-from cases.models import Case, TimelineEvent
-from cases.pause import pause_point
-from cases.timeline import EventKind
-from cases.transactions import atomic
-from mediation.settings import Settings
+from cases.errors import CaseError
+from cases.partners.rules import Bucket, retry_after_seconds, take_token
+from mediation.web import settings_of
 
-KEY_PREFIX_MAX = 16  # PartnerPlatform.key_prefix
+log = logging.getLogger(__name__)
+
+# Keys are "<prefix><API key prefix>"; PARTNER_RATE_REDIS_PREFIX keeps deployments (or test
+# runs) sharing one Redis apart.
+REDIS_PREFIX = os.environ.get("PARTNER_RATE_REDIS_PREFIX", "mediation:partner-rate:")
 
 
-class PartnerError(CaseError):
-    pass
+class RateLimited(CaseError):
+    status_code = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("rate_limited")
+        self.retry_after = retry_after
 
 
-class Unauthorised(PartnerError):
-    status_code = 401
+class Limiter(Protocol):
+    async def take(self, key: str) -> float:
+        """Take a token for `key`: 0 if allowed, else the seconds until one is there."""
 
 
-class IdempotencyConflict(PartnerError):
-    status_code = 422
+class LocalLimiter:
+    """One process's buckets (the event loop runs one request's take at a time)."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self._buckets: dict[str, Bucket] = {}
+
+    async def take(self, key: str) -> float:
+        bucket, wait = take_token(self._buckets.get(key), time.monotonic(), self.rate, self.burst)
+        self._buckets[key] = bucket
+        return wait
 
 
-def _sha256(value: str | bytes) -> str:
-    return hashlib.sha256(value.encode() if isinstance(value, str) else value).hexdigest()
+# The same rule as take_token, run atomically in Redis on Redis's own clock (so processes on
+# several machines agree); the bucket expires once it would be full again.
+_TAKE = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(b[1])
+local at = tonumber(b[2])
+if tokens == nil or at == nil then
+  tokens = burst
+  at = now
+end
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = (1 - tokens) / rate
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
+return tostring(wait)
+"""
 
 
-async def access_partner(authorization: str | None) -> PartnerPlatform:
-    scheme, _, key = (authorization or "").partition(" ")
-    prefix = key.split(".", 1)[0]
-    # A prefix longer than the column is no key of ours (and the ORM refuses to look it up).
-    if scheme.lower() != "bearer" or "." not in key or len(prefix) > KEY_PREFIX_MAX:
-        raise Unauthorised("unauthorised")
-    partner = await PartnerPlatform.get_or_none(key_prefix=prefix, is_active=True)
-    # Compare digests in constant time; a missing partner costs the same as a wrong key.
-    expected = partner.key_sha256 if partner else "0" * 64
-    if not hmac.compare_digest(expected, partner_key_sha256(key)) or partner is None:
-        raise Unauthorised("unauthorised")
-    return partner
+class RedisLimiter:
+    """Buckets shared by every process using this Redis. Should Redis fail, the limit falls
+    back to this process's own buckets rather than refusing the partner's traffic."""
+
+    def __init__(self, url: str, rate: float, burst: float) -> None:
+        import redis.asyncio as redis
+
+        self.rate, self.burst = rate, burst
+        self._redis: Any = redis.from_url(url)
+        self._script = self._redis.register_script(_TAKE)
+        self._fallback = LocalLimiter(rate, burst)
+
+    async def take(self, key: str) -> float:
+        try:
+            wait = await self._script(keys=[REDIS_PREFIX + key], args=[self.rate, self.burst])
+        except Exception:  # a connection refused, a timeout: keep serving, limited locally
+            log.warning("partner rate limit: Redis unavailable, limiting in this process")
+            return await self._fallback.take(key)
+        return float(wait)
 
 
-@dataclass(frozen=True)
-class ApiAnswer:
-    status_code: int
-    body: dict[str, Any]
-    replayed: bool = False
+def limiter_for(redis_url: str | None, rate: float, burst: float) -> Limiter:
+    return RedisLimiter(redis_url, rate, burst) if redis_url else LocalLimiter(rate, burst)
 
 
-def canonical_request(body: Mapping[str, Any]) -> str:
-    return _sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
-
-
-async def case_summary(case: Case) -> dict[str, Any]:
-    events = await TimelineEvent.filter(case=case, kind=EventKind.STATUS_CHANGED).order_by(
-        "at", "id"
-    )
-    return {
-        "case_number": case.number,
-        "partner_reference": case.partner_reference,
-        "status": str(case.status),
-        "created_at": case.created_at.isoformat(),
-        "respondent_reply_due": (
-            case.respondent_reply_due.isoformat() if case.respondent_reply_due else None
-        ),
-        "closed_reason": case.closed_reason or None,
-        "history": [
-            {"at": e.at.isoformat(), "from": e.data["status"][0], "to": e.data["status"][1]}
-            for e in events
-        ],
-    }
-
-
-async def do_partner_filing(
-    settings: Settings,
-    partner: PartnerPlatform,
-    idempotency_key: str,
-    body: Mapping[str, Any],
-    fields: Mapping[str, str],
-    uploads: Sequence[Upload],
-    now: datetime,
-    describe_invalid: Callable[[FilingInvalid], dict[str, Any]],
-) -> ApiAnswer:
-    request_hash = canonical_request(body)
-    try:
-        async with atomic():
-            record = await IdempotencyRecord.create(
-                partner=partner,
-                key=idempotency_key,
-                request_sha256=request_hash,
-                status_code=0,
-                response_body={},
-            )
-            # The key is claimed (the unique index holds a second request here until this
-            # one commits): where the concurrency tests hold a request (cases.pause).
-            await pause_point("partner_filing")
-            try:
-                async with atomic():  # a savepoint: an invalid filing leaves no rows
-                    case = await file_dispute(
-                        settings,
-                        fields,
-                        uploads,
-                        Filer(
-                            partner_id=partner.id,
-                            partner_name=partner.name,
-                            partner_reference=fields.get("partner_reference") or None,
-                        ),
-                        now,
-                        keep_good_files=False,  # an API client resends its files anyway
-                    )
-                answer = ApiAnswer(201, await case_summary(case))
-            except FilingInvalid as invalid:
-                answer = ApiAnswer(422, describe_invalid(invalid))
-            record.status_code = answer.status_code
-            record.response_body = answer.body
-            await record.save(update_fields=["status_code", "response_body"])
-            return answer
-    except IntegrityError as error:
-        conflict = error
-    # The key (or the partner's reference) was used before: replay the stored answer.
-    stored = await IdempotencyRecord.get_or_none(partner=partner, key=idempotency_key)
-    if stored is None:
-        reference = fields.get("partner_reference") or None
-        # Without a reference there is nothing to replay (a NULL reference matches no case).
-        existing = (
-            await Case.get_or_none(partner=partner, partner_reference=reference)
-            if reference
-            else None
+async def rate_limit(request: Request, key: str) -> None:
+    """Take a token of this API key's budget, or refuse the request: 429 with Retry-After."""
+    state = request.app.state
+    limiter: Limiter | None = getattr(state, "partner_limiter", None)
+    if limiter is None:
+        settings = settings_of(request)
+        limiter = limiter_for(
+            settings.redis_url, settings.partner_rate_per_second, settings.partner_rate_burst
         )
-        if existing is None:
-            raise conflict
-        return ApiAnswer(200, await case_summary(existing), replayed=True)
-    if stored.request_sha256 != request_hash:
-        raise IdempotencyConflict("idempotency_key_reused")
-    return ApiAnswer(stored.status_code, stored.response_body, replayed=True)
-
-
-async def access_partner_case(partner: PartnerPlatform, number: str) -> Case:
-    case = await Case.get_or_none(number=number, partner=partner)
-    if case is None:
-        raise CaseNotFound("case_not_found")
-    return case
+        state.partner_limiter = limiter
+    wait = await limiter.take(key)
+    if wait > 0:
+        raise RateLimited(retry_after_seconds(wait))

@@ -108,12 +108,19 @@ class Settings:
     # Days a court evidence link works after its filing was queued (COURT_LINK_DAYS): long
     # enough for the court's review, not forever; a filing's links can be revoked earlier.
     court_link_days: int = 30
+    # The partner API's budget per API key (a token bucket): requests per second, and the
+    # burst a key may spend at once. High enough for the intake benchmark (~1000 req/s);
+    # shared by all processes through Redis when REDIS_URL is set.
+    partner_rate_per_second: float = 2000.0
+    partner_rate_burst: float = 4000.0
 
     def __post_init__(self) -> None:
         # A secret no signature can be made with is a start-up error, not a 500 at the first
         # callback (courtwire.signing.check_secret names the setting and what is wrong).
         check_secret("COURT_FILING_SECRET", self.court_filing_secret)
         check_secret("COURT_CALLBACK_SECRET", self.court_callback_secret)
+        if self.partner_rate_per_second <= 0 or self.partner_rate_burst < 1:
+            raise ValueError("PARTNER_RATE_PER_SECOND must be above 0, PARTNER_RATE_BURST >= 1")
         if self.court_link_days < 1:
             raise ValueError("COURT_LINK_DAYS must be a whole number of days, at least 1")
 
@@ -185,4 +192,6 @@ def load_settings() -> Settings:
         log_dir_path=Path(log_dir).resolve() if log_dir else None,
         log_days=int(os.environ.get("MEDIATION_LOG_DAYS", "190")),
         court_link_days=int(os.environ.get("COURT_LINK_DAYS", "30")),
+        partner_rate_per_second=float(os.environ.get("PARTNER_RATE_PER_SECOND", "2000")),
+        partner_rate_burst=float(os.environ.get("PARTNER_RATE_BURST", "4000")),
     )

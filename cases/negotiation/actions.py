@@ -211,6 +211,25 @@ async def do_set_answer_days(
     return merchant
 
 
+async def do_delegate_answering(
+    viewer: Viewer, merchant_id: int, partner_id: int | None
+) -> Merchant:
+    """A merchant lets a partner platform answer first for it (its customer service as first
+    responder), or takes it back (None). Set by the merchant's own handler or a platform
+    administrator; the partner then makes the merchant's moves through the partner API."""
+    if viewer.role == Role.MERCHANT:
+        merchant = await merchant_of(viewer)
+        if merchant is None or merchant.id != merchant_id:
+            raise CaseNotFound("merchant_not_found")
+    elif viewer.role != Role.PLATFORM_ADMIN:
+        raise NegotiationForbidden("forbidden")
+    if partner_id is not None and not await PartnerPlatform.exists(id=partner_id, is_active=True):
+        raise NegotiationForbidden("partner_not_active")
+    if not await Merchant.filter(id=merchant_id).update(delegated_to_id=partner_id):
+        raise CaseNotFound("merchant_not_found")
+    return await Merchant.get(id=merchant_id)
+
+
 async def merchants_for_admin() -> list[Merchant]:
     return await Merchant.all().order_by("status", "-requested_at", "id")
 
@@ -225,12 +244,27 @@ class Seat:
     case: Case
     negotiation: Negotiation
     side: NegotiationSide | None
+    # Who acts when it is no user: "partner:<name>" for a partner the merchant delegated to.
+    actor_label: str = ""
+
+
+def _user_id(viewer: Viewer) -> int | None:
+    """The acting user; None for a partner acting for a merchant (then named by its label
+    on the timeline and as the message's `author_partner`)."""
+    return None if viewer.partner_id is not None else viewer.user_id
 
 
 async def _seat(viewer: Viewer, case: Case) -> Seat:
     negotiation = await Negotiation.get_or_none(case_id=case.id).prefetch_related("merchant")
     if negotiation is None:
         raise CaseNotFound("case_not_found")
+    if viewer.partner_id is not None:
+        # A partner platform answers first only for a merchant that delegated to it; it is
+        # then the merchant's side, and sees no other case.
+        if negotiation.merchant.delegated_to_id != viewer.partner_id:
+            raise CaseNotFound("case_not_found")
+        partner = await PartnerPlatform.get(id=viewer.partner_id)
+        return Seat(case, negotiation, NegotiationSide.MERCHANT, f"partner:{partner.name}")
     if viewer.role == Role.MERCHANT:
         merchant = await merchant_of(viewer)
         if merchant is None or merchant.id != negotiation.merchant_id:
@@ -254,7 +288,13 @@ async def access_negotiation(viewer: Viewer, number: str) -> Seat:
 
 
 async def thread_of(negotiation: Negotiation) -> list[NegotiationMessage]:
-    return await NegotiationMessage.filter(negotiation=negotiation).order_by("id")
+    """The thread, each message with the partner platform that wrote it for the merchant
+    (if one did), so every reader sees who answered."""
+    return (
+        await NegotiationMessage.filter(negotiation=negotiation)
+        .order_by("id")
+        .prefetch_related("author_partner")
+    )
 
 
 def _overdue(negotiation: Negotiation, today: date) -> bool:
@@ -335,7 +375,8 @@ async def do_propose(
             negotiation=seat.negotiation,
             kind=MessageKind.PROPOSAL,
             side=NegotiationSide.MERCHANT,
-            author_id=viewer.user_id,
+            author_id=_user_id(viewer),
+            author_partner_id=viewer.partner_id,
             remedy_kind=remedy.kind,
             amount=remedy.amount,
             conditions=remedy.conditions,
@@ -345,7 +386,12 @@ async def do_propose(
         )
         await _first_answer(seat.negotiation, now)
         await record_event(
-            seat.case, EventKind.REMEDY_PROPOSED, now, actor_id=viewer.user_id, remedy=remedy.kind
+            seat.case,
+            EventKind.REMEDY_PROPOSED,
+            now,
+            actor_id=_user_id(viewer),
+            actor_label=seat.actor_label,
+            remedy=remedy.kind,
         )
         await notify_applicant(
             seat.case,
@@ -370,12 +416,19 @@ async def do_ask(viewer: Viewer, number: str, text: str, now: datetime) -> Negot
             negotiation=seat.negotiation,
             kind=MessageKind.QUESTION,
             side=NegotiationSide.MERCHANT,
-            author_id=viewer.user_id,
+            author_id=_user_id(viewer),
+            author_partner_id=viewer.partner_id,
             text=text.strip(),
             created_at=now,
         )
         await _first_answer(seat.negotiation, now)
-        await record_event(seat.case, EventKind.MERCHANT_ASKED, now, actor_id=viewer.user_id)
+        await record_event(
+            seat.case,
+            EventKind.MERCHANT_ASKED,
+            now,
+            actor_id=_user_id(viewer),
+            actor_label=seat.actor_label,
+        )
         await notify_applicant(
             seat.case,
             f"商家向您提问 The merchant asked you a question: {seat.case.number}",
@@ -405,7 +458,8 @@ async def do_reply(
             negotiation=seat.negotiation,
             kind=MessageKind.REPLY,
             side=seat.side,
-            author_id=viewer.user_id,
+            author_id=_user_id(viewer),
+            author_partner_id=viewer.partner_id,
             thread=question,
             text=text.strip(),
             created_at=now,
@@ -414,7 +468,8 @@ async def do_reply(
             seat.case,
             EventKind.NEGOTIATION_REPLIED,
             now,
-            actor_id=viewer.user_id,
+            actor_id=_user_id(viewer),
+            actor_label=seat.actor_label,
             side=seat.side.value,
         )
         if seat.side is NegotiationSide.CONSUMER:
@@ -440,14 +495,26 @@ async def do_decline(viewer: Viewer, number: str, reason: str, now: datetime) ->
             negotiation=seat.negotiation,
             kind=MessageKind.DECLINE,
             side=NegotiationSide.MERCHANT,
-            author_id=viewer.user_id,
+            author_id=_user_id(viewer),
+            author_partner_id=viewer.partner_id,
             text=reason.strip(),
             created_at=now,
         )
         await _first_answer(seat.negotiation, now)
-        await record_event(seat.case, EventKind.MERCHANT_DECLINED, now, actor_id=viewer.user_id)
+        await record_event(
+            seat.case,
+            EventKind.MERCHANT_DECLINED,
+            now,
+            actor_id=_user_id(viewer),
+            actor_label=seat.actor_label,
+        )
         await _go_on_to_mediation(
-            seat, NegotiationState.DECLINED, Actor.MERCHANT, viewer.user_id, now
+            seat,
+            NegotiationState.DECLINED,
+            Actor.MERCHANT,
+            _user_id(viewer),
+            now,
+            actor_label=seat.actor_label,
         )
     return await _route(seat.case, now)
 
@@ -473,7 +540,8 @@ async def do_accept(viewer: Viewer, number: str, proposal_id: int, now: datetime
             negotiation=seat.negotiation,
             kind=MessageKind.ACCEPT,
             side=NegotiationSide.CONSUMER,
-            author_id=viewer.user_id,
+            author_id=_user_id(viewer),
+            author_partner_id=viewer.partner_id,
             proposal=proposal,
             created_at=now,
         )
@@ -526,7 +594,8 @@ async def do_refuse(
             negotiation=seat.negotiation,
             kind=MessageKind.REFUSE,
             side=NegotiationSide.CONSUMER,
-            author_id=viewer.user_id,
+            author_id=_user_id(viewer),
+            author_partner_id=viewer.partner_id,
             proposal=proposal,
             text=reason.strip(),
             created_at=now,
@@ -561,7 +630,13 @@ async def _end(negotiation: Negotiation, state: NegotiationState, now: datetime)
 
 
 async def _go_on_to_mediation(
-    seat: Seat, state: NegotiationState, actor: Actor, actor_id: int | None, now: datetime
+    seat: Seat,
+    state: NegotiationState,
+    actor: Actor,
+    actor_id: int | None,
+    now: datetime,
+    *,
+    actor_label: str = "",
 ) -> None:
     """The negotiation ends without a settlement: open proposals lapse, its deadline
     closes, and the case is accepted for routing (the thread stays for the mediator)."""
@@ -576,7 +651,13 @@ async def _go_on_to_mediation(
         now,
     )
     await transition(
-        seat.case, Status.ACCEPTED, actor, now, actor_id=actor_id, negotiation=state.value
+        seat.case,
+        Status.ACCEPTED,
+        actor,
+        now,
+        actor_id=actor_id,
+        actor_label=actor_label,
+        negotiation=state.value,
     )
     await notify_applicant(
         seat.case,

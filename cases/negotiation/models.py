@@ -42,6 +42,15 @@ class Merchant(Model):
         null=True,
         on_delete=fields.SET_NULL,
     )
+    # The partner platform this merchant lets answer first for it (its customer service as
+    # first responder): the partner then makes the merchant's moves through the partner API.
+    delegated_to: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.PartnerPlatform",
+        related_name="merchants_delegating",
+        null=True,
+        on_delete=fields.SET_NULL,
+    )
+    delegated_to_id: int | None
 
     class Meta:
         table = "merchant"
@@ -100,6 +109,13 @@ class NegotiationMessage(Model):
     author: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.User", related_name="negotiation_messages", null=True, on_delete=fields.SET_NULL
     )
+    # A partner platform answering for a merchant that delegated to it (author is then null).
+    author_partner: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.PartnerPlatform",
+        related_name="negotiation_messages",
+        null=True,
+        on_delete=fields.SET_NULL,
+    )
     thread: fields.ForeignKeyNullableRelation[NegotiationMessage] = fields.ForeignKeyField(
         "models.NegotiationMessage", related_name="replies", null=True, on_delete=fields.CASCADE
     )
@@ -117,6 +133,7 @@ class NegotiationMessage(Model):
     thread_id: int | None
     proposal_id: int | None
     author_id: int | None
+    author_partner_id: int | None
 
     class Meta:
         table = "negotiation_message"

@@ -24,11 +24,13 @@ from cases.evidence_store import blob_path
 from cases.models import Evidence
 from cases.negotiation.actions import (
     NegotiationError,
+    NegotiationForbidden,
     access_negotiation,
     do_accept,
     do_ask,
     do_create_handler,
     do_decline,
+    do_delegate_answering,
     do_move_enrolment,
     do_propose,
     do_refuse,
@@ -41,9 +43,11 @@ from cases.negotiation.actions import (
     figures_of_all,
     handlers_of,
     merchant_inbox,
+    merchant_of,
     merchants_for_admin,
 )
 from cases.negotiation.rules import DEFAULT_ANSWER_DAYS, EnrolmentStatus
+from cases.partners.actions import active_partners
 from cases.performance.actions import Move as PerformanceMove
 from courtwire.words import PARTY_KIND_LABELS
 from mediation.agreement_pdf import render_pdf
@@ -89,6 +93,7 @@ async def _inbox(
             "rows": rows,
             "figures": await figures_for(merchant.id),
             "handlers": await handlers_of(merchant.id),
+            "partners": await active_partners(),
             "saved": request.query_params.get("saved") == "1",
             "errors": errors or {},
             "values": values or {},
@@ -113,6 +118,25 @@ async def answer_days(request: Request) -> Response:
     except NegotiationError as error:
         return await _inbox(request, error.field_errors)
     return RedirectResponse("/merchant?saved=1", status_code=303)
+
+
+@signed_in(Role.MERCHANT)
+async def delegate(request: Request) -> Response:
+    """The merchant lets a partner platform answer first for it (or takes it back)."""
+    viewer = viewer_of(request.state.user)
+    async with checked_form(request, max_files=0) as form:
+        chosen = form_text(form).get("delegated_to", "")
+    merchant = await merchant_of(viewer)
+    if merchant is None:
+        raise CaseNotFound("merchant_not_found")
+    partner_id = _int(chosen) if chosen else None
+    if partner_id is not None and partner_id <= 0:
+        return await _inbox(request, {"delegated_to": "choose_one"})
+    try:
+        await do_delegate_answering(viewer, merchant.id, partner_id)
+    except NegotiationForbidden:
+        return await _inbox(request, {"delegated_to": "choose_one"})
+    return RedirectResponse("/merchant?saved=1#delegation", status_code=303)
 
 
 @signed_in(Role.MERCHANT)
@@ -315,8 +339,26 @@ async def admin_merchants(request: Request) -> Response:
     return render(
         request,
         "admin/merchants.html",
-        {"merchants": await merchants_for_admin(), "figures": figures, **_labels(request)},
+        {
+            "merchants": await merchants_for_admin(),
+            "figures": figures,
+            "partners": await active_partners(),
+            **_labels(request),
+        },
     )
+
+
+@signed_in(Role.PLATFORM_ADMIN)
+async def admin_delegate(request: Request) -> Response:
+    """The platform administrator sets which partner answers first for a merchant."""
+    user: User = request.state.user
+    async with checked_form(request, max_files=0) as form:
+        chosen = form_text(form).get("delegated_to", "")
+    partner_id = _int(chosen) if chosen else None
+    if partner_id is not None and partner_id <= 0:
+        raise NegotiationForbidden("partner_not_active")
+    await do_delegate_answering(viewer_of(user), request.path_params["merchant_id"], partner_id)
+    return RedirectResponse("/admin/merchants", status_code=303)
 
 
 @signed_in(Role.PLATFORM_ADMIN)
@@ -336,6 +378,7 @@ routes = [
     Route("/merchant", inbox),
     Route("/merchant/settings", answer_days, methods=["POST"]),
     Route("/merchant/handlers", add_handler, methods=["POST"]),
+    Route("/merchant/delegation", delegate, methods=["POST"]),
     Route("/merchant/enrol", enrol, methods=["GET", "POST"]),
     Route("/merchant/cases/{number:case}", merchant_case),
     Route("/merchant/cases/{number:case}/evidence/{evidence_id:id}", merchant_evidence),
@@ -345,5 +388,6 @@ routes = [
     Route("/cases/{number:case}/negotiation/{move}/{target:id}", consumer_move, methods=["POST"]),
     Route("/cases/{number:case}/settlement", settlement_record),
     Route("/admin/merchants", admin_merchants),
+    Route("/admin/merchants/{merchant_id:id}/delegation", admin_delegate, methods=["POST"]),
     Route("/admin/merchants/{merchant_id:id}/{target}", admin_merchant_move, methods=["POST"]),
 ]

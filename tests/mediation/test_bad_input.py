@@ -92,7 +92,12 @@ API_CASES: dict[str, tuple[bytes, int, str]] = {
         400,
         "json_too_deep",
     ),
-    "nested five deep": (filing_with(facts={"a": {"b": {"c": {"d": 1}}}}), 400, "json_too_deep"),
+    # A filing's order has lists of objects (order.items.0.name): six levels are too deep.
+    "nested six deep": (
+        filing_with(facts={"a": {"b": {"c": {"d": {"e": 1}}}}}),
+        400,
+        "json_too_deep",
+    ),
     "NaN": (b'{"claim_amount": NaN}', 400, "invalid_json"),
     "content_base64 a number": (
         filing_with(evidence=[{"filename": "a.pdf", "content_base64": 12345}]),

@@ -1,0 +1,1 @@
+"""Partner platforms as integrations: the partner API's filing, reading and answering."""

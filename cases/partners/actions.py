@@ -1,0 +1,382 @@
+"""The partner API's actions: checking a partner's key, idempotent filing (one or a batch),
+the order snapshot kept with the case, attachments, the partner's list of its disputes and
+the merchant's moves made by a partner the merchant delegated to.
+
+A filing carries an idempotency key (the request's header, or each batch item's own). The key
+is claimed in the same transaction that files the case, so a retried request (or two racing
+copies) never creates a second case: the second sees the first's stored answer, or waits on
+the unique index until it is committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+
+from cases.access import Viewer
+from cases.accounts.actions import partner_key_sha256
+from cases.accounts.models import IdempotencyRecord, PartnerPlatform
+from cases.actions import Filer, _add_evidence
+from cases.errors import CaseError, CaseNotFound
+from cases.filing import check_filing
+from cases.intake import FilingInvalid, Upload, check_uploads, file_dispute, store_uploads
+from cases.models import Case, Side, TimelineEvent
+from cases.negotiation.models import Negotiation
+from cases.partners.models import OrderSnapshot
+from cases.partners.rules import (
+    CheckedOrder,
+    InboxQuery,
+    ListQuery,
+    Position,
+    canonical_json,
+    check_order,
+    encode_cursor,
+    sha256_hex,
+)
+from cases.pause import pause_point
+from cases.settings import Settings
+from cases.timeline import EventKind
+from cases.transactions import atomic, locked_case
+
+KEY_PREFIX_MAX = 16  # PartnerPlatform.key_prefix
+
+
+class PartnerError(CaseError):
+    pass
+
+
+class Unauthorised(PartnerError):
+    status_code = 401
+
+
+class IdempotencyConflict(PartnerError):
+    status_code = 422
+
+
+async def access_partner(authorization: str | None) -> PartnerPlatform:
+    scheme, _, key = (authorization or "").partition(" ")
+    prefix = key.split(".", 1)[0]
+    # A prefix longer than the column is no key of ours (and the ORM refuses to look it up).
+    if scheme.lower() != "bearer" or "." not in key or len(prefix) > KEY_PREFIX_MAX:
+        raise Unauthorised("unauthorised")
+    partner = await PartnerPlatform.get_or_none(key_prefix=prefix, is_active=True)
+    # Compare digests in constant time; a missing partner costs the same as a wrong key.
+    expected = partner.key_sha256 if partner else "0" * 64
+    if not hmac.compare_digest(expected, partner_key_sha256(key)) or partner is None:
+        raise Unauthorised("unauthorised")
+    return partner
+
+
+@dataclass(frozen=True)
+class ApiAnswer:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+# What the shell says of a refused filing and of a timeline event, in the reader's language.
+DescribeInvalid = Callable[[FilingInvalid], dict[str, Any]]
+DescribeEvent = Callable[[TimelineEvent], dict[str, Any]]
+
+
+def canonical_request(body: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
+async def case_summary(case: Case, describe_event: DescribeEvent) -> dict[str, Any]:
+    """A dispute as its partner reads it: status, times, the order snapshot's digest, and
+    its history (the status changes by code, and the whole timeline in words and codes)."""
+    events = await TimelineEvent.filter(case=case).order_by("at", "id")
+    snapshot = await OrderSnapshot.get_or_none(case_id=case.id)
+    return {
+        "case_number": case.number,
+        "partner_reference": case.partner_reference,
+        "status": str(case.status),
+        "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+        "respondent_reply_due": (
+            case.respondent_reply_due.isoformat() if case.respondent_reply_due else None
+        ),
+        "closed_reason": case.closed_reason or None,
+        "order": (
+            {
+                "order_number": snapshot.order_number,
+                "sha256": snapshot.sha256,
+                "received_at": snapshot.received_at.isoformat(),
+            }
+            if snapshot
+            else None
+        ),
+        "history": [
+            {"at": e.at.isoformat(), "from": e.data["status"][0], "to": e.data["status"][1]}
+            for e in events
+            if e.kind == EventKind.STATUS_CHANGED
+        ],
+        "timeline": [describe_event(e) for e in events],
+    }
+
+
+def _order_invalid(
+    fields: Mapping[str, str], uploads: Sequence[Upload], order_errors: dict[str, str]
+) -> FilingInvalid:
+    """Every error of a filing whose order is wrong (the fields' and files' too), so the
+    partner can correct all of them at once."""
+    _, field_errors = check_filing(fields)
+    _, file_errors = check_uploads(uploads)
+    return FilingInvalid({**field_errors, **order_errors}, file_errors)
+
+
+async def do_partner_filing(
+    settings: Settings,
+    partner: PartnerPlatform,
+    idempotency_key: str,
+    body: Mapping[str, Any],
+    fields: Mapping[str, str],
+    uploads: Sequence[Upload],
+    now: datetime,
+    describe_invalid: DescribeInvalid,
+    describe_event: DescribeEvent,
+) -> ApiAnswer:
+    """File one dispute for `partner` under its idempotency key: 201 filed, 422 refused
+    (field errors; the refusal is kept for the key too), or the first answer replayed."""
+    request_hash = canonical_request(body)
+    order: CheckedOrder | None = None
+    order_errors: dict[str, str] = {}
+    if "order" in body:  # null is no order: the description says an object
+        order, order_errors = check_order(body["order"])
+    if order is not None:
+        # The filing's order number (one dispute, one number) is the order's own.
+        fields = {"order_number": order.order_number, **fields}
+    try:
+        async with atomic():
+            record = await IdempotencyRecord.create(
+                partner=partner,
+                key=idempotency_key,
+                request_sha256=request_hash,
+                status_code=0,
+                response_body={},
+            )
+            # The key is claimed (the unique index holds a second request here until this
+            # one commits): where the concurrency tests hold a request (cases.pause).
+            await pause_point("partner_filing")
+            try:
+                if order_errors:
+                    raise _order_invalid(fields, uploads, order_errors)
+                async with atomic():  # a savepoint: an invalid filing leaves no rows
+                    case = await file_dispute(
+                        settings,
+                        fields,
+                        uploads,
+                        Filer(
+                            partner_id=partner.id,
+                            partner_name=partner.name,
+                            partner_reference=fields.get("partner_reference") or None,
+                        ),
+                        now,
+                        keep_good_files=False,  # an API client resends its files anyway
+                    )
+                    if order is not None:
+                        await OrderSnapshot.create(
+                            case=case,
+                            partner=partner,
+                            order_number=order.order_number,
+                            canonical=order.canonical,
+                            sha256=order.sha256,
+                            received_at=now,
+                        )
+                answer = ApiAnswer(201, await case_summary(case, describe_event))
+            except FilingInvalid as invalid:
+                answer = ApiAnswer(422, describe_invalid(invalid))
+            record.status_code = answer.status_code
+            record.response_body = answer.body
+            await record.save(update_fields=["status_code", "response_body"])
+            return answer
+    except IntegrityError as error:
+        conflict = error
+    # The key (or the partner's reference) was used before: replay the stored answer.
+    stored = await IdempotencyRecord.get_or_none(partner=partner, key=idempotency_key)
+    if stored is None:
+        reference = fields.get("partner_reference") or None
+        # Without a reference there is nothing to replay (a NULL reference matches no case).
+        existing = (
+            await Case.get_or_none(partner=partner, partner_reference=reference)
+            if reference
+            else None
+        )
+        if existing is None:
+            raise conflict
+        return ApiAnswer(200, await case_summary(existing, describe_event), replayed=True)
+    if stored.request_sha256 != request_hash:
+        raise IdempotencyConflict("idempotency_key_reused")
+    return ApiAnswer(stored.status_code, stored.response_body, replayed=True)
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One item of a batch as the shell read it: its key and body, and either the filing's
+    fields and files or the code of what is wrong with its shape (then nothing is filed)."""
+
+    idempotency_key: str
+    body: Mapping[str, Any]
+    fields: Mapping[str, str]
+    uploads: Sequence[Upload]
+    refused: tuple[int, dict[str, Any]] | None = None
+
+
+async def do_batch_filing(
+    settings: Settings,
+    partner: PartnerPlatform,
+    items: Sequence[BatchItem],
+    now: datetime,
+    describe_invalid: DescribeInvalid,
+    describe_error: Callable[[str], dict[str, Any]],
+    describe_event: DescribeEvent,
+) -> list[ApiAnswer]:
+    """File each item on its own (its own transaction and key): one item's refusal never
+    undoes another's filing, and a batch sent again replays every item's first answer."""
+    answers = []
+    for item in items:
+        if item.refused is not None:
+            answers.append(ApiAnswer(*item.refused))
+            continue
+        try:
+            answer = await do_partner_filing(
+                settings,
+                partner,
+                item.idempotency_key,
+                item.body,
+                item.fields,
+                item.uploads,
+                now,
+                describe_invalid,
+                describe_event,
+            )
+        except IdempotencyConflict as conflict:
+            answer = ApiAnswer(conflict.status_code, describe_error(conflict.code))
+        answers.append(answer)
+    return answers
+
+
+async def access_partner_case(partner: PartnerPlatform, number: str) -> Case:
+    """A case this partner filed; CaseNotFound for any other (never another's data)."""
+    case = await Case.get_or_none(number=number, partner=partner)
+    if case is None:
+        raise CaseNotFound("case_not_found")
+    return case
+
+
+async def partner_cases(
+    partner: PartnerPlatform, query: ListQuery
+) -> tuple[list[Case], str | None]:
+    """One page of the partner's disputes, oldest change first, and the cursor of the next
+    page (None on the last)."""
+    cases = Case.filter(partner=partner)
+    if query.statuses:
+        cases = cases.filter(status__in=sorted(query.statuses))
+    if query.updated_since is not None:
+        cases = cases.filter(updated_at__gte=query.updated_since)
+    if query.after is not None:
+        at, after_id = query.after.updated_at, query.after.case_id
+        cases = cases.filter(Q(updated_at__gt=at) | Q(updated_at=at, id__gt=after_id))
+    page = await cases.order_by("updated_at", "id").limit(query.limit + 1)
+    if len(page) <= query.limit:
+        return page, None
+    page = page[: query.limit]
+    last = page[-1]
+    return page, encode_cursor(Position(last.updated_at, last.id))
+
+
+async def order_snapshot_of(case: Case) -> OrderSnapshot | None:
+    return await OrderSnapshot.get_or_none(case_id=case.id)
+
+
+@dataclass(frozen=True)
+class Attached:
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    repeated: bool  # the case already had this content: nothing was added
+
+
+async def do_attach(
+    settings: Settings, partner: PartnerPlatform, number: str, upload: Upload, now: datetime
+) -> Attached:
+    """Add one file to a dispute the partner filed, checked like a web upload (sniffed
+    content, allowed types, size and image limits): the applicant's evidence, with the
+    partner named as who added it. The same content again adds nothing (one content, one
+    evidence item), so a retried upload is harmless."""
+    case = await access_partner_case(partner, number)
+    accepted, errors = check_uploads([upload])
+    if errors:
+        code, name = errors[0]
+        raise FilingInvalid({}, [(code, name)])
+    stored = store_uploads(settings, accepted)
+    async with atomic():
+        # The case row's lock: two uploads of one file at once are served one at a time.
+        locked = await locked_case(case.id)
+        added, _ = await _add_evidence(
+            locked, Side.APPLICANT, stored, now, None, actor_label=f"partner:{partner.name}"
+        )
+    item = stored[0]
+    return Attached(item.filename, item.media_type, item.size, item.sha256, not added)
+
+
+# --- answering first for merchants that delegated to the partner ----------------------------
+
+
+def partner_viewer(partner: PartnerPlatform) -> Viewer:
+    """The partner as it acts in a negotiation: no user of the platform (user id 0 is
+    nobody's), only the merchant's side where the merchant delegated to it."""
+    return Viewer(user_id=0, role="partner", partner_id=partner.id)
+
+
+async def delegated_negotiation(partner: PartnerPlatform, number: str) -> Negotiation:
+    """The negotiation of a dispute against a merchant that delegated to this partner;
+    CaseNotFound for any other case (the partner learns nothing of it)."""
+    negotiation = await Negotiation.filter(
+        case__number=number, merchant__delegated_to_id=partner.id
+    ).first()
+    if negotiation is None:
+        raise CaseNotFound("case_not_found")
+    return negotiation
+
+
+async def delegated_negotiations(
+    partner: PartnerPlatform, query: InboxQuery
+) -> tuple[list[Negotiation], str | None]:
+    """One page of the negotiations of merchants that delegated to this partner (its inbox
+    as first responder), oldest first, and the next page's cursor (None on the last)."""
+    found = Negotiation.filter(merchant__delegated_to_id=partner.id)
+    if query.states:
+        found = found.filter(state__in=sorted(query.states))
+    if query.after is not None:
+        at, after_id = query.after.updated_at, query.after.case_id
+        found = found.filter(Q(started_at__gt=at) | Q(started_at=at, id__gt=after_id))
+    page = (
+        await found.order_by("started_at", "id")
+        .limit(query.limit + 1)
+        .prefetch_related("case", "merchant")
+    )
+    if len(page) <= query.limit:
+        return page, None
+    page = page[: query.limit]
+    last = page[-1]
+    return page, encode_cursor(Position(last.started_at, last.id))
+
+
+async def active_partners() -> list[PartnerPlatform]:
+    """The partner platforms a merchant may let answer first for it."""
+    return await PartnerPlatform.filter(is_active=True).order_by("name")
+
+
+def snapshot_digest_matches(snapshot: OrderSnapshot) -> bool:
+    """The stored text still has the digest taken on receipt."""
+    return sha256_hex(snapshot.canonical) == snapshot.sha256
