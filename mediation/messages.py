@@ -256,4 +256,13 @@ ERROR_MESSAGES: dict[str, str] = {
     ),
     "partner_not_active": N_("This partner platform is not active."),
     "handler_must_be_a_merchant_account": N_("A handler must be a merchant's account."),
+    # Partners' webhook endpoints (cases.webhooks)
+    "webhook_url_invalid": N_(
+        "Please enter an https address of your own system (no user name, password or #part)."
+    ),
+    "webhook_events_required": N_("Please choose at least one event."),
+    "webhook_event_unknown": N_("One of the events chosen does not exist."),
+    "webhook_rotated_meanwhile": N_(
+        "The secret was rotated by someone else meanwhile: use the one they were shown."
+    ),
 }

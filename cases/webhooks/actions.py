@@ -212,11 +212,16 @@ async def delivery_log(
     )
 
 
-async def do_replay(partner_id: int, delivery_id: int, now: datetime) -> bool:
-    """Send a dead delivery again (attempts start from zero). False if it was not dead."""
+async def delivery_of(partner_id: int, delivery_id: int) -> WebhookDelivery:
     row = await WebhookDelivery.get_or_none(id=delivery_id, partner_id=partner_id)
     if row is None:
         raise CaseNotFound("not_found")
+    return row
+
+
+async def do_replay(partner_id: int, delivery_id: int, now: datetime) -> bool:
+    """Send a dead delivery again (attempts start from zero). False if it was not dead."""
+    row = await delivery_of(partner_id, delivery_id)
     async with atomic():
         return await replay(WebhookDelivery, row.id, now)
 
