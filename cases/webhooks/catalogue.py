@@ -133,6 +133,13 @@ def events_for(
         found.append(Derived(SESSION_SCHEDULED, {"starts_at": str(starts)} if starts else {}))
     elif event is EventKind.AGREEMENT_EFFECTIVE:
         found.append(Derived(AGREEMENT_EFFECTIVE, {}))
+    elif event is EventKind.PERFORMANCE_REMINDED:
+        reminder = data.get("reminder")
+        facts = {"term": data.get("term"), "due_on": str(data.get("due_on") or "")}
+        if reminder == "due_soon":
+            found.append(Derived(PERFORMANCE_DUE, facts))
+        elif reminder == "overdue":
+            found.append(Derived(PERFORMANCE_OVERDUE, facts))
     elif event is EventKind.COURT_FILING_CREATED:
         filing_kind = data.get("filing_kind")
         found.append(Derived(FILED_AT_COURT, {"filing_kind": str(filing_kind or "")}))
@@ -178,8 +185,14 @@ _EXTRA_FIELDS: Mapping[str, Mapping[str, Any]] = {
     },
     SESSION_SCHEDULED: {"starts_at": {"type": "string", "format": "date-time"}},
     FILED_AT_COURT: {"filing_kind": {"type": "string"}},
-    PERFORMANCE_DUE: {"due_on": {"type": "string", "format": "date"}},
-    PERFORMANCE_OVERDUE: {"due_on": {"type": "string", "format": "date"}},
+    PERFORMANCE_DUE: {
+        "term": {"type": "integer", "description": "The agreement's term number."},
+        "due_on": {"type": "string", "format": "date"},
+    },
+    PERFORMANCE_OVERDUE: {
+        "term": {"type": "integer", "description": "The agreement's term number."},
+        "due_on": {"type": "string", "format": "date"},
+    },
 }
 
 _SIGNATURE_HEADERS: Sequence[dict[str, Any]] = (

@@ -82,6 +82,18 @@ CASES: list[tuple[str, dict[str, Any], bool, list[tuple[str, dict[str, Any]]]]] 
         False,
         [(c.FILED_AT_COURT, {"filing_kind": "transfer"})],
     ),
+    (
+        "performance_reminded",
+        {"term": 2, "due_on": "2026-12-10", "reminder": "due_soon"},
+        False,
+        [(c.PERFORMANCE_DUE, {"term": 2, "due_on": "2026-12-10"})],
+    ),
+    (
+        "performance_reminded",
+        {"term": 1, "due_on": "2026-12-01", "reminder": "overdue"},
+        False,
+        [(c.PERFORMANCE_OVERDUE, {"term": 1, "due_on": "2026-12-01"})],
+    ),
     ("evidence_added", {}, False, []),
     ("negotiation_opened", {}, False, [(c.DISPUTE_FILED, {})]),
     ("negotiation_replied", {}, False, []),
