@@ -230,6 +230,7 @@ def _schema(event_type: str) -> dict[str, Any]:
             "type": "object",
             "required": ["partner"],
             "properties": {"partner": {"type": "string"}},
+            "additionalProperties": False,
         }
     else:
         data = {
@@ -241,6 +242,8 @@ def _schema(event_type: str) -> dict[str, Any]:
                 "partner_reference": {"type": ["string", "null"]},
                 **_EXTRA_FIELDS.get(event_type, {}),
             },
+            # Nothing else is ever told (no remedy, amount or identity data).
+            "additionalProperties": False,
         }
     return {
         "type": "object",
