@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 import secrets as random_secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from cases.accounts.actions import do_create_staff
+from cases.accounts.actions import RegistrationError, do_create_staff
 from cases.accounts.models import PartnerPlatform, Role, User
 from cases.errors import CaseError, CaseNotFound
 from cases.models import OutboxStatus
@@ -74,6 +75,13 @@ async def do_create_partner_admin(
     """An account that administers one partner platform's webhooks (role partner_admin)."""
     if not await PartnerPlatform.exists(id=partner_id):
         raise CaseNotFound("not_found")
+    missing = {
+        name: "required"
+        for name, value in (("username", username), ("display_name", display_name))
+        if not value.strip()
+    }
+    if missing:
+        raise RegistrationError(missing)
     async with atomic():
         user = await do_create_staff(
             username=username,
@@ -83,6 +91,31 @@ async def do_create_partner_admin(
         )
         await PartnerMember.create(user=user, partner_id=partner_id, created_at=user.created_at)
     return user
+
+
+@dataclass(frozen=True)
+class PartnerSummary:
+    """A partner platform as the platform admin's page lists it."""
+
+    partner: PartnerPlatform
+    admins: list[str]  # usernames
+    endpoints: int
+
+
+async def partners_for_admin() -> list[PartnerSummary]:
+    partners = await PartnerPlatform.all().order_by("id")
+    members = await PartnerMember.all().prefetch_related("user").order_by("id")
+    counts: dict[int, int] = {}
+    for partner_id in await WebhookEndpoint.all().values_list("partner_id", flat=True):
+        counts[int(str(partner_id))] = counts.get(int(str(partner_id)), 0) + 1
+    return [
+        PartnerSummary(
+            p,
+            [m.user.username or "" for m in members if m.partner_id == p.id],
+            counts.get(p.id, 0),
+        )
+        for p in partners
+    ]
 
 
 async def partner_of(user_id: int) -> PartnerPlatform:

@@ -9,18 +9,22 @@ signed-in account (`partner_of`): another platform's endpoint or delivery is "no
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from cases.accounts.actions import RegistrationError
 from cases.accounts.models import Role
 from cases.clock import utcnow
+from cases.errors import CaseNotFound
 from cases.webhooks.actions import (
     WebhookError,
     delivery_log,
     delivery_of,
     do_add_endpoint,
+    do_create_partner_admin,
     do_edit_endpoint,
     do_replay,
     do_rotate_secret,
@@ -29,9 +33,11 @@ from cases.webhooks.actions import (
     endpoints_of,
     grace_of,
     partner_of,
+    partners_for_admin,
 )
 from cases.webhooks.catalogue import EVENT_LABELS, SUBSCRIBABLE
 from cases.webhooks.models import WebhookDelivery, WebhookEndpoint
+from mediation.routes import parse_id
 from mediation.web import checked_form, form_text, render, settings_of, signed_in
 
 
@@ -230,7 +236,60 @@ async def replay_delivery(request: Request) -> Response:
     return RedirectResponse(f"/partner/endpoints/{row.endpoint_id}?done=replayed", status_code=303)
 
 
+# --- the platform admin: partners' administrator accounts ----------------------------------
+
+
+async def _admin_partners(
+    request: Request,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    created: str = "",
+) -> Response:
+    return render(
+        request,
+        "partner/admin_partners.html",
+        {
+            "partners": await partners_for_admin(),
+            "errors": errors or {},
+            "values": values or {},
+            "created": created,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@signed_in(Role.PLATFORM_ADMIN)
+async def admin_partners(request: Request) -> Response:
+    return await _admin_partners(request, created=request.query_params.get("created", ""))
+
+
+@signed_in(Role.PLATFORM_ADMIN)
+async def admin_add_partner_admin(request: Request) -> Response:
+    async with checked_form(request, max_files=0) as form:
+        values = form_text(form)
+    try:
+        partner_id = parse_id(values.get("partner", ""))
+    except ValueError:
+        return await _admin_partners(request, {"partner": "choose_one"}, values)
+    try:
+        user = await do_create_partner_admin(
+            partner_id,
+            username=values.get("username", ""),
+            password=values.get("password", ""),
+            display_name=values.get("display_name", ""),
+        )
+    except CaseNotFound:
+        return await _admin_partners(request, {"partner": "choose_one"}, values)
+    except RegistrationError as error:
+        return await _admin_partners(request, error.field_errors, values)
+    return RedirectResponse(
+        f"/admin/partners?created={quote(user.username or '')}", status_code=303
+    )
+
+
 routes = [
+    Route("/admin/partners", admin_partners),
+    Route("/admin/partners/admins", admin_add_partner_admin, methods=["POST"]),
     Route("/partner", home),
     Route("/partner/endpoints", add_endpoint, methods=["POST"]),
     Route("/partner/endpoints/{endpoint_id:id}", endpoint_page),

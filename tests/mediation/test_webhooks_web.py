@@ -11,15 +11,17 @@ import pytest
 from starlette.testclient import TestClient
 
 from cases.accounts.actions import do_create_partner
+from cases.accounts.models import Role, User
 from cases.models import OutboxStatus
 from cases.webhooks import catalogue as c
 from cases.webhooks.actions import do_add_endpoint, do_create_partner_admin, webhook_relay
-from cases.webhooks.models import WebhookDelivery, WebhookEndpoint
+from cases.webhooks.models import PartnerMember, WebhookDelivery, WebhookEndpoint
 from mediation.settings import Settings
 from mediation.web import record_time_in
 from tests.support.factories import (
     STAFF_PASSWORD,
     cheap_password_hashing,
+    create_staff,
     csrf_of,
     register,
     run,
@@ -197,3 +199,44 @@ def test_editing_switches_an_endpoint_off(client: TestClient, partner_admin: int
     assert saved.status_code == 303
     endpoint = run(client, WebhookEndpoint.get, id=endpoint.id)
     assert (endpoint.url, endpoint.events, endpoint.is_active) == (URL + "/v2", [c.DOCKETED], False)
+
+
+def test_the_platform_admin_creates_a_partner_administrator(client: TestClient) -> None:
+    partner, _ = run(client, do_create_partner, "美团演示")
+    create_staff(client, "admin", Role.PLATFORM_ADMIN)
+    sign_in(client, "admin", STAFF_PASSWORD)
+    page = client.get("/admin/partners")
+    assert page.status_code == 200 and "美团演示" in page.text
+    token = csrf_of(client, "/admin/partners")
+    refused = client.post(
+        "/admin/partners/admins",
+        data={"csrf_token": token, "partner": str(partner.id), "username": "", "password": "x"},
+    )
+    assert refused.status_code == 422 and 'aria-invalid="true"' in refused.text
+    assert run(client, PartnerMember.all().count) == 0
+    created = client.post(
+        "/admin/partners/admins",
+        data={
+            "csrf_token": token,
+            "partner": str(partner.id),
+            "display_name": "美团对接",
+            "username": "meituan",
+            "password": STAFF_PASSWORD,
+        },
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    member = run(client, PartnerMember.get, partner_id=partner.id)
+    assert run(client, User.get, id=member.user_id).role == Role.PARTNER_ADMIN
+    # The new account signs in to its platform's pages.
+    client.cookies.clear()
+    token = csrf_of(client, "/signin")
+    signed = client.post(
+        "/signin",
+        data={"csrf_token": token, "identifier": "meituan", "password": STAFF_PASSWORD},
+        follow_redirects=False,
+    )
+    assert signed.headers["location"] == "/partner"
+    assert "美团演示" in client.get("/partner").text
+    # Not a page for partner admins or anyone but the platform admin.
+    assert client.get("/admin/partners").status_code == 403
