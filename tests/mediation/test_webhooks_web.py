@@ -141,6 +141,18 @@ def test_a_test_event_appears_in_the_log_and_a_dead_one_is_replayed(
     )
     assert replayed.status_code == 303
     assert run(client, WebhookDelivery.get, id=row.id).status == OutboxStatus.PENDING
+    # A delivery that got no answer at all (refused, timed out) says so in words.
+    run(
+        client,
+        WebhookDelivery.filter(id=row.id).update,
+        attempts=1,
+        last_status_code=None,
+        last_error="ConnectError: All connection attempts failed",
+    )
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "ConnectError" not in page.text
+    assert "No answer (the connection failed or timed out)" in page.text or "无应答" in page.text
 
 
 def test_nobody_reaches_another_platforms_endpoints(client: TestClient, partner_admin: int) -> None:
