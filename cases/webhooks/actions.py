@@ -9,11 +9,14 @@ endpoint or delivery of another platform is "not found", never "forbidden".
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets as random_secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+
+import httpx
 
 from cases.accounts.actions import RegistrationError, do_create_staff
 from cases.accounts.models import PartnerPlatform, Role, User
@@ -272,14 +275,56 @@ async def target_of(row: Any, now: datetime) -> Target | None:
     return Target(endpoint.url, tuple(endpoint.signing_secrets(now)))
 
 
-def webhook_relay(settings: WebhookSettings, **options: Any) -> Relay:
+class WebhookRelay(Relay):
+    """The relay, sending each endpoint's due deliveries in order and the endpoints side by
+    side: a partner whose endpoint hangs or is down must not hold up the others, nor the
+    background round (notices, routing) it runs in. After an attempt that got no answer at
+    all (refused, timed out) the endpoint's other rows of the round are released unsent:
+    they go in a later round instead of each waiting out its own timeout now."""
+
+    async def deliver_due(self, now: datetime | None = None, limit: int = 50) -> int:
+        now = now or self.wall_clock()
+        rows = await self.claim_due(now, limit)
+        if not rows:
+            return 0
+        by_endpoint: dict[int, list[Any]] = {}
+        for row in rows:
+            by_endpoint.setdefault(row.endpoint_id, []).append(row)
+        async with httpx.AsyncClient(
+            timeout=self.timeout, transport=self.transport, follow_redirects=False
+        ) as client:
+            counts = await asyncio.gather(
+                *(self._endpoint_round(client, group, now) for group in by_endpoint.values())
+            )
+        return sum(counts)
+
+    async def _endpoint_round(
+        self, client: httpx.AsyncClient, rows: list[Any], now: datetime
+    ) -> int:
+        delivered = 0
+        for index, row in enumerate(rows):
+            if await self.attempt(client, row, now):
+                delivered += 1
+                continue
+            after = await WebhookDelivery.get(id=row.id)
+            if after.status == OutboxStatus.PENDING and after.last_status_code is None:
+                rest = [r.id for r in rows[index + 1 :]]
+                if rest:
+                    await WebhookDelivery.filter(id__in=rest, claimed_by=self.relay_id).update(
+                        claimed_until=None
+                    )
+                break
+        return delivered
+
+
+def webhook_relay(settings: WebhookSettings, **options: Any) -> WebhookRelay:
     tuning: dict[str, Any] = {
         "timeout": settings.webhook_relay_timeout,
         "lease": timedelta(seconds=max(60.0, settings.webhook_relay_timeout * 3)),
         "base_delay": timedelta(seconds=settings.webhook_relay_retry_base_seconds),
         "relay_id": RELAY_ID,
     }
-    return Relay(
+    return WebhookRelay(
         WebhookDelivery, destination=DESTINATION, target=target_of, **{**tuning, **options}
     )
 

@@ -181,8 +181,9 @@ async def test_every_event_arrives_once_through_faults_and_a_rotation(
         receiver.stop()
         cases += [await file_as(settings, partner, n) for n in range(3, 5)]
         await relay.deliver_due(limit=50)
+        # Refused: the first is tried, the endpoint's other one waits for a later round.
         refused = await WebhookDelivery.filter(last_error__contains="ConnectError").count()
-        assert refused == 2
+        assert refused == 1
         assert await pending() == 2
         receiver.start()
         await drain(relay)

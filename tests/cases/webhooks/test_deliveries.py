@@ -285,3 +285,31 @@ async def test_a_test_event_is_queued_for_the_endpoint(world: World) -> None:
     row = await do_send_test_event(world.partner.id, endpoint.id, NOW)
     assert row.event_type == c.TEST_EVENT and row.case_id is None
     assert json.loads(row.body)["data"] == {"partner": "携程演示"}
+
+
+async def test_an_endpoint_without_answer_does_not_hold_up_the_others(
+    settings: Settings, world: World
+) -> None:
+    down, _ = await do_add_endpoint(world.partner.id, URL + "/down", [c.DISPUTE_FILED], "", NOW)
+    up, _ = await do_add_endpoint(world.other.id, URL + "/up", [c.DISPUTE_FILED], "", NOW)
+    calls: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        if request.url.path.endswith("/down"):
+            raise httpx.ReadTimeout("no answer", request=request)
+        return httpx.Response(200)
+
+    for n in range(3):
+        await file_as(settings, world.partner, f"ORDER-D{n}", applicant_mobile=f"1381234000{n}")
+    for _ in range(3):  # the other partner's endpoint has its own deliveries due
+        await do_send_test_event(world.other.id, up.id, NOW)
+    relay = webhook_relay(settings, transport=httpx.MockTransport(answer))
+    assert await relay.deliver_due(datetime.now(UTC)) == 3
+    assert calls.count("/mediation/down") == 1  # tried once, the rest left for later
+    rows = await WebhookDelivery.filter(endpoint_id=down.id).order_by("id")
+    assert [r.attempts for r in rows] == [1, 0, 0]
+    assert all(r.status == OutboxStatus.PENDING and r.claimed_until is None for r in rows[1:])
+    assert (
+        await WebhookDelivery.filter(endpoint_id=up.id, status=OutboxStatus.DELIVERED).count() == 3
+    )
