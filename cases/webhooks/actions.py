@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
+from tortoise.expressions import Q
 
 from cases.accounts.actions import RegistrationError, do_create_staff
 from cases.accounts.models import PartnerPlatform, Role, User
@@ -279,8 +280,9 @@ class WebhookRelay(Relay):
     """The relay, sending each endpoint's due deliveries in order and the endpoints side by
     side: a partner whose endpoint hangs or is down must not hold up the others, nor the
     background round (notices, routing) it runs in. After an attempt that got no answer at
-    all (refused, timed out) the endpoint's other rows of the round are released unsent:
-    they go in a later round instead of each waiting out its own timeout now."""
+    all (refused, timed out) the endpoint's other due rows are put back unsent, to be tried
+    when that one is: one attempt per back-off step for an endpoint that is down, however
+    many deliveries wait for it."""
 
     async def deliver_due(self, now: datetime | None = None, limit: int = 50) -> int:
         now = now or self.wall_clock()
@@ -302,17 +304,25 @@ class WebhookRelay(Relay):
         self, client: httpx.AsyncClient, rows: list[Any], now: datetime
     ) -> int:
         delivered = 0
-        for index, row in enumerate(rows):
+        for row in rows:
             if await self.attempt(client, row, now):
                 delivered += 1
                 continue
             after = await WebhookDelivery.get(id=row.id)
             if after.status == OutboxStatus.PENDING and after.last_status_code is None:
-                rest = [r.id for r in rows[index + 1 :]]
-                if rest:
-                    await WebhookDelivery.filter(id__in=rest, claimed_by=self.relay_id).update(
-                        claimed_until=None
+                # No answer at all: the endpoint's other due rows wait as long as this one,
+                # so they neither take their own timeouts now nor fill the next batches
+                # ahead of other partners' rows.
+                await (
+                    WebhookDelivery.filter(
+                        endpoint_id=row.endpoint_id,
+                        status=OutboxStatus.PENDING,
+                        next_attempt_at__lt=after.next_attempt_at,
                     )
+                    .filter(Q(claimed_by=self.relay_id) | self._claimable(now))
+                    .exclude(id=row.id)
+                    .update(next_attempt_at=after.next_attempt_at, claimed_until=None)
+                )
                 break
         return delivered
 
@@ -329,9 +339,27 @@ def webhook_relay(settings: WebhookSettings, **options: Any) -> WebhookRelay:
     )
 
 
-async def deliver_due(now: datetime, settings: WebhookSettings, **options: Any) -> int:
-    """Send the webhook deliveries that are due; returns how many were acknowledged."""
-    return await webhook_relay(settings, **options).deliver_due(now)
+ROUND_BATCH = 100
+ROUND_BUDGET = 3.0  # seconds of sending per background round, then the other jobs' turn
+
+
+async def deliver_due(
+    now: datetime, settings: WebhookSettings, *, budget: float = ROUND_BUDGET, **options: Any
+) -> int:
+    """Send the webhook deliveries that are due, batch after batch while whole batches were
+    due and the round's time budget lasts (a burst of filings is drained in a few rounds,
+    not 100 rows every few seconds); returns how many were acknowledged."""
+    relay = webhook_relay(settings, **options)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    delivered = 0
+    while True:
+        due = await WebhookDelivery.filter(
+            status=OutboxStatus.PENDING, next_attempt_at__lte=now
+        ).count()
+        delivered += await relay.deliver_due(now, limit=ROUND_BATCH)
+        if due <= ROUND_BATCH or loop.time() - started >= budget:
+            return delivered
 
 
 async def pending_count() -> int:

@@ -26,6 +26,7 @@ from cases.transactions import atomic
 from cases.webhooks import catalogue as c
 from cases.webhooks.actions import (
     WebhookError,
+    deliver_due,
     delivery_log,
     do_add_endpoint,
     do_create_partner_admin,
@@ -310,6 +311,22 @@ async def test_an_endpoint_without_answer_does_not_hold_up_the_others(
     rows = await WebhookDelivery.filter(endpoint_id=down.id).order_by("id")
     assert [r.attempts for r in rows] == [1, 0, 0]
     assert all(r.status == OutboxStatus.PENDING and r.claimed_until is None for r in rows[1:])
+    # They wait as long as the one tried, so the next rounds do not fill up with them.
+    assert {r.next_attempt_at for r in rows} == {rows[0].next_attempt_at}
+    assert rows[0].next_attempt_at > datetime.now(UTC)
     assert (
         await WebhookDelivery.filter(endpoint_id=up.id, status=OutboxStatus.DELIVERED).count() == 3
     )
+
+
+async def test_a_burst_is_drained_in_one_round_within_its_budget(
+    settings: Settings, world: World
+) -> None:
+    endpoint, _ = await do_add_endpoint(world.partner.id, URL, [c.DISPUTE_FILED], "", NOW)
+    now = datetime.now(UTC)
+    async with atomic():
+        for _ in range(230):
+            await do_send_test_event(world.partner.id, endpoint.id, now)
+    ok = httpx.MockTransport(lambda request: httpx.Response(204))
+    assert await deliver_due(now, settings, transport=ok) == 230
+    assert await WebhookDelivery.filter(status=OutboxStatus.PENDING).count() == 0
