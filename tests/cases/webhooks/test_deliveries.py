@@ -3,6 +3,7 @@ the relay: signed, to the endpoint's URL, with both secrets during a rotation.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,7 @@ from cases.webhooks.actions import (
 from cases.webhooks.models import WebhookDelivery
 from courtwire import signing
 from mediation.settings import Settings
+from tests.support.concurrency import rendezvous
 from tests.support.factories import STAFF_PASSWORD, cheap_password_hashing, filing_fields, uscc
 
 NOW = datetime(2026, 11, 2, 10, tzinfo=SHANGHAI).astimezone(UTC)
@@ -330,3 +332,26 @@ async def test_a_burst_is_drained_in_one_round_within_its_budget(
     ok = httpx.MockTransport(lambda request: httpx.Response(204))
     assert await deliver_due(now, settings, transport=ok) == 230
     assert await WebhookDelivery.filter(status=OutboxStatus.PENDING).count() == 0
+
+
+async def test_two_relays_at_once_send_each_delivery_once(settings: Settings, world: World) -> None:
+    first, _ = await do_add_endpoint(world.partner.id, URL + "/a", [c.DISPUTE_FILED], "", NOW)
+    second, _ = await do_add_endpoint(world.other.id, URL + "/b", [c.DISPUTE_FILED], "", NOW)
+    now = datetime.now(UTC)
+    for endpoint in (first, second):
+        for _ in range(8):
+            await do_send_test_event(endpoint.partner_id, endpoint.id, now)
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["webhook-id"])
+        return httpx.Response(200)
+
+    relays = [
+        webhook_relay(settings, transport=httpx.MockTransport(answer), relay_id=f"relay-{n}")
+        for n in range(2)
+    ]
+    with rendezvous("outbox_claim"):
+        counts = await asyncio.gather(*(r.deliver_due(now) for r in relays))
+    assert sum(counts) == 16
+    assert sorted(seen) == sorted(set(seen)) and len(seen) == 16
