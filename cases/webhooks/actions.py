@@ -269,9 +269,12 @@ async def do_replay(partner_id: int, delivery_id: int, now: datetime) -> bool:
 async def target_of(row: Any, now: datetime) -> Target | None:
     """Where a delivery goes and what signs it, read when it is sent: the endpoint's URL as
     it is now, its current secret and, during a rotation's grace period, the old one too.
-    None for a switched-off endpoint (the delivery becomes a dead letter, replayable)."""
-    endpoint = await WebhookEndpoint.get_or_none(id=row.endpoint_id)
-    if endpoint is None or not endpoint.is_active:
+    None for a switched-off endpoint or partner (the delivery becomes a dead letter,
+    replayable)."""
+    endpoint = await WebhookEndpoint.get_or_none(
+        id=row.endpoint_id, is_active=True, partner__is_active=True
+    )
+    if endpoint is None:  # switched off, or its partner platform was
         return None
     return Target(endpoint.url, tuple(endpoint.signing_secrets(now)))
 

@@ -181,7 +181,9 @@ async def queue_deliveries(case: Case, event: TimelineEvent) -> None:
     partners = await partners_of(case)
     if not partners:
         return
-    endpoints = await WebhookEndpoint.filter(partner_id__in=partners, is_active=True).order_by("id")
+    endpoints = await WebhookEndpoint.filter(
+        partner_id__in=partners, is_active=True, partner__is_active=True
+    ).order_by("id")
     for endpoint in endpoints:
         for item in derived:
             if item.type not in endpoint.events:

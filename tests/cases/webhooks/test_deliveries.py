@@ -355,3 +355,16 @@ async def test_two_relays_at_once_send_each_delivery_once(settings: Settings, wo
         counts = await asyncio.gather(*(r.deliver_due(now) for r in relays))
     assert sum(counts) == 16
     assert sorted(seen) == sorted(set(seen)) and len(seen) == 16
+
+
+async def test_a_switched_off_partner_is_told_nothing(settings: Settings, world: World) -> None:
+    endpoint, secret = await do_add_endpoint(world.partner.id, URL, [c.DISPUTE_FILED], "", NOW)
+    await file_as(settings, world.partner, "ORDER-P1")  # queued while it was active
+    await PartnerPlatform.filter(id=world.partner.id).update(is_active=False)
+    await file_as(settings, world.partner, "ORDER-P2", applicant_mobile="13812340009")
+    assert await WebhookDelivery.all().count() == 1
+    receiver = Receiver(secret)
+    relay = webhook_relay(settings, transport=httpx.MockTransport(receiver))
+    assert await relay.deliver_due(datetime.now(UTC)) == 0
+    assert receiver.seen == []
+    assert (await WebhookDelivery.get(endpoint_id=endpoint.id)).status == OutboxStatus.DEAD
