@@ -37,6 +37,20 @@ def on_leaving_mediation(handler: LeavingMediation) -> LeavingMediation:
     return handler
 
 
+# What other domains write in the same transaction as each timeline event: the webhooks
+# domain queues a delivery to each partner endpoint subscribed to what the event means
+# (`cases.webhooks.models`, loaded with the ORM by every process). Registered, because the
+# journal sits below every domain that records events.
+EventRecorded = Callable[[Case, TimelineEvent], Awaitable[None]]
+_event_recorded: list[EventRecorded] = []
+
+
+def on_event_recorded(handler: EventRecorded) -> EventRecorded:
+    if handler not in _event_recorded:
+        _event_recorded.append(handler)
+    return handler
+
+
 async def record_event(
     case: Case,
     kind: EventKind | str,
@@ -49,7 +63,7 @@ async def record_event(
     """Add an event to the case's timeline. `kind` must be registered in `cases.timeline`
     (ValueError otherwise, before anything is written)."""
     registered = event_kind(kind)
-    return await TimelineEvent.create(
+    event = await TimelineEvent.create(
         case=case,
         at=now,
         actor_id=actor_id,
@@ -57,6 +71,9 @@ async def record_event(
         kind=registered.value,
         data=data,
     )
+    for handler in _event_recorded:
+        await handler(case, event)
+    return event
 
 
 async def transition(

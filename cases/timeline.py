@@ -66,6 +66,8 @@ class EventKind(StrEnum):
     PERFORMANCE_MARKED = "performance_marked"
     PERFORMANCE_CONFIRMED = "performance_confirmed"
     PERFORMANCE_DISPUTED = "performance_disputed"
+    # a reminder sent by the job: a term due soon, or overdue (data: term, due_on, reminder)
+    PERFORMANCE_REMINDED = "performance_reminded"
     # merchants answer first (cases.negotiation): what was offered stays out of the
     # timeline's data (amounts and words are in the negotiation thread, privileged)
     NEGOTIATION_OPENED = "negotiation_opened"
@@ -130,6 +132,7 @@ EVENT_LABELS: Mapping[EventKind, str] = MappingProxyType(
         EventKind.PERFORMANCE_MARKED: N_("A term was marked performed"),
         EventKind.PERFORMANCE_CONFIRMED: N_("Performance of a term was confirmed"),
         EventKind.PERFORMANCE_DISPUTED: N_("Performance of a term was disputed"),
+        EventKind.PERFORMANCE_REMINDED: N_("Reminder sent: a term is due soon or overdue"),
         EventKind.NEGOTIATION_OPENED: N_(
             "Sent to the merchant to answer first (the merchant is a first-response enterprise)"
         ),
@@ -461,9 +464,12 @@ def _details(kind: EventKind, data: Mapping[str, object], reader: Reader) -> lis
         EventKind.PERFORMANCE_MARKED,
         EventKind.PERFORMANCE_CONFIRMED,
         EventKind.PERFORMANCE_DISPUTED,
+        EventKind.PERFORMANCE_REMINDED,
     ):
         if data.get("term") is not None:
             out.append(r.fmt(N_("Term %(term)s"), term=data["term"]))
+        if kind is EventKind.PERFORMANCE_REMINDED and data.get("due_on"):
+            out.append(r.fmt(N_("Due by %(date)s"), date=say_date(str(data["due_on"]), loc)))
         if data.get("note"):
             out.append(str(data["note"]))
     elif kind is EventKind.NEGOTIATION_OPENED:

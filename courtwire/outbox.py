@@ -10,7 +10,11 @@ Generic over the row's model: any Tortoise model with the fields msg_id, destina
 content_type, body, status (an enum with the values "pending", "delivered", "dead"),
 attempts, next_attempt_at, claimed_until, claimed_by, last_error, last_status_code, response
 and delivered_at. The platform's `cases.models.OutboxMessage` is one, the court desk has its
-own.
+own, and the partners' webhooks (`cases.webhooks.models.WebhookDelivery`) a third.
+
+A relay sends every row to one base URL signed with one secret (the court's wire), or, given
+a `target` hook, asks it per row where the row goes and which secrets sign it (a partner's
+webhook endpoint: its own URL, and two secrets while one is rotated).
 
 Several relays may run at once (several server processes, `mediation jobs`): a relay claims
 a row with a conditional UPDATE that succeeds only if nobody holds an unexpired claim, then
@@ -23,7 +27,8 @@ from __future__ import annotations
 import logging
 import random
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -36,7 +41,7 @@ from tortoise.transactions import in_transaction
 from cases.clock import utcnow
 from cases.pause import pause_point
 from courtwire import signing
-from courtwire.delivery import BASE_DELAY, MAX_ATTEMPTS, MAX_DELAY, Outcome, decide
+from courtwire.delivery import BASE_DELAY, MAX_ATTEMPTS, MAX_DELAY, Decision, Outcome, decide
 
 log = logging.getLogger("courtwire.outbox")
 # Each delivery's outcome, kept by the platform's security log (mediation/security_log.py):
@@ -50,6 +55,19 @@ DEFAULT_LEASE = timedelta(seconds=60)
 _KEPT_BODY = 4000  # characters of a response body kept on the row, for the admin page
 
 Hook = Callable[[Any, httpx.Response], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one row goes and the secrets that sign it (each adds a signature)."""
+
+    url: str
+    secrets: tuple[str, ...]
+
+
+# A row's own target, or None when it must not be sent (its endpoint was disabled): the row
+# is then a dead letter at once, replayable later.
+TargetHook = Callable[[Any, datetime], Awaitable[Target | None]]
 
 
 def default_relay_id() -> str:
@@ -77,8 +95,9 @@ class Relay:
         model: type[Model],
         *,
         destination: str,
-        base_url: str,
-        secret: str,
+        base_url: str = "",
+        secret: str = "",
+        target: TargetHook | None = None,
         on_delivered: Hook | None = None,
         on_dead: Callable[[Any, httpx.Response | None], Awaitable[None]] | None = None,
         max_attempts: int = MAX_ATTEMPTS,
@@ -97,6 +116,7 @@ class Relay:
         self.destination = destination
         self.base_url = base_url.rstrip("/")
         self.secret = secret
+        self.target = target
         self.on_delivered = on_delivered
         self.on_dead = on_dead
         self.max_attempts = max_attempts
@@ -166,36 +186,52 @@ class Relay:
 
     # --- one attempt ------------------------------------------------------------------------
 
-    def signed_headers(self, row: Any) -> dict[str, str]:
+    def signed_headers(self, row: Any, secrets: Sequence[str] | None = None) -> dict[str, str]:
         timestamp = int(self.wall_clock().timestamp())
         body = row.body.encode("utf-8")
-        headers = signing.headers_for(self.secret, row.msg_id, timestamp, body)
+        keys = list(secrets) if secrets else [self.secret]
+        headers = signing.headers_for(keys[0], row.msg_id, timestamp, body)
+        if len(keys) > 1:
+            # Several keys (a rotation): one signature each, space-separated, as the spec says.
+            headers[signing.SIGNATURE_HEADER] = " ".join(
+                signing.sign(key, row.msg_id, timestamp, body) for key in keys
+            )
         headers["content-type"] = row.content_type
         return headers
 
     async def attempt(self, client: httpx.AsyncClient, row: Any, now: datetime) -> bool:
         """Send one claimed row and record what happened. True if it was delivered."""
         url = self.base_url + row.path
+        secrets: Sequence[str] | None = None
+        target = await self.target(row, now) if self.target is not None else None
+        if target is not None:
+            url, secrets = target.url, target.secrets
         response: httpx.Response | None = None
         error = ""
-        try:
-            response = await client.post(
-                url, content=row.body.encode("utf-8"), headers=self.signed_headers(row)
+        if self.target is not None and target is None:
+            error = "not sent: the endpoint is disabled"
+            decision = Decision(Outcome.PERMANENT, dead=True, delay=None)
+        else:
+            try:
+                response = await client.post(
+                    url,
+                    content=row.body.encode("utf-8"),
+                    headers=self.signed_headers(row, secrets),
+                )
+            except httpx.HTTPError as exc:  # refused, reset, timed out: retried, never lost
+                error = f"{type(exc).__name__}: {exc}"[:1000] or type(exc).__name__
+            decision = decide(
+                response.status_code if response is not None else None,
+                row.attempts + 1,
+                self.draw(),
+                now,
+                retry_after=response.headers.get("retry-after") if response is not None else None,
+                max_attempts=self.max_attempts,
+                base=self.base_delay,
+                cap=self.max_delay,
             )
-        except httpx.HTTPError as exc:  # refused, reset, timed out: retried, never lost
-            error = f"{type(exc).__name__}: {exc}"[:1000] or type(exc).__name__
         attempts = row.attempts + 1
         status_code = response.status_code if response is not None else None
-        decision = decide(
-            status_code,
-            attempts,
-            self.draw(),
-            now,
-            retry_after=response.headers.get("retry-after") if response is not None else None,
-            max_attempts=self.max_attempts,
-            base=self.base_delay,
-            cap=self.max_delay,
-        )
         if response is not None and decision.outcome is not Outcome.DELIVERED:
             error = f"HTTP {response.status_code}: {response.text[:500]}"
         mine = self.model.filter(
@@ -231,7 +267,8 @@ class Relay:
             log.warning("outbox %s: claim lost before the result was recorded", row.msg_id)
             return False
         security_log.info(
-            "court delivery %s to %s %s: %s (attempt %s, HTTP %s)",
+            "%s delivery %s to %s %s: %s (attempt %s, HTTP %s)",
+            "court" if self.target is None else "webhook",
             row.msg_id,
             self.destination,
             row.path,

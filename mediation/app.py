@@ -33,6 +33,7 @@ from cases.routing.assignment import (
     do_route_accepted_cases,
 )
 from cases.status import TransitionError
+from cases.webhooks.actions import deliver_due as deliver_webhooks
 from mediation.agreement_pdf import do_issue_missing_pdfs
 from mediation.db import tortoise_config
 from mediation.middleware import (
@@ -55,6 +56,7 @@ from mediation.routes import (
     disputes,
     invitations,
     merchants,
+    partner_admin,
     partner_api,
     performance,
     routing,
@@ -78,8 +80,9 @@ async def run_background_jobs(notifier: Notifier, interval: float, settings: Set
     """The platform's clockwork: end unanswered invitations, route accepted cases, appoint
     when the parties' choice window closes, replace mediators who did not answer, end
     mediations past their limit, issue signed PDFs a crash left behind, send reminders
-    (time limits, performance of agreements), deliver notices and court filings. Each step
-    claims its rows by conditional update, so every server process may run it at once."""
+    (time limits, performance of agreements), deliver notices, court filings and partners'
+    webhooks. Each step claims its rows by conditional update, so every server process may
+    run it at once."""
     rounds = 0
     while True:
         rounds += 1
@@ -109,6 +112,7 @@ async def _one_round(notifier: Notifier, settings: Settings, rounds: int) -> Non
     await do_send_performance_reminders(now)
     await notifier.deliver_due(now)
     await deliver_court_filings(now, settings)
+    await deliver_webhooks(now, settings)
 
 
 def _is_api(request: Request) -> bool:
@@ -207,6 +211,7 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
             *invitations.routes,
             *claims.routes,
             *partner_api.routes,
+            *partner_admin.routes,
             *admin.routes,
             *routing.routes,
             *sessions.routes,

@@ -89,11 +89,40 @@ def cmd_createuser(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_createpartner(settings: Settings, args: argparse.Namespace) -> int:
-    from cases.accounts.actions import do_create_partner
+    from cases.accounts.actions import AccountError, RegistrationError, do_create_partner
+    from cases.accounts.models import PartnerPlatform
+    from cases.webhooks.actions import do_create_partner_admin
 
-    partner, key = with_orm(settings, lambda: do_create_partner(args.name))
-    print(f"partner {partner.name} created. API key (shown once, keep it safe):\n{key}")
-    return 0
+    password = None
+    if args.admin_username:
+        password = args.admin_password or getpass.getpass("Partner admin's password: ")
+
+    async def work() -> int:
+        partner = await PartnerPlatform.get_or_none(name=args.name)
+        if partner is None:
+            partner, key = await do_create_partner(args.name)
+            print(f"partner {partner.name} created. API key (shown once, keep it safe):\n{key}")
+        elif not args.admin_username:
+            print(f"partner {args.name} exists already", file=sys.stderr)
+            return 2
+        if args.admin_username and password is not None:
+            try:
+                user = await do_create_partner_admin(
+                    partner.id,
+                    username=args.admin_username,
+                    password=password,
+                    display_name=args.admin_name or args.admin_username,
+                )
+            except RegistrationError as error:
+                print(f"partner admin not created: {error.field_errors}", file=sys.stderr)
+                return 2
+            except AccountError as error:
+                print(f"partner admin not created: {error.code}", file=sys.stderr)
+                return 2
+            print(f"created partner admin {user.username} for {partner.name}")
+        return 0
+
+    return with_orm(settings, work)
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -233,6 +262,25 @@ def start_court_desk(settings: Settings, host: str, platform_url: str) -> subpro
     )
 
 
+def start_webhook_receiver(port: int) -> subprocess.Popen[bytes]:
+    """The demo partner's webhook receiver (mediation.demo_receiver), where the seeded
+    endpoint points: it prints each verified delivery in this console."""
+    from seeds.demo import DEMO_WEBHOOK_SECRET
+
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mediation.demo_receiver",
+            "--port",
+            str(port),
+            "--secret",
+            DEMO_WEBHOOK_SECRET,
+        ],
+        preexec_fn=_die_with_parent(),  # the receiver must not outlive the demo
+    )
+
+
 def _stop_on_sigterm() -> None:
     """SIGTERM stops the demo as Ctrl-C does, running its clean-up (the desk stops too).
 
@@ -255,25 +303,32 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     cmd_migrate(settings, args)
     cmd_seed(settings, args)
     sink = start_mail_sink(settings.data_dir / "mail", settings.smtp_port)
-    desk: subprocess.Popen[bytes] | None = None
+    children: list[subprocess.Popen[bytes]] = []
     try:
         # The desk reaches the platform at its real address, as the platform's links name it.
-        desk = start_court_desk(settings, args.host, settings.base_url)
+        children.append(start_court_desk(settings, args.host, settings.base_url))
+        children.append(start_webhook_receiver(args.receiver_port))
         _print_demo_guide(settings)
         return cmd_serve(settings, args)
     finally:
-        if desk is not None:
-            desk.terminate()
+        for child in children:
+            child.terminate()
             try:
-                desk.wait(timeout=10)
+                child.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                desk.kill()
-                desk.wait()
+                child.kill()
+                child.wait()
         sink.stop()
 
 
 def _print_demo_guide(settings: Settings) -> None:
-    from seeds.demo import DEMO_PASSWORD, DISPUTANTS, STAFF
+    from seeds.demo import (
+        DEMO_PARTNER_ADMIN,
+        DEMO_PARTNER_NAME,
+        DEMO_PASSWORD,
+        DISPUTANTS,
+        STAFF,
+    )
 
     print(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
     for mobile, name in DISPUTANTS:
@@ -282,6 +337,12 @@ def _print_demo_guide(settings: Settings) -> None:
         print(f"  {role.value:<13} {username:<11}  {name}")
     print(f"Mail sent by the platform is kept in {settings.data_dir / 'mail'} (and logged below).")
     print("  court clerk   clerk        示范书记员 (on the court desk)")
+    username, name = DEMO_PARTNER_ADMIN
+    print(f"  partner_admin {username:<11}  {name} (webhooks of {DEMO_PARTNER_NAME})")
+    print(
+        "The demo partner's webhook receiver prints each verified delivery below"
+        " ([webhook receiver] lines)."
+    )
     print(f"\nOpen {settings.base_url}/ in a browser.")
     print(f"The court desk (clerks) is at {settings.court_desk_url}/\n")
 
@@ -312,6 +373,12 @@ def build_parser() -> argparse.ArgumentParser:
                 type=int,
                 help="the court desk's port (default: COURT_DESK_URL's, else 8001)",
             )
+            p.add_argument(
+                "--receiver-port",
+                type=int,
+                default=8002,
+                help="the demo partner's webhook receiver's port (default 8002)",
+            )
         p.set_defaults(func=func)
     user = sub.add_parser("createuser", help="create a staff account")
     user.add_argument("--username", required=True)
@@ -322,6 +389,11 @@ def build_parser() -> argparse.ArgumentParser:
     user.set_defaults(func=cmd_createuser)
     partner = sub.add_parser("createpartner", help="register a partner platform; prints its key")
     partner.add_argument("name")
+    partner.add_argument(
+        "--admin-username", help="also create its administrator (webhooks, delivery log)"
+    )
+    partner.add_argument("--admin-name")
+    partner.add_argument("--admin-password", help="omit to be asked")
     partner.set_defaults(func=cmd_createpartner)
     jobs = sub.add_parser("jobs", help="run notice delivery and deadline jobs in this process")
     jobs.add_argument("--interval", type=float, default=5.0)
@@ -355,6 +427,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command in ("serve", "demo"):
         _addresses_from_ports(args)
+    if args.command == "demo":
+        # The demo partner's endpoint is the local receiver (plain http, a local address),
+        # seeded at the port the receiver listens on.
+        os.environ["DEMO_RECEIVER_PORT"] = str(args.receiver_port)
+        os.environ.setdefault("WEBHOOK_ALLOW_HTTP", "1")
     try:
         settings = load_settings()
     except ValueError as bad:  # a malformed setting (BadSecret names which)

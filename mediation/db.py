@@ -15,6 +15,7 @@ MODEL_MODULES = [
     "cases.endings.models",
     "cases.negotiation.models",
     "cases.partners.models",
+    "cases.webhooks.models",
     "realtime.models",
 ]
 

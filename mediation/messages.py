@@ -284,4 +284,13 @@ ERROR_MESSAGES: dict[str, str] = {
     "rate_limited": N_("Too many requests for this API key. Please wait and try again."),
     "no_order_snapshot": N_("This dispute was filed without an order."),
     "state_invalid": N_("The state filter names a state the API description does not list."),
+    # Partners' webhook endpoints (cases.webhooks)
+    "webhook_url_invalid": N_(
+        "Please enter an https address of your own system (no user name, password or #part)."
+    ),
+    "webhook_events_required": N_("Please choose at least one event."),
+    "webhook_event_unknown": N_("One of the events chosen does not exist."),
+    "webhook_rotated_meanwhile": N_(
+        "The secret was rotated by someone else meanwhile: use the one they were shown."
+    ),
 }

@@ -18,6 +18,7 @@ from cases.partners.rules import (
     shape_of,
 )
 from cases.status import Status
+from cases.webhooks.catalogue import webhooks_section
 
 _party: dict[str, dict[str, Any]] = {
     "kind": {"type": "string"},
@@ -195,9 +196,9 @@ def _filing_schema() -> dict[str, Any]:
 
 
 def webhook_descriptions() -> dict[str, Any]:
-    """The `webhooks` section: the events sent to partners. The webhooks helper provides
-    `cases.webhooks.catalogue.webhooks_section()`; it is wired in here at merge."""
-    return {}
+    """The `webhooks` section: the events sent to partners, one entry per event type with
+    its payload (the catalogue in cases.webhooks is their one home)."""
+    return webhooks_section()
 
 
 def _ref(name: str) -> dict[str, str]:

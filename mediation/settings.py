@@ -113,6 +113,14 @@ class Settings:
     # shared by all processes through Redis when REDIS_URL is set.
     partner_rate_per_second: float = 2000.0
     partner_rate_burst: float = 4000.0
+    # Partners' webhooks (cases.webhooks): the relay's seconds for one request and first
+    # retry's back-off, how long an old secret stays valid after a rotation, and whether an
+    # endpoint may be plain http or a local address (a demo or test receiver; never in
+    # production).
+    webhook_relay_timeout: float = 10.0
+    webhook_relay_retry_base_seconds: float = 10.0
+    webhook_secret_grace_hours: float = 24.0
+    webhook_allow_http: bool = False
 
     def __post_init__(self) -> None:
         # A secret no signature can be made with is a start-up error, not a 500 at the first
@@ -194,4 +202,10 @@ def load_settings() -> Settings:
         court_link_days=int(os.environ.get("COURT_LINK_DAYS", "30")),
         partner_rate_per_second=float(os.environ.get("PARTNER_RATE_PER_SECOND", "2000")),
         partner_rate_burst=float(os.environ.get("PARTNER_RATE_BURST", "4000")),
+        webhook_relay_timeout=float(os.environ.get("WEBHOOK_RELAY_TIMEOUT", "10")),
+        webhook_relay_retry_base_seconds=float(
+            os.environ.get("WEBHOOK_RELAY_RETRY_BASE_SECONDS", "10")
+        ),
+        webhook_secret_grace_hours=float(os.environ.get("WEBHOOK_SECRET_GRACE_HOURS", "24")),
+        webhook_allow_http=os.environ.get("WEBHOOK_ALLOW_HTTP", "") == "1",
     )

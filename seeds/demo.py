@@ -6,21 +6,38 @@ Idempotent: running it again finds what exists and adds only what is missing.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 
-from cases.access import viewer_of
 from cases.accounts.actions import do_create_partner, do_create_staff, do_register_disputant
 from cases.accounts.models import MediatorProfile, Organisation, PartnerPlatform, Role, Track, User
 from cases.actions import Filer
 from cases.intake import Settings, Upload, file_dispute
 from cases.models import Case
-from cases.negotiation.actions import do_move_enrolment, do_request_enrolment
+from cases.negotiation.actions import do_vouch_enrolment
 from cases.negotiation.models import Merchant
-from cases.negotiation.rules import DEFAULT_ANSWER_DAYS, EnrolmentStatus
+from cases.negotiation.rules import DEFAULT_ANSWER_DAYS
+from cases.webhooks.actions import do_add_endpoint, do_create_partner_admin, endpoints_of
+from cases.webhooks.catalogue import SUBSCRIBABLE
 
 DEMO_PASSWORD = "Demo2026!"
 DEMO_PARTNER_KEY = "demo0001.demo-partner-key-for-local-use-only"
+DEMO_PARTNER_NAME = "演示电商平台"
+# The demo partner's administrator (webhook endpoints, delivery log) and its one endpoint:
+# the small receiver `mediation demo` starts (mediation.demo_receiver), which prints each
+# verified delivery. The secret is fixed so the receiver knows it; local use only.
+DEMO_PARTNER_ADMIN = ("partneradmin", "平台对接 周航")
+# `mediation demo --receiver-port N` sets DEMO_RECEIVER_PORT before seeding.
+DEMO_RECEIVER_PORT = 8002
+
+
+def demo_receiver_url() -> str:
+    port = int(os.environ.get("DEMO_RECEIVER_PORT", DEMO_RECEIVER_PORT))
+    return f"http://127.0.0.1:{port}/webhooks"
+
+
+DEMO_WEBHOOK_SECRET = "whsec_ZGVtby13ZWJob29rLXNlY3JldC1mb3ItbG9jYWwtdXNlLW9ubHk="
 
 
 @dataclass(frozen=True)
@@ -228,12 +245,14 @@ MERCHANT_CASE = DemoCase(
 )
 
 
-async def _seed_merchant(now: datetime) -> list[str]:
-    """The demo merchant, enrolled through the actions a merchant and an admin trigger."""
+async def _seed_merchant(partner: PartnerPlatform, now: datetime) -> list[str]:
+    """The demo merchant, a merchant of the demo partner platform that vouched for it (so the
+    platform's webhooks tell it how its merchant answers)."""
     if await Merchant.exists(uscc=DEMO_MERCHANT_USCC):
         return []
     username, name = DEMO_MERCHANT_HANDLER
-    merchant = await do_request_enrolment(
+    await do_vouch_enrolment(
+        partner_id=partner.id,
         uscc=DEMO_MERCHANT_USCC,
         name=DEMO_MERCHANT_NAME,
         answer_days=DEFAULT_ANSWER_DAYS,
@@ -244,9 +263,31 @@ async def _seed_merchant(now: datetime) -> list[str]:
         handler_mobile=None,
         now=now,
     )
-    admin = await User.get(username="admin")
-    await do_move_enrolment(viewer_of(admin), merchant.id, EnrolmentStatus.ENROLLED, now)
     return [f"merchant {DEMO_MERCHANT_NAME} (handler {username})"]
+
+
+async def _seed_partner_webhooks(partner: PartnerPlatform, now: datetime) -> list[str]:
+    """The demo partner's administrator and its endpoint at the demo receiver."""
+    created: list[str] = []
+    username, name = DEMO_PARTNER_ADMIN
+    if not await User.exists(username=username):
+        await do_create_partner_admin(
+            partner.id, username=username, password=DEMO_PASSWORD, display_name=name
+        )
+        created.append(f"partner admin {username}")
+    if not await endpoints_of(partner.id):
+        url = demo_receiver_url()
+        await do_add_endpoint(
+            partner.id,
+            url,
+            list(SUBSCRIBABLE),
+            "演示接收端 (mediation demo)",
+            now,
+            allow_http=True,
+            secret=DEMO_WEBHOOK_SECRET,
+        )
+        created.append(f"webhook endpoint {url}")
+    return created
 
 
 async def seed_demo(settings: Settings, now: datetime) -> list[str]:
@@ -299,11 +340,13 @@ async def seed_demo(settings: Settings, now: datetime) -> list[str]:
             created.append(f"disputant {mobile}")
         users[mobile] = found
 
-    if not await PartnerPlatform.exists(name="演示电商平台"):
-        await do_create_partner("演示电商平台", key=DEMO_PARTNER_KEY)
-        created.append("partner 演示电商平台")
-
-    created += await _seed_merchant(now)
+    partner = await PartnerPlatform.get_or_none(name=DEMO_PARTNER_NAME)
+    if partner is None:
+        partner, _ = await do_create_partner(DEMO_PARTNER_NAME, key=DEMO_PARTNER_KEY)
+        created.append(f"partner {DEMO_PARTNER_NAME}")
+    # Before the cases are filed, so the partner hears of its merchant's dispute.
+    created += await _seed_partner_webhooks(partner, now)
+    created += await _seed_merchant(partner, now)
 
     for case_spec in (*CASES, MERCHANT_CASE):
         filer = users[case_spec.filer]

@@ -16,6 +16,9 @@ class Role(StrEnum):
     COURT_CLERK = "court_clerk"
     PLATFORM_ADMIN = "platform_admin"
     MERCHANT = "merchant"  # a handler of an enrolled merchant (cases.negotiation)
+    # An administrator of a partner platform: its webhook endpoints and delivery log
+    # (cases.webhooks; the account is linked to its platform by a PartnerMember row).
+    PARTNER_ADMIN = "partner_admin"
 
 
 STAFF_ROLES = frozenset({Role.MEDIATOR, Role.ORG_ADMIN, Role.COURT_CLERK, Role.PLATFORM_ADMIN})

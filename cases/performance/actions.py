@@ -296,6 +296,17 @@ async def do_send_performance_reminders(now: datetime) -> int:
             item = await PerformanceItem.get(id=item_id).prefetch_related("case")
             case = item.case
             due = item.due_on.isoformat()
+            # On the record, in the reminder's transaction: partners subscribed to
+            # performance.due / performance.overdue hear of it from this event (cases.webhooks).
+            await record_event(
+                case,
+                EventKind.PERFORMANCE_REMINDED,
+                now,
+                actor_label="system",
+                term=item.term_number,
+                due_on=due,
+                reminder=kind.value,
+            )
             if kind is Reminder.DUE_SOON:
                 await _notify_side(
                     case,

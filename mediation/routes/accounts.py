@@ -34,6 +34,8 @@ from mediation.web import (
 def home_for(user_role: str) -> str:
     if user_role == "merchant":
         return "/merchant"
+    if user_role == "partner_admin":
+        return "/partner"
     return "/file" if user_role == "disputant" else "/cases"
 
 

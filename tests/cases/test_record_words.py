@@ -114,6 +114,7 @@ def _data(free: str) -> dict[EventKind, dict[str, Any]]:
         EventKind.PERFORMANCE_MARKED: {"term": 1, "note": free},
         EventKind.PERFORMANCE_CONFIRMED: {"term": 1, "note": ""},
         EventKind.PERFORMANCE_DISPUTED: {"term": 1, "note": free},
+        EventKind.PERFORMANCE_REMINDED: {"term": 1, "due_on": "2026-12-03", "reminder": "overdue"},
         EventKind.END_RECORD_COMPLETED: {},
         EventKind.COURT_FILING_CREATED: {
             "filing_id": "f-0001",
