@@ -35,6 +35,8 @@ class EventKind(StrEnum):
     FILED = "filed"
     CASE_CLAIMED = "case_claimed"
     EVIDENCE_ADDED = "evidence_added"
+    # the same dispute filed again (any channel) joined this case (cases.duplicates)
+    FILING_MERGED = "filing_merged"
     STATUS_CHANGED = "status_changed"
     # time limits (cases.deadlines.actions)
     DEADLINE_OPENED = "deadline_opened"
@@ -98,6 +100,9 @@ EVENT_LABELS: Mapping[EventKind, str] = MappingProxyType(
             "The applicant claimed the case filed for them by a partner platform"
         ),
         EventKind.EVIDENCE_ADDED: N_("Evidence added"),
+        EventKind.FILING_MERGED: N_(
+            "The same dispute was filed again and added to this case instead of a new one"
+        ),
         EventKind.STATUS_CHANGED: N_("Status changed"),
         EventKind.DEADLINE_OPENED: N_("Time limit started"),
         EventKind.DEADLINE_PAUSED: N_("Time limit paused"),
@@ -470,9 +475,7 @@ def _details(kind: EventKind, data: Mapping[str, object], reader: Reader) -> lis
         if data.get("merchant"):
             out.append(r.fmt(N_("Merchant: %(name)s"), name=data["merchant"]))
         if data.get("due_on"):
-            out.append(
-                r.fmt(N_("Answer due by %(date)s"), date=say_date(str(data["due_on"]), loc))
-            )
+            out.append(r.fmt(N_("Answer due by %(date)s"), date=say_date(str(data["due_on"]), loc)))
     elif kind is EventKind.REMEDY_PROPOSED:
         remedy = r.word(r.labels.get("remedy_kind", {}), data.get("remedy", ""))
         if remedy:

@@ -14,6 +14,7 @@ MODEL_MODULES = [
     "cases.routing.models",
     "cases.endings.models",
     "cases.negotiation.models",
+    "cases.duplicates.models",
     "realtime.models",
 ]
 

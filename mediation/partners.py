@@ -22,7 +22,7 @@ from cases.accounts.actions import partner_key_sha256
 from cases.accounts.models import IdempotencyRecord, PartnerPlatform
 from cases.actions import Filer
 from cases.errors import CaseError, CaseNotFound
-from cases.intake import FilingInvalid, Upload, file_dispute
+from cases.intake import FilingInvalid, Upload, file_dispute_reporting
 from cases.models import Case, TimelineEvent
 from cases.pause import pause_point
 from cases.timeline import EventKind
@@ -93,6 +93,18 @@ async def case_summary(case: Case) -> dict[str, Any]:
     }
 
 
+async def merged_summary(case: Case, fields: Mapping[str, str]) -> dict[str, Any]:
+    """The answer to a filing merged into an open case of the same dispute (one dispute,
+    one number: cases.duplicates): 200, the case's number as `merged_into` (and
+    `case_number`), this filing's own reference (not the case's, which may be another
+    source's), and the case as it stands."""
+    return {
+        **await case_summary(case),
+        "partner_reference": fields.get("partner_reference") or None,
+        "merged_into": case.number,
+    }
+
+
 async def do_partner_filing(
     settings: Settings,
     partner: PartnerPlatform,
@@ -118,7 +130,7 @@ async def do_partner_filing(
             await pause_point("partner_filing")
             try:
                 async with atomic():  # a savepoint: an invalid filing leaves no rows
-                    case = await file_dispute(
+                    filed = await file_dispute_reporting(
                         settings,
                         fields,
                         uploads,
@@ -129,8 +141,13 @@ async def do_partner_filing(
                         ),
                         now,
                         keep_good_files=False,  # an API client resends its files anyway
+                        idempotency_key=idempotency_key,
                     )
-                answer = ApiAnswer(201, await case_summary(case))
+                answer = (
+                    ApiAnswer(200, await merged_summary(filed.case, fields))
+                    if filed.merged
+                    else ApiAnswer(201, await case_summary(filed.case))
+                )
             except FilingInvalid as invalid:
                 answer = ApiAnswer(422, describe_invalid(invalid))
             record.status_code = answer.status_code
