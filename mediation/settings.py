@@ -108,6 +108,12 @@ class Settings:
     # Days a court evidence link works after its filing was queued (COURT_LINK_DAYS): long
     # enough for the court's review, not forever; a filing's links can be revoked earlier.
     court_link_days: int = 30
+    # The repeat-claimant signal staff handling a case see (cases.duplicates): at least this
+    # many filings against at least this many respondents within this many days
+    # (REPEAT_CLAIMANT_FILINGS, _RESPONDENTS, _DAYS). A signal only: nothing acts on it.
+    repeat_claimant_filings: int = 5
+    repeat_claimant_respondents: int = 4
+    repeat_claimant_days: int = 30
 
     def __post_init__(self) -> None:
         # A secret no signature can be made with is a start-up error, not a 500 at the first
@@ -185,4 +191,7 @@ def load_settings() -> Settings:
         log_dir_path=Path(log_dir).resolve() if log_dir else None,
         log_days=int(os.environ.get("MEDIATION_LOG_DAYS", "190")),
         court_link_days=int(os.environ.get("COURT_LINK_DAYS", "30")),
+        repeat_claimant_filings=int(os.environ.get("REPEAT_CLAIMANT_FILINGS", "5")),
+        repeat_claimant_respondents=int(os.environ.get("REPEAT_CLAIMANT_RESPONDENTS", "4")),
+        repeat_claimant_days=int(os.environ.get("REPEAT_CLAIMANT_DAYS", "30")),
     )
