@@ -262,6 +262,18 @@ UNIT_LABELS: Mapping[str, str] = MappingProxyType(
     {"calendar_days": N_("%(n)s days"), "working_days": N_("%(n)s working days")}
 )
 
+# Why a filing was merged into a case (cases.duplicates.rules.MatchReason, the
+# filing-merged event's "matched_by"), and where it came from (its "channel").
+MERGE_REASON_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "same_order_number": N_("Same order number"),
+        "same_credit_code_similar_facts": N_("Same business, much the same facts"),
+    }
+)
+CHANNEL_LABELS: Mapping[str, str] = MappingProxyType(
+    {"web": N_("Filed through the web form"), "partner": N_("Filed through a partner platform")}
+)
+
 # What a correction changed (the court-correction event's "changed").
 CORRECTED_FIELD_LABELS: Mapping[str, str] = MappingProxyType(
     {
@@ -376,6 +388,15 @@ def _details(kind: EventKind, data: Mapping[str, object], reader: Reader) -> lis
     elif kind is EventKind.EVIDENCE_ADDED:
         if data.get("filename"):
             out.append(r.fmt(N_("File: %(name)s"), name=data["filename"]))
+    elif kind is EventKind.FILING_MERGED:
+        out.extend(
+            w
+            for w in (
+                r.word(CHANNEL_LABELS, data.get("channel")),
+                r.word(MERGE_REASON_LABELS, data.get("matched_by")),
+            )
+            if w
+        )
     elif kind is EventKind.STATUS_CHANGED:
         # Said as the status reached (the event's `what`); the one before is the timeline's
         # previous status change, so it is not said again.

@@ -202,7 +202,7 @@ async def do_merge_filing(
             actor_id=filer.user_id,
             actor_label=filer.label or "applicant",
             channel=str(received.channel),
-            reason=str(found.match.reason),
+            matched_by=str(found.match.reason),
         )
     if filing.order_number and not case.order_number:
         case.order_number = filing.order_number
