@@ -3,14 +3,18 @@ has an open case answers 200 with `merged_into`, files nothing new, and replays 
 
 from __future__ import annotations
 
+import asyncio
 import re
+from pathlib import Path
 
+import httpx
 from starlette.testclient import TestClient
 
 from cases.accounts.actions import do_create_partner
 from cases.duplicates.models import CaseSource
 from cases.models import Case, Evidence
 from tests.support.factories import PNG_BYTES, api_filing_body, party_ids
+from tests.support.live_server import run_server, run_with_orm
 
 URL = "/api/v1/disputes"
 RETOLD = "我10月报名了云南六日游，旅行社在出发前三天单方面取消了行程，团费至今没有退还。"
@@ -76,3 +80,49 @@ def test_a_filing_of_another_dispute_is_a_case_of_its_own(client: TestClient) ->
     assert (first.status_code, other.status_code) == (201, 201), other.text
     assert "merged_into" not in other.json()
     assert other.json()["case_number"] != first.json()["case_number"]
+
+
+def test_two_partners_filing_one_dispute_at_once_over_http_make_one_case(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A real server process, each filing held half a second right after looking for an
+    open case (PAUSE_POINTS): without the pair's lock both would find none and open two
+    cases (PostgreSQL); with it the second is merged. Run with DATABASE_URL=postgres://...
+    too; on SQLite the database serialises the two."""
+
+    async def seed() -> tuple[str, str]:
+        _, trip = await do_create_partner("某旅游平台")
+        _, shop = await do_create_partner("某电商平台")
+        return trip, shop
+
+    trip, shop = run_with_orm(database_url, seed)
+    env = {
+        "DATABASE_URL": database_url,
+        "MEDIATION_DATA_DIR": str(tmp_path / "data"),
+        "PAUSE_POINTS": "dispute_lock=0.5",
+    }
+    with run_server(env) as base_url:
+
+        async def fire() -> list[httpx.Response]:
+            async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+                return await asyncio.gather(
+                    http.post(URL, json=api_filing_body("T-1"), headers=headers(trip, "t-1")),
+                    http.post(
+                        URL,
+                        json=api_filing_body("S-1", facts=RETOLD),
+                        headers=headers(shop, "s-1"),
+                    ),
+                )
+
+        responses = asyncio.run(fire())
+
+    summary = [(r.status_code, r.text) for r in responses]
+    assert sorted(r.status_code for r in responses) == [200, 201], summary
+    merged = next(r.json() for r in responses if r.status_code == 200)
+    created = next(r.json() for r in responses if r.status_code == 201)
+    assert merged["merged_into"] == created["case_number"], summary
+
+    async def stored() -> tuple[int, int]:
+        return await Case.all().count(), await CaseSource.all().count()
+
+    assert run_with_orm(database_url, stored) == (1, 2)
