@@ -93,6 +93,16 @@ def _filing_schema() -> dict[str, Any]:
                 "maxLength": 100,
                 "description": "The partner's own order or ticket number; unique per partner.",
             },
+            "order_number": {
+                "type": "string",
+                "maxLength": 64,
+                "description": (
+                    "The order the dispute is about. A filing of the same applicant against "
+                    "the same respondent with the same order number as an open case (or the "
+                    "same credit code and similar facts within 90 days) is merged into that "
+                    "case: 200 with `merged_into`, its number."
+                ),
+            },
             "domain": {"type": "string", "enum": ["tourism", "internet"]},
             "category": {"type": "string", "enum": [c.code for c in CATEGORIES]},
             **_prefixed("applicant", ["natural_person", "organisation"]),
@@ -175,6 +185,15 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                         "respondent_reply_due": {"type": ["string", "null"]},
                         "closed_reason": {"type": ["string", "null"]},
                         "history": {"type": "array", "items": {"type": "object"}},
+                        "merged_into": {
+                            "type": "string",
+                            "description": (
+                                "Only when this filing was merged into an open case of the "
+                                "same dispute (one dispute, one number): that case's number, "
+                                "the same as case_number. partner_reference is this "
+                                "filing's own."
+                            ),
+                        },
                     },
                 },
             },
@@ -226,7 +245,10 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                             **_json(
                                 {"$ref": "#/components/schemas/DisputeStatus"},
                                 "Replayed: this key, or this partner reference, was filed "
-                                "before; the first answer is returned.",
+                                "before; the first answer is returned (with the "
+                                "Idempotent-Replayed header). Or merged: the same dispute "
+                                "has an open case, to which this filing was added (its "
+                                "source and evidence): `merged_into` names it.",
                             ),
                             "headers": {
                                 "Idempotent-Replayed": {
