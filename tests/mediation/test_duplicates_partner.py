@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import httpx
+import jsonschema
 from starlette.testclient import TestClient
 
 from cases.accounts.actions import do_create_partner
@@ -50,6 +51,12 @@ def test_a_second_partners_filing_of_the_same_dispute_is_merged(client: TestClie
     assert answer["status"] == "awaiting_consent"
     assert re.match(r"^\d{4}-\d\d-\d\dT", answer["created_at"])
     assert "idempotent-replayed" not in merged.headers
+    # As the API's description says (DisputeStatus, every property present).
+    status_schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"][
+        "DisputeStatus"
+    ]
+    jsonschema.Draft202012Validator(status_schema).validate(answer)
+    assert set(answer) == set(status_schema["properties"])
 
     async def stored() -> tuple[int, list[tuple[str, str | None, str | None]], list[str]]:
         sources = await CaseSource.filter(case__number=number).order_by("id")
