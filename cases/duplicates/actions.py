@@ -148,10 +148,25 @@ async def find_open_match(
 
 
 async def do_record_source(
-    case: Case, received: Received, order_number: str | None, *, reason: str = ""
+    case: Case,
+    received: Received,
+    order_number: str | None,
+    *,
+    merged_from: Filing | None = None,
+    reason: str = "",
 ) -> CaseSource:
-    """The source of a filing; call inside the filing's transaction."""
+    """The source of a filing (for one merged into the case: what it said); call inside the
+    filing's transaction."""
     filer = received.filer
+    said = (
+        {
+            "claim_amount": str(merged_from.claim_amount),
+            "facts": merged_from.facts,
+            "requested_outcome": merged_from.requested_outcome,
+        }
+        if merged_from is not None
+        else {}
+    )
     return await CaseSource.create(
         case=case,
         channel=received.channel,
@@ -160,8 +175,9 @@ async def do_record_source(
         partner_reference=filer.partner_reference,
         idempotency_key=received.idempotency_key,
         order_number=order_number,
-        merged=bool(reason),
+        merged=merged_from is not None,
         reason=reason,
+        filed_claim=said,
         received_at=received.received_at,
     )
 
@@ -194,7 +210,13 @@ async def do_merge_filing(
         ).exists()
     )
     if not again:
-        await do_record_source(case, received, filing.order_number, reason=str(found.match.reason))
+        await do_record_source(
+            case,
+            received,
+            filing.order_number,
+            merged_from=filing,
+            reason=str(found.match.reason),
+        )
         await record_event(
             case,
             EventKind.FILING_MERGED,
@@ -240,6 +262,7 @@ class SourceRow:
     merged: bool
     reason: str
     received_at: datetime
+    filed_claim: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -295,6 +318,7 @@ async def staff_duplicates(
             merged=s.merged,
             reason=s.reason,
             received_at=s.received_at,
+            filed_claim=dict(s.filed_claim or {}),
         )
         for s in await CaseSource.filter(case_id=case.id)
         .order_by("received_at", "id")

@@ -37,6 +37,9 @@ class CaseSource(Model):
     merged = fields.BooleanField(default=False)
     # Why a merged filing was found to be this dispute (cases.duplicates.rules.MatchReason).
     reason = fields.CharField(max_length=40, default="")
+    # What a merged filing said (its claim, facts, what it asked for), for staff: the case
+    # keeps its own, and the parties' record does not change under them.
+    filed_claim: fields.Field[dict[str, str]] = fields.JSONField(default=dict)
     received_at = fields.DatetimeField()
     case_id: int
     partner_id: int | None

@@ -27,6 +27,7 @@ class Migration(migrations.Migration):
                 ('order_number', fields.CharField(null=True, max_length=64)),
                 ('merged', fields.BooleanField(default=False)),
                 ('reason', fields.CharField(default='', max_length=40)),
+                ('filed_claim', fields.JSONField(default=dict)),
                 ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'case_source', 'app': 'models', 'indexes': [Index(fields=['case_id']), Index(fields=['partner_id', 'partner_reference'])], 'pk_attr': 'id', 'table_description': "One filing of a case's dispute: the one that opened the case, and each later one"},

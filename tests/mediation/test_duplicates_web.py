@@ -111,6 +111,15 @@ def test_the_applicant_adds_the_filing_to_the_case_they_were_told_of(client: Tes
     assert count(client, Case) == 1
     assert run(client, Evidence.filter(case__number=number, filename="截图.png").exists)
     assert count(client, CaseSource) == 2
+    assert "What this filing said" not in page.text
+
+    create_staff(client, "admin", Role.PLATFORM_ADMIN)
+    switch_to(client, "admin", STAFF_PASSWORD)
+    client.cookies.set("lang", "en")
+    staff = client.get(f"/cases/{number}").text
+    assert STAFF_PART in staff and "What this filing said" in staff
+    assert RETOLD in staff  # the merged filing's own account, for staff
+    assert "Same applicant, same respondent credit code, similar facts within 90 days" in staff
 
 
 def test_the_applicant_files_anyway_and_staff_see_the_link(client: TestClient) -> None:

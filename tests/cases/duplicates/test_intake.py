@@ -102,6 +102,14 @@ async def test_a_partner_filing_of_an_open_dispute_is_merged_with_its_source_and
     assert [s.merged for s in sources] == [False, True]
     assert sources[1].reason == "same_order_number"
     assert sources[1].received_at == later
+    # What the merged filing said is kept for staff; the case keeps its own account.
+    assert sources[1].filed_claim == {
+        "claim_amount": "3680.00",
+        "facts": "订单ORD-1的旅游团被取消，要求退款，商家不理睬。",
+        "requested_outcome": "退还全部团费3680元。",
+    }
+    assert sources[0].filed_claim == {}
+    assert (await Case.get(id=first.case.id)).facts == filing_fields()["facts"]
     assert sorted(e.filename for e in await Evidence.filter(case=first.case)) == [
         "合同.pdf",
         "截图.png",
