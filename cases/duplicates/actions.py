@@ -14,6 +14,8 @@ from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 
+# `_add_evidence` is the case record's one writer of evidence rows (each with its timeline
+# event, each content once), called with the case locked as `do_file_case` does.
 from cases.actions import Filer, Repeated, StoredEvidence, _add_evidence
 from cases.duplicates.models import CaseSource, DisputeLock, DuplicateLink
 from cases.duplicates.rules import (
