@@ -140,6 +140,7 @@ async def do_file_case(
             source=Source.PARTNER if filer.partner_id else Source.WEB,
             partner_id=filer.partner_id,
             partner_reference=filer.partner_reference,
+            order_number=filing.order_number,
             filed_by_id=filer.user_id,
             claim_amount=filing.claim_amount,
             facts=filing.facts,

@@ -29,6 +29,7 @@ OUTCOME_MAX = 2000
 NAME_MAX = 100
 ADDRESS_MAX = 300
 REFERENCE_MAX = 100  # a partner platform's own order or ticket number
+ORDER_NUMBER_MAX = 64  # the order the dispute is about (cases.duplicates matches on it)
 
 # What the applicant must agree to before filing (online mediation rules Art. 4, 8, 17).
 REQUIRED_CONSENTS = ("consent_voluntary", "consent_service_address", "consent_false_mediation")
@@ -45,6 +46,7 @@ FIELD_NAMES = (
     "facts",
     "requested_outcome",
     "partner_reference",
+    "order_number",
     "language",
     "has_arbitration_clause",
     *REQUIRED_CONSENTS,
@@ -82,6 +84,9 @@ class Filing:
     # Mediation in English needs a mediator who speaks it (foreign tourists, Art. 10).
     language: str = "zh"
     has_arbitration_clause: bool = False
+    # The order number on the merchant's or platform's side, if the applicant has one: the
+    # same order filed again is the same dispute (cases.duplicates).
+    order_number: str | None = None
 
 
 FieldErrors = dict[str, str]
@@ -211,6 +216,9 @@ def check_filing(raw: Mapping[str, str]) -> tuple[Filing | None, FieldErrors]:
 
     if len(_text(raw, "partner_reference")) > REFERENCE_MAX:
         errors["partner_reference"] = "too_long"
+    order_number = _text(raw, "order_number") or None
+    if order_number is not None and len(order_number) > ORDER_NUMBER_MAX:
+        errors["order_number"] = "too_long"
     language = _text(raw, "language") or "zh"
     if language not in LANGUAGES:
         errors["language"] = "choose_one"
@@ -241,6 +249,7 @@ def check_filing(raw: Mapping[str, str]) -> tuple[Filing | None, FieldErrors]:
             consents=REQUIRED_CONSENTS,
             language=language,
             has_arbitration_clause=arbitration_clause,
+            order_number=order_number,
         ),
         {},
     )

@@ -3,6 +3,12 @@ evidence, file; and the signed tokens a filing hands out (the respondent's invit
 the files kept across a refused form).
 
 Every check runs before anything is written, so an invalid filing changes nothing.
+
+One dispute, one number (`cases.duplicates`): every filing, from any channel, takes the lock
+of its applicant-and-respondent pair and looks for an open case of the same dispute. What
+happens on a match is the channel's choice (`OnMatch`): a partner's filing is merged into
+the case; a person at the web form is first told ("you already have CNM-...") and then
+adds it to that case or files anyway, which staff see as a link.
 """
 
 from __future__ import annotations
@@ -11,11 +17,22 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from cases.actions import Filer, Repeated, StoredEvidence, distinct_evidence, do_file_case
+from cases.duplicates.actions import (
+    Found,
+    Received,
+    do_link_possible_duplicate,
+    do_merge_filing,
+    do_record_source,
+    find_open_match,
+    key_of,
+    lock_dispute,
+)
 from cases.errors import CaseError
 from cases.evidence_files import (
     MAX_EVIDENCE_FILES,
@@ -25,7 +42,9 @@ from cases.evidence_files import (
 from cases.evidence_store import store_blob
 from cases.filing import check_filing
 from cases.models import Case, Invitation, Party
+from cases.pause import pause_point
 from cases.settings import Settings
+from cases.transactions import atomic
 from realtime.text import is_storable
 
 
@@ -54,10 +73,46 @@ class FilingInvalid(CaseError):
         self.repeated = list(repeated)
 
 
+class OnMatch(StrEnum):
+    """What a channel does with a filing of a dispute that already has an open case."""
+
+    # Add it to that case (its source, its evidence): no new case. A partner's filing; a
+    # person's at the web form once they chose to, and only into a case they are the
+    # applicant of.
+    MERGE = "merge"
+    # Tell the person first (PossibleDuplicate, nothing filed) when the case is theirs.
+    ASK = "ask"
+    # The person was told and files anyway: a new case, linked to the other for staff.
+    FILE_ANYWAY = "file_anyway"
+    # A new case, linked for staff, nobody asked (the demo data; tests that file alike).
+    LINK = "link"
+
+
+class PossibleDuplicate(CaseError):
+    """The filer already has an open case of this dispute: nothing was filed (but the good
+    files were kept, as for a refused form)."""
+
+    status_code = 409
+
+    def __init__(
+        self, found: Found, kept: Sequence[StoredEvidence], repeated: Sequence[Repeated]
+    ) -> None:
+        super().__init__("possible_duplicate")
+        self.number = found.case.number
+        self.respondent_name = found.respondent_name
+        self.reason = str(found.match.reason)
+        self.kept = list(kept)
+        self.repeated = list(repeated)
+
+
 @dataclass(frozen=True)
 class Filed:
     case: Case
     repeated: list[Repeated]  # attached twice (same content), filed once
+    # The filing was added to this open case of the same dispute instead of opening one.
+    merged: bool = False
+    # A new case that may repeat this open one (the number), linked for staff.
+    possible_duplicate_of: str | None = None
 
 
 def check_uploads(
@@ -203,10 +258,19 @@ async def file_dispute(
     kept: Sequence[StoredEvidence] = (),
     *,
     keep_good_files: bool = True,
+    on_match: OnMatch | None = None,
 ) -> Case:
-    """File a dispute (see `file_dispute_reporting`); for callers that need only the case."""
+    """File a dispute (see `file_dispute_reporting`); for callers that need only the case
+    (for a merged filing: the case it was merged into)."""
     filed = await file_dispute_reporting(
-        settings, fields, uploads, filer, now, kept, keep_good_files=keep_good_files
+        settings,
+        fields,
+        uploads,
+        filer,
+        now,
+        kept,
+        keep_good_files=keep_good_files,
+        on_match=on_match,
     )
     return filed.case
 
@@ -220,11 +284,22 @@ async def file_dispute_reporting(
     kept: Sequence[StoredEvidence] = (),
     *,
     keep_good_files: bool = True,
+    on_match: OnMatch | None = None,
+    idempotency_key: str | None = None,
+    merge_into: str | None = None,
 ) -> Filed:
     """File a dispute, or raise FilingInvalid having written nothing but, for a person at a
     form (`keep_good_files`), the blobs of the files that were fine. One content is one
     evidence item: a file attached again with the same content as a kept one (or twice in
-    one go) is filed once and reported as repeated."""
+    one go) is filed once and reported as repeated.
+
+    A filing of a dispute with an open case is handled as `on_match` says (by default a
+    partner's is merged, anyone else's linked); the source of every filing is recorded
+    with the partner's `idempotency_key`. May raise PossibleDuplicate (OnMatch.ASK). A
+    person told of a case chooses to add the filing to it: OnMatch.MERGE with `merge_into`
+    its number (merged only if it still is an open case of theirs of this dispute)."""
+    if on_match is None:
+        on_match = OnMatch.MERGE if filer.partner_id else OnMatch.LINK
     filing, field_errors = check_filing(fields)
     accepted, file_errors = check_uploads(uploads)
     # Each content counts once: a kept file picked again is not one more file.
@@ -240,14 +315,53 @@ async def file_dispute_reporting(
         good = accepted if keep_good_files and not too_many else []
         held, repeated = distinct_evidence([*kept, *store_uploads(settings, good)])
         raise FilingInvalid(field_errors, file_errors, held, repeated)
+    if on_match is OnMatch.ASK:
+        # Read without the lock: this only decides whether to ask; the filing itself
+        # (after the answer) looks again under the lock.
+        seen = await find_open_match(filing, filer, now)
+        if seen is not None and seen.visible_to_filer:
+            good = accepted if keep_good_files else []
+            held, repeated = distinct_evidence([*kept, *store_uploads(settings, good)])
+            raise PossibleDuplicate(seen, held, repeated)
     stored, repeated = distinct_evidence([*kept, *store_uploads(settings, accepted)])
-    case = await do_file_case(
-        filing,
-        filer,
-        stored,
-        now=now,
-        reply_days=settings.respondent_reply_days,
-        invitation_link=lambda invitation: invitation_url(settings, invitation),
-        claim_link=lambda applicant: claim_url(settings, applicant),
-    )
-    return Filed(case, repeated)
+    received = Received(filer, now, idempotency_key)
+    async with atomic():
+        # The first write of the transaction (SQLite's write lock, PostgreSQL's row lock):
+        # of two filings of one pair at once, the second waits here and finds the first's.
+        await lock_dispute(key_of(filing), now)
+        found = None
+        if on_match is OnMatch.MERGE and merge_into is not None:
+            found = await find_open_match(filing, filer, now, only=merge_into)
+        found = found or await find_open_match(filing, filer, now)
+        await pause_point("dispute_lock")
+        # A person is merged only into a case of their own; a partner names the applicant
+        # by their ID number and files for them.
+        mergeable = found is not None and (filer.partner_id is not None or found.visible_to_filer)
+        if (
+            found is not None
+            and filer.partner_reference is not None
+            and (found.case.partner_id, found.case.partner_reference)
+            == (filer.partner_id, filer.partner_reference)
+        ):
+            # The partner sent the case it filed again under a new key: not another source
+            # of the dispute but a retry, which its (partner, reference) index turns into a
+            # replay of the case (mediation.partners).
+            mergeable = False
+        if found is not None and on_match is OnMatch.MERGE and mergeable:
+            merged = await do_merge_filing(found, filing, received, stored)
+            if merged is not None:
+                return Filed(merged.case, [*repeated, *merged.repeated], merged=True)
+        case = await do_file_case(
+            filing,
+            filer,
+            stored,
+            now=now,
+            reply_days=settings.respondent_reply_days,
+            invitation_link=lambda invitation: invitation_url(settings, invitation),
+            claim_link=lambda applicant: claim_url(settings, applicant),
+        )
+        await do_record_source(case, received, filing.order_number)
+        if found is not None:
+            told = on_match is OnMatch.FILE_ANYWAY and found.visible_to_filer
+            await do_link_possible_duplicate(case, found, applicant_told=told, now=now)
+    return Filed(case, repeated, possible_duplicate_of=found.case.number if found else None)

@@ -46,6 +46,8 @@ class Case(Model):
         "models.PartnerPlatform", related_name="cases", null=True, on_delete=fields.RESTRICT
     )
     partner_reference = fields.CharField(max_length=100, null=True)
+    # The order the dispute is about, as the filing names it (cases.duplicates matches on it).
+    order_number = fields.CharField(max_length=64, null=True, db_index=True)
     filed_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="filed_cases", null=True, on_delete=fields.RESTRICT
     )

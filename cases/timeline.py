@@ -35,6 +35,8 @@ class EventKind(StrEnum):
     FILED = "filed"
     CASE_CLAIMED = "case_claimed"
     EVIDENCE_ADDED = "evidence_added"
+    # the same dispute filed again (any channel) joined this case (cases.duplicates)
+    FILING_MERGED = "filing_merged"
     STATUS_CHANGED = "status_changed"
     # time limits (cases.deadlines.actions)
     DEADLINE_OPENED = "deadline_opened"
@@ -100,6 +102,9 @@ EVENT_LABELS: Mapping[EventKind, str] = MappingProxyType(
             "The applicant claimed the case filed for them by a partner platform"
         ),
         EventKind.EVIDENCE_ADDED: N_("Evidence added"),
+        EventKind.FILING_MERGED: N_(
+            "The same dispute was filed again and added to this case instead of a new one"
+        ),
         EventKind.STATUS_CHANGED: N_("Status changed"),
         EventKind.DEADLINE_OPENED: N_("Time limit started"),
         EventKind.DEADLINE_PAUSED: N_("Time limit paused"),
@@ -260,6 +265,18 @@ UNIT_LABELS: Mapping[str, str] = MappingProxyType(
     {"calendar_days": N_("%(n)s days"), "working_days": N_("%(n)s working days")}
 )
 
+# Why a filing was merged into a case (cases.duplicates.rules.MatchReason, the
+# filing-merged event's "matched_by"), and where it came from (its "channel").
+MERGE_REASON_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "same_order_number": N_("Same order number"),
+        "same_credit_code_similar_facts": N_("Same business, much the same facts"),
+    }
+)
+CHANNEL_LABELS: Mapping[str, str] = MappingProxyType(
+    {"web": N_("Filed through the web form"), "partner": N_("Filed through a partner platform")}
+)
+
 # What a correction changed (the court-correction event's "changed").
 CORRECTED_FIELD_LABELS: Mapping[str, str] = MappingProxyType(
     {
@@ -374,6 +391,15 @@ def _details(kind: EventKind, data: Mapping[str, object], reader: Reader) -> lis
     elif kind is EventKind.EVIDENCE_ADDED:
         if data.get("filename"):
             out.append(r.fmt(N_("File: %(name)s"), name=data["filename"]))
+    elif kind is EventKind.FILING_MERGED:
+        out.extend(
+            w
+            for w in (
+                r.word(CHANNEL_LABELS, data.get("channel")),
+                r.word(MERGE_REASON_LABELS, data.get("matched_by")),
+            )
+            if w
+        )
     elif kind is EventKind.STATUS_CHANGED:
         # Said as the status reached (the event's `what`); the one before is the timeline's
         # previous status change, so it is not said again.

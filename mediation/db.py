@@ -16,6 +16,7 @@ MODEL_MODULES = [
     "cases.negotiation.models",
     "cases.partners.models",
     "cases.webhooks.models",
+    "cases.duplicates.models",
     "realtime.models",
 ]
 

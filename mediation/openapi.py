@@ -152,6 +152,16 @@ def _filing_schema() -> dict[str, Any]:
                 "maxLength": 100,
                 "description": "The partner's own order or ticket number; unique per partner.",
             },
+            "order_number": {
+                "type": "string",
+                "maxLength": 64,
+                "description": (
+                    "The order the dispute is about. A filing of the same applicant against "
+                    "the same respondent with the same order number as an open case (or the "
+                    "same credit code and similar facts within 90 days) is merged into that "
+                    "case: 200 with `merged_into`, its number."
+                ),
+            },
             "domain": {"type": "string", "enum": ["tourism", "internet"]},
             "category": {"type": "string", "enum": [c.code for c in CATEGORIES]},
             **_prefixed("applicant", ["natural_person", "organisation"]),
@@ -326,6 +336,16 @@ def _schemas() -> dict[str, Any]:
                     "type": "array",
                     "description": "Every event of the case, in words and codes.",
                     "items": _ref("TimelineEvent"),
+                },
+                "merged_into": {
+                    "type": "string",
+                    "description": (
+                        "Only in the answer to a filing merged into an open case of the same "
+                        "dispute (one dispute, one number): that case's number, the same as "
+                        "case_number. partner_reference is this filing's own; the order "
+                        "snapshot is the one the partner that opened the case sent, so it "
+                        "is not shown."
+                    ),
                 },
             },
         },
@@ -669,7 +689,10 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                             **_json(
                                 _ref("DisputeStatus"),
                                 "Replayed: this key, or this partner reference, was filed "
-                                "before; the first answer is returned.",
+                                "before; the first answer is returned (with the "
+                                "Idempotent-Replayed header). Or merged: the same dispute "
+                                "has an open case, to which this filing was added (its "
+                                "source and evidence): `merged_into` names it.",
                             ),
                             "headers": {
                                 "Idempotent-Replayed": {

@@ -121,6 +121,12 @@ class Settings:
     webhook_relay_retry_base_seconds: float = 10.0
     webhook_secret_grace_hours: float = 24.0
     webhook_allow_http: bool = False
+    # The repeat-claimant signal staff handling a case see (cases.duplicates): at least this
+    # many filings against at least this many respondents within this many days
+    # (REPEAT_CLAIMANT_FILINGS, _RESPONDENTS, _DAYS). A signal only: nothing acts on it.
+    repeat_claimant_filings: int = 5
+    repeat_claimant_respondents: int = 4
+    repeat_claimant_days: int = 30
 
     def __post_init__(self) -> None:
         # A secret no signature can be made with is a start-up error, not a 500 at the first
@@ -208,4 +214,7 @@ def load_settings() -> Settings:
         ),
         webhook_secret_grace_hours=float(os.environ.get("WEBHOOK_SECRET_GRACE_HOURS", "24")),
         webhook_allow_http=os.environ.get("WEBHOOK_ALLOW_HTTP", "") == "1",
+        repeat_claimant_filings=int(os.environ.get("REPEAT_CLAIMANT_FILINGS", "5")),
+        repeat_claimant_respondents=int(os.environ.get("REPEAT_CLAIMANT_RESPONDENTS", "4")),
+        repeat_claimant_days=int(os.environ.get("REPEAT_CLAIMANT_DAYS", "30")),
     )

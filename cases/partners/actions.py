@@ -18,15 +18,22 @@ from datetime import datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from cases.access import Viewer
 from cases.accounts.actions import partner_key_sha256
 from cases.accounts.models import IdempotencyRecord, PartnerPlatform
 from cases.actions import Filer, _add_evidence
+from cases.duplicates.models import CaseSource
 from cases.errors import CaseError, CaseNotFound
 from cases.filing import check_filing
-from cases.intake import FilingInvalid, Upload, check_uploads, file_dispute, store_uploads
+from cases.intake import (
+    FilingInvalid,
+    Upload,
+    check_uploads,
+    file_dispute_reporting,
+    store_uploads,
+)
 from cases.models import Case, Side, TimelineEvent
 from cases.negotiation.models import Negotiation
 from cases.partners.models import OrderSnapshot
@@ -90,14 +97,22 @@ def canonical_request(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body).encode()).hexdigest()
 
 
-async def case_summary(case: Case, describe_event: DescribeEvent) -> dict[str, Any]:
+async def case_summary(
+    case: Case, describe_event: DescribeEvent, reader: PartnerPlatform | None = None
+) -> dict[str, Any]:
     """A dispute as its partner reads it: status, times, the order snapshot's digest, and
-    its history (the status changes by code, and the whole timeline in words and codes)."""
+    its history (the status changes by code, and the whole timeline in words and codes).
+
+    A partner whose filing was merged into another's case (one dispute, one number) reads
+    its own reference and no other partner's order snapshot."""
     events = await TimelineEvent.filter(case=case).order_by("at", "id")
-    snapshot = await OrderSnapshot.get_or_none(case_id=case.id)
+    snapshot = await order_snapshot_of(case, reader)
+    reference = case.partner_reference
+    if reader is not None and case.partner_id != reader.id:
+        reference = await own_reference(case, reader)
     return {
         "case_number": case.number,
-        "partner_reference": case.partner_reference,
+        "partner_reference": reference,
         "status": str(case.status),
         "created_at": case.created_at.isoformat(),
         "updated_at": case.updated_at.isoformat(),
@@ -170,7 +185,7 @@ async def do_partner_filing(
                 if order_errors:
                     raise _order_invalid(fields, uploads, order_errors)
                 async with atomic():  # a savepoint: an invalid filing leaves no rows
-                    case = await file_dispute(
+                    filed = await file_dispute_reporting(
                         settings,
                         fields,
                         uploads,
@@ -181,8 +196,13 @@ async def do_partner_filing(
                         ),
                         now,
                         keep_good_files=False,  # an API client resends its files anyway
+                        idempotency_key=idempotency_key,
                     )
-                    if order is not None:
+                    case = filed.case
+                    # A filing merged into an open case of the same dispute keeps its order
+                    # number with its source (cases.duplicates); the snapshot is the case's
+                    # first order, as the partner that opened the case gave it.
+                    if order is not None and not filed.merged:
                         await OrderSnapshot.create(
                             case=case,
                             partner=partner,
@@ -191,7 +211,12 @@ async def do_partner_filing(
                             sha256=order.sha256,
                             received_at=now,
                         )
-                answer = ApiAnswer(201, await case_summary(case, describe_event))
+                if filed.merged:
+                    # One dispute, one number: 200, the open case's number as merged_into.
+                    summary = await case_summary(case, describe_event, partner)
+                    answer = ApiAnswer(200, {**summary, "merged_into": case.number})
+                else:
+                    answer = ApiAnswer(201, await case_summary(case, describe_event))
             except FilingInvalid as invalid:
                 answer = ApiAnswer(422, describe_invalid(invalid))
             record.status_code = answer.status_code
@@ -265,9 +290,13 @@ async def do_batch_filing(
 
 
 async def access_partner_case(partner: PartnerPlatform, number: str) -> Case:
-    """A case this partner filed; CaseNotFound for any other (never another's data)."""
-    case = await Case.get_or_none(number=number, partner=partner)
-    if case is None:
+    """A case this partner filed, or one its filing of the same dispute was merged into;
+    CaseNotFound for any other (never another's data)."""
+    case = await Case.get_or_none(number=number)
+    if case is None or (
+        case.partner_id != partner.id
+        and not await CaseSource.exists(case_id=case.id, partner_id=partner.id)
+    ):
         raise CaseNotFound("case_not_found")
     return case
 
@@ -276,8 +305,10 @@ async def partner_cases(
     partner: PartnerPlatform, query: ListQuery
 ) -> tuple[list[Case], str | None]:
     """One page of the partner's disputes, oldest change first, and the cursor of the next
-    page (None on the last)."""
-    cases = Case.filter(partner=partner)
+    page (None on the last). A partner's disputes are those it filed and those its filings
+    were merged into."""
+    merged_into = CaseSource.filter(partner_id=partner.id, merged=True).values("case_id")
+    cases = Case.filter(Q(partner=partner) | Q(id__in=Subquery(merged_into)))
     if query.statuses:
         cases = cases.filter(status__in=sorted(query.statuses))
     if query.updated_since is not None:
@@ -293,8 +324,20 @@ async def partner_cases(
     return page, encode_cursor(Position(last.updated_at, last.id))
 
 
-async def order_snapshot_of(case: Case) -> OrderSnapshot | None:
-    return await OrderSnapshot.get_or_none(case_id=case.id)
+async def order_snapshot_of(
+    case: Case, reader: PartnerPlatform | None = None
+) -> OrderSnapshot | None:
+    """The case's order snapshot; for a partner `reader`, only the one it sent."""
+    snapshot = await OrderSnapshot.get_or_none(case_id=case.id)
+    if snapshot is not None and reader is not None and snapshot.partner_id != reader.id:
+        return None
+    return snapshot
+
+
+async def own_reference(case: Case, partner: PartnerPlatform) -> str | None:
+    """The reference a partner gave its filing merged into `case`."""
+    source = await CaseSource.filter(case_id=case.id, partner_id=partner.id).first()
+    return source.partner_reference if source is not None else None
 
 
 @dataclass(frozen=True)

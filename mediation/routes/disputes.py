@@ -27,6 +27,8 @@ from cases.evidence_store import blob_path
 from cases.filing import REQUIRED_CONSENTS
 from cases.intake import (
     FilingInvalid,
+    OnMatch,
+    PossibleDuplicate,
     Upload,
     check_uploads,
     file_dispute_reporting,
@@ -42,6 +44,7 @@ from cases.sessions.actions import offer_history, viewer_as_participant
 from cases.steps import Seat
 from courtwire.words import PARTY_KIND_LABELS
 from mediation.court_view import court_context
+from mediation.duplicates_view import REASONS_FOR_APPLICANT, duplicates_context
 from mediation.negotiation_view import label_context, negotiation_context
 from mediation.order_view import order_view
 from mediation.presenters import (
@@ -65,7 +68,10 @@ async def read_uploads(form: FormData, field: str = "evidence") -> list[Upload]:
 
 
 def _filing_context(
-    request: Request, user: User, values: dict[str, str], error: FilingInvalid | None
+    request: Request,
+    user: User,
+    values: dict[str, str],
+    error: FilingInvalid | PossibleDuplicate | None,
 ) -> dict[str, object]:
     defaults = {
         "domain": "tourism",
@@ -77,8 +83,11 @@ def _filing_context(
     }
     return {
         "values": {**defaults, **values},
-        "errors": error.field_errors if error else {},
-        "file_errors": error.file_errors if error else [],
+        "errors": error.field_errors if isinstance(error, FilingInvalid) else {},
+        "file_errors": error.file_errors if isinstance(error, FilingInvalid) else [],
+        # "You already have CNM-... against X": add this to it, or file anyway.
+        "duplicate": error if isinstance(error, PossibleDuplicate) else None,
+        "duplicate_reasons": REASONS_FOR_APPLICANT,
         "all_categories": CATEGORIES,
         "consents": REQUIRED_CONSENTS,
         "kind_labels": PARTY_KIND_LABELS,
@@ -97,11 +106,22 @@ async def file_case(request: Request) -> Response:
     async with checked_form(request, check_text=False) as form:
         values = form_text(form)
         uploads = await read_uploads(form)
+    # Told of an open case of the same dispute, the person chose: add it there, or file.
+    choice = values.pop("duplicate_choice", "")
+    told_of = values.pop("duplicate_of", "") or None
+    on_match = {"merge": OnMatch.MERGE, "new": OnMatch.FILE_ANYWAY}.get(choice, OnMatch.ASK)
     try:
         settings = settings_of(request)
         kept = read_kept(settings, values.pop("kept_evidence", None))
         filed = await file_dispute_reporting(
-            settings, values, uploads, Filer(user_id=user.id), utcnow(), kept
+            settings,
+            values,
+            uploads,
+            Filer(user_id=user.id),
+            utcnow(),
+            kept,
+            on_match=on_match,
+            merge_into=told_of,
         )
     except FilingInvalid as error:
         return render(
@@ -110,8 +130,17 @@ async def file_case(request: Request) -> Response:
             _filing_context(request, user, values, error),
             status=422,
         )
+    except PossibleDuplicate as asked:
+        # Nothing filed: the form comes back with the question (and the files kept).
+        return render(
+            request,
+            "disputant/file.html",
+            _filing_context(request, user, values, asked),
+            status=409,
+        )
+    landing = "merged" if filed.merged else "filed"
     return RedirectResponse(
-        f"/cases/{filed.case.number}?filed=1{_repeated_query(request, filed.repeated)}",
+        f"/cases/{filed.case.number}?{landing}=1{_repeated_query(request, filed.repeated)}",
         status_code=303,
     )
 
@@ -142,6 +171,7 @@ async def case_detail(request: Request) -> Response:
         facts,
         view,
         just_filed=request.query_params.get("filed") == "1",
+        just_merged=request.query_params.get("merged") == "1",
         repeated=read_repeated(settings_of(request), request.query_params.get("repeated")),
     )
 
@@ -153,6 +183,7 @@ async def _case_page(
     view: CaseView,
     *,
     just_filed: bool = False,
+    just_merged: bool = False,
     file_errors: list[tuple[str, str]] | None = None,
     repeated: list[Repeated] | None = None,
     status: int = 200,
@@ -197,6 +228,8 @@ async def _case_page(
             "status_labels": STATUS_LABELS,
             "kind_labels": PARTY_KIND_LABELS,
             "just_filed": just_filed,
+            "just_merged": just_merged,
+            **await duplicates_context(case, viewer, facts, settings_of(request), utcnow()),
             "file_errors": file_errors or [],
             "repeated": repeated or [],
         },

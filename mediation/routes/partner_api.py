@@ -35,6 +35,7 @@ from cases.partners.actions import (
     do_batch_filing,
     do_partner_filing,
     order_snapshot_of,
+    own_reference,
     partner_cases,
     partner_viewer,
 )
@@ -279,10 +280,10 @@ async def create_disputes_in_batch(request: Request) -> Response:
     )
 
 
-def _list_item(case: Any) -> dict[str, Any]:
+def _list_item(case: Any, reference: str | None) -> dict[str, Any]:
     return {
         "case_number": case.number,
-        "partner_reference": case.partner_reference,
+        "partner_reference": reference,
         "status": str(case.status),
         "created_at": case.created_at.isoformat(),
         "updated_at": case.updated_at.isoformat(),
@@ -295,20 +296,28 @@ async def list_disputes(request: Request) -> Response:
     if query is None:
         return api_error(request, error or "invalid_input", 400)
     cases, cursor = await partner_cases(partner, query)
-    return JSONResponse({"data": [_list_item(c) for c in cases], "next_cursor": cursor})
+    # A case another partner opened, that this one's filing was merged into: its own reference.
+    data = [
+        _list_item(
+            c,
+            c.partner_reference if c.partner_id == partner.id else await own_reference(c, partner),
+        )
+        for c in cases
+    ]
+    return JSONResponse({"data": data, "next_cursor": cursor})
 
 
 async def dispute_status(request: Request) -> Response:
     partner = await partner_of(request)
     case = await access_partner_case(partner, request.path_params["number"])
-    return JSONResponse(await case_summary(case, describe_event(request)))
+    return JSONResponse(await case_summary(case, describe_event(request), partner))
 
 
 async def dispute_order(request: Request) -> Response:
     """The order snapshot exactly as received (its canonical JSON), its digest and time."""
     partner = await partner_of(request)
     case = await access_partner_case(partner, request.path_params["number"])
-    snapshot = await order_snapshot_of(case)
+    snapshot = await order_snapshot_of(case, partner)
     if snapshot is None:
         return api_error(request, "no_order_snapshot", 404)
     return JSONResponse(

@@ -17,6 +17,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.migrations.api import migrate as run_migrations
 
 import cases.actions
+import cases.intake
 import cases.webhooks.models
 from cases.access import Viewer
 from cases.accounts.actions import do_register_disputant
@@ -203,11 +204,19 @@ async def test_migration_0011_merges_duplicates_and_repoints_what_referred_to_th
         return None
 
     monkeypatch.setattr(cases.actions, "enrolled_merchant", not_enrolled)
+
     # Nor partners' webhooks (0015): the journal's webhook hook finds no partner to tell.
     async def no_partners(case: object) -> set[int]:
         return set()
 
     monkeypatch.setattr(cases.webhooks.models, "partners_of", no_partners)
+
+    # Nor has it the tables of one dispute, one number (0016): no lock, no match, no source.
+    async def nothing(*args: object, **kwargs: object) -> None:
+        return None
+
+    for name in ("lock_dispute", "find_open_match", "do_record_source"):
+        monkeypatch.setattr(cases.intake, name, nothing)
     config = tortoise_config(database_url)
     await run_migrations(config=config, target="models.0010_realtime")
     await Tortoise.close_connections()

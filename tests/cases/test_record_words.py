@@ -47,6 +47,7 @@ def _data(free: str) -> dict[EventKind, dict[str, Any]]:
         },
         EventKind.CASE_CLAIMED: {},
         EventKind.EVIDENCE_ADDED: {"filename": free, "sha256": "ab" * 32},
+        EventKind.FILING_MERGED: {"channel": "partner", "matched_by": "same_order_number"},
         EventKind.STATUS_CHANGED: {
             "status": ["submitted", "awaiting_consent"],
             "filing_id": "f-0001",
@@ -152,6 +153,7 @@ def _data(free: str) -> dict[EventKind, dict[str, Any]]:
 ACTORS = {  # who records each kind (TimelineEvent.actor_label), the rest by a person's id
     EventKind.FILED: "partner:携程",
     EventKind.CASE_CLAIMED: "applicant",
+    EventKind.FILING_MERGED: "partner:携程",
     EventKind.STATUS_CHANGED: "court",
     EventKind.DEADLINE_OPENED: "system",
     EventKind.MEDIATOR_CHOSEN: "applicant",
@@ -162,6 +164,7 @@ ACTORS = {  # who records each kind (TimelineEvent.actor_label), the rest by a p
 
 # Every code the events above store: none may be shown as it is.
 STORED_CODES = {
+    "same_order_number",
     "submitted",
     "awaiting_consent",
     "docketed",

@@ -29,6 +29,7 @@ from tests.support.factories import (
     resident_id,
     run,
     switch_to,
+    uscc,
 )
 
 A_ID, A_PASSWORD = "13812345678", "applicant pass 1"
@@ -81,6 +82,9 @@ def build_world(client: TestClient) -> World:
             evidence=[("截图.png", PNG_BYTES)],
             domain="internet",
             category="goods_quality",
+            # Another respondent: the same one would make it the same dispute, merged into
+            # the first case (one dispute, one number).
+            respondent_id_number=uscc("91310105MA1FL0321"),
         ),
     )
     assert response.status_code == 201, response.text

@@ -191,6 +191,30 @@ def visit(page: Page, url: str, what: str, lang: str, large: bool = False) -> No
     assert_accessible(page, what)
 
 
+def tell_of_the_open_case(page: Page) -> None:
+    """File the walk's dispute again: the form asks first ("you already have CNM-...")."""
+    from cases.filing import REQUIRED_CONSENTS
+    from tests.support.factories import filing_fields
+
+    fields = filing_fields()
+    for name in (
+        "applicant_id_number",
+        "applicant_address",
+        "respondent_name",
+        "respondent_id_number",
+        "respondent_mobile",
+        "claim_amount",
+        "facts",
+        "requested_outcome",
+    ):
+        page.locator(f"#{name}").fill(fields[name])
+    page.locator("#category").select_option(fields["category"])
+    for consent in REQUIRED_CONSENTS:
+        page.locator(f"#{consent}").check()
+    page.locator("form button[type=submit]").last.click()
+    expect(page.locator("#duplicate-notice")).to_be_visible()
+
+
 @pytest.mark.parametrize(
     ("locale", "large"),
     [("zh_CN", False), ("en", False), ("zh_CN", True)],
@@ -220,6 +244,8 @@ def test_every_page_of_the_walk_has_no_wcag_violation(
     applicant.locator("form.filing button[type=submit], form button[type=submit]").last.click()
     expect(applicant.locator("#error-summary")).to_be_visible()
     assert_accessible(applicant, "the filing form with its errors")
+    tell_of_the_open_case(applicant)
+    assert_accessible(applicant, "the filing form telling of a case the applicant already has")
     visit(applicant, f"{base}/cases", "the applicant's cases", lang, large)
     visit(applicant, f"{base}/cases/{number}", "the case page (applicant)", lang, large)
     visit(applicant, f"{base}/sessions/{world.session_id}", "the room (applicant)", lang, large)

@@ -18,7 +18,7 @@ from cases.accounts.actions import do_create_partner
 from cases.accounts.models import IdempotencyRecord, PartnerPlatform
 from cases.models import Case, CaseNumberCounter, Evidence, Notice, Party
 from tests.support.concurrency import rendezvous
-from tests.support.factories import PDF_BYTES, api_filing_body
+from tests.support.factories import PDF_BYTES, api_filing_body, party_ids
 from tests.support.live_server import run_server, run_with_orm
 
 URL = "/api/v1/disputes"
@@ -352,8 +352,12 @@ def test_filings_without_a_partner_reference_are_separate_cases(
     first = client.post(
         URL, json=api_filing_body(partner_reference=None), headers=headers(api_key, "req-0001")
     )
+    # Another dispute (another applicant and respondent): the same one would be merged
+    # (one dispute, one number: tests/mediation/test_duplicates_partner.py).
     second = client.post(
-        URL, json=api_filing_body(partner_reference=None), headers=headers(api_key, "req-0002")
+        URL,
+        json=api_filing_body(partner_reference=None, **party_ids(2)),
+        headers=headers(api_key, "req-0002"),
     )
 
     assert first.status_code == second.status_code == 201, (first.text, second.text)
@@ -378,7 +382,7 @@ def test_a_database_conflict_without_a_reference_replays_no_other_case(
     with pytest.raises(IntegrityError):
         client.post(
             URL,
-            json=api_filing_body(partner_reference=None, claim_amount="99.00"),
+            json=api_filing_body(partner_reference=None, claim_amount="99.00", **party_ids(2)),
             headers=headers(api_key, "req-0002"),
         )
     assert counts(client)["cases"] == 1
@@ -424,7 +428,8 @@ def test_another_partner_may_use_the_same_key_and_reference(
     other_key = create_partner(client, "某外卖平台")
 
     first = client.post(URL, json=api_filing_body(), headers=headers(api_key))
-    second = client.post(URL, json=api_filing_body(), headers=headers(other_key))
+    # Another dispute: the same one from another partner is merged (test_duplicates_partner).
+    second = client.post(URL, json=api_filing_body(**party_ids(2)), headers=headers(other_key))
 
     assert first.status_code == second.status_code == 201
     assert first.json()["case_number"] != second.json()["case_number"]

@@ -17,7 +17,7 @@ from cases.clock import utcnow
 from cases.models import Case
 from cases.partners.rules import Position, encode_cursor
 from tests.support.concurrency import rendezvous
-from tests.support.factories import api_filing_body
+from tests.support.factories import api_filing_body, party_ids
 
 LIST = "/api/v1/disputes"
 BATCH = "/api/v1/disputes/batch"
@@ -37,7 +37,11 @@ def auth(key: str, **extra: str) -> dict[str, str]:
 def file_one(client: TestClient, key: str, n: int, **overrides: Any) -> dict[str, Any]:
     response = client.post(
         LIST,
-        json=api_filing_body(partner_reference=f"ORD-{n:04d}", evidence=[], **overrides),
+        # Each its own dispute (its own applicant and merchant): the same one again would be
+        # merged into the first (one dispute, one number).
+        json=api_filing_body(
+            partner_reference=f"ORD-{n:04d}", evidence=[], **{**party_ids(n), **overrides}
+        ),
         headers=auth(key, **{"Idempotency-Key": f"one-{n}"}),
     )
     assert response.status_code == 201, response.text
@@ -180,7 +184,9 @@ def _items(*numbers: int, **overrides: Any) -> list[dict[str, Any]]:
     return [
         {
             "idempotency_key": f"batch-{n}",
-            "dispute": api_filing_body(partner_reference=f"B-{n:04d}", evidence=[], **overrides),
+            "dispute": api_filing_body(
+                partner_reference=f"B-{n:04d}", evidence=[], **{**party_ids(100 + n), **overrides}
+            ),
         }
         for n in numbers
     ]
