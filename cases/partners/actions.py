@@ -94,7 +94,7 @@ async def case_summary(case: Case, describe_event: DescribeEvent) -> dict[str, A
     """A dispute as its partner reads it: status, times, the order snapshot's digest, and
     its history (the status changes by code, and the whole timeline in words and codes)."""
     events = await TimelineEvent.filter(case=case).order_by("at", "id")
-    snapshot = await OrderSnapshot.get_or_none(case_id=case.id)
+    snapshot = await order_snapshot_of(case, case.partner_id)
     return {
         "case_number": case.number,
         "partner_reference": case.partner_reference,
@@ -293,8 +293,22 @@ async def partner_cases(
     return page, encode_cursor(Position(last.updated_at, last.id))
 
 
-async def order_snapshot_of(case: Case) -> OrderSnapshot | None:
-    return await OrderSnapshot.get_or_none(case_id=case.id)
+async def order_snapshot_of(case: Case, partner_id: int | None) -> OrderSnapshot | None:
+    """The order this partner provided with its (first) filing of the case."""
+    return (
+        await OrderSnapshot.filter(case_id=case.id, partner_id=partner_id)
+        .order_by("received_at", "id")
+        .first()
+    )
+
+
+async def order_snapshots(case: Case) -> list[OrderSnapshot]:
+    """Every order provided for the case, oldest first, with its partner."""
+    return (
+        await OrderSnapshot.filter(case_id=case.id)
+        .order_by("received_at", "id")
+        .prefetch_related("partner")
+    )
 
 
 @dataclass(frozen=True)
