@@ -342,9 +342,7 @@ def _schemas() -> dict[str, Any]:
                     "description": (
                         "Only in the answer to a filing merged into an open case of the same "
                         "dispute (one dispute, one number): that case's number, the same as "
-                        "case_number. partner_reference is this filing's own; the order "
-                        "snapshot is the one the partner that opened the case sent, so it "
-                        "is not shown."
+                        "case_number. partner_reference and order are this filing's own."
                     ),
                 },
             },

@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from cases.models import Case
-from cases.partners.actions import order_snapshot_of
+from cases.partners.actions import order_snapshots
+from cases.partners.models import OrderSnapshot
 from cases.partners.rules import read_time
 from mediation.i18n import N_
 
@@ -23,6 +24,7 @@ SPEAKER_LABELS = {
 
 @dataclass(frozen=True)
 class OrderView:
+    position: int  # 1, 2, ...: the page's anchor (#order-1)
     partner_name: str
     order_number: str
     sha256: str
@@ -42,11 +44,12 @@ def _time(value: object) -> datetime | None:
     return read_time(value)
 
 
-async def order_view(case: Case) -> OrderView | None:
-    snapshot = await order_snapshot_of(case)
-    if snapshot is None:
-        return None
-    await snapshot.fetch_related("partner")
+async def order_views(case: Case) -> list[OrderView]:
+    """Every order provided for the case (a merged filing brings its own), oldest first."""
+    return [_view(n, snapshot) for n, snapshot in enumerate(await order_snapshots(case), 1)]
+
+
+def _view(position: int, snapshot: OrderSnapshot) -> OrderView:
     order: dict[str, Any] = json.loads(snapshot.canonical)
     booking = order.get("booking")
     if isinstance(booking, dict):
@@ -56,6 +59,7 @@ async def order_view(case: Case) -> OrderView | None:
             "return_at": _time(booking.get("return_at")),
         }
     return OrderView(
+        position=position,
         partner_name=snapshot.partner.name,
         order_number=snapshot.order_number,
         sha256=snapshot.sha256,

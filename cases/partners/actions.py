@@ -106,7 +106,7 @@ async def case_summary(
     A partner whose filing was merged into another's case (one dispute, one number) reads
     its own reference and no other partner's order snapshot."""
     events = await TimelineEvent.filter(case=case).order_by("at", "id")
-    snapshot = await order_snapshot_of(case, reader)
+    snapshot = await order_snapshot_of(case, reader.id if reader else case.partner_id)
     reference = case.partner_reference
     if reader is not None and case.partner_id != reader.id:
         reference = await own_reference(case, reader)
@@ -199,10 +199,9 @@ async def do_partner_filing(
                         idempotency_key=idempotency_key,
                     )
                     case = filed.case
-                    # A filing merged into an open case of the same dispute keeps its order
-                    # number with its source (cases.duplicates); the snapshot is the case's
-                    # first order, as the partner that opened the case gave it.
-                    if order is not None and not filed.merged:
+                    # Each filing's order is kept as its partner gave it, a filing merged into
+                    # an open case of the same dispute too (the case page shows them all).
+                    if order is not None:
                         await OrderSnapshot.create(
                             case=case,
                             partner=partner,
@@ -324,14 +323,22 @@ async def partner_cases(
     return page, encode_cursor(Position(last.updated_at, last.id))
 
 
-async def order_snapshot_of(
-    case: Case, reader: PartnerPlatform | None = None
-) -> OrderSnapshot | None:
-    """The case's order snapshot; for a partner `reader`, only the one it sent."""
-    snapshot = await OrderSnapshot.get_or_none(case_id=case.id)
-    if snapshot is not None and reader is not None and snapshot.partner_id != reader.id:
-        return None
-    return snapshot
+async def order_snapshot_of(case: Case, partner_id: int | None) -> OrderSnapshot | None:
+    """The order this partner provided with its (first) filing of the case."""
+    return (
+        await OrderSnapshot.filter(case_id=case.id, partner_id=partner_id)
+        .order_by("received_at", "id")
+        .first()
+    )
+
+
+async def order_snapshots(case: Case) -> list[OrderSnapshot]:
+    """Every order provided for the case, oldest first, with its partner."""
+    return (
+        await OrderSnapshot.filter(case_id=case.id)
+        .order_by("received_at", "id")
+        .prefetch_related("partner")
+    )
 
 
 async def own_reference(case: Case, partner: PartnerPlatform) -> str | None:

@@ -15,11 +15,14 @@ from cases.models import Case
 
 class OrderSnapshot(Model):
     """The order behind a dispute as the partner platform provided it: the canonical JSON
-    as received, its SHA-256 and when the platform received it. Never edited afterwards."""
+    as received, its SHA-256 and when the platform received it. Never edited afterwards.
+
+    One per filing, so a case may hold several: a filing merged into an open case of the
+    same dispute (one dispute, one number) brings its own order along."""
 
     id = fields.IntField(primary_key=True)
-    case: fields.OneToOneRelation[Case] = fields.OneToOneField(
-        "models.Case", related_name="order_snapshot", on_delete=fields.CASCADE
+    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
+        "models.Case", related_name="order_snapshots", on_delete=fields.CASCADE
     )
     partner: fields.ForeignKeyRelation[PartnerPlatform] = fields.ForeignKeyField(
         "models.PartnerPlatform", related_name="order_snapshots", on_delete=fields.RESTRICT
@@ -33,3 +36,4 @@ class OrderSnapshot(Model):
 
     class Meta:
         table = "order_snapshot"
+        indexes = (("case_id", "received_at"),)

@@ -2,6 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0013_merchants')]
@@ -13,14 +14,14 @@ class Migration(migrations.Migration):
             name='OrderSnapshot',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('case', fields.OneToOneField('models.Case', source_field='case_id', db_constraint=True, to_field='id', related_name='order_snapshot', on_delete=OnDelete.CASCADE)),
+                ('case', fields.ForeignKeyField('models.Case', source_field='case_id', db_constraint=True, to_field='id', related_name='order_snapshots', on_delete=OnDelete.CASCADE)),
                 ('partner', fields.ForeignKeyField('models.PartnerPlatform', source_field='partner_id', db_constraint=True, to_field='id', related_name='order_snapshots', on_delete=OnDelete.RESTRICT)),
                 ('order_number', fields.CharField(max_length=64)),
                 ('canonical', fields.TextField(unique=False)),
                 ('sha256', fields.CharField(max_length=64)),
                 ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'order_snapshot', 'app': 'models', 'pk_attr': 'id', 'table_description': 'The order behind a dispute as the partner platform provided it: the canonical JSON'},
+            options={'table': 'order_snapshot', 'app': 'models', 'indexes': [Index(fields=['case_id', 'received_at'])], 'pk_attr': 'id', 'table_description': 'The order behind a dispute as the partner platform provided it: the canonical JSON'},
             bases=['Model'],
         ),
         ops.AddField(

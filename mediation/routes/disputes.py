@@ -46,7 +46,7 @@ from courtwire.words import PARTY_KIND_LABELS
 from mediation.court_view import court_context
 from mediation.duplicates_view import REASONS_FOR_APPLICANT, duplicates_context
 from mediation.negotiation_view import label_context, negotiation_context
-from mediation.order_view import order_view
+from mediation.order_view import order_views
 from mediation.presenters import (
     STATUS_LABELS,
     CaseView,
@@ -223,7 +223,7 @@ async def _case_page(
             "step_state_labels": STEP_STATE_LABELS,
             "party_reasons": seat in (Seat.APPLICANT, Seat.RESPONDENT),
             "negotiation": await negotiation_context(case, viewer),
-            "order": await order_view(case),
+            "orders": await order_views(case),
             **label_context(),
             "status_labels": STATUS_LABELS,
             "kind_labels": PARTY_KIND_LABELS,

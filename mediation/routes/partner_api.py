@@ -317,7 +317,7 @@ async def dispute_order(request: Request) -> Response:
     """The order snapshot exactly as received (its canonical JSON), its digest and time."""
     partner = await partner_of(request)
     case = await access_partner_case(partner, request.path_params["number"])
-    snapshot = await order_snapshot_of(case, partner)
+    snapshot = await order_snapshot_of(case, partner.id)
     if snapshot is None:
         return api_error(request, "no_order_snapshot", 404)
     return JSONResponse(

@@ -32,7 +32,7 @@ from cases.clock import local_date, utcnow
 from cases.evidence_files import MAX_EVIDENCE_BYTES
 from cases.negotiation.actions import do_delegate_answering, do_vouch_enrolment
 from mediation.routes.partner_api import MAX_BODY
-from tests.support.factories import PDF_BYTES, api_filing_body, uscc
+from tests.support.factories import PDF_BYTES, api_filing_body, resident_id, uscc
 from tests.support.live_server import run_server, run_with_orm
 
 MERCHANT_USCC = uscc("91310105MA1FL0099")
@@ -80,10 +80,12 @@ async def _seed() -> dict[str, Any]:
     return {"key": key}
 
 
-def _delegated_filing(reference: str) -> dict[str, Any]:
+def _delegated_filing(reference: str, applicant: int = 0) -> dict[str, Any]:
     return {
         **api_filing_body(
             partner_reference=reference,
+            # Its own applicant: the same dispute filed again would be merged into the first.
+            applicant_id_number=resident_id(f"31010519900307{applicant:03d}"),
             evidence=[],
             domain="internet",
             category="goods_quality",
@@ -127,7 +129,7 @@ def _by_hand(base: str, key: str, document: dict[str, Any], coverage: Coverage) 
     http = httpx.Client(base_url=base, headers=auth, timeout=120)
     disputes = "/api/v1/disputes"
     one = "/api/v1/disputes/{case_number}"
-    body = _delegated_filing("BY-HAND-1")
+    body = _delegated_filing("BY-HAND-1", applicant=901)
     filed = check(
         "POST", disputes, http.post(disputes, json=body, headers={"Idempotency-Key": "by-hand-1"})
     )

@@ -88,7 +88,7 @@ def test_the_order_and_the_delegation_choice_have_no_wcag_violation(
                 elif url.endswith("/admin/merchants"):
                     expect(page.locator("select[name=delegated_to]")).to_be_visible()
                 else:
-                    expect(page.locator("#order")).to_contain_text("CT-20261101-88")
+                    expect(page.locator("#order-1")).to_contain_text("CT-20261101-88")
                 assert_accessible(page, what)
             finally:
                 context.close()

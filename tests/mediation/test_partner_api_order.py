@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 
 from cases.accounts.actions import do_create_partner
 from cases.accounts.models import Role
+from cases.clock import utcnow
 from cases.evidence_files import MAX_EVIDENCE_BYTES
 from cases.models import Case, Evidence, TimelineEvent
 from cases.partners.models import OrderSnapshot
@@ -106,7 +107,7 @@ def test_the_order_is_kept_as_received_with_its_digest_and_time(
     assert snapshot.json()["sha256"] == digest
 
     async def stored() -> OrderSnapshot:
-        return await OrderSnapshot.get(case__number=number)
+        return await OrderSnapshot.get(case__number=number)  # one filing: one snapshot
 
     row = run(client, stored)
     assert row.canonical == canonical and row.sha256 == digest
@@ -188,7 +189,7 @@ def test_the_case_page_shows_the_order_as_the_platform_provided_it(
 
     assert page.status_code == 200
     html = page.text
-    section = html[html.index('id="order"') :]
+    section = html[html.index('id="order-1"') :]
     section = section[: section.index("</section>")]
     assert "某旅游平台" in section
     assert "CT-20261101-88" in section
@@ -294,3 +295,39 @@ def test_one_file_attached_twice_at_once_is_one_evidence_item(client: TestClient
         return await Evidence.filter(case__number=number).count()
 
     assert run(client, count) == 1
+
+
+def test_a_case_holds_each_filings_order_and_each_partner_reads_its_own(
+    client: TestClient, key: str
+) -> None:
+    """A filing merged into an open case of the same dispute (one dispute, one number)
+    brings its own order: the case keeps both and the page shows both as provided."""
+    number = file_with(client, key, ORDER).json()["case_number"]
+    other_order = {**ORDER, "order_number": "MT-555", "items": []}
+
+    async def merged() -> None:
+        other, _ = await do_create_partner("某外卖平台")
+        canonical = json.dumps(
+            other_order, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        )
+        await OrderSnapshot.create(
+            case=await Case.get(number=number),
+            partner=other,
+            order_number="MT-555",
+            canonical=canonical,
+            sha256=hashlib.sha256(canonical.encode()).hexdigest(),
+            received_at=utcnow(),
+        )
+
+    run(client, merged)
+    mine = client.get(f"{URL}/{number}/order", headers=auth(key))
+    assert mine.json()["order"]["order_number"] == "CT-20261101-88"
+    create_staff(client, "admin", Role.PLATFORM_ADMIN)
+    sign_in(client, "admin", STAFF_PASSWORD)
+    html = client.get(f"/cases/{number}").text
+    first = html[html.index('id="order-1"') : html.index('id="order-2"')]
+    second = html[html.index('id="order-2"') :]
+    assert "CT-20261101-88" in first and "某旅游平台" in first
+    assert (
+        "MT-555" in second.split("</section>")[0] and "某外卖平台" in second.split("</section>")[0]
+    )
