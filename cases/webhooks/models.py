@@ -18,6 +18,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from cases.accounts.models import PartnerPlatform, User
+from cases.duplicates.models import CaseSource
 from cases.journal import on_event_recorded
 from cases.models import Case, OutboxStatus, TimelineEvent
 from cases.negotiation.models import Negotiation
@@ -155,13 +156,18 @@ async def queue_event(
 
 
 async def partners_of(case: Case) -> set[int]:
-    """The partner platforms a case concerns: the one that filed it, and the one that
-    vouched for its merchant (the merchant's platform)."""
+    """The partner platforms a case concerns: the one that filed it, those whose filings of
+    the same dispute were merged into it (one dispute, one number), the one that vouched for
+    its merchant (the merchant's platform) and the one its merchant delegated answering to."""
     partners = {case.partner_id} if case.partner_id is not None else set()
-    vouched: list[Any] = await Negotiation.filter(
-        case_id=case.id, merchant__vouched_by_id__isnull=False
-    ).values_list("merchant__vouched_by_id", flat=True)
-    partners.update(int(p) for p in vouched if p is not None)
+    merchants: list[Any] = await Negotiation.filter(case_id=case.id).values_list(
+        "merchant__vouched_by_id", "merchant__delegated_to_id"
+    )
+    partners.update(int(p) for pair in merchants for p in pair if p is not None)
+    merged: list[Any] = await CaseSource.filter(
+        case_id=case.id, merged=True, partner_id__isnull=False
+    ).values_list("partner_id", flat=True)
+    partners.update(int(p) for p in merged)
     return partners
 
 

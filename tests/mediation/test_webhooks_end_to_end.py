@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -46,7 +47,8 @@ from cases.webhooks.models import WebhookDelivery
 from courtwire.outbox import Relay
 from mediation.settings import Settings
 from tests.support.factories import cheap_password_hashing, filing_fields, resident_id
-from tests.support.live_server import free_port, stop_process
+from tests.support.live_server import free_port, run_with_orm, stop_process
+from tests.support.rooms import cheap_hashing
 
 RELAY_TIMEOUT = 1.0  # seconds; the receiver's hold (4 s) outlasts it, its slowness (0.6 s) not
 WAIT = 60.0
@@ -248,3 +250,65 @@ async def test_a_receiver_without_the_secret_refuses_and_the_row_waits_for_a_rep
     # 401 is a permanent refusal: a dead letter at once, for the partner to replay.
     assert row.status == OutboxStatus.DEAD and row.last_status_code == 401
     assert state["rejected"] == 1 and state["applied"] == {}
+
+
+def test_the_jobs_process_delivers_through_a_failure_and_a_lost_answer(
+    settings: Settings, database_url: str, tmp_path: Path
+) -> None:
+    """The same relay as `mediation jobs` runs it, in its own process, tuned by the
+    environment: a 500 and an answer lost after the receiver applied it, then every event
+    applied once."""
+
+    async def seed() -> tuple[str, list[str]]:
+        partner, _ = await do_create_partner("携程演示")
+        _, secret = await do_add_endpoint(
+            partner.id,
+            f"{receiver.url}/hooks",
+            [c.DISPUTE_FILED],
+            "",
+            datetime.now(UTC),
+            allow_http=True,
+        )
+        for n in range(3):
+            await file_as(settings, partner, n)
+        rows = await WebhookDelivery.all().order_by("id")
+        return secret, [r.msg_id for r in rows]
+
+    async def statuses() -> set[str]:
+        return {str(r.status) for r in await WebhookDelivery.all()}
+
+    with cheap_hashing(), receiver_process(tmp_path, "whsec_cGxhY2Vob2xkZXI=") as receiver:
+        secret, ids = run_with_orm(database_url, seed)
+        asyncio.run(receiver.control("secrets", [secret]))
+        asyncio.run(receiver.control("plan", ["error", "timeout_after_record"]))
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "MEDIATION_DATA_DIR": str(settings.data_dir),
+            "SECRET_KEY": settings.secret_key,
+            "WEBHOOK_RELAY_TIMEOUT": str(RELAY_TIMEOUT),
+            "WEBHOOK_RELAY_RETRY_BASE_SECONDS": "0.2",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": "1",
+        }
+        log = tmp_path / "jobs.log"
+        with log.open("ab") as output:
+            jobs = subprocess.Popen(
+                [sys.executable, "-m", "mediation.cli", "jobs", "--interval", "0.3"],
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        try:
+            deadline = time.monotonic() + WAIT
+            while run_with_orm(database_url, statuses) != {"delivered"}:
+                assert jobs.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.3)
+            state = asyncio.run(receiver.state())
+        finally:
+            stop_process(jobs)
+    assert sorted(state["applied"]) == sorted(ids)
+    assert state["repeats"] >= 1 and state["rejected"] == 0
+    assert state["faults_used"][:2] == ["error", "timeout_after_record"]

@@ -368,3 +368,41 @@ async def test_a_switched_off_partner_is_told_nothing(settings: Settings, world:
     assert await relay.deliver_due(datetime.now(UTC)) == 0
     assert receiver.seen == []
     assert (await WebhookDelivery.get(endpoint_id=endpoint.id)).status == OutboxStatus.DEAD
+
+
+async def test_partners_merged_in_and_delegated_to_hear_of_the_case(
+    settings: Settings, world: World
+) -> None:
+    """A partner whose filing of the same dispute was merged into another's case, and the
+    platform a merchant delegated its answers to, are told of the case's events too."""
+    from cases.negotiation.models import Merchant
+
+    delegate, _ = await do_create_partner("代答平台")
+    for partner in (world.partner, world.other, delegate):
+        await do_add_endpoint(partner.id, f"{URL}/{partner.id}", [c.DOCKETED], "", NOW)
+    await do_vouch_enrolment(
+        partner_id=world.partner.id,
+        uscc=MERCHANT_USCC,
+        name="上海某某商家有限公司",
+        answer_days=10,
+        handler_username="shop",
+        handler_password=STAFF_PASSWORD,
+        handler_name="客服",
+        handler_email="shop@merchant.example.com",
+        handler_mobile=None,
+        now=NOW,
+    )
+    await Merchant.filter(uscc=MERCHANT_USCC).update(delegated_to_id=delegate.id)
+    case = await file_as(settings, world.partner, "T-1", respondent_id_number=MERCHANT_USCC)
+    merged = await file_as(settings, world.other, "S-7", respondent_id_number=MERCHANT_USCC)
+    assert merged.id == case.id  # one dispute, one number
+    async with atomic():
+        await record_event(case, EventKind.STATUS_CHANGED, NOW, status=["x", "docketed"])
+    told = await WebhookDelivery.filter(event_type=c.DOCKETED).values_list("partner_id", flat=True)
+    assert sorted(told) == sorted([world.partner.id, world.other.id, delegate.id])
+    # Each is told its own reference only.
+    references = {
+        r.partner_id: json.loads(r.body)["data"]["partner_reference"]
+        for r in await WebhookDelivery.filter(event_type=c.DOCKETED)
+    }
+    assert references == {world.partner.id: "T-1", world.other.id: None, delegate.id: None}
