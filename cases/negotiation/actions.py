@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
@@ -349,6 +350,39 @@ async def _first_answer(negotiation: Negotiation, now: datetime) -> None:
 # --- the merchant's moves ----------------------------------------------------------------
 
 
+async def _merchant_answers(
+    seat: Seat,
+    viewer: Viewer,
+    kind: MessageKind,
+    event: EventKind,
+    now: datetime,
+    event_data: dict[str, Any] | None = None,
+    **message: Any,
+) -> NegotiationMessage:
+    """The merchant's side says something (a proposal, a question, a decline): the message,
+    by its handler or the partner platform answering for it, the first answer's time, and
+    the timeline event naming who answered."""
+    said = await NegotiationMessage.create(
+        negotiation=seat.negotiation,
+        kind=kind,
+        side=NegotiationSide.MERCHANT,
+        author_id=_user_id(viewer),
+        author_partner_id=viewer.partner_id,
+        created_at=now,
+        **message,
+    )
+    await _first_answer(seat.negotiation, now)
+    await record_event(
+        seat.case,
+        event,
+        now,
+        actor_id=_user_id(viewer),
+        actor_label=seat.actor_label,
+        **(event_data or {}),
+    )
+    return said
+
+
 async def do_propose(
     viewer: Viewer,
     number: str,
@@ -371,27 +405,18 @@ async def do_propose(
             kind=MessageKind.PROPOSAL,
             proposal_state=ProposalState.OPEN,
         ).update(proposal_state=ProposalState.SUPERSEDED)
-        message = await NegotiationMessage.create(
-            negotiation=seat.negotiation,
-            kind=MessageKind.PROPOSAL,
-            side=NegotiationSide.MERCHANT,
-            author_id=_user_id(viewer),
-            author_partner_id=viewer.partner_id,
+        message = await _merchant_answers(
+            seat,
+            viewer,
+            MessageKind.PROPOSAL,
+            EventKind.REMEDY_PROPOSED,
+            now,
+            {"remedy": remedy.kind},
             remedy_kind=remedy.kind,
             amount=remedy.amount,
             conditions=remedy.conditions,
             perform_by=remedy.perform_by,
             proposal_state=ProposalState.OPEN,
-            created_at=now,
-        )
-        await _first_answer(seat.negotiation, now)
-        await record_event(
-            seat.case,
-            EventKind.REMEDY_PROPOSED,
-            now,
-            actor_id=_user_id(viewer),
-            actor_label=seat.actor_label,
-            remedy=remedy.kind,
         )
         await notify_applicant(
             seat.case,
@@ -412,22 +437,8 @@ async def do_ask(viewer: Viewer, number: str, text: str, now: datetime) -> Negot
     case_id = await _case_id(number)
     async with atomic():
         seat = await _locked_seat(viewer, case_id, Move.ASK, now)
-        message = await NegotiationMessage.create(
-            negotiation=seat.negotiation,
-            kind=MessageKind.QUESTION,
-            side=NegotiationSide.MERCHANT,
-            author_id=_user_id(viewer),
-            author_partner_id=viewer.partner_id,
-            text=text.strip(),
-            created_at=now,
-        )
-        await _first_answer(seat.negotiation, now)
-        await record_event(
-            seat.case,
-            EventKind.MERCHANT_ASKED,
-            now,
-            actor_id=_user_id(viewer),
-            actor_label=seat.actor_label,
+        message = await _merchant_answers(
+            seat, viewer, MessageKind.QUESTION, EventKind.MERCHANT_ASKED, now, text=text.strip()
         )
         await notify_applicant(
             seat.case,
@@ -491,22 +502,8 @@ async def do_decline(viewer: Viewer, number: str, reason: str, now: datetime) ->
     case_id = await _case_id(number)
     async with atomic():
         seat = await _locked_seat(viewer, case_id, Move.DECLINE, now)
-        await NegotiationMessage.create(
-            negotiation=seat.negotiation,
-            kind=MessageKind.DECLINE,
-            side=NegotiationSide.MERCHANT,
-            author_id=_user_id(viewer),
-            author_partner_id=viewer.partner_id,
-            text=reason.strip(),
-            created_at=now,
-        )
-        await _first_answer(seat.negotiation, now)
-        await record_event(
-            seat.case,
-            EventKind.MERCHANT_DECLINED,
-            now,
-            actor_id=_user_id(viewer),
-            actor_label=seat.actor_label,
+        await _merchant_answers(
+            seat, viewer, MessageKind.DECLINE, EventKind.MERCHANT_DECLINED, now, text=reason.strip()
         )
         await _go_on_to_mediation(
             seat,

@@ -42,7 +42,13 @@ from cases.webhooks.models import WebhookDelivery
 from courtwire import signing
 from mediation.settings import Settings
 from tests.support.concurrency import rendezvous
-from tests.support.factories import STAFF_PASSWORD, cheap_password_hashing, filing_fields, uscc
+from tests.support.factories import (
+    STAFF_PASSWORD,
+    cheap_password_hashing,
+    filing_fields,
+    party_ids,
+    uscc,
+)
 
 NOW = datetime(2026, 11, 2, 10, tzinfo=SHANGHAI).astimezone(UTC)
 MERCHANT_USCC = uscc("91310105MA1FL7777")
@@ -203,14 +209,14 @@ async def test_the_relay_signs_with_both_secrets_during_a_rotation(
     now = datetime.now(UTC)
     new = await do_rotate_secret(world.partner.id, endpoint.id, now, timedelta(hours=24))
     assert new != old and new.startswith("whsec_")
-    await file_as(settings, world.partner, "ORDER-4", applicant_mobile="13812340001")
+    await file_as(settings, world.partner, "ORDER-4", **party_ids(1))
     # The request carries two signatures: a receiver that knows only the old secret, and
     # one that knows only the new one, both verify it.
     receiver = Receiver(old)
     relay = webhook_relay(settings, transport=httpx.MockTransport(receiver))
     assert await relay.deliver_due(now) == 1
     assert receiver.seen[-1][2].count("v1,") == 2
-    await file_as(settings, world.partner, "ORDER-5", applicant_mobile="13812340002")
+    await file_as(settings, world.partner, "ORDER-5", **party_ids(2))
     relay = webhook_relay(settings, transport=httpx.MockTransport(Receiver(new)))
     assert await relay.deliver_due(now) == 1
     assert await WebhookDelivery.filter(status=OutboxStatus.DELIVERED).count() == 3
@@ -304,7 +310,7 @@ async def test_an_endpoint_without_answer_does_not_hold_up_the_others(
         return httpx.Response(200)
 
     for n in range(3):
-        await file_as(settings, world.partner, f"ORDER-D{n}", applicant_mobile=f"1381234000{n}")
+        await file_as(settings, world.partner, f"ORDER-D{n}", **party_ids(10 + n))
     for _ in range(3):  # the other partner's endpoint has its own deliveries due
         await do_send_test_event(world.other.id, up.id, NOW)
     relay = webhook_relay(settings, transport=httpx.MockTransport(answer))
@@ -361,7 +367,7 @@ async def test_a_switched_off_partner_is_told_nothing(settings: Settings, world:
     endpoint, secret = await do_add_endpoint(world.partner.id, URL, [c.DISPUTE_FILED], "", NOW)
     await file_as(settings, world.partner, "ORDER-P1")  # queued while it was active
     await PartnerPlatform.filter(id=world.partner.id).update(is_active=False)
-    await file_as(settings, world.partner, "ORDER-P2", applicant_mobile="13812340009")
+    await file_as(settings, world.partner, "ORDER-P2", **party_ids(9))
     assert await WebhookDelivery.all().count() == 1
     receiver = Receiver(secret)
     relay = webhook_relay(settings, transport=httpx.MockTransport(receiver))
