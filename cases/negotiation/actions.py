@@ -351,17 +351,12 @@ async def _first_answer(negotiation: Negotiation, now: datetime) -> None:
 
 
 async def _merchant_answers(
-    seat: Seat,
-    viewer: Viewer,
-    kind: MessageKind,
-    event: EventKind,
-    now: datetime,
-    event_data: dict[str, Any] | None = None,
-    **message: Any,
+    seat: Seat, viewer: Viewer, kind: MessageKind, now: datetime, **message: Any
 ) -> NegotiationMessage:
     """The merchant's side says something (a proposal, a question, a decline): the message,
-    by its handler or the partner platform answering for it, the first answer's time, and
-    the timeline event naming who answered."""
+    by its handler or the partner platform answering for it, and the first answer's time.
+    The caller records the timeline event (by its kind, which tests/cases/test_timeline.py
+    reads at each call)."""
     said = await NegotiationMessage.create(
         negotiation=seat.negotiation,
         kind=kind,
@@ -372,14 +367,6 @@ async def _merchant_answers(
         **message,
     )
     await _first_answer(seat.negotiation, now)
-    await record_event(
-        seat.case,
-        event,
-        now,
-        actor_id=_user_id(viewer),
-        actor_label=seat.actor_label,
-        **(event_data or {}),
-    )
     return said
 
 
@@ -409,14 +396,20 @@ async def do_propose(
             seat,
             viewer,
             MessageKind.PROPOSAL,
-            EventKind.REMEDY_PROPOSED,
             now,
-            {"remedy": remedy.kind},
             remedy_kind=remedy.kind,
             amount=remedy.amount,
             conditions=remedy.conditions,
             perform_by=remedy.perform_by,
             proposal_state=ProposalState.OPEN,
+        )
+        await record_event(
+            seat.case,
+            EventKind.REMEDY_PROPOSED,
+            now,
+            actor_id=_user_id(viewer),
+            actor_label=seat.actor_label,
+            remedy=remedy.kind,
         )
         await notify_applicant(
             seat.case,
@@ -438,7 +431,14 @@ async def do_ask(viewer: Viewer, number: str, text: str, now: datetime) -> Negot
     async with atomic():
         seat = await _locked_seat(viewer, case_id, Move.ASK, now)
         message = await _merchant_answers(
-            seat, viewer, MessageKind.QUESTION, EventKind.MERCHANT_ASKED, now, text=text.strip()
+            seat, viewer, MessageKind.QUESTION, now, text=text.strip()
+        )
+        await record_event(
+            seat.case,
+            EventKind.MERCHANT_ASKED,
+            now,
+            actor_id=_user_id(viewer),
+            actor_label=seat.actor_label,
         )
         await notify_applicant(
             seat.case,
@@ -502,8 +502,13 @@ async def do_decline(viewer: Viewer, number: str, reason: str, now: datetime) ->
     case_id = await _case_id(number)
     async with atomic():
         seat = await _locked_seat(viewer, case_id, Move.DECLINE, now)
-        await _merchant_answers(
-            seat, viewer, MessageKind.DECLINE, EventKind.MERCHANT_DECLINED, now, text=reason.strip()
+        await _merchant_answers(seat, viewer, MessageKind.DECLINE, now, text=reason.strip())
+        await record_event(
+            seat.case,
+            EventKind.MERCHANT_DECLINED,
+            now,
+            actor_id=_user_id(viewer),
+            actor_label=seat.actor_label,
         )
         await _go_on_to_mediation(
             seat,
