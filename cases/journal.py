@@ -9,7 +9,7 @@ change, its audit row and the notices it causes commit (or roll back) together.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,17 +37,20 @@ def on_leaving_mediation(handler: LeavingMediation) -> LeavingMediation:
     return handler
 
 
-# What other domains write in the same transaction as each timeline event: the webhooks
-# domain queues a delivery to each partner endpoint subscribed to what the event means
+# What other domains write in the same transaction as timeline events: the webhooks domain
+# queues a delivery to each partner endpoint subscribed to what an event means
 # (`cases.webhooks.models`, loaded with the ORM by every process). Registered, because the
-# journal sits below every domain that records events.
-EventRecorded = Callable[[Case, TimelineEvent], Awaitable[None]]
-_event_recorded: list[EventRecorded] = []
+# journal sits below every domain that records events. A handler is given every event one
+# write recorded (one, or a whole batch of filings'), so it can write its own rows for all of
+# them at once.
+RecordedEvent = tuple[Case, TimelineEvent]
+EventsRecorded = Callable[[Sequence[RecordedEvent]], Awaitable[None]]
+_events_recorded: list[EventsRecorded] = []
 
 
-def on_event_recorded(handler: EventRecorded) -> EventRecorded:
-    if handler not in _event_recorded:
-        _event_recorded.append(handler)
+def on_events_recorded(handler: EventsRecorded) -> EventsRecorded:
+    if handler not in _events_recorded:
+        _events_recorded.append(handler)
     return handler
 
 
@@ -62,18 +65,39 @@ async def record_event(
 ) -> TimelineEvent:
     """Add an event to the case's timeline. `kind` must be registered in `cases.timeline`
     (ValueError otherwise, before anything is written)."""
-    registered = event_kind(kind)
     event = await TimelineEvent.create(
-        case=case,
-        at=now,
-        actor_id=actor_id,
-        actor_label=actor_label,
-        kind=registered.value,
-        data=data,
+        **event_row(case, kind, now, actor_id=actor_id, actor_label=actor_label, **data)
     )
-    for handler in _event_recorded:
-        await handler(case, event)
+    await events_recorded([(case, event)])
     return event
+
+
+def event_row(
+    case: Case,
+    kind: EventKind | str,
+    now: datetime,
+    *,
+    actor_id: int | None = None,
+    actor_label: str = "",
+    **data: Any,
+) -> dict[str, Any]:
+    """The fields of a timeline event (ValueError for a kind `cases.timeline` does not
+    register): for `record_event`, and for a writer that records many at once."""
+    registered = event_kind(kind)
+    return {
+        "case": case,
+        "at": now,
+        "actor_id": actor_id,
+        "actor_label": actor_label,
+        "kind": registered.value,
+        "data": data,
+    }
+
+
+async def events_recorded(recorded: Sequence[RecordedEvent]) -> None:
+    """Run the registered handlers for events just written (in the same transaction)."""
+    for handler in _events_recorded:
+        await handler(recorded)
 
 
 async def transition(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from tortoise.models import Model
 
 from cases.accounts.models import PartnerPlatform, User
 from cases.duplicates.models import CaseSource
-from cases.journal import on_event_recorded
+from cases.journal import RecordedEvent, on_events_recorded
 from cases.models import Case, OutboxStatus, TimelineEvent
 from cases.negotiation.models import Negotiation
 from cases.webhooks.catalogue import MERCHANT_ANSWERS, Derived, events_for, payload_of
@@ -156,49 +157,89 @@ async def queue_event(
 
 
 async def partners_of(case: Case) -> set[int]:
-    """The partner platforms a case concerns: the one that filed it, those whose filings of
-    the same dispute were merged into it (one dispute, one number), the one that vouched for
-    its merchant (the merchant's platform) and the one its merchant delegated answering to."""
-    partners = {case.partner_id} if case.partner_id is not None else set()
-    merchants: list[Any] = await Negotiation.filter(case_id=case.id).values_list(
-        "merchant__vouched_by_id", "merchant__delegated_to_id"
+    """The partner platforms a case concerns (see `partners_of_cases`)."""
+    return (await partners_of_cases([case]))[case.id]
+
+
+async def partners_of_cases(cases: Sequence[Case]) -> dict[int, set[int]]:
+    """The partner platforms each case concerns, by case id: the one that filed it, those
+    whose filings of the same dispute were merged into it (one dispute, one number), the one
+    that vouched for its merchant (the merchant's platform) and the one its merchant
+    delegated answering to. Two queries however many cases."""
+    partners = {c.id: {c.partner_id} if c.partner_id is not None else set() for c in cases}
+    ids = list(partners)
+    merchants: list[Any] = await Negotiation.filter(case_id__in=ids).values_list(
+        "case_id", "merchant__vouched_by_id", "merchant__delegated_to_id"
     )
-    partners.update(int(p) for pair in merchants for p in pair if p is not None)
     merged: list[Any] = await CaseSource.filter(
-        case_id=case.id, merged=True, partner_id__isnull=False
-    ).values_list("partner_id", flat=True)
-    partners.update(int(p) for p in merged)
+        case_id__in=ids, merged=True, partner_id__isnull=False
+    ).values_list("case_id", "partner_id")
+    for case_id, *platforms in [*merchants, *merged]:
+        partners[case_id].update(int(p) for p in platforms if p is not None)
     return partners
 
 
-@on_event_recorded
-async def queue_deliveries(case: Case, event: TimelineEvent) -> None:
-    """The journal's hook: queue each webhook event this timeline event means to every
-    active endpoint of the case's partners subscribed to it, in the event's transaction."""
-    data = event.data if isinstance(event.data, dict) else {}
-    derived: list[Derived] = events_for(event.kind, data, merchant_answered_before=True)
-    if event.kind in MERCHANT_ANSWERS:
-        before = await TimelineEvent.filter(
-            case_id=case.id, kind__in=[k.value for k in MERCHANT_ANSWERS], id__lt=event.id
-        ).exists()
+@on_events_recorded
+async def queue_deliveries(recorded: Sequence[RecordedEvent]) -> None:
+    """The journal's hook: queue each webhook event the timeline events mean to every active
+    endpoint of each case's partners subscribed to it, in the events' transaction (a handful
+    of queries for a whole batch of filings)."""
+    meant: list[tuple[Case, TimelineEvent, list[Derived]]] = []
+    for case, event in recorded:
+        data = event.data if isinstance(event.data, dict) else {}
+        before = True
+        if event.kind in MERCHANT_ANSWERS:
+            before = await TimelineEvent.filter(
+                case_id=case.id, kind__in=[k.value for k in MERCHANT_ANSWERS], id__lt=event.id
+            ).exists()
         derived = events_for(event.kind, data, merchant_answered_before=before)
-    if not derived:
+        if derived:
+            meant.append((case, event, derived))
+    if not meant:
         return
-    partners = await partners_of(case)
-    if not partners:
+    partners = await partners_of_cases(list({case.id: case for case, _, _ in meant}.values()))
+    concerned = set().union(*partners.values())
+    if not concerned:
         return
     endpoints = await WebhookEndpoint.filter(
-        partner_id__in=partners, is_active=True, partner__is_active=True
+        partner_id__in=concerned, is_active=True, partner__is_active=True
     ).order_by("id")
-    for endpoint in endpoints:
-        for item in derived:
-            if item.type not in endpoint.events:
-                continue
-            if item.merchant_platform_only and endpoint.partner_id == case.partner_id:
-                continue
-            # A partner's own reference, told only to the partner that filed the case.
-            reference = case.partner_reference if endpoint.partner_id == case.partner_id else None
-            payload = payload_of(
-                item.type, event.at, case.number, str(case.status), reference, item.data
+    deliveries = [
+        delivery
+        for case, event, derived in meant
+        for endpoint in endpoints
+        if endpoint.partner_id in partners[case.id]
+        for delivery in _deliveries(case, event, derived, endpoint)
+    ]
+    if deliveries:
+        await WebhookDelivery.bulk_create(deliveries)
+
+
+def _deliveries(
+    case: Case, event: TimelineEvent, derived: Sequence[Derived], endpoint: WebhookEndpoint
+) -> list[WebhookDelivery]:
+    """The rows for one endpoint of one case's partners (not yet written)."""
+    rows = []
+    for item in derived:
+        if item.type not in endpoint.events:
+            continue
+        if item.merchant_platform_only and endpoint.partner_id == case.partner_id:
+            continue
+        # A partner's own reference, told only to the partner that filed the case.
+        reference = case.partner_reference if endpoint.partner_id == case.partner_id else None
+        payload = payload_of(
+            item.type, event.at, case.number, str(case.status), reference, item.data
+        )
+        rows.append(
+            WebhookDelivery(
+                msg_id=new_msg_id(),
+                endpoint_id=endpoint.id,
+                partner_id=endpoint.partner_id,
+                case=case,
+                event_type=item.type,
+                body=encode(payload),
+                next_attempt_at=event.at,
+                created_at=event.at,
             )
-            await queue_event(endpoint, item.type, payload, event.at, case)
+        )
+    return rows

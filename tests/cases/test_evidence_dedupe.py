@@ -206,10 +206,10 @@ async def test_migration_0011_merges_duplicates_and_repoints_what_referred_to_th
     monkeypatch.setattr(cases.actions, "enrolled_merchant", not_enrolled)
 
     # Nor partners' webhooks (0015): the journal's webhook hook finds no partner to tell.
-    async def no_partners(case: object) -> set[int]:
-        return set()
+    async def no_partners(cases: list[Case]) -> dict[int, set[int]]:
+        return {case.id: set() for case in cases}
 
-    monkeypatch.setattr(cases.webhooks.models, "partners_of", no_partners)
+    monkeypatch.setattr(cases.webhooks.models, "partners_of_cases", no_partners)
 
     # Nor has it the tables of one dispute, one number (0016): no lock, no match, no source.
     async def nothing(*args: object, **kwargs: object) -> None:
