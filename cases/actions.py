@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cases.access import CaseFacts, Viewer, can_view_case
 from cases.accounts.models import Role, User
@@ -21,18 +22,28 @@ from cases.clock import local_date, say_time
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.evidence_store import blobs_older_than
 from cases.filing import Filing, PartyInput
-from cases.journal import notify_applicant, queue_notice, record_event, transition
+from cases.journal import (
+    event_row,
+    notice_row,
+    notify_applicant,
+    queue_notices,
+    record_event,
+    record_events,
+    transition,
+    transition_together,
+)
 from cases.models import (
     Case,
     Evidence,
     Invitation,
+    Notice,
     NoticeChannel,
     Party,
     Side,
     Source,
 )
-from cases.negotiation.opening import do_open_negotiation, enrolled_merchant
-from cases.numbering import next_case_number
+from cases.negotiation.opening import do_open_negotiation, enrolled_merchants, merchant_code
+from cases.numbering import next_case_numbers
 from cases.pause import pause_point
 from cases.status import Actor, Status
 from cases.timeline import EventKind
@@ -117,6 +128,15 @@ def _party_row(
     )
 
 
+@dataclass(frozen=True)
+class NewCase:
+    """One dispute to file: what was filed, by whom, and its evidence (already stored)."""
+
+    filing: Filing
+    filer: Filer
+    evidence: Sequence[StoredEvidence] = ()
+
+
 async def do_file_case(
     filing: Filing,
     filer: Filer,
@@ -127,61 +147,158 @@ async def do_file_case(
     invitation_link: InvitationLink,
     claim_link: ClaimLink | None = None,
 ) -> Case:
-    """File a dispute and invite the respondent, in one transaction. A case a partner
-    platform files for an applicant who has no account here also asks the applicant, by the
-    contacts given, to claim it (`claim_link` names the applicant's row)."""
-    async with atomic():
-        number = await next_case_number(local_date(now).year, filing.domain)
-        case = await Case.create(
-            number=number,
-            domain=filing.domain,
-            category=filing.category,
-            status=Status.SUBMITTED,
-            source=Source.PARTNER if filer.partner_id else Source.WEB,
-            partner_id=filer.partner_id,
-            partner_reference=filer.partner_reference,
-            order_number=filing.order_number,
-            filed_by_id=filer.user_id,
-            claim_amount=filing.claim_amount,
-            facts=filing.facts,
-            requested_outcome=filing.requested_outcome,
-            consents={c: now.isoformat() for c in filing.consents},
-            language=filing.language,
-            has_arbitration_clause=filing.has_arbitration_clause,
-            created_at=now,
-            updated_at=now,
-        )
-        applicant = _party_row(case, Side.APPLICANT, filing.applicant, filer.user_id, now)
-        respondent = _party_row(case, Side.RESPONDENT, filing.respondent, None, now)
-        await applicant.save()
-        await respondent.save()
-        await record_event(
-            case,
-            EventKind.FILED,
-            now,
-            actor_id=filer.user_id,
-            actor_label=filer.label,
-            number=number,
-            category=filing.category,
-            claim_amount=str(filing.claim_amount),
-        )
-        await _add_evidence(case, Side.APPLICANT, evidence, now, filer.user_id, filer.label)
-        merchant = await enrolled_merchant(respondent)
-        if merchant is not None:
-            # An enrolled first-response enterprise answers first (cases.negotiation).
-            await do_open_negotiation(case, merchant, now)
-        else:
-            await _invite_respondent(case, respondent, now, reply_days, invitation_link)
-        if filer.partner_id and filer.user_id is None and claim_link is not None:
-            await _ask_applicant_to_claim(
-                case, applicant, filer.partner_name or "", now, claim_link(applicant)
-            )
+    """File one dispute (see `do_file_cases`)."""
+    (case,) = await do_file_cases(
+        [NewCase(filing, filer, evidence)],
+        now=now,
+        reply_days=reply_days,
+        invitation_link=invitation_link,
+        claim_link=claim_link,
+    )
     return case
 
 
-async def _ask_applicant_to_claim(
+async def do_file_cases(
+    new: Sequence[NewCase],
+    *,
+    now: datetime,
+    reply_days: int,
+    invitation_link: InvitationLink,
+    claim_link: ClaimLink | None = None,
+) -> list[Case]:
+    """File disputes and invite each respondent, in one transaction; a dispute against an
+    enrolled merchant goes to the merchant first instead (`cases.negotiation`). A case a
+    partner platform files for an applicant who has no account here also asks the applicant,
+    by the contacts given, to claim it (`claim_link` names the applicant's row).
+
+    One filing and a partner's batch of hundreds take the same path: each table's rows for
+    the whole batch go in with one statement (the ids they get are read back by the case
+    numbers), so a batch costs about as many round trips as one filing. Each case's timeline
+    reads as if it had been filed alone: filed, its evidence, then its invitation."""
+    if not new:
+        return []
+    async with atomic():
+        merchants = await enrolled_merchants([n.filing.respondent for n in new])
+        numbers = await _numbers_for(new, now)
+        cases = [
+            _case_row(n.filing, n.filer, number, now)
+            for n, number in zip(new, numbers, strict=True)
+        ]
+        await _insert_cases(cases)
+        applicants = [
+            _party_row(case, Side.APPLICANT, n.filing.applicant, n.filer.user_id, now)
+            for case, n in zip(cases, new, strict=True)
+        ]
+        respondents = [
+            _party_row(case, Side.RESPONDENT, n.filing.respondent, None, now)
+            for case, n in zip(cases, new, strict=True)
+        ]
+        await _insert_parties(applicants + respondents)
+        await record_events(
+            [
+                event_row(
+                    case,
+                    EventKind.FILED,
+                    now,
+                    actor_id=n.filer.user_id,
+                    actor_label=n.filer.label,
+                    number=case.number,
+                    category=n.filing.category,
+                    claim_amount=str(n.filing.claim_amount),
+                )
+                for case, n in zip(cases, new, strict=True)
+            ]
+        )
+        invited: list[tuple[Case, Party]] = []
+        for case, respondent, n in zip(cases, respondents, new, strict=True):
+            if n.evidence:
+                await _add_evidence(
+                    case, Side.APPLICANT, n.evidence, now, n.filer.user_id, n.filer.label
+                )
+            code = merchant_code(respondent)
+            merchant = merchants.get(code) if code is not None else None
+            if merchant is not None:
+                # An enrolled first-response enterprise answers first (cases.negotiation).
+                await do_open_negotiation(case, merchant, now)
+            else:
+                invited.append((case, respondent))
+        await _invite_respondents(invited, now, reply_days, invitation_link)
+        if claim_link is not None:
+            await queue_notices(
+                [
+                    notice
+                    for case, applicant, n in zip(cases, applicants, new, strict=True)
+                    if n.filer.partner_id and n.filer.user_id is None
+                    for notice in _claim_notices(
+                        case, applicant, n.filer.partner_name or "", now, claim_link(applicant)
+                    )
+                ]
+            )
+    return cases
+
+
+async def _numbers_for(new: Sequence[NewCase], now: datetime) -> list[str]:
+    """The next case numbers, in the filings' order: one block of serials per domain."""
+    year = local_date(now).year
+    numbers = [""] * len(new)
+    for domain in sorted({n.filing.domain for n in new}):
+        indexes = [i for i, n in enumerate(new) if n.filing.domain == domain]
+        block = await next_case_numbers(year, domain, len(indexes))
+        for index, number in zip(indexes, block, strict=True):
+            numbers[index] = number
+    return numbers
+
+
+def _case_row(filing: Filing, filer: Filer, number: str, now: datetime) -> Case:
+    return Case(
+        number=number,
+        domain=filing.domain,
+        category=filing.category,
+        status=Status.SUBMITTED,
+        source=Source.PARTNER if filer.partner_id else Source.WEB,
+        partner_id=filer.partner_id,
+        partner_reference=filer.partner_reference,
+        order_number=filing.order_number,
+        filed_by_id=filer.user_id,
+        claim_amount=filing.claim_amount,
+        facts=filing.facts,
+        requested_outcome=filing.requested_outcome,
+        consents={c: now.isoformat() for c in filing.consents},
+        language=filing.language,
+        has_arbitration_clause=filing.has_arbitration_clause,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def _insert_cases(cases: Sequence[Case]) -> None:
+    """Write new cases with one statement, and give each the id it got (read back by its
+    unique number)."""
+    await Case.bulk_create(list(cases))
+    ids = dict(await Case.filter(number__in=[c.number for c in cases]).values_list("number", "id"))
+    for case in cases:
+        case.id = ids[case.number]
+        case._saved_in_db = True
+
+
+async def _insert_parties(parties: Sequence[Party]) -> None:
+    """Write the new cases' parties with one statement (one per side of each case), and
+    give each its id."""
+    await Party.bulk_create(list(parties))
+    ids = {
+        (case_id, side): party_id
+        for case_id, side, party_id in await Party.filter(
+            case_id__in=sorted({p.case_id for p in parties})
+        ).values_list("case_id", "side", "id")
+    }
+    for party in parties:
+        party.id = ids[(party.case_id, party.side)]
+        party._saved_in_db = True
+
+
+def _claim_notices(
     case: Case, applicant: Party, partner_name: str, now: datetime, link: str
-) -> None:
+) -> list[Notice]:
     subject = f"认领您的调解案件 Claim your mediation case: {case.number}"
     body = (
         f"{applicant.name}：\n\n"
@@ -192,11 +309,13 @@ async def _ask_applicant_to_claim(
         f"Changning online mediation platform (case {case.number}). Sign in or register through "
         f"this link to claim the case, follow it and take part in the mediation:\n{link}\n"
     )
+    notices = []
     if applicant.email:
-        await queue_notice(case, NoticeChannel.EMAIL, applicant.email, subject, body, now)
+        notices.append(notice_row(case, NoticeChannel.EMAIL, applicant.email, subject, body, now))
     if applicant.mobile:
         sms = f"【长宁调解】您的调解申请已受理（{case.number}），请登录认领案件：{link}"
-        await queue_notice(case, NoticeChannel.SMS, applicant.mobile, subject, sms, now)
+        notices.append(notice_row(case, NoticeChannel.SMS, applicant.mobile, subject, sms, now))
+    return notices
 
 
 class ClaimRefused(CaseError):
@@ -237,20 +356,51 @@ async def do_claim_case(party: Party, user: User, now: datetime) -> Case:
     return case
 
 
-async def _invite_respondent(
-    case: Case, respondent: Party, now: datetime, reply_days: int, link_for: InvitationLink
+async def _invite_respondents(
+    invited: Sequence[tuple[Case, Party]],
+    now: datetime,
+    reply_days: int,
+    link_for: InvitationLink,
 ) -> None:
+    """Invite each new case's respondent to consent (one statement per table for them all):
+    the invitation with its time limit, the notices carrying its link, the case awaiting
+    consent."""
+    if not invited:
+        return
     expires_at = now + timedelta(days=reply_days)
-    invitation = await Invitation.create(
-        case=case,
-        party=respondent,
-        nonce=secrets.token_hex(16),
-        expires_at=expires_at,
-        created_at=now,
-    )
-    case.respondent_reply_due = expires_at
-    await case.save(update_fields=["respondent_reply_due"])
-    link = link_for(invitation)
+    invitations = [
+        Invitation(
+            case=case,
+            party=respondent,
+            nonce=secrets.token_hex(16),
+            expires_at=expires_at,
+            created_at=now,
+        )
+        for case, respondent in invited
+    ]
+    await Invitation.bulk_create(invitations)
+    case_ids = [case.id for case, _ in invited]
+    # A new case has one invitation: its id is read back by the case.
+    ids = dict(await Invitation.filter(case_id__in=case_ids).values_list("case_id", "id"))
+    for invitation in invitations:
+        invitation.id = ids[invitation.case_id]
+        invitation._saved_in_db = True
+    await Case.filter(id__in=case_ids).update(respondent_reply_due=expires_at)
+    notices: list[Notice] = []
+    changes: list[tuple[Case, dict[str, Any]]] = []
+    for (case, respondent), invitation in zip(invited, invitations, strict=True):
+        case.respondent_reply_due = expires_at
+        sent = _invitation_notices(case, respondent, expires_at, link_for(invitation), now)
+        notices += sent
+        channels = [str(n.channel) for n in sent]
+        changes.append((case, {"reply_due": expires_at.isoformat(), "channels": channels}))
+    await queue_notices(notices)
+    await transition_together(changes, Status.AWAITING_CONSENT, Actor.SYSTEM, now)
+
+
+def _invitation_notices(
+    case: Case, respondent: Party, expires_at: datetime, link: str, now: datetime
+) -> list[Notice]:
     subject = f"调解邀请 Mediation invitation: {case.number}"
     body = (
         f"{respondent.name}：\n\n"
@@ -262,25 +412,16 @@ async def _invite_respondent(
         f"Mediation is voluntary. Please answer before {say_time(expires_at, 'en')} "
         f"(Beijing time):\n{link}\n"
     )
-    channels = []
+    notices = []
     if respondent.email:
-        await queue_notice(case, NoticeChannel.EMAIL, respondent.email, subject, body, now)
-        channels.append("email")
+        notices.append(notice_row(case, NoticeChannel.EMAIL, respondent.email, subject, body, now))
     if respondent.mobile:
         sms = (
             f"【长宁调解】您有一起纠纷调解邀请（{case.number}），"
             f"请于{say_time(expires_at, 'zh_CN')}（北京时间）前答复：{link}"
         )
-        await queue_notice(case, NoticeChannel.SMS, respondent.mobile, subject, sms, now)
-        channels.append("sms")
-    await transition(
-        case,
-        Status.AWAITING_CONSENT,
-        Actor.SYSTEM,
-        now,
-        reply_due=expires_at.isoformat(),
-        channels=channels,
-    )
+        notices.append(notice_row(case, NoticeChannel.SMS, respondent.mobile, subject, sms, now))
+    return notices
 
 
 async def access_invitation(invitation_id: int, nonce: str) -> Invitation:

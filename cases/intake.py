@@ -22,16 +22,27 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from cases.actions import Filer, Repeated, StoredEvidence, distinct_evidence, do_file_case
+from cases.actions import (
+    Filer,
+    NewCase,
+    Repeated,
+    StoredEvidence,
+    distinct_evidence,
+    do_file_case,
+    do_file_cases,
+)
 from cases.duplicates.actions import (
     Found,
     Received,
     do_link_possible_duplicate,
     do_merge_filing,
     do_record_source,
+    do_record_sources,
     find_open_match,
+    find_open_matches,
     key_of,
     lock_dispute,
+    lock_disputes,
 )
 from cases.errors import CaseError
 from cases.evidence_files import (
@@ -40,7 +51,7 @@ from cases.evidence_files import (
     safe_filename,
 )
 from cases.evidence_store import store_blob
-from cases.filing import check_filing
+from cases.filing import Filing, check_filing
 from cases.models import Case, Invitation, Party
 from cases.pause import pause_point
 from cases.settings import Settings
@@ -365,3 +376,41 @@ async def file_dispute_reporting(
             told = on_match is OnMatch.FILE_ANYWAY and found.visible_to_filer
             await do_link_possible_duplicate(case, found, applicant_told=told, now=now)
     return Filed(case, repeated, possible_duplicate_of=found.case.number if found else None)
+
+
+async def file_disputes_together(
+    settings: Settings, filings: Sequence[tuple[Filing, Received]], now: datetime
+) -> list[Case | None]:
+    """File a partner's checked filings (no files to store) together, inside the caller's
+    transaction: one statement per table for the batch (`cases.actions.do_file_cases`).
+
+    The same rule as one filing: each pair's lock is held (all of them, in one order), and a
+    filing that repeats an open case, or another filing of the batch, is not filed here but
+    answered None: its caller files it alone (`file_dispute_reporting`), where a repeat is
+    merged into its case."""
+    keys = [key_of(filing) for filing, _ in filings]
+    await lock_disputes(keys, now)
+    found = await find_open_matches([filing for filing, _ in filings], Filer(), now)
+    fresh: list[int] = []
+    pairs: set[str] = set()
+    for index, key in enumerate(keys):
+        if found[index] is None and key.digest() not in pairs:
+            fresh.append(index)
+            pairs.add(key.digest())
+    cases = await do_file_cases(
+        [NewCase(filings[i][0], filings[i][1].filer) for i in fresh],
+        now=now,
+        reply_days=settings.respondent_reply_days,
+        invitation_link=lambda invitation: invitation_url(settings, invitation),
+        claim_link=lambda applicant: claim_url(settings, applicant),
+    )
+    await do_record_sources(
+        [
+            (case, filings[i][1], filings[i][0].order_number)
+            for i, case in zip(fresh, cases, strict=True)
+        ]
+    )
+    filed: list[Case | None] = [None] * len(filings)
+    for index, case in zip(fresh, cases, strict=True):
+        filed[index] = case
+    return filed

@@ -100,6 +100,17 @@ async def events_recorded(recorded: Sequence[RecordedEvent]) -> None:
         await handler(recorded)
 
 
+async def record_events(rows: Sequence[dict[str, Any]]) -> list[TimelineEvent]:
+    """Add many events (each made by `event_row`) with one statement, then run the handlers
+    for all of them: for a writer that records a whole batch of filings. The events are
+    returned without their ids (the statement does not read them back)."""
+    events = [TimelineEvent(**row) for row in rows]
+    if events:
+        await TimelineEvent.bulk_create(events)
+        await events_recorded([(event.case, event) for event in events])
+    return events
+
+
 async def transition(
     case: Case,
     target: Status,
@@ -137,6 +148,77 @@ async def transition(
         await pause_point("leaving_mediation")
 
 
+async def transition_together(
+    changes: Sequence[tuple[Case, dict[str, Any]]],
+    target: Status,
+    actor: Actor,
+    now: datetime,
+    *,
+    actor_label: str = "",
+) -> None:
+    """Move cases that are all in one status to `target` with one UPDATE, each with its own
+    event data (a batch of filings inviting their respondents). CaseConflict if any of them
+    changed meanwhile (nothing of the batch is then kept: the caller's transaction rolls
+    back)."""
+    if not changes:
+        return
+    sources = {Status(case.status) for case, _ in changes}
+    if len(sources) != 1:
+        raise ValueError("cases moved together must share their status")
+    (source,) = sources
+    if source is Status.IN_MEDIATION:
+        # Leaving mediation runs other domains' handlers per case: one at a time.
+        raise ValueError("a case leaves mediation through transition()")
+    check_transition(source, target, actor)
+    ids = [case.id for case, _ in changes]
+    changed = await Case.filter(id__in=ids, status=source).update(status=target, updated_at=now)
+    if changed != len(ids):
+        raise CaseConflict("case_changed_meanwhile")
+    for case, _ in changes:
+        case.status = target
+        case.updated_at = now
+    await record_events(
+        [
+            event_row(
+                case,
+                EventKind.STATUS_CHANGED,
+                now,
+                actor_label=actor_label or actor.value,
+                status=[source.value, target.value],
+                **data,
+            )
+            for case, data in changes
+        ]
+    )
+
+
+def notice_row(
+    case: Case | None,
+    channel: NoticeChannel,
+    recipient: str,
+    subject: str,
+    body: str,
+    now: datetime,
+) -> Notice:
+    """A notice not yet written: for `queue_notice`, or `queue_notices` with others."""
+    return Notice(
+        case=case,
+        channel=channel,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+async def queue_notices(notices: Sequence[Notice]) -> None:
+    """Record many notices (each made by `notice_row`) with one statement, in the current
+    transaction; `mediation.notify` delivers them after commit."""
+    if notices:
+        await Notice.bulk_create(list(notices))
+
+
 async def queue_notice(
     case: Case | None,
     channel: NoticeChannel,
@@ -146,15 +228,9 @@ async def queue_notice(
     now: datetime,
 ) -> Notice:
     """Record a notice in the current transaction; `mediation.notify` delivers it after commit."""
-    return await Notice.create(
-        case=case,
-        channel=channel,
-        recipient=recipient,
-        subject=subject,
-        body=body,
-        next_attempt_at=now,
-        created_at=now,
-    )
+    notice = notice_row(case, channel, recipient, subject, body, now)
+    await notice.save()
+    return notice
 
 
 async def notify_applicant(case: Case, subject: str, body: str, now: datetime) -> None:

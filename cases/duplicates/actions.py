@@ -8,11 +8,12 @@ the models of `cases.duplicates.models`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 
 # `_add_evidence` is the case record's one writer of evidence rows (each with its timeline
 # event, each content once), called with the case locked as `do_file_case` does.
@@ -38,7 +39,7 @@ from cases.models import Case, Party, PartyKind, Side, Source
 from cases.pause import pause_point
 from cases.status import Status
 from cases.timeline import EventKind
-from cases.transactions import atomic, lock_case
+from cases.transactions import lock_case
 
 
 @dataclass(frozen=True)
@@ -74,19 +75,25 @@ def _key_of_parties(applicant: Party, respondent: Party) -> DisputeKey:
 
 
 async def lock_dispute(key: DisputeKey, now: datetime) -> None:
-    """Hold the pair's lock row for the rest of the current transaction: a write, so on
-    SQLite the database's write lock, on PostgreSQL the row's lock (a second filing of the
-    pair waits here until the first has committed its case, then finds it)."""
-    digest = key.digest()
-    if await DisputeLock.filter(key=digest).update(touched_at=now):
-        return
-    try:
-        async with atomic():  # a savepoint: a racing first insert leaves this one usable
-            await DisputeLock.create(key=digest, touched_at=now)
-    except IntegrityError:
-        # The other filing inserted it first (and has committed, or the insert would still
-        # be waiting): take the row lock now.
-        await DisputeLock.filter(key=digest).update(touched_at=now)
+    """Hold the pair's lock row for the rest of the current transaction (see
+    `lock_disputes`)."""
+    await lock_disputes([key], now)
+
+
+async def lock_disputes(keys: Iterable[DisputeKey], now: datetime) -> None:
+    """Hold the lock rows of these pairs for the rest of the current transaction: a write,
+    so on SQLite the database's write lock, on PostgreSQL each row's lock (a second filing of
+    a pair waits here until the first has committed its case, then finds it).
+
+    One statement inserts each missing row and touches each existing one, locking them one
+    after another in the order of their digests: every filing (one or a batch) takes its
+    pairs in that order, so two batches sharing pairs never wait on each other in a circle."""
+    digests = sorted({key.digest() for key in keys})
+    await DisputeLock.bulk_create(
+        [DisputeLock(key=digest, touched_at=now) for digest in digests],
+        on_conflict=["key"],
+        update_fields=["touched_at"],
+    )
 
 
 @dataclass(frozen=True)
@@ -105,7 +112,6 @@ async def find_open_match(
     filing: Filing, filer: Filer, now: datetime, *, only: str | None = None
 ) -> Found | None:
     """The open case the filing repeats (`only`: if it is that case, by number)."""
-    key = key_of(filing)
     query = Party.filter(
         side=Side.APPLICANT,
         id_number=filing.applicant.id_number,
@@ -113,40 +119,68 @@ async def find_open_match(
     )
     if only is not None:
         query = query.filter(case__number=only)
-    applicants = await query.prefetch_related("case")
+    return (await _matches([filing], filer, now, query))[0]
+
+
+async def find_open_matches(
+    filings: Sequence[Filing], filer: Filer, now: datetime
+) -> list[Found | None]:
+    """The open case each filing repeats, for a whole batch with two queries."""
+    numbers = {f.applicant.id_number for f in filings}
+    named = Q(id_number__in=sorted(n for n in numbers if n is not None))
+    if None in numbers:
+        named |= Q(id_number__isnull=True)
+    query = Party.filter(named, side=Side.APPLICANT, case__status__in=list(OPEN_STATUSES))
+    return await _matches(filings, filer, now, query)
+
+
+async def _matches(
+    filings: Sequence[Filing], filer: Filer, now: datetime, applicants_query: Any
+) -> list[Found | None]:
+    """Each filing's best match among the open cases of the applicants the query finds."""
+    applicants: list[Party] = await applicants_query.prefetch_related("case")
     if not applicants:
-        return None
+        return [None] * len(filings)
     by_case = {p.case_id: p for p in applicants}
     respondents = {
         p.case_id: p for p in await Party.filter(case_id__in=list(by_case), side=Side.RESPONDENT)
     }
-    candidates = [
-        Existing(
-            case_id=case_id,
-            number=applicant.case.number,
-            status=Status(applicant.case.status),
-            created_at=applicant.case.created_at,
-            key=_key_of_parties(applicant, respondents[case_id]),
-            order_number=applicant.case.order_number,
-            facts=applicant.case.facts,
+    candidates: dict[str | None, list[Existing]] = {}
+    for case_id, applicant in by_case.items():
+        if case_id not in respondents:
+            continue
+        candidates.setdefault(applicant.id_number, []).append(
+            Existing(
+                case_id=case_id,
+                number=applicant.case.number,
+                status=Status(applicant.case.status),
+                created_at=applicant.case.created_at,
+                key=_key_of_parties(applicant, respondents[case_id]),
+                order_number=applicant.case.order_number,
+                facts=applicant.case.facts,
+            )
         )
-        for case_id, applicant in by_case.items()
-        if case_id in respondents
-    ]
-    incoming = Incoming(key, filing.order_number, filing.facts)
-    # A filer at the web form is matched against their own cases first: of two matches,
-    # the one they may be told of is the one to tell.
-    own = [c for c in candidates if filer.user_id and by_case[c.case_id].user_id == filer.user_id]
-    found = best_match(incoming, own, now) or best_match(incoming, candidates, now)
-    if found is None:
-        return None
-    applicant = by_case[found.case_id]
-    return Found(
-        found,
-        applicant.case,
-        respondents[found.case_id].name,
-        visible_to_filer=filer.user_id is not None and applicant.user_id == filer.user_id,
-    )
+    results: list[Found | None] = []
+    for filing in filings:
+        theirs = candidates.get(filing.applicant.id_number, [])
+        incoming = Incoming(key_of(filing), filing.order_number, filing.facts)
+        # A filer at the web form is matched against their own cases first: of two matches,
+        # the one they may be told of is the one to tell.
+        own = [c for c in theirs if filer.user_id and by_case[c.case_id].user_id == filer.user_id]
+        found = best_match(incoming, own, now) or best_match(incoming, theirs, now)
+        if found is None:
+            results.append(None)
+            continue
+        applicant = by_case[found.case_id]
+        results.append(
+            Found(
+                found,
+                applicant.case,
+                respondents[found.case_id].name,
+                visible_to_filer=filer.user_id is not None and applicant.user_id == filer.user_id,
+            )
+        )
+    return results
 
 
 async def do_record_source(
@@ -159,6 +193,24 @@ async def do_record_source(
 ) -> CaseSource:
     """The source of a filing (for one merged into the case: what it said); call inside the
     filing's transaction."""
+    source = source_row(case, received, order_number, merged_from=merged_from, reason=reason)
+    await source.save()
+    return source
+
+
+async def do_record_sources(sources: Sequence[tuple[Case, Received, str | None]]) -> None:
+    """The sources of new cases (a batch's), with one statement."""
+    await CaseSource.bulk_create([source_row(*source) for source in sources])
+
+
+def source_row(
+    case: Case,
+    received: Received,
+    order_number: str | None,
+    *,
+    merged_from: Filing | None = None,
+    reason: str = "",
+) -> CaseSource:
     filer = received.filer
     said = (
         {
@@ -169,7 +221,7 @@ async def do_record_source(
         if merged_from is not None
         else {}
     )
-    return await CaseSource.create(
+    return CaseSource(
         case=case,
         channel=received.channel,
         partner_id=filer.partner_id,

@@ -9,11 +9,13 @@ import circle.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from cases.clock import local_date
 from cases.deadlines.actions import do_open_deadline
 from cases.deadlines.rules import RULES, Regime
+from cases.filing import PartyInput
 from cases.identity import is_valid_uscc, normalise_uscc
 from cases.journal import notify_applicant, queue_notice, record_event, transition
 from cases.models import Case, NoticeChannel, Party, PartyKind
@@ -23,14 +25,22 @@ from cases.status import Actor, Status
 from cases.timeline import EventKind
 
 
-async def enrolled_merchant(respondent: Party) -> Merchant | None:
-    """The enrolled first-response enterprise a respondent is, by its credit code."""
+def merchant_code(respondent: Party | PartyInput) -> str | None:
+    """The credit code a respondent may be enrolled under (none for a natural person)."""
     if respondent.kind == PartyKind.NATURAL_PERSON or not respondent.id_number:
         return None
     code = normalise_uscc(respondent.id_number)
-    if not is_valid_uscc(code):
-        return None
-    return await Merchant.get_or_none(uscc=code, status=EnrolmentStatus.ENROLLED)
+    return code if is_valid_uscc(code) else None
+
+
+async def enrolled_merchants(respondents: Sequence[Party | PartyInput]) -> dict[str, Merchant]:
+    """The enrolled first-response enterprises among respondents, by credit code (one
+    query for a whole batch of filings)."""
+    codes = {code for r in respondents if (code := merchant_code(r)) is not None}
+    if not codes:
+        return {}
+    enrolled = await Merchant.filter(uscc__in=sorted(codes), status=EnrolmentStatus.ENROLLED)
+    return {merchant.uscc: merchant for merchant in enrolled}
 
 
 async def do_open_negotiation(case: Case, merchant: Merchant, now: datetime) -> Negotiation:

@@ -13,26 +13,29 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
+from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.expressions import Q, Subquery
 
 from cases.access import Viewer
 from cases.accounts.actions import partner_key_sha256
 from cases.accounts.models import IdempotencyRecord, PartnerPlatform
 from cases.actions import Filer, _add_evidence
+from cases.duplicates.actions import Received
 from cases.duplicates.models import CaseSource
 from cases.errors import CaseError, CaseNotFound
-from cases.filing import check_filing
+from cases.filing import Filing, check_filing
 from cases.intake import (
     FilingInvalid,
     Upload,
     check_uploads,
     file_dispute_reporting,
+    file_disputes_together,
     store_uploads,
 )
 from cases.models import Case, Side, TimelineEvent
@@ -54,6 +57,8 @@ from cases.timeline import EventKind
 from cases.transactions import atomic, locked_case
 
 KEY_PREFIX_MAX = 16  # PartnerPlatform.key_prefix
+
+log = logging.getLogger(__name__)
 
 
 class PartnerError(CaseError):
@@ -111,6 +116,17 @@ async def case_summary(
     reference = case.partner_reference
     if reader is not None and case.partner_id != reader.id:
         reference = await own_reference(case, reader)
+    return summary_of(case, events, snapshot, reference, describe_event)
+
+
+def summary_of(
+    case: Case,
+    events: Sequence[TimelineEvent],
+    snapshot: OrderSnapshot | None,
+    reference: str | None,
+    describe_event: DescribeEvent,
+) -> dict[str, Any]:
+    """What `case_summary` answers, from the case's events (in order) and order snapshot."""
     return {
         "case_number": case.number,
         "partner_reference": reference,
@@ -268,17 +284,30 @@ async def do_batch_filing(
     describe_error: Callable[[str], dict[str, Any]],
     describe_event: DescribeEvent,
 ) -> list[ApiAnswer]:
-    """File each item on its own (its own transaction and key): one item's refusal never
-    undoes another's filing, and a batch sent again replays every item's first answer.
+    """File each item as if it came alone (its own key): one item's refusal never undoes
+    another's filing, and a batch sent again replays every item's first answer.
 
-    Several items are filed at once (each on its own connection): a filing spends most of
-    its time waiting for the database, so a batch filed one item after another would leave
-    the server idle. The answers keep the items' order."""
+    The items that are plainly new (valid, no files, a key and a reference not seen before,
+    no open case of the same dispute) are filed together, in one transaction with one
+    statement per table (`file_disputes_together`); every other item, and all of them if
+    that transaction fails (a copy of an item racing in another request), is filed on its
+    own, several at once (each on its own connection), exactly as a single request would
+    be. The answers keep the items' order."""
+    answers: list[ApiAnswer | None] = [
+        ApiAnswer(*item.refused) if item.refused is not None else None for item in items
+    ]
+    together = await _file_together(
+        settings,
+        partner,
+        [(i, item) for i, item in enumerate(items) if answers[i] is None],
+        now,
+        describe_event,
+    )
+    for index, answer in together.items():
+        answers[index] = answer
     gate = asyncio.Semaphore(BATCH_FILINGS_AT_ONCE)
 
     async def file_one(item: BatchItem) -> ApiAnswer:
-        if item.refused is not None:
-            return ApiAnswer(*item.refused)
         async with gate:
             try:
                 return await do_partner_filing(
@@ -295,7 +324,161 @@ async def do_batch_filing(
             except IdempotencyConflict as conflict:
                 return ApiAnswer(conflict.status_code, describe_error(conflict.code))
 
-    return list(await asyncio.gather(*(file_one(item) for item in items)))
+    alone = [i for i, answer in enumerate(answers) if answer is None]
+    for index, answer in zip(
+        alone, await asyncio.gather(*(file_one(items[i]) for i in alone)), strict=True
+    ):
+        answers[index] = answer
+    return [answer for answer in answers if answer is not None]
+
+
+@dataclass(frozen=True)
+class _Plain:
+    """An item of a batch that can be filed together with others."""
+
+    index: int
+    item: BatchItem
+    filing: Filing
+    order: CheckedOrder | None
+    filer: Filer
+
+
+async def _file_together(
+    settings: Settings,
+    partner: PartnerPlatform,
+    items: Sequence[tuple[int, BatchItem]],
+    now: datetime,
+    describe_event: DescribeEvent,
+) -> dict[int, ApiAnswer]:
+    """File the plainly new items of a batch together; their answers by index (none for the
+    items left to be filed alone)."""
+    plain: list[_Plain] = []
+    keys: set[str] = set()
+    references: set[str] = set()
+    for index, item in items:
+        order, order_errors = (
+            check_order(item.body["order"]) if "order" in item.body else (None, {})
+        )
+        fields = {"order_number": order.order_number, **item.fields} if order else item.fields
+        filing, _ = check_filing(fields)
+        reference = fields.get("partner_reference") or None
+        if (
+            filing is None
+            or order_errors
+            or item.uploads
+            or item.idempotency_key in keys
+            or (reference is not None and reference in references)
+        ):
+            continue  # refused, with files, or repeated in the batch: filed alone
+        keys.add(item.idempotency_key)
+        if reference is not None:
+            references.add(reference)
+        filer = Filer(partner_id=partner.id, partner_name=partner.name, partner_reference=reference)
+        plain.append(_Plain(index, item, filing, order, filer))
+    if len(plain) < 2:
+        return {}
+    # Keys and references seen before are replayed (or refused) by the one-by-one path.
+    seen_keys = set(
+        await IdempotencyRecord.filter(partner=partner, key__in=sorted(keys)).values_list(
+            "key", flat=True
+        )
+    )
+    seen_references = (
+        set(
+            await Case.filter(
+                partner=partner, partner_reference__in=sorted(references)
+            ).values_list("partner_reference", flat=True)
+        )
+        if references
+        else set()
+    )
+    plain = [
+        p
+        for p in plain
+        if p.item.idempotency_key not in seen_keys
+        and p.filer.partner_reference not in seen_references
+    ]
+    if len(plain) < 2:
+        return {}
+    # Keys are claimed in one order by every request, so two batches sharing keys never
+    # wait on each other in a circle.
+    plain.sort(key=lambda p: p.item.idempotency_key)
+    try:
+        async with atomic():
+            await IdempotencyRecord.bulk_create(
+                [
+                    IdempotencyRecord(
+                        partner=partner,
+                        key=p.item.idempotency_key,
+                        request_sha256=canonical_request(p.item.body),
+                        status_code=0,
+                        response_body={},
+                        created_at=now,
+                    )
+                    for p in plain
+                ]
+            )
+            await pause_point("partner_batch")
+            cases = await file_disputes_together(
+                settings,
+                [(p.filing, Received(p.filer, now, p.item.idempotency_key)) for p in plain],
+                now,
+            )
+            filed = [(p, case) for p, case in zip(plain, cases, strict=True) if case is not None]
+            unfiled = [
+                p.item.idempotency_key for p, case in zip(plain, cases, strict=True) if case is None
+            ]
+            if unfiled:
+                # Filed alone after this commits: the key is claimed again there.
+                await IdempotencyRecord.filter(partner=partner, key__in=unfiled).delete()
+            snapshots = {
+                case.id: OrderSnapshot(
+                    case=case,
+                    partner=partner,
+                    order_number=p.order.order_number,
+                    canonical=p.order.canonical,
+                    sha256=p.order.sha256,
+                    received_at=now,
+                )
+                for p, case in filed
+                if p.order is not None
+            }
+            if snapshots:
+                await OrderSnapshot.bulk_create(list(snapshots.values()))
+            events: dict[int, list[TimelineEvent]] = {}
+            for event in await TimelineEvent.filter(
+                case_id__in=[case.id for _, case in filed]
+            ).order_by("case_id", "at", "id"):
+                events.setdefault(event.case_id, []).append(event)
+            answers = {
+                p.index: ApiAnswer(
+                    201,
+                    summary_of(
+                        case,
+                        events.get(case.id, []),
+                        snapshots.get(case.id),
+                        case.partner_reference,
+                        describe_event,
+                    ),
+                )
+                for p, case in filed
+            }
+            records = await IdempotencyRecord.filter(
+                partner=partner, key__in=[p.item.idempotency_key for p, _ in filed]
+            )
+            by_key = {p.item.idempotency_key: p.index for p, _ in filed}
+            for record in records:
+                answer = answers[by_key[record.key]]
+                record.status_code = answer.status_code
+                record.response_body = answer.body
+            await IdempotencyRecord.bulk_update(records, fields=["status_code", "response_body"])
+    except OperationalError as error:
+        # A copy of an item in another request got its key, reference or pair first (or
+        # PostgreSQL broke a wait between the two): nothing of this transaction was kept,
+        # and every item is filed alone, where such a copy is answered as it should be.
+        log.info("batch of %d filed one by one: %s", len(plain), error)
+        return {}
+    return answers
 
 
 async def access_partner_case(partner: PartnerPlatform, number: str) -> Case:

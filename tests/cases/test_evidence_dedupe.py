@@ -200,10 +200,10 @@ async def test_migration_0011_merges_duplicates_and_repoints_what_referred_to_th
 ) -> None:
     # Today's filing runs on the schema before 0011, which has no merchants yet (0013): the
     # respondent is taken as not enrolled, as it was then.
-    async def not_enrolled(respondent: object) -> None:
-        return None
+    async def not_enrolled(respondents: object) -> dict[str, object]:
+        return {}
 
-    monkeypatch.setattr(cases.actions, "enrolled_merchant", not_enrolled)
+    monkeypatch.setattr(cases.actions, "enrolled_merchants", not_enrolled)
 
     # Nor partners' webhooks (0015): the journal's webhook hook finds no partner to tell.
     async def no_partners(cases: list[Case]) -> dict[int, set[int]]:

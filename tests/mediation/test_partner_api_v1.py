@@ -268,9 +268,10 @@ def test_a_batch_of_more_than_500_is_refused_whole(client: TestClient, key: str)
 
 
 def test_racing_copies_of_a_batch_file_each_item_once(client: TestClient, key: str) -> None:
-    """Two copies of one batch at once: each item's key is claimed in its filing's
-    transaction, so the second copy of an item waits for the first and replays it. Held at
-    `partner_filing` on PostgreSQL so both copies are inside at once; serial on SQLite."""
+    """Two copies of one batch at once: the items' keys are claimed in the transaction that
+    files them together, so the second copy waits for the first, then files its items one
+    by one and each replays the first answer. Held at `partner_batch` (the keys claimed) so
+    both copies are inside at once; serial on SQLite."""
     items = _items(11, 12, 13)
 
     async def fire() -> list[httpx.Response]:
@@ -282,7 +283,7 @@ def test_racing_copies_of_a_batch_file_each_item_once(client: TestClient, key: s
                 )
             )
 
-    with rendezvous("partner_filing", parties=2) as point:
+    with rendezvous("partner_batch", parties=2) as point:
         responses = client.portal.call(fire)
 
     assert point.arrived >= 1
