@@ -337,8 +337,11 @@ async def attach(request: Request) -> Response:
     partner = await partner_of(request)
     case = await access_partner_case(partner, request.path_params["number"])
     filename = request.query_params.get("filename", "")
-    if not filename.strip() or len(filename) > MAX_FILENAME_PARAM:
-        return api_error(request, "filename_required", 400)
+    if not filename or len(filename) > MAX_FILENAME_PARAM:
+        return api_error(request, "filename_required", 400)  # not as the description says
+    if not filename.strip():
+        # As described (1 to 200 characters) but nothing a person could read: a field error.
+        return api_error(request, "filename_required", 422)
     data = await request.body()
     if len(data) > MAX_EVIDENCE_BYTES:
         return api_error(request, "request_too_large", 413)

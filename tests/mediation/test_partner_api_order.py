@@ -243,6 +243,8 @@ def test_an_attachment_is_checked_like_a_web_upload_and_kept_once(
         (b"MZ\x90\x00 an executable", "invoice.pdf", 422, "evidence_type_not_allowed"),
         (b"#!/bin/sh\nrm -rf /\n", "run.sh", 422, "evidence_type_not_allowed"),
         (PDF_BYTES, "", 400, "filename_required"),
+        (PDF_BYTES, "\r", 422, "filename_required"),  # as described, but blank
+        (PDF_BYTES, "   ", 422, "filename_required"),
         (b"\0" * (MAX_EVIDENCE_BYTES + 1), "big.pdf", 413, "request_too_large"),
     ],
 )
