@@ -179,13 +179,7 @@ async def do_partner_filing(
     """File one dispute for `partner` under its idempotency key: 201 filed, 422 refused
     (field errors; the refusal is kept for the key too), or the first answer replayed."""
     request_hash = canonical_request(body)
-    order: CheckedOrder | None = None
-    order_errors: dict[str, str] = {}
-    if "order" in body:  # null is no order: the description says an object
-        order, order_errors = check_order(body["order"])
-    if order is not None:
-        # The filing's order number (one dispute, one number) is the order's own.
-        fields = {"order_number": order.order_number, **fields}
+    order, order_errors, fields = _with_order(body, fields)
     try:
         async with atomic():
             record = await IdempotencyRecord.create(
@@ -219,14 +213,7 @@ async def do_partner_filing(
                     # Each filing's order is kept as its partner gave it, a filing merged into
                     # an open case of the same dispute too (the case page shows them all).
                     if order is not None:
-                        await OrderSnapshot.create(
-                            case=case,
-                            partner=partner,
-                            order_number=order.order_number,
-                            canonical=order.canonical,
-                            sha256=order.sha256,
-                            received_at=now,
-                        )
+                        await _snapshot_row(case, partner, order, now).save()
                 if filed.merged:
                     # One dispute, one number: 200, the open case's number as merged_into.
                     summary = await case_summary(case, describe_event, partner)
@@ -257,6 +244,33 @@ async def do_partner_filing(
     if stored.request_sha256 != request_hash:
         raise IdempotencyConflict("idempotency_key_reused")
     return ApiAnswer(stored.status_code, stored.response_body, replayed=True)
+
+
+def _with_order(
+    body: Mapping[str, Any], fields: Mapping[str, str]
+) -> tuple[CheckedOrder | None, dict[str, str], Mapping[str, str]]:
+    """The filing's order checked, its errors, and the filing's fields with the order's
+    number (one dispute, one number: the filing's order number is the order's own)."""
+    if "order" not in body:  # null is no order: the description says an object
+        return None, {}, fields
+    order, errors = check_order(body["order"])
+    if order is None:
+        return None, errors, fields
+    return order, errors, {"order_number": order.order_number, **fields}
+
+
+def _snapshot_row(
+    case: Case, partner: PartnerPlatform, order: CheckedOrder, now: datetime
+) -> OrderSnapshot:
+    """The order as the partner sent it, kept with the case (not yet written)."""
+    return OrderSnapshot(
+        case=case,
+        partner=partner,
+        order_number=order.order_number,
+        canonical=order.canonical,
+        sha256=order.sha256,
+        received_at=now,
+    )
 
 
 @dataclass(frozen=True)
@@ -356,10 +370,7 @@ async def _file_together(
     keys: set[str] = set()
     references: set[str] = set()
     for index, item in items:
-        order, order_errors = (
-            check_order(item.body["order"]) if "order" in item.body else (None, {})
-        )
-        fields = {"order_number": order.order_number, **item.fields} if order else item.fields
+        order, order_errors, fields = _with_order(item.body, item.fields)
         filing, _ = check_filing(fields)
         reference = fields.get("partner_reference") or None
         if (
@@ -432,14 +443,7 @@ async def _file_together(
                 # Filed alone after this commits: the key is claimed again there.
                 await IdempotencyRecord.filter(partner=partner, key__in=unfiled).delete()
             snapshots = {
-                case.id: OrderSnapshot(
-                    case=case,
-                    partner=partner,
-                    order_number=p.order.order_number,
-                    canonical=p.order.canonical,
-                    sha256=p.order.sha256,
-                    received_at=now,
-                )
+                case.id: _snapshot_row(case, partner, p.order, now)
                 for p, case in filed
                 if p.order is not None
             }
