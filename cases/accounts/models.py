@@ -19,6 +19,9 @@ class Role(StrEnum):
     # An administrator of a partner platform: its webhook endpoints and delivery log
     # (cases.webhooks; the account is linked to its platform by a PartnerMember row).
     PARTNER_ADMIN = "partner_admin"
+    # District governance staff (justice bureau, court, market regulation, culture and
+    # tourism): figures and anonymised case lists only, never a party's personal data.
+    GOVERNANCE = "governance"
 
 
 STAFF_ROLES = frozenset({Role.MEDIATOR, Role.ORG_ADMIN, Role.COURT_CLERK, Role.PLATFORM_ADMIN})
