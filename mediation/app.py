@@ -26,6 +26,7 @@ from cases.deadlines.actions import do_send_deadline_reminders
 from cases.endings.actions import do_time_out_overdue_mediations
 from cases.errors import CaseError
 from cases.negotiation.actions import do_expire_negotiations, do_remind_merchants
+from cases.partners.gathering import FilingGathering
 from cases.performance.actions import do_send_performance_reminders
 from cases.routing.assignment import (
     do_appoint_when_choice_window_closes,
@@ -250,4 +251,6 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
     )
     app.state.settings = settings
     app.state.notifier = notifier
+    # Single partner filings arriving together are filed together (cases.partners.gathering).
+    app.state.filing_gathering = FilingGathering()
     return app

@@ -163,6 +163,7 @@ class IdempotencyRecord(Model):
     partner: fields.ForeignKeyRelation[PartnerPlatform] = fields.ForeignKeyField(
         "models.PartnerPlatform", related_name="idempotency_records", on_delete=fields.CASCADE
     )
+    partner_id: int
     key = fields.CharField(max_length=255)
     request_sha256 = fields.CharField(max_length=64)
     status_code = fields.IntField()

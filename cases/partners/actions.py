@@ -310,15 +310,10 @@ async def do_batch_filing(
     answers: list[ApiAnswer | None] = [
         ApiAnswer(*item.refused) if item.refused is not None else None for item in items
     ]
-    together = await _file_together(
-        settings,
-        partner,
-        [(i, item) for i, item in enumerate(items) if answers[i] is None],
-        now,
-        describe_event,
-    )
-    for index, answer in together.items():
-        answers[index] = answer
+    positions = [i for i, answer in enumerate(answers) if answer is None]
+    offered = [Offered(partner, items[i], describe_event) for i in positions]
+    for at, answer in (await file_together(settings, offered, now)).items():
+        answers[positions[at]] = answer
     gate = asyncio.Semaphore(BATCH_FILINGS_AT_ONCE)
 
     async def file_one(item: BatchItem) -> ApiAnswer:
@@ -347,81 +342,117 @@ async def do_batch_filing(
 
 
 @dataclass(frozen=True)
-class _Plain:
-    """An item of a batch that can be filed together with others."""
+class Offered:
+    """A filing offered to be filed together with others: a batch's item, or a single
+    request gathered with others that arrived at the same time (`FilingGathering`). Each
+    keeps its own partner and its own reader's words for the answer."""
 
-    index: int
+    partner: PartnerPlatform
     item: BatchItem
+    describe_event: DescribeEvent
+
+
+@dataclass(frozen=True)
+class _Plain:
+    """An offered filing that can be filed together with others."""
+
+    at: int
+    offered: Offered
     filing: Filing
     order: CheckedOrder | None
     filer: Filer
 
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.offered.partner.id, self.offered.item.idempotency_key)
 
-async def _file_together(
-    settings: Settings,
-    partner: PartnerPlatform,
-    items: Sequence[tuple[int, BatchItem]],
-    now: datetime,
-    describe_event: DescribeEvent,
+    @property
+    def reference(self) -> tuple[int, str] | None:
+        reference = self.filer.partner_reference
+        return None if reference is None else (self.offered.partner.id, reference)
+
+
+def _ready(item: BatchItem) -> tuple[Filing, CheckedOrder | None, str | None] | None:
+    """A filing's checked fields, order and reference, or None when it must be filed alone:
+    refused (its answer names every error), or with files."""
+    if item.refused is not None or item.uploads:
+        return None
+    order, order_errors, fields = _with_order(item.body, item.fields)
+    filing, _ = check_filing(fields)
+    if filing is None or order_errors:
+        return None
+    return filing, order, fields.get("partner_reference") or None
+
+
+def could_be_filed_together(item: BatchItem) -> bool:
+    """Whether a single request is worth gathering with others (the checks are made again
+    where the filings are filed)."""
+    return _ready(item) is not None
+
+
+def _plain(at: int, offered: Offered) -> _Plain | None:
+    ready = _ready(offered.item)
+    if ready is None:
+        return None
+    filing, order, reference = ready
+    partner = offered.partner
+    filer = Filer(partner_id=partner.id, partner_name=partner.name, partner_reference=reference)
+    return _Plain(at, offered, filing, order, filer)
+
+
+async def file_together(
+    settings: Settings, offered: Sequence[Offered], now: datetime
 ) -> dict[int, ApiAnswer]:
-    """File the plainly new items of a batch together; their answers by index (none for the
-    items left to be filed alone)."""
+    """File the plainly new filings among `offered` together, in one transaction with one
+    statement per table; their answers by position in `offered`. None is answered for a
+    filing that must be filed alone: refused, with files, a key or reference seen before or
+    repeated among the offered, an open case of the same dispute, or all of them when fewer
+    than two are plain or the transaction fails (a racing copy took a key, reference or
+    pair first: nothing of it is kept)."""
     plain: list[_Plain] = []
-    keys: set[str] = set()
-    references: set[str] = set()
-    for index, item in items:
-        order, order_errors, fields = _with_order(item.body, item.fields)
-        filing, _ = check_filing(fields)
-        reference = fields.get("partner_reference") or None
-        if (
-            filing is None
-            or order_errors
-            or item.uploads
-            or item.idempotency_key in keys
-            or (reference is not None and reference in references)
-        ):
-            continue  # refused, with files, or repeated in the batch: filed alone
-        keys.add(item.idempotency_key)
-        if reference is not None:
-            references.add(reference)
-        filer = Filer(partner_id=partner.id, partner_name=partner.name, partner_reference=reference)
-        plain.append(_Plain(index, item, filing, order, filer))
+    keys: set[tuple[int, str]] = set()
+    references: set[tuple[int, str]] = set()
+    for at, one in enumerate(offered):
+        candidate = _plain(at, one)
+        if candidate is None or candidate.key in keys or candidate.reference in references:
+            continue
+        keys.add(candidate.key)
+        if candidate.reference is not None:
+            references.add(candidate.reference)
+        plain.append(candidate)
     if len(plain) < 2:
         return {}
+    partner_ids = sorted({p.offered.partner.id for p in plain})
     # Keys and references seen before are replayed (or refused) by the one-by-one path.
     seen_keys = set(
-        await IdempotencyRecord.filter(partner=partner, key__in=sorted(keys)).values_list(
-            "key", flat=True
-        )
+        await IdempotencyRecord.filter(
+            partner_id__in=partner_ids, key__in=sorted({key for _, key in keys})
+        ).values_list("partner_id", "key")
     )
     seen_references = (
         set(
             await Case.filter(
-                partner=partner, partner_reference__in=sorted(references)
-            ).values_list("partner_reference", flat=True)
+                partner_id__in=partner_ids,
+                partner_reference__in=sorted({reference for _, reference in references}),
+            ).values_list("partner_id", "partner_reference")
         )
         if references
         else set()
     )
-    plain = [
-        p
-        for p in plain
-        if p.item.idempotency_key not in seen_keys
-        and p.filer.partner_reference not in seen_references
-    ]
+    plain = [p for p in plain if p.key not in seen_keys and p.reference not in seen_references]
     if len(plain) < 2:
         return {}
-    # Keys are claimed in one order by every request, so two batches sharing keys never
+    # Keys are claimed in one order by every request, so two requests sharing keys never
     # wait on each other in a circle.
-    plain.sort(key=lambda p: p.item.idempotency_key)
+    plain.sort(key=lambda p: p.key)
     try:
         async with atomic():
             await IdempotencyRecord.bulk_create(
                 [
                     IdempotencyRecord(
-                        partner=partner,
-                        key=p.item.idempotency_key,
-                        request_sha256=canonical_request(p.item.body),
+                        partner=p.offered.partner,
+                        key=p.offered.item.idempotency_key,
+                        request_sha256=canonical_request(p.offered.item.body),
                         status_code=0,
                         response_body={},
                         created_at=now,
@@ -432,18 +463,16 @@ async def _file_together(
             await pause_point("partner_batch")
             cases = await file_disputes_together(
                 settings,
-                [(p.filing, Received(p.filer, now, p.item.idempotency_key)) for p in plain],
+                [(p.filing, Received(p.filer, now, p.offered.item.idempotency_key)) for p in plain],
                 now,
             )
             filed = [(p, case) for p, case in zip(plain, cases, strict=True) if case is not None]
-            unfiled = [
-                p.item.idempotency_key for p, case in zip(plain, cases, strict=True) if case is None
-            ]
+            unfiled = [p for p, case in zip(plain, cases, strict=True) if case is None]
             if unfiled:
                 # Filed alone after this commits: the key is claimed again there.
-                await IdempotencyRecord.filter(partner=partner, key__in=unfiled).delete()
+                await IdempotencyRecord.filter(_keys_matching([p.key for p in unfiled])).delete()
             snapshots = {
-                case.id: _snapshot_row(case, partner, p.order, now)
+                case.id: _snapshot_row(case, p.offered.partner, p.order, now)
                 for p, case in filed
                 if p.order is not None
             }
@@ -455,24 +484,21 @@ async def _file_together(
             ).order_by("case_id", "at", "id"):
                 events.setdefault(event.case_id, []).append(event)
             answers = {
-                p.index: ApiAnswer(
+                p.key: ApiAnswer(
                     201,
                     summary_of(
                         case,
                         events.get(case.id, []),
                         snapshots.get(case.id),
                         case.partner_reference,
-                        describe_event,
+                        p.offered.describe_event,
                     ),
                 )
                 for p, case in filed
             }
-            records = await IdempotencyRecord.filter(
-                partner=partner, key__in=[p.item.idempotency_key for p, _ in filed]
-            )
-            by_key = {p.item.idempotency_key: p.index for p, _ in filed}
+            records = await IdempotencyRecord.filter(_keys_matching(list(answers)))
             for record in records:
-                answer = answers[by_key[record.key]]
+                answer = answers[(record.partner_id, record.key)]
                 record.status_code = answer.status_code
                 record.response_body = answer.body
             await IdempotencyRecord.bulk_update(records, fields=["status_code", "response_body"])
@@ -480,9 +506,20 @@ async def _file_together(
         # A copy of an item in another request got its key, reference or pair first (or
         # PostgreSQL broke a wait between the two): nothing of this transaction was kept,
         # and every item is filed alone, where such a copy is answered as it should be.
-        log.info("batch of %d filed one by one: %s", len(plain), error)
+        log.info("%d filings filed one by one: %s", len(plain), error)
         return {}
-    return answers
+    return {p.at: answers[p.key] for p, _ in filed}
+
+
+def _keys_matching(keys: Sequence[tuple[int, str]]) -> Q:
+    """The idempotency records of these (partner, key) pairs."""
+    by_partner: dict[int, list[str]] = {}
+    for partner_id, key in keys:
+        by_partner.setdefault(partner_id, []).append(key)
+    return Q(
+        *(Q(partner_id=partner_id, key__in=sorted(k)) for partner_id, k in by_partner.items()),
+        join_type=Q.OR,
+    )
 
 
 async def access_partner_case(partner: PartnerPlatform, number: str) -> Case:

@@ -33,12 +33,12 @@ from cases.partners.actions import (
     delegated_negotiations,
     do_attach,
     do_batch_filing,
-    do_partner_filing,
     order_snapshot_of,
     own_reference,
     partner_cases,
     partner_viewer,
 )
+from cases.partners.gathering import do_gathered_filing
 from cases.partners.rules import (
     MAX_BATCH_ITEMS,
     check_inbox_query,
@@ -200,7 +200,8 @@ async def create_dispute(request: Request) -> Response:
     if isinstance(parsed, str):
         return api_error(request, parsed, _shape_status(parsed))
     fields, uploads = parsed
-    answer = await do_partner_filing(
+    answer = await do_gathered_filing(
+        request.app.state.filing_gathering,
         settings_of(request),
         partner,
         key,
