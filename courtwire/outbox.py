@@ -171,18 +171,24 @@ class Relay:
             .limit(limit)
             .values_list("id", flat=True)
         )
-        claimed: list[Any] = []
         until = now + self.lease
         await pause_point("outbox_claim")  # both relays saw the rows due: the claim decides
-        for row_id in candidates:
-            won = (
-                await self.model.filter(id=row_id, status=self.PENDING)
-                .filter(self._claimable(now))
-                .update(claimed_until=until, claimed_by=self.relay_id)
-            )
-            if won:
-                claimed.append(await self.model.get(id=row_id))
-        return claimed
+        if not candidates:
+            return []
+        # One conditional UPDATE claims every candidate still free: each row's condition is
+        # checked again as the row is written, so a row goes to one relay. The rows won are
+        # those that now carry this relay's id and this claim's lease end (a relay claims
+        # one batch at a time, so the pair names this claim).
+        await (
+            self.model.filter(id__in=list(candidates), status=self.PENDING)
+            .filter(self._claimable(now))
+            .update(claimed_until=until, claimed_by=self.relay_id)
+        )
+        return list(
+            await self.model.filter(
+                id__in=list(candidates), claimed_by=self.relay_id, claimed_until=until
+            ).order_by("next_attempt_at", "id")
+        )
 
     # --- one attempt ------------------------------------------------------------------------
 
