@@ -77,7 +77,7 @@ def to_xlsx(tables: Sequence[Table], blank: str = "") -> bytes:
     """Tables as one workbook, a sheet each: the title, the headings in bold, the rows
     (numbers as numbers), the note under them."""
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.active)
     taken: set[str] = set()
     for table in tables:
         sheet = book.create_sheet(_sheet_name(table.title, taken))
