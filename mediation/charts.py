@@ -72,12 +72,12 @@ STYLE = Style(
     title_font_family=FONT,
     legend_font_family=FONT,
     no_data_font_family=FONT,
-    title_font_size=18,
-    label_font_size=13,
-    major_label_font_size=13,
-    legend_font_size=14,
-    value_font_size=13,
-    no_data_font_size=24,
+    title_font_size=20,
+    label_font_size=16,
+    major_label_font_size=16,
+    legend_font_size=16,
+    value_font_size=15,
+    no_data_font_size=28,
 )
 
 # The class every chart's <svg> has; the page stylesheet's rules start with it.
@@ -133,19 +133,24 @@ def _label(root: Any, title: str) -> Any:
     return root
 
 
+# A page chart is drawn 600 units wide and scaled to its box: on a phone about half size, so
+# its words are drawn large. A page shows the title as its heading, so the drawing has none.
+WIDTH, HEIGHT = 600, 380
+
+
 def _config(title: str, standalone: bool, **options: Any) -> dict[str, Any]:
     return {
-        "title": title,
+        "title": title if standalone else None,
         "style": STYLE,
         "js": [],
         "disable_xml_declaration": True,
         "explicit_size": standalone,
-        "width": 800,
-        "height": 420,
+        "width": WIDTH,
+        "height": HEIGHT,
         "legend_at_bottom": True,
-        "legend_at_bottom_columns": 3,
-        "truncate_legend": 30,
-        "truncate_label": 16,
+        "legend_at_bottom_columns": 2,
+        "truncate_legend": 14,
+        "truncate_label": 12,
         "print_values": False,
         "show_minor_x_labels": True,
         "x_label_rotation": 0,
@@ -172,6 +177,7 @@ def count_ticks(series: Sequence[Series], most: int = 6) -> list[int]:
 def _draw(
     chart: Any, title: str, standalone: bool, x_labels: Sequence[str], series: Sequence[Series]
 ) -> Markup:
+    chart.config.show_legend = len(series) > 1
     values = [v for one in series for v in one.values if v is not None]
     if values and all(float(v).is_integer() for v in values):
         chart.config.y_labels = count_ticks(series)
@@ -194,14 +200,14 @@ def line_chart(
     standalone: bool = False,
 ) -> Markup:
     """Lines over time: x labels are the periods (say_date words), one line per series."""
-    many = len(x_labels) > 14
+    many = len(x_labels) > 8
     chart = pygal.Line(
         **_config(
             title,
             standalone,
             dots_size=2 if many else 3,
             show_minor_x_labels=not many,
-            x_labels_major_count=8 if many else None,
+            x_labels_major_count=6 if many else None,
             x_label_rotation=30 if many else 0,
             fill=False,
             allow_interruptions=True,
@@ -221,8 +227,9 @@ def bar_chart(
     """Bars: one group per x label (a merchant, a stage, an organisation), a bar per series.
     Horizontal bars read better for long names (a ranking) and on a phone."""
     kind = pygal.HorizontalBar if horizontal else pygal.Bar
-    height = max(260, 60 + 34 * len(x_labels) * max(1, len(series))) if horizontal else 420
-    chart = kind(**_config(title, standalone, height=height, truncate_label=24))
+    bars = len(x_labels) * max(1, len(series))
+    height = max(240, 90 + 26 * bars + 12 * len(x_labels)) if horizontal else HEIGHT
+    chart = kind(**_config(title, standalone, height=height))
     return _draw(chart, title, standalone, x_labels, series)
 
 

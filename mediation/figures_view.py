@@ -217,6 +217,26 @@ def period_end(period: date, grain: Grain) -> date:
     return following - timedelta(days=1)
 
 
+def period_start(day: date, grain: Grain) -> date:
+    if grain is Grain.WEEK:
+        return day - timedelta(days=day.weekday())
+    if grain is Grain.MONTH:
+        return day.replace(day=1)
+    return day
+
+
+def periods_of(f: FigureFilter, grain: Grain, found: Sequence[date] = ()) -> list[date]:
+    """Every period of the filter's dates (a period without cases is a zero, not a gap),
+    with any period `found` outside them."""
+    every = set(found)
+    if f.start is not None and f.end is not None:
+        day = period_start(f.start, grain)
+        while day <= f.end:
+            every.add(day)
+            day = period_end(day, grain) + timedelta(days=1)
+    return sorted(every)
+
+
 def say_share(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
@@ -272,7 +292,7 @@ def volume_panel(
     say: Say,
     locale: str,
 ) -> Panel:
-    periods = sorted({p.period for p in points})
+    periods = periods_of(f, grain, [p.period for p in points])
     labels: dict[str, str] = {}
     totals: dict[str, int] = {}
     counts: dict[tuple[date, str], int] = {}
@@ -280,6 +300,8 @@ def volume_panel(
         labels.setdefault(p.key, say(p.label))
         totals[p.key] = totals.get(p.key, 0) + p.count
         counts[(p.period, p.key)] = counts.get((p.period, p.key), 0) + p.count
+    if not totals and by is None:
+        labels[""], totals[""] = say(N_("All")), 0
     keys = sorted(totals, key=lambda k: (-totals[k], labels[k]))
     drawn, rest = keys[:MAX_SERIES], keys[MAX_SERIES:]
     series = [
@@ -307,7 +329,7 @@ def volume_panel(
             row = (*row, sum(counts.get((d, k), 0) for k in keys))
         rows.append(row)
         within = replace(f, start=max(d, f.start or d), end=min(period_end(d, grain), f.end or d))
-        links.append(cases_link(within))
+        links.append(cases_link(within) if any(counts.get((d, k)) for k in keys) else None)
     table = Table(title=title, headings=headings, rows=tuple(rows), links=tuple(links))
     return _panel("volume", title, chart, table, [_words(r) for r in rows])
 

@@ -6,16 +6,17 @@ hidden one is a gap)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from markupsafe import Markup
 
 from cases.analytics import figures
 from cases.analytics.figures import Dimension, FigureFilter, Grain
+from cases.categories import Domain
 from cases.governance.suppression import MINIMUM, suppress, suppress_counts
 from mediation.charts import Series, bar_chart, line_chart
-from mediation.figures_view import say_period
+from mediation.figures_view import periods_of, say_period
 
 Say = Callable[[str], str]
 
@@ -42,11 +43,15 @@ class PublicFigures:
     tables: tuple[PublicTable, ...]
 
 
-def monthly_by_domain(points: list[figures.VolumePoint], say: Say, locale: str) -> PublicTable:
-    months = sorted({p.period for p in points})
+def monthly_by_domain(
+    points: list[figures.VolumePoint], f: FigureFilter, say: Say, locale: str
+) -> PublicTable:
+    months = periods_of(f, Grain.MONTH, [p.period for p in points])
     labels: dict[str, str] = {}
     for p in points:
-        labels.setdefault(p.key, p.label)
+        labels.setdefault(p.key, say(p.label))
+    for domain in Domain:  # every domain, with or without cases
+        labels.setdefault(domain.value, say(figures.DOMAIN_LABELS.get(domain.value, domain)))
     keys = sorted(labels)
     counts = {(p.period, p.key): p.count for p in points}
     grid = [[counts.get((m, k), 0) for k in keys] for m in months]
@@ -72,6 +77,7 @@ def monthly_by_domain(points: list[figures.VolumePoint], say: Say, locale: str) 
 
 
 def by_category(rows_in: list[figures.RankRow], say: Say) -> PublicTable:
+    rows_in = [replace(r, label=say(r.label)) for r in rows_in]
     counts, total = suppress_counts([r.count for r in rows_in])
     title = say(N_("Cases by category"))
     chart = bar_chart(
@@ -91,6 +97,7 @@ def by_category(rows_in: list[figures.RankRow], say: Say) -> PublicTable:
 
 
 def outcomes(steps: list[figures.FunnelStep], say: Say) -> PublicTable:
+    steps = [replace(s, label=say(s.label)) for s in steps]
     # The stages are not parts of one whole, so each is hidden on its own when small.
     counts = [None if 0 < s.count < MINIMUM else s.count for s in steps]
     title = say(N_("From filing to outcome"))
@@ -118,7 +125,7 @@ async def public_figures(f: FigureFilter, say: Say, locale: str) -> PublicFigure
         end=f.end,
         minimum=MINIMUM,
         tables=(
-            monthly_by_domain(monthly, say, locale),
+            monthly_by_domain(monthly, f, say, locale),
             by_category(categories, say),
             outcomes(steps, say),
         ),

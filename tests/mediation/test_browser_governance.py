@@ -159,6 +159,7 @@ def test_governance_staff_filter_and_drill_down_at_a_desk(
     assert_accessible(desk, "the dashboard's volume")
 
     # Filter: tourism only, by month, split by category.
+    desk.locator("summary", has_text="筛选").click()
     desk.get_by_label("纠纷领域").select_option("tourism")
     desk.get_by_label("统计周期").select_option("month")
     desk.get_by_label("分组").select_option("category")
@@ -173,6 +174,7 @@ def test_governance_staff_filter_and_drill_down_at_a_desk(
     # Another view keeps the filter; its table drills down to the cases behind a figure.
     desk.get_by_role("navigation", name="统计视图").get_by_role("link", name="纠纷来源").click()
     expect(desk).to_have_url(re.compile(r"/governance/ranking\?.*domain=tourism"))
+    desk.locator("summary", has_text="筛选").click()
     desk.get_by_label("排名依据").select_option("category")
     desk.get_by_role("button", name="显示").click()
     row = desk.locator("#table-ranking tr", has_text="旅游费用退还")

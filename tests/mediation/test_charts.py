@@ -55,7 +55,7 @@ def test_a_page_chart_has_nothing_the_csp_refuses_and_is_named(svg: str) -> None
 def test_a_pdf_chart_has_its_stylesheet_and_a_size_but_no_script(svg: str) -> None:
     assert "<style" in svg and "<script" not in svg
     root = etree.fromstring(svg.encode())
-    assert root.get("width") == "800"
+    assert root.get("width") == "600"
 
 
 def test_words_in_a_chart_are_escaped() -> None:
