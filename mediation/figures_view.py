@@ -29,6 +29,7 @@ from cases.analytics.figures import (
     VolumePoint,
     WorkloadRow,
 )
+from cases.analytics.rules import Stage
 from cases.categories import BY_CODE, Domain
 from mediation.charts import Series, bar_chart, line_chart
 from mediation.exports import Cell, Table
@@ -145,18 +146,39 @@ def read_filter(
     )
 
 
+# A drill-down's key for "none" (no merchant, no platform): a link cannot carry an empty
+# value the filter would keep.
+NO_KEY = "~none"
+# The dimensions whose keys are ids.
+ID_DIMENSIONS = frozenset({Dimension.MERCHANT, Dimension.ORGANISATION})
+
+
+def _drill_key(dimension: Dimension | None, text: str | None) -> str | None:
+    if dimension is None or text is None or text == "":
+        return None
+    if text == NO_KEY:
+        return ""
+    if dimension in ID_DIMENSIONS and _id(text) is None:
+        return None
+    return text[:100]
+
+
 def read_choices(query: Mapping[str, str]) -> Choices:
+    """The view's own choices; what is not a valid value is left out (a key that names no
+    value of its dimension, a stage that is none)."""
     grain = _word(query.get("grain"), {g.value for g in Grain})
     by = _word(query.get("by"), {d.value for d in Dimension})
-    dimension = _word(query.get("dimension"), {d.value for d in Dimension})
+    dimension_word = _word(query.get("dimension"), {d.value for d in Dimension})
+    dimension = Dimension(dimension_word) if dimension_word else None
+    key = _drill_key(dimension, query.get("key"))
     page = _id(query.get("page")) or 1
     return Choices(
         grain=Grain(grain) if grain else Grain.WEEK,
         by=Dimension(by) if by else None,
         order="growth" if query.get("order") == "growth" else "count",
-        dimension=Dimension(dimension) if dimension else None,
-        key=(query.get("key") or "")[:100] or None,
-        stage=(query.get("stage") or "")[:40] or None,
+        dimension=dimension if key is not None else None,
+        key=key,
+        stage=_word(query.get("stage"), {s.value for s in Stage}),
         page=max(1, min(page, 100_000)),
     )
 
@@ -193,6 +215,8 @@ def link(path: str, f: FigureFilter, **more: Any) -> str:
 
 
 def cases_link(f: FigureFilter, **more: Any) -> str:
+    if more.get("key") == "":
+        more["key"] = NO_KEY
     return link("/governance/cases", f, **more)
 
 

@@ -256,7 +256,7 @@ async def cases(request: Request) -> Response:
     pages = max(1, -(-total // fv.PER_PAGE))
     more = {
         "dimension": choices.dimension.value if choices.dimension else None,
-        "key": choices.key,
+        "key": fv.NO_KEY if choices.key == "" else choices.key,
         "stage": choices.stage,
     }
     return render(

@@ -94,6 +94,17 @@ def test_read_choices() -> None:
         page=3,
     )
     assert fv.read_choices({"grain": "year", "by": "x", "page": "-1"}) == fv.Choices()
+    # A key must name a value of its dimension (ids for merchants and organisations); a
+    # stage must be one; "~none" is the key of "none" (no merchant).
+    assert fv.read_choices({"dimension": "merchant", "key": "abc"}) == fv.Choices()
+    assert fv.read_choices({"key": "3"}) == fv.Choices()
+    assert fv.read_choices({"dimension": "merchant", "key": "~none"}) == fv.Choices(
+        dimension=Dimension.MERCHANT, key=""
+    )
+    assert fv.read_choices({"stage": "nowhere"}) == fv.Choices()
+    assert fv.cases_link(FigureFilter(), dimension="platform", key="") == (
+        "/governance/cases?dimension=platform&key=~none"
+    )
 
 
 def test_a_filter_goes_back_into_links_unchanged() -> None:

@@ -158,6 +158,12 @@ def test_every_page_of_figures_is_free_of_personal_data_and_drills_down(
     assert links
     behind = client.get(links[0].replace("&amp;", "&"))
     assert behind.status_code == 200 and "CNM-" in behind.text
+    # Governance staff never reach a case itself: no link to one, and its page is not theirs.
+    assert 'href="/cases/' not in drill.text
+    assert client.get(f"/cases/{numbers[0]}").status_code == 404
+    # A drill-down asked for what is no figure is the whole list, not an error.
+    for query in ("dimension=merchant&key=abc", "stage=nowhere", "dimension=x&key=1", "page=0"):
+        assert client.get(f"/governance/cases?{query}").status_code == 200, query
 
 
 def test_every_view_is_logged_with_who_and_the_filter(
