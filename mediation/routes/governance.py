@@ -26,7 +26,7 @@ from cases.analytics import figures
 from cases.analytics.figures import Dimension, FigureFilter, Grain
 from cases.categories import CATEGORIES, Domain
 from cases.clock import local_date, utcnow
-from cases.governance.actions import log_figure_view
+from cases.governance.actions import figure_views, log_figure_view
 from cases.governance.models import Audience
 from cases.negotiation.models import Merchant
 from mediation import figures_view as fv
@@ -279,6 +279,37 @@ async def cases(request: Request) -> Response:
     )
 
 
+# --- the view log ---------------------------------------------------------------------------
+
+AUDIENCE_LABELS = {
+    Audience.GOVERNANCE: fv.N_("District"),
+    Audience.ORGANISATION: fv.N_("Organisation"),
+    Audience.PARTNER: fv.N_("Partner platform (API)"),
+    Audience.PUBLIC: fv.N_("Public"),
+}
+
+
+@signed_in(Role.PLATFORM_ADMIN, Role.GOVERNANCE)
+async def view_log(request: Request) -> Response:
+    """Who looked at which figures, with which filter, and when (the latest 200)."""
+    rows = [
+        {
+            "at": v.viewed_at,
+            "who": v.user.display_name
+            if v.user is not None
+            else v.partner.name
+            if v.partner is not None
+            else "",
+            "username": v.user.username if v.user is not None else "",
+            "audience": AUDIENCE_LABELS[Audience(v.audience)],
+            "view": v.view,
+            "filters": " ".join(f"{k}={value}" for k, value in sorted(v.filters.items())),
+        }
+        for v in await figure_views(200)
+    ]
+    return render(request, "governance/log.html", {"rows": rows})
+
+
 # --- a partner's own figures through the API ----------------------------------------------
 
 
@@ -366,6 +397,7 @@ def date_months_back(today: date, months: int) -> date:
 routes = [
     Route("/governance", home),
     Route("/governance/cases", cases),
+    Route("/governance/log", view_log),
     Route("/governance/{view:str}.{kind:str}", export),
     Route("/governance/{view:str}", view),
     Route("/statistics", statistics),

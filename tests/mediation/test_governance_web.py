@@ -260,3 +260,25 @@ def test_a_partner_reads_its_own_figures_through_the_api(
     assert client.get("/api/v1/figures?grain=year", headers=auth).status_code == 400
     assert client.get("/api/v1/figures?start=2026-02-30", headers=auth).status_code == 400
     assert client.get("/api/v1/figures?start=1999-01-01", headers=auth).status_code == 200
+
+
+def test_platform_admins_read_who_looked_at_the_figures(
+    client: TestClient, world: dict[str, object]
+) -> None:
+    switch_to(client, "gov", STAFF_PASSWORD)
+    client.get("/governance/funnel?domain=internet")
+    switch_to(client, "mediator", STAFF_PASSWORD)
+    assert client.get("/governance/log").status_code == 403
+    switch_to(client, "orgadmin", STAFF_PASSWORD)
+    assert client.get("/governance/log").status_code == 403
+    switch_to(client, "admin", STAFF_PASSWORD)
+    log = client.get("/governance/log")
+    assert log.status_code == 200
+    assert "(gov)" in log.text and "funnel" in log.text and "domain=internet" in log.text
+
+
+def test_the_dashboard_in_english(client: TestClient, world: dict[str, object]) -> None:
+    switch_to(client, "gov", STAFF_PASSWORD)
+    client.get("/lang/en?next=/governance", follow_redirects=False)
+    page = client.get("/governance/ranking")
+    assert "Where disputes come from" in page.text and "Download CSV" in page.text
