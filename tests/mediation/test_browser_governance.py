@@ -226,3 +226,26 @@ def test_the_dashboard_and_the_open_statistics_fit_a_phone(
     assert_no_csp_violations(visitor)
     assert_accessible(visitor, "the open statistics")
     phones.screenshot(visitor, "statistics-phone")
+
+
+def test_the_figures_pass_axe_in_english_and_in_large_text(
+    site: tuple[str, list[str]], desk: Page
+) -> None:
+    base, _ = site
+    sign_in(desk, base)
+    desk.goto(f"{base}/lang/en?next=/governance/ranking")
+    expect(desk.get_by_role("heading", level=1)).to_have_text("Where disputes come from")
+    desk.get_by_role("button", name="Large text").click()
+    expect(desk.locator("html")).to_have_class(re.compile("large-text"))
+    for path in [
+        "/governance/ranking",
+        "/governance/funnel",
+        "/governance/cases",
+        "/governance/log",
+        "/statistics",
+    ]:
+        desk.goto(base + path)
+        expect(desk.locator("main h1")).to_be_visible()
+        assert_no_csp_violations(desk)
+        assert_nothing_personal(desk)
+        assert_accessible(desk, f"{path} in English, large text")
