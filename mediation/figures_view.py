@@ -71,6 +71,10 @@ DEFAULT_DAYS = 182
 # summed as "Other" in the chart; the table keeps every key).
 MAX_DAYS = 3 * 366
 MAX_SERIES = 8
+# The most keys the volume's totals list (a dimension may have thousands: merchants).
+MAX_TOTALS = 100
+# The longest period shown day by day; a longer one is shown by week.
+MAX_DAYS_BY_DAY = 92
 PER_PAGE = 50
 
 
@@ -161,6 +165,13 @@ def _drill_key(dimension: Dimension | None, text: str | None) -> str | None:
     if dimension in ID_DIMENSIONS and _id(text) is None:
         return None
     return text[:100]
+
+
+def fitting_grain(f: FigureFilter, grain: Grain) -> Grain:
+    """The grain a period is shown in: day by day only up to MAX_DAYS_BY_DAY days."""
+    if grain is Grain.DAY and f.start and f.end and (f.end - f.start).days >= MAX_DAYS_BY_DAY:
+        return Grain.WEEK
+    return grain
 
 
 def read_choices(query: Mapping[str, str]) -> Choices:
@@ -342,14 +353,16 @@ def volume_panel(
     x_labels = [say_period(d, grain, locale) for d in periods]
     title = say(VIEW_TITLES["volume"])
     chart = line_chart(title, x_labels, series)
-    headings = (say(N_("Period")), *(labels[k] or say(N_("All")) for k in keys))
-    if len(keys) > 1:
+    # The table has the chart's columns (the largest keys, the rest as "Other"); every key
+    # with its total is in the totals panel.
+    headings = (say(N_("Period")), *(s.name for s in series))
+    if len(series) > 1:
         headings = (*headings, say(N_("Total")))
     rows: list[tuple[Cell, ...]] = []
     links: list[str | None] = []
     for index, d in enumerate(periods):
-        row: tuple[Cell, ...] = (x_labels[index], *(counts.get((d, k), 0) for k in keys))
-        if len(keys) > 1:
+        row: tuple[Cell, ...] = (x_labels[index], *(s.values[index] for s in series))
+        if len(series) > 1:
             row = (*row, sum(counts.get((d, k), 0) for k in keys))
         rows.append(row)
         within = replace(f, start=max(d, f.start or d), end=min(period_end(d, grain), f.end or d))
@@ -367,7 +380,7 @@ def volume_totals_panel(
     for p in points:
         labels.setdefault(p.key, say(p.label))
         totals[p.key] = totals.get(p.key, 0) + p.count
-    keys = sorted(totals, key=lambda k: (-totals[k], labels[k]))
+    keys = sorted(totals, key=lambda k: (-totals[k], labels[k]))[:MAX_TOTALS]
     title = say(N_("Cases in the period by %(dimension)s")) % {
         "dimension": say(DIMENSION_LABELS[by])
     }

@@ -86,8 +86,9 @@ async def panels_of(
         return gettext(request, message)
 
     if view == "volume":
-        points = await figures.volume(f, choices.grain, choices.by)
-        panels = [fv.volume_panel(points, f, choices.grain, choices.by, say, locale)]
+        grain = fv.fitting_grain(f, choices.grain)
+        points = await figures.volume(f, grain, choices.by)
+        panels = [fv.volume_panel(points, f, grain, choices.by, say, locale)]
         if choices.by is not None:
             panels.append(fv.volume_totals_panel(points, f, choices.by, say))
         return panels
