@@ -21,6 +21,7 @@ from cases.clock import utcnow
 from cases.governance.models import Audience, FigureView
 from tests.support.factories import (
     STAFF_PASSWORD,
+    api_filing_body,
     cheap_password_hashing,
     create_organisation,
     create_staff,
@@ -246,12 +247,26 @@ def test_a_partner_reads_its_own_figures_through_the_api(
 ) -> None:
     partner, key = run(client, do_create_partner, "图表测试平台")
     auth = {"authorization": f"Bearer {key}"}
+    filed = client.post(
+        "/api/v1/disputes",
+        json=api_filing_body(
+            partner_reference="FIG-1",
+            applicant_name="赵六",
+            applicant_id_number=resident_id("31010519880808004"),
+            respondent_id_number=uscc("91310105MA1FL0004"),
+        ),
+        headers={**auth, "Idempotency-Key": "fig-1"},
+    )
+    assert filed.status_code == 201, filed.text
+    run(client, roll_up_due, utcnow() + timedelta(seconds=1))
     answer = client.get("/api/v1/figures?grain=month&by=category", headers=auth)
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["grain"] == "month" and body["by"] == "category"
-    # The three cases were filed on the web, not through this partner: none of them counts.
-    assert sum(point["count"] for point in body["volume"]) == 0
+    # Only the dispute filed through this partner counts, not the three filed on the web.
+    assert sum(point["count"] for point in body["volume"]) == 1
+    assert body["funnel"][0]["count"] == 1
+    assert "张三" not in answer.text and "赵六" not in answer.text
     assert {"stage", "label", "count", "rate", "median_days"} <= set(body["funnel"][0])
     logged = _views_logged(client)[-1]
     assert logged.audience == Audience.PARTNER and logged.partner_id == partner.id
