@@ -71,6 +71,8 @@ DEFAULT_DAYS = 182
 # summed as "Other" in the chart; the table keeps every key).
 MAX_DAYS = 3 * 366
 MAX_SERIES = 8
+# The most bars a chart draws (its table has every row).
+MAX_BARS = 15
 # The most keys the volume's totals list (a dimension may have thousands: merchants).
 MAX_TOTALS = 100
 # The longest period shown day by day; a longer one is shown by week.
@@ -331,10 +333,13 @@ def volume_panel(
     labels: dict[str, str] = {}
     totals: dict[str, int] = {}
     counts: dict[tuple[date, str], int] = {}
+    per_period: dict[date, int] = {}
     for p in points:
-        labels.setdefault(p.key, say(p.label))
+        if p.key not in labels:
+            labels[p.key] = say(p.label)
         totals[p.key] = totals.get(p.key, 0) + p.count
         counts[(p.period, p.key)] = counts.get((p.period, p.key), 0) + p.count
+        per_period[p.period] = per_period.get(p.period, 0) + p.count
     if not totals and by is None:
         labels[""], totals[""] = say(N_("All")), 0
     keys = sorted(totals, key=lambda k: (-totals[k], labels[k]))
@@ -347,7 +352,10 @@ def volume_panel(
         series.append(
             Series(
                 say(N_("Other")),
-                tuple(sum(counts.get((d, k), 0) for k in rest) for d in periods),
+                tuple(
+                    per_period.get(d, 0) - sum(counts.get((d, k), 0) for k in drawn)
+                    for d in periods
+                ),
             )
         )
     x_labels = [say_period(d, grain, locale) for d in periods]
@@ -363,10 +371,10 @@ def volume_panel(
     for index, d in enumerate(periods):
         row: tuple[Cell, ...] = (x_labels[index], *(s.values[index] for s in series))
         if len(series) > 1:
-            row = (*row, sum(counts.get((d, k), 0) for k in keys))
+            row = (*row, per_period.get(d, 0))
         rows.append(row)
         within = replace(f, start=max(d, f.start or d), end=min(period_end(d, grain), f.end or d))
-        links.append(cases_link(within) if any(counts.get((d, k)) for k in keys) else None)
+        links.append(cases_link(within) if per_period.get(d) else None)
     table = Table(title=title, headings=headings, rows=tuple(rows), links=tuple(links))
     return _panel("volume", title, chart, table, [_words(r) for r in rows])
 
@@ -378,7 +386,8 @@ def volume_totals_panel(
     labels: dict[str, str] = {}
     totals: dict[str, int] = {}
     for p in points:
-        labels.setdefault(p.key, say(p.label))
+        if p.key not in labels:
+            labels[p.key] = say(p.label)
         totals[p.key] = totals.get(p.key, 0) + p.count
     keys = sorted(totals, key=lambda k: (-totals[k], labels[k]))[:MAX_TOTALS]
     title = say(N_("Cases in the period by %(dimension)s")) % {
@@ -469,11 +478,12 @@ def compliance_panel(
         replace(r, regime_label=say(r.regime_label), organisation=say(r.organisation))
         for r in rows_in
     ]
-    names = [f"{r.regime_label} · {r.organisation}" for r in rows_in]
+    worst = sorted(rows_in, key=lambda r: (r.share if r.share is not None else 1, -r.total))
+    worst = worst[:MAX_BARS]
     chart = bar_chart(
         title,
-        names,
-        [Series(say(N_("Share met")), tuple(round((r.share or 0) * 100, 1) for r in rows_in))],
+        [f"{r.regime_label} · {r.organisation}" for r in worst],
+        [Series(say(N_("Share met")), tuple(round((r.share or 0) * 100, 1) for r in worst))],
         horizontal=True,
     )
     rows = tuple(
@@ -528,14 +538,15 @@ def workload_panel(
     rows_in = [
         replace(r, organisation=say(r.organisation), mediator=say(r.mediator)) for r in rows_in
     ]
-    names = [r.mediator or r.organisation for r in rows_in]
+    # The chart draws the busiest MAX_BARS; the table has everyone.
+    busiest = sorted(rows_in, key=lambda r: -(r.open + r.settled + r.failed))[:MAX_BARS]
     chart = bar_chart(
         title,
-        names,
+        [r.mediator or r.organisation for r in busiest],
         [
-            Series(say(N_("Open")), tuple(r.open for r in rows_in)),
-            Series(say(N_("Settled")), tuple(r.settled for r in rows_in)),
-            Series(say(N_("Not settled")), tuple(r.failed for r in rows_in)),
+            Series(say(N_("Open")), tuple(r.open for r in busiest)),
+            Series(say(N_("Settled")), tuple(r.settled for r in busiest)),
+            Series(say(N_("Not settled")), tuple(r.failed for r in busiest)),
         ],
         horizontal=True,
     )

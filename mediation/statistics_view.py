@@ -5,6 +5,7 @@ hidden one is a gap)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -115,7 +116,26 @@ def outcomes(steps: list[figures.FunnelStep], say: Say) -> PublicTable:
     )
 
 
+# The open page is the same for every visitor: its figures are kept a few minutes per
+# language and period (in this process), so a crowd of visitors costs one reading.
+CACHE_SECONDS = 300.0
+_cache: dict[tuple[str, date | None, date | None], tuple[float, PublicFigures]] = {}
+
+
 async def public_figures(f: FigureFilter, say: Say, locale: str) -> PublicFigures:
+    key = (locale, f.start, f.end)
+    now = time.monotonic()
+    kept = _cache.get(key)
+    if kept is not None and kept[0] > now:
+        return kept[1]
+    found = await _public_figures(f, say, locale)
+    if len(_cache) > 16:
+        _cache.clear()
+    _cache[key] = (now + CACHE_SECONDS, found)
+    return found
+
+
+async def _public_figures(f: FigureFilter, say: Say, locale: str) -> PublicFigures:
     assert f.start is not None and f.end is not None
     monthly = await figures.volume(f, Grain.MONTH, Dimension.DOMAIN)
     categories = await figures.ranking(f, Dimension.CATEGORY, limit=50)
