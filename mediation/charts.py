@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import sys
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -136,6 +137,8 @@ def _label(root: Any, title: str) -> Any:
 # A page chart is drawn 600 units wide and scaled to its box: on a phone about half size, so
 # its words are drawn large. A page shows the title as its heading, so the drawing has none.
 WIDTH, HEIGHT = 600, 380
+MARGIN = 12
+TRUNCATE = 12  # characters of a label (the table beside the chart has the whole name)
 
 
 def _config(title: str, standalone: bool, **options: Any) -> dict[str, Any]:
@@ -150,11 +153,11 @@ def _config(title: str, standalone: bool, **options: Any) -> dict[str, Any]:
         "legend_at_bottom": True,
         "legend_at_bottom_columns": 2,
         "truncate_legend": 14,
-        "truncate_label": 12,
+        "truncate_label": TRUNCATE,
         "print_values": False,
         "show_minor_x_labels": True,
         "x_label_rotation": 0,
-        "margin": 12,
+        "margin": MARGIN,
         "no_data_text": "—",
         **options,
     }
@@ -226,11 +229,33 @@ def bar_chart(
 ) -> Markup:
     """Bars: one group per x label (a merchant, a stage, an organisation), a bar per series.
     Horizontal bars read better for long names (a ranking) and on a phone."""
-    kind = pygal.HorizontalBar if horizontal else pygal.Bar
+    if not horizontal:
+        chart = pygal.Bar(**_config(title, standalone))
+        return _draw(chart, title, standalone, x_labels, series)
     bars = len(x_labels) * max(1, len(series))
-    height = max(240, 90 + 26 * bars + 12 * len(x_labels)) if horizontal else HEIGHT
-    chart = kind(**_config(title, standalone, height=height))
-    return _draw(chart, title, standalone, x_labels, series)
+    height = max(240, 90 + 26 * bars + 12 * len(x_labels))
+    # pygal draws the first label at the bottom: reversed, the list reads from the top.
+    labels = [_cut(label) for label in reversed(x_labels)]
+    series = [Series(one.name, tuple(reversed(one.values))) for one in series]
+    chart = pygal.HorizontalBar(
+        **_config(title, standalone, height=height, margin_left=_left_margin(labels))
+    )
+    return _draw(chart, title, standalone, labels, series)
+
+
+def _cut(label: str) -> str:
+    return label if len(label) <= TRUNCATE else label[: TRUNCATE - 1] + "…"
+
+
+def _wide(text: str) -> int:
+    return sum(1 for c in text if unicodedata.east_asian_width(c) in ("W", "F"))
+
+
+def _left_margin(labels: Sequence[str]) -> int:
+    """Room for the labels beside horizontal bars: pygal reckons 0.6 em a character, a
+    Chinese character takes a whole em."""
+    wide = max((_wide(label) for label in labels), default=0)
+    return MARGIN + int(0.45 * STYLE.major_label_font_size * wide)
 
 
 def _page_css_of(svg_css: str) -> str:
