@@ -18,6 +18,7 @@ MODEL_MODULES = [
     "cases.webhooks.models",
     "cases.duplicates.models",
     "cases.analytics.models",
+    "cases.governance.models",
     "realtime.models",
 ]
 
