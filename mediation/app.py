@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
 from cases.actions import do_end_unanswered_invitations, do_sweep_unreferenced_evidence
+from cases.analytics.actions import roll_up_due
 from cases.clock import utcnow
 from cases.court.handoff import deliver_due as deliver_court_filings
 from cases.deadlines.actions import do_send_deadline_reminders
@@ -110,6 +111,7 @@ async def _one_round(notifier: Notifier, settings: Settings, rounds: int) -> Non
     await do_issue_missing_pdfs(settings, now)
     await do_send_deadline_reminders(now)
     await do_send_performance_reminders(now)
+    await roll_up_due(now)  # the figures, after this round's events
     await notifier.deliver_due(now)
     await deliver_court_filings(now, settings)
     await deliver_webhooks(now, settings)

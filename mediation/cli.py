@@ -1,5 +1,5 @@
 """The `mediation` command: migrate, seed, serve, createuser, createpartner, demo, jobs,
-repair-text, court export."""
+repair-text, recount-figures, court export."""
 
 from __future__ import annotations
 
@@ -180,6 +180,15 @@ def cmd_repair_text(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  {column}: {count}")
     verb = "found" if args.dry_run else "repaired"
     print(f"{sum(found.values())} stored values {verb} (bad characters replaced by U+FFFD)")
+    return 0
+
+
+def cmd_recount_figures(settings: Settings, args: argparse.Namespace) -> int:
+    """Rebuild the governance figures (each case's facts and the rollups) from the record."""
+    from cases.analytics.actions import recount
+
+    counted = with_orm(settings, lambda: recount(utcnow()))
+    print(f"figures recounted from {counted} cases")
     return 0
 
 
@@ -404,6 +413,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     repair.add_argument("--dry-run", action="store_true", help="only count them")
     repair.set_defaults(func=cmd_repair_text)
+    sub.add_parser(
+        "recount-figures", help="rebuild the governance figures from the case record"
+    ).set_defaults(func=cmd_recount_figures)
     court = sub.add_parser("court", help="the court handoff")
     court_sub = court.add_subparsers(dest="court_command", required=True)
     export = court_sub.add_parser(

@@ -17,6 +17,7 @@ MODEL_MODULES = [
     "cases.partners.models",
     "cases.webhooks.models",
     "cases.duplicates.models",
+    "cases.analytics.models",
     "cases.governance.models",
     "cases.warnings.models",
     "realtime.models",

@@ -11,7 +11,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0017_governance_role')]
+    dependencies = [('models', '0018_analytics')]
 
     initial = False
 
