@@ -9,7 +9,6 @@ written insert-or-ignore, so two jobs evaluating the same figures raise each ale
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 from collections.abc import Mapping, Sequence
@@ -17,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from cases.accounts.models import PartnerPlatform, Role, User
+from cases.analytics import figures
 from cases.categories import BY_CODE
 from cases.clock import local_date
 from cases.errors import CaseConflict, CaseError, CaseNotFound
@@ -75,11 +75,6 @@ class FigureSource(Protocol):
     async def respondent_bursts(self, since: datetime, minimum: int) -> list[Any]: ...
 
 
-def figures_module() -> Any:
-    """The figures of cases.analytics (read by name: its module is the analytics' own)."""
-    return importlib.import_module("cases.analytics.figures")
-
-
 def _dimension(source: Any, scope: Scope) -> Any:
     kind = getattr(source, "Dimension", None)
     return kind(scope.value) if kind is not None else scope.value
@@ -92,7 +87,7 @@ async def _labels(source: Any, scope: Scope, keys: Sequence[str]) -> dict[str, s
     labels_of = getattr(source, "labels_of", None)
     if labels_of is not None:
         try:
-            given = labels_of(_dimension(source, scope))
+            given = labels_of(_dimension(source, scope), list(keys))
             if inspect.isawaitable(given):
                 given = await given
             if isinstance(given, Mapping):
@@ -144,7 +139,7 @@ async def do_raise_alerts(
 ) -> list[Alert]:
     """The background job: evaluate the rules and raise each alert not raised this week.
     Returns the alerts this call raised (another process may have raised some first)."""
-    source = source if source is not None else figures_module()
+    source = source if source is not None else figures
     week = week_of(local_date(now))
     rows = {
         fingerprint(f.rule, f.scope, f.key, week): Alert(
@@ -223,8 +218,12 @@ async def partner_concerned(alert: Alert) -> int | None:
     """The partner platform an alert concerns, if one: the platform itself, or the platform
     that vouched for the merchant (or that the merchant delegated answering to)."""
     key = alert.subject_key
-    if alert.scope == Scope.PLATFORM and key.isdigit():
-        return int(key)
+    if alert.scope == Scope.PLATFORM:
+        # The figures' platform keys: partner:<id>, or respondent:<name> (not a partner).
+        kind, _, rest = key.rpartition(":")
+        if kind in ("", "partner") and rest.isdigit():
+            return int(rest)
+        return None
     merchant: Merchant | None = None
     if alert.scope == Scope.MERCHANT and key.isdigit():
         merchant = await Merchant.get_or_none(id=int(key))

@@ -258,3 +258,19 @@ def test_months() -> None:
     assert previous_month(date(2027, 1, 15)) == "2026-12"
     assert month_bounds("2026-12") == (date(2026, 12, 1), date(2026, 12, 31))
     assert month_bounds("2028-02") == (date(2028, 2, 1), date(2028, 2, 29))
+
+
+async def test_the_job_reads_the_district_figures(settings: Settings) -> None:
+    """The real figures (cases.analytics): rolled up from the filings' events, then read by
+    the job with its default source."""
+    from cases.analytics.actions import roll_up_due
+
+    await file_many(settings, 1, NOW - timedelta(days=20), 0, category="tour_refund")
+    await file_many(settings, 11, NOW - timedelta(days=2), 100, category="tour_refund")
+    await roll_up_due(NOW)
+    raised = await do_raise_alerts(NOW, T)
+    surges = {(a.scope, a.subject_label) for a in raised if a.rule == "surge"}
+    assert ("category", "旅游费用退还") in surges
+    alert = next(a for a in raised if a.scope == "category")
+    assert alert.figures["last_7_days"] == 11
+    assert await do_raise_alerts(NOW, T) == []
