@@ -55,6 +55,7 @@ from mediation.routes import (
     court_admin,
     court_api,
     disputes,
+    governance,
     invitations,
     merchants,
     partner_admin,
@@ -224,6 +225,7 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
             *court.routes,
             *court_api.routes,
             *court_admin.routes,
+            *governance.routes,
         ],
         middleware=[
             *proxy_headers(settings),

@@ -24,6 +24,12 @@ import pygal
 from markupsafe import Markup
 from pygal.style import Style
 
+# pygal appends a sys.meta_path finder for its map plugins (not used here) that has no
+# find_spec, so every later import of a module that is not installed warns (ImportWarning)
+# instead of failing quietly; where warnings are errors (the tests) that breaks optional
+# imports such as openpyxl's numpy. Take it out again.
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "PluginImportFixer"]
+
 # The platform's fonts first (site.css), then the CJK fonts WeasyPrint finds on the machine.
 FONT = (
     '"PingFang SC","Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei",'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cases.analytics.figures import Dimension, Grain
 from cases.categories import CATEGORIES
 from cases.filing import LANGUAGES, REQUIRED_CONSENTS
 from cases.negotiation.rules import MessageKind, NegotiationState, RemedyKind
@@ -245,6 +246,55 @@ _NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 2000}
 
 
+_DATE = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+
+
+def _figures_schema() -> dict[str, Any]:
+    count = {"type": "integer", "minimum": 0}
+    share = {"type": ["number", "null"], "minimum": 0}
+    return {
+        "type": "object",
+        "required": ["start", "end", "grain", "by", "volume", "funnel"],
+        "properties": {
+            "start": {"type": "string", "format": "date"},
+            "end": {"type": "string", "format": "date"},
+            "grain": {"type": "string", "enum": [g.value for g in Grain]},
+            "by": {"type": ["string", "null"], "enum": [*(d.value for d in Dimension), None]},
+            "volume": {
+                "type": "array",
+                "description": "Disputes filed per period (its first day) and key of the "
+                "dimension (empty without one).",
+                "items": {
+                    "type": "object",
+                    "required": ["period", "key", "label", "count"],
+                    "properties": {
+                        "period": {"type": "string", "format": "date"},
+                        "key": {"type": "string"},
+                        "label": {"type": "string"},
+                        "count": count,
+                    },
+                },
+            },
+            "funnel": {
+                "type": "array",
+                "description": "Each stage from filing to outcome: how many disputes "
+                "reached it, their share of those filed, the median days it took.",
+                "items": {
+                    "type": "object",
+                    "required": ["stage", "label", "count", "rate", "median_days"],
+                    "properties": {
+                        "stage": {"type": "string"},
+                        "label": {"type": "string"},
+                        "count": count,
+                        "rate": share,
+                        "median_days": share,
+                    },
+                },
+            },
+        },
+    }
+
+
 def _schemas() -> dict[str, Any]:
     event = {
         "type": "object",
@@ -286,6 +336,7 @@ def _schemas() -> dict[str, Any]:
                 "files": {"type": "array"},
             },
         },
+        "Figures": _figures_schema(),
         "DisputeFiling": _filing_schema(),
         "Order": _shape_schema(
             "order",
@@ -870,6 +921,51 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                         "404": err(
                             "No such case against a merchant that delegated to this partner."
                         ),
+                    },
+                }
+            },
+            "/api/v1/figures": {
+                "get": {
+                    "operationId": "readFigures",
+                    "summary": "This partner's own figures: disputes filed through it over "
+                    "time, and how far they went",
+                    "description": "Counts only, of the disputes this partner filed (no party "
+                    "is named). Dates are Beijing dates, inclusive; the period ends today at "
+                    "the latest and covers at most three years (a longer one is shortened "
+                    "from its start; a start after the end is swapped with it). Without "
+                    "dates: the last 182 days.",
+                    "parameters": [
+                        {
+                            "name": "start",
+                            "in": "query",
+                            "description": "The first day (YYYY-MM-DD).",
+                            "schema": _DATE,
+                        },
+                        {
+                            "name": "end",
+                            "in": "query",
+                            "description": "The last day (YYYY-MM-DD).",
+                            "schema": _DATE,
+                        },
+                        {
+                            "name": "grain",
+                            "in": "query",
+                            "description": "Periods of the volume: day, week (from Monday) "
+                            "or month. Default: week.",
+                            "schema": {"type": "string", "enum": [g.value for g in Grain]},
+                        },
+                        {
+                            "name": "by",
+                            "in": "query",
+                            "description": "Split the volume by this dimension (none: "
+                            "one total per period).",
+                            "schema": {"type": "string", "enum": [d.value for d in Dimension]},
+                        },
+                    ],
+                    "responses": {
+                        "200": _json(_ref("Figures"), "The figures."),
+                        "400": err("A date, grain or dimension not valid."),
+                        **common,
                     },
                 }
             },

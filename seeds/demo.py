@@ -128,6 +128,8 @@ STAFF = (
     ("mediator6", Role.MEDIATOR, "吴敏", "SHAC-MC"),
     ("mediator7", Role.MEDIATOR, "郑强", "SHTA-MC"),
     ("mediator8", Role.MEDIATOR, "冯静", "CN-SAMR"),
+    # District governance staff (the justice bureau): the figures dashboard, no personal data.
+    ("governance", Role.GOVERNANCE, "钱卫东", None),
 )
 # Mediators who also mediate in English (foreign tourists).
 ENGLISH_SPEAKING = frozenset({"mediator3", "mediator8"})

@@ -36,6 +36,8 @@ def home_for(user_role: str) -> str:
         return "/merchant"
     if user_role == "partner_admin":
         return "/partner"
+    if user_role == "governance":
+        return "/governance"
     return "/file" if user_role == "disputant" else "/cases"
 
 

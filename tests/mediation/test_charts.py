@@ -86,3 +86,15 @@ def test_the_stylesheet_served_is_the_one_the_module_makes() -> None:
 )
 def test_count_ticks_are_whole_numbers(values: tuple[int, ...], ticks: list[int]) -> None:
     assert count_ticks([Series("x", values)]) == ticks
+
+
+def test_importing_charts_leaves_optional_imports_quiet() -> None:
+    import importlib
+    import sys
+    import warnings
+
+    assert not any(type(f).__name__ == "PluginImportFixer" for f in sys.meta_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ImportError):
+            importlib.import_module("no_such_module_for_the_charts_test")

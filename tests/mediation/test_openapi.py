@@ -65,6 +65,7 @@ def test_the_document_has_the_structural_essentials(document: dict[str, Any]) ->
         "/api/v1/disputes/{case_number}/attachments",
         "/api/v1/disputes/{case_number}/negotiation",
         "/api/v1/negotiations",
+        "/api/v1/figures",
         *(
             f"/api/v1/disputes/{{case_number}}/negotiation/{move}"
             for move in ("propose", "ask", "reply", "decline")
