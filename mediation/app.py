@@ -65,6 +65,7 @@ from mediation.routes import (
     routing,
     sessions,
     verification,
+    warnings,
 )
 from mediation.security_log import security_logs
 from mediation.settings import Settings, load_settings
@@ -229,6 +230,7 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
             *court.routes,
             *court_api.routes,
             *court_admin.routes,
+            *warnings.routes,  # before governance's /governance/{view}
             *governance.routes,
         ],
         middleware=[

@@ -53,3 +53,27 @@ class CaseFigures:
             counts[str(code)] += 1
             labels[str(code)] = str(name)
         return [Row(k, labels[k], n) for k, n in counts.items() if n >= minimum]
+
+
+async def seeded_surge(settings: object, now: datetime, count: int = 11) -> int:
+    """File `count` disputes of one category over the last two days (and one three weeks
+    before), roll the figures up and run the early-warning job: returns the category's
+    surge alert's id."""
+    from datetime import timedelta
+
+    from cases.actions import Filer
+    from cases.analytics.actions import roll_up_due
+    from cases.intake import file_dispute
+    from cases.warnings.actions import do_raise_alerts
+    from cases.warnings.models import Alert
+    from cases.warnings.rules import Thresholds
+    from tests.support.factories import filing_fields, party_ids
+
+    for n in range(count + 1):
+        at = now - timedelta(days=20 if n == 0 else 1 + n % 2)
+        fields = filing_fields(**party_ids(500 + n), category="tour_refund")
+        await file_dispute(settings, fields, [], Filer(), at)  # type: ignore[arg-type]
+    await roll_up_due(now)
+    await do_raise_alerts(now, Thresholds(surge_factor=3.0, surge_floor=10))
+    alert = await Alert.get(scope="category", subject_key="tour_refund")
+    return alert.id
