@@ -85,8 +85,9 @@ def draft_text(
             "二、督促相关经营者规范经营行为，从源头减少纠纷；\n"
             "三、自收到本司法建议之日起两个月内将处理情况书面回复本院。"
         )
+    # The salutation (the addressee and a colon) is printed from the addressee field, so
+    # the body starts with the findings.
     body = (
-        f"{addressee}：\n\n"
         f"{_findings(rule, label, parameters, figures)}"
         "为推动互联网纠纷源头治理，从源头上预防和减少纠纷，现提出如下建议：\n\n"
         f"{suggestions}\n\n"

@@ -233,7 +233,8 @@ async def test_letters_drafted_edited_issued(settings: Settings) -> None:
     letter = await do_draft_letter(alert.id, "governance", gov, NOW, addressee="某旅行社")
     assert letter.title == "诉源治理建议书" and letter.state == "draft"
     assert "近7日涉及“旅游费用退还”的纠纷申请共11件" in letter.body
-    assert letter.body.startswith("某旅行社：") and "2026年12月4日" in letter.body
+    assert letter.addressee == "某旅行社" and letter.body.startswith("经本平台纠纷数据监测")
+    assert letter.body.endswith("长宁区司法局\n2026年12月4日")
     judicial = await do_draft_letter(alert.id, "judicial", gov, NOW)
     assert judicial.title == "司法建议书" and "长宁区人民法院" in judicial.body
     with pytest.raises(FieldErrors) as wrong:
