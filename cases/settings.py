@@ -5,7 +5,10 @@ properties. (The court handoff's own needs are `cases.court.records.CourtSetting
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from cases.warnings.rules import Thresholds
 
 
 class Settings(Protocol):
@@ -19,3 +22,5 @@ class Settings(Protocol):
     def respondent_reply_days(self) -> int: ...
     @property
     def max_login_failures(self) -> int: ...  # also limits wrong passwords when signing
+    @property
+    def governance_thresholds(self) -> Thresholds: ...  # the early warnings' parameters

@@ -47,6 +47,7 @@ from mediation.middleware import (
 )
 from mediation.notify import Notifier
 from mediation.production import check_fit_for_production
+from mediation.reports import run_early_warnings
 from mediation.routes import (
     accounts,
     admin,
@@ -65,6 +66,7 @@ from mediation.routes import (
     routing,
     sessions,
     verification,
+    warnings,
 )
 from mediation.security_log import security_logs
 from mediation.settings import Settings, load_settings
@@ -77,6 +79,7 @@ log = logging.getLogger("mediation")
 
 KEEP_UNREFERENCED_FILES = timedelta(days=1)
 SWEEP_EVERY_ROUNDS = 720  # about hourly at the default interval
+WARNINGS_EVERY_ROUNDS = 60  # about every five minutes: the early warnings' rules
 
 
 async def run_background_jobs(notifier: Notifier, interval: float, settings: Settings) -> None:
@@ -114,6 +117,8 @@ async def _one_round(notifier: Notifier, settings: Settings, rounds: int) -> Non
     await do_send_deadline_reminders(now)
     await do_send_performance_reminders(now)
     await roll_up_due(now)  # the figures, after this round's events
+    if rounds % WARNINGS_EVERY_ROUNDS == 1:  # alerts, and last month's report once
+        await run_early_warnings(settings, now)
     await notifier.deliver_due(now)
     await deliver_court_filings(now, settings)
     await deliver_webhooks(now, settings)
@@ -226,6 +231,7 @@ def create_app(settings: Settings | None = None, *, background_jobs: bool = True
             *court.routes,
             *court_api.routes,
             *court_admin.routes,
+            *warnings.routes,  # before governance's /governance/{view}
             *governance.routes,
         ],
         middleware=[

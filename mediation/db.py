@@ -19,6 +19,7 @@ MODEL_MODULES = [
     "cases.duplicates.models",
     "cases.analytics.models",
     "cases.governance.models",
+    "cases.warnings.models",
     "realtime.models",
 ]
 

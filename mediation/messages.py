@@ -175,6 +175,19 @@ ERROR_MESSAGES: dict[str, str] = {
         "The code is not correct. Nothing was signed. %(left)s tries left for this code."
     ),
     "signing_code_exhausted": N_("Too many wrong tries for this code. Please ask for a new one."),
+    # District governance's early warnings (cases.warnings)
+    "alert_not_found": N_("No such alert."),
+    "alert_state_changed": N_(
+        "Someone else changed this alert meanwhile, or it cannot move that way. "
+        "The page shows it as it is now."
+    ),
+    "alert_partner_not_subscribed": N_(
+        "%(partner)s has no active endpoint subscribed to early warnings, so nothing was sent."
+    ),
+    "letter_not_found": N_("No such letter."),
+    "letter_already_issued": N_("This letter has been issued and can no longer be changed."),
+    "unknown": N_("Please choose one of the options."),
+    "invalid": N_("This is not valid."),
     # The signed agreement's PDF and its public check
     "signed_pdf_version_not_found": N_("No such agreement version."),
     "signed_pdf_not_effective": N_("This agreement version has not taken effect."),

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from cases.warnings.rules import Thresholds
 from courtwire.signing import check_secret, secret_from_key
 
 
@@ -127,6 +128,22 @@ class Settings:
     repeat_claimant_filings: int = 5
     repeat_claimant_respondents: int = 4
     repeat_claimant_days: int = 30
+    # District governance's early warnings (cases.warnings): a surge is more than
+    # GOVERNANCE_SURGE_FACTOR times the 8-week median (GOVERNANCE_SURGE_WEEKS) and at least
+    # GOVERNANCE_SURGE_FLOOR filings in 7 days; a merchant answering less than
+    # GOVERNANCE_RESPONSE_RATE of at least GOVERNANCE_RESPONSE_MINIMUM disputes filed in
+    # GOVERNANCE_RESPONSE_DAYS; GOVERNANCE_BURST_FILINGS similar filings against one
+    # respondent in GOVERNANCE_BURST_HOURS. The regulator told of an alert by email:
+    # GOVERNANCE_REGULATOR_EMAIL (market regulation; none: the button says so).
+    governance_surge_factor: float = 3.0
+    governance_surge_floor: int = 10
+    governance_surge_weeks: int = 8
+    governance_response_rate: float = 0.5
+    governance_response_minimum: int = 10
+    governance_response_days: int = 30
+    governance_burst_filings: int = 10
+    governance_burst_hours: int = 48
+    governance_regulator_email: str = ""
 
     def __post_init__(self) -> None:
         # A secret no signature can be made with is a start-up error, not a 500 at the first
@@ -137,6 +154,7 @@ class Settings:
             raise ValueError("PARTNER_RATE_PER_SECOND must be above 0, PARTNER_RATE_BURST >= 1")
         if self.court_link_days < 1:
             raise ValueError("COURT_LINK_DAYS must be a whole number of days, at least 1")
+        self.governance_thresholds  # noqa: B018  (a nonsense threshold is a start-up error)
 
     @property
     def evidence_dir(self) -> Path:
@@ -150,6 +168,19 @@ class Settings:
     def secure_cookies(self) -> bool:
         """Cookies are Secure whenever the platform is served over https, asked or not."""
         return self.cookie_secure or self.https
+
+    @property
+    def governance_thresholds(self) -> Thresholds:
+        return Thresholds(
+            surge_factor=self.governance_surge_factor,
+            surge_floor=self.governance_surge_floor,
+            surge_weeks=self.governance_surge_weeks,
+            response_rate_below=self.governance_response_rate,
+            response_minimum_asked=self.governance_response_minimum,
+            response_days=self.governance_response_days,
+            burst_filings=self.governance_burst_filings,
+            burst_hours=self.governance_burst_hours,
+        )
 
     @property
     def log_dir(self) -> Path:
@@ -217,4 +248,13 @@ def load_settings() -> Settings:
         repeat_claimant_filings=int(os.environ.get("REPEAT_CLAIMANT_FILINGS", "5")),
         repeat_claimant_respondents=int(os.environ.get("REPEAT_CLAIMANT_RESPONDENTS", "4")),
         repeat_claimant_days=int(os.environ.get("REPEAT_CLAIMANT_DAYS", "30")),
+        governance_surge_factor=float(os.environ.get("GOVERNANCE_SURGE_FACTOR", "3")),
+        governance_surge_floor=int(os.environ.get("GOVERNANCE_SURGE_FLOOR", "10")),
+        governance_surge_weeks=int(os.environ.get("GOVERNANCE_SURGE_WEEKS", "8")),
+        governance_response_rate=float(os.environ.get("GOVERNANCE_RESPONSE_RATE", "0.5")),
+        governance_response_minimum=int(os.environ.get("GOVERNANCE_RESPONSE_MINIMUM", "10")),
+        governance_response_days=int(os.environ.get("GOVERNANCE_RESPONSE_DAYS", "30")),
+        governance_burst_filings=int(os.environ.get("GOVERNANCE_BURST_FILINGS", "10")),
+        governance_burst_hours=int(os.environ.get("GOVERNANCE_BURST_HOURS", "48")),
+        governance_regulator_email=os.environ.get("GOVERNANCE_REGULATOR_EMAIL", "").strip(),
     )

@@ -39,6 +39,9 @@ PERFORMANCE_OVERDUE = "performance.overdue"
 MEDIATION_ENDED = "mediation.ended"
 FILED_AT_COURT = "court.filed"
 DOCKETED = "court.docketed"
+# District governance staff told the platform of an early warning about it, its merchants or
+# its kind of dispute (cases.warnings): not caused by a case's timeline, sent on request.
+GOVERNANCE_ALERT = "governance.alert"
 # Sent only on request from the partner admin page; nobody subscribes to it.
 TEST_EVENT = "webhook.test"
 
@@ -56,12 +59,15 @@ EVENT_LABELS: Mapping[str, str] = MappingProxyType(
         MEDIATION_ENDED: N_("Mediation ended"),
         FILED_AT_COURT: N_("Filed at court"),
         DOCKETED: N_("Docketed by the court"),
+        GOVERNANCE_ALERT: N_("District governance raised an early warning"),
         TEST_EVENT: N_("Test event"),
     }
 )
 
 # What a partner may subscribe to (everything but the test event).
 SUBSCRIBABLE: tuple[str, ...] = tuple(t for t in EVENT_LABELS if t != TEST_EVENT)
+# Subscribable events no timeline event causes: sent by a person's action.
+NOT_FROM_TIMELINE = frozenset({GOVERNANCE_ALERT})
 
 # The merchant's first answer in a negotiation: any of these, the first time.
 MERCHANT_ANSWERS = frozenset(
@@ -167,6 +173,32 @@ def payload_of(
     }
 
 
+def alert_payload(
+    at: datetime,
+    alert: int,
+    rule: str,
+    subject: str,
+    week: str,
+    figures: Mapping[str, Any],
+    message: str,
+) -> dict[str, Any]:
+    """An early warning told to a partner platform: which rule fired for what (a merchant's
+    or platform's business name, or a category: never a party's identity), the week, the
+    headline figures, and the governance staff's message."""
+    return {
+        "type": GOVERNANCE_ALERT,
+        "timestamp": at.isoformat(),
+        "data": {
+            "alert": alert,
+            "rule": rule,
+            "subject": subject,
+            "week": week,
+            "figures": {k: v for k, v in figures.items() if isinstance(v, int | float)},
+            "message": message,
+        },
+    }
+
+
 def test_payload(at: datetime, partner_name: str) -> dict[str, Any]:
     return {"type": TEST_EVENT, "timestamp": at.isoformat(), "data": {"partner": partner_name}}
 
@@ -224,9 +256,38 @@ _SIGNATURE_HEADERS: Sequence[dict[str, Any]] = (
 )
 
 
+_ALERT_DATA: Mapping[str, Any] = MappingProxyType(
+    {
+        "type": "object",
+        "required": ["alert", "rule", "subject", "week", "figures", "message"],
+        "properties": {
+            "alert": {"type": "integer", "description": "The alert's number on the platform."},
+            "rule": {"type": "string", "enum": ["surge", "response_rate", "burst"]},
+            "subject": {
+                "type": "string",
+                "description": "What the alert is about: a merchant, platform or category.",
+            },
+            "week": {"type": "string", "examples": ["2026-W49"], "description": "ISO week."},
+            "figures": {
+                "type": "object",
+                "description": (
+                    "The figures that fired the rule, e.g. last_7_days, median_week, ratio "
+                    "(surge), answered, asked, rate (response rate), filings (burst)."
+                ),
+                "additionalProperties": {"type": ["number", "null"]},
+            },
+            "message": {"type": "string", "description": "Governance staff's words."},
+        },
+        "additionalProperties": False,
+    }
+)
+
+
 def _schema(event_type: str) -> dict[str, Any]:
-    if event_type == TEST_EVENT:
-        data: dict[str, Any] = {
+    if event_type == GOVERNANCE_ALERT:
+        data: dict[str, Any] = dict(_ALERT_DATA)
+    elif event_type == TEST_EVENT:
+        data = {
             "type": "object",
             "required": ["partner"],
             "properties": {"partner": {"type": "string"}},

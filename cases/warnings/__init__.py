@@ -1,0 +1,1 @@
+"""Early warnings for district governance: rules, alerts, notes and suggestion letters."""
