@@ -36,7 +36,6 @@ from cases.models import (
     Case,
     Evidence,
     Invitation,
-    Notice,
     NoticeChannel,
     Party,
     Side,
@@ -45,6 +44,7 @@ from cases.models import (
 from cases.negotiation.opening import do_open_negotiation, enrolled_merchants, merchant_code
 from cases.numbering import next_case_numbers
 from cases.pause import pause_point
+from cases.rows import Row, insert_rows
 from cases.status import Actor, Status
 from cases.timeline import EventKind
 from cases.transactions import atomic, locked_case
@@ -113,19 +113,19 @@ ClaimLink = Callable[[Party], str]
 
 def _party_row(
     case: Case, side: Side, party: PartyInput, user_id: int | None, now: datetime
-) -> Party:
-    return Party(
-        case=case,
-        side=side,
-        kind=party.kind,
-        name=party.name,
-        id_number=party.id_number,
-        mobile=party.mobile,
-        email=party.email,
-        service_address=party.service_address,
-        user_id=user_id,
-        created_at=now,
-    )
+) -> Row:
+    return {
+        "case_id": case.id,
+        "side": side,
+        "kind": party.kind,
+        "name": party.name,
+        "id_number": party.id_number,
+        "mobile": party.mobile,
+        "email": party.email,
+        "service_address": party.service_address,
+        "user_id": user_id,
+        "created_at": now,
+    }
 
 
 @dataclass(frozen=True)
@@ -180,20 +180,23 @@ async def do_file_cases(
     async with atomic():
         merchants = await enrolled_merchants([n.filing.respondent for n in new])
         numbers = await _numbers_for(new, now)
-        cases = [
-            _case_row(n.filing, n.filer, number, now)
-            for n, number in zip(new, numbers, strict=True)
-        ]
-        await _insert_cases(cases)
-        applicants = [
-            _party_row(case, Side.APPLICANT, n.filing.applicant, n.filer.user_id, now)
-            for case, n in zip(cases, new, strict=True)
-        ]
-        respondents = [
-            _party_row(case, Side.RESPONDENT, n.filing.respondent, None, now)
-            for case, n in zip(cases, new, strict=True)
-        ]
-        await _insert_parties(applicants + respondents)
+        cases = await _insert_cases(
+            [
+                _case_row(n.filing, n.filer, number, now)
+                for n, number in zip(new, numbers, strict=True)
+            ]
+        )
+        parties = await _insert_parties(
+            [
+                _party_row(case, Side.APPLICANT, n.filing.applicant, n.filer.user_id, now)
+                for case, n in zip(cases, new, strict=True)
+            ]
+            + [
+                _party_row(case, Side.RESPONDENT, n.filing.respondent, None, now)
+                for case, n in zip(cases, new, strict=True)
+            ]
+        )
+        applicants, respondents = parties[: len(cases)], parties[len(cases) :]
         await record_events(
             [
                 event_row(
@@ -249,56 +252,52 @@ async def _numbers_for(new: Sequence[NewCase], now: datetime) -> list[str]:
     return numbers
 
 
-def _case_row(filing: Filing, filer: Filer, number: str, now: datetime) -> Case:
-    return Case(
-        number=number,
-        domain=filing.domain,
-        category=filing.category,
-        status=Status.SUBMITTED,
-        source=Source.PARTNER if filer.partner_id else Source.WEB,
-        partner_id=filer.partner_id,
-        partner_reference=filer.partner_reference,
-        order_number=filing.order_number,
-        filed_by_id=filer.user_id,
-        claim_amount=filing.claim_amount,
-        facts=filing.facts,
-        requested_outcome=filing.requested_outcome,
-        consents={c: now.isoformat() for c in filing.consents},
-        language=filing.language,
-        has_arbitration_clause=filing.has_arbitration_clause,
-        created_at=now,
-        updated_at=now,
-    )
-
-
-async def _insert_cases(cases: Sequence[Case]) -> None:
-    """Write new cases with one statement, and give each the id it got (read back by its
-    unique number)."""
-    await Case.bulk_create(list(cases))
-    ids = dict(await Case.filter(number__in=[c.number for c in cases]).values_list("number", "id"))
-    for case in cases:
-        case.id = ids[case.number]
-        case._saved_in_db = True
-
-
-async def _insert_parties(parties: Sequence[Party]) -> None:
-    """Write the new cases' parties with one statement (one per side of each case), and
-    give each its id."""
-    await Party.bulk_create(list(parties))
-    ids = {
-        (case_id, side): party_id
-        for case_id, side, party_id in await Party.filter(
-            case_id__in=sorted({p.case_id for p in parties})
-        ).values_list("case_id", "side", "id")
+def _case_row(filing: Filing, filer: Filer, number: str, now: datetime) -> Row:
+    return {
+        "number": number,
+        "domain": filing.domain,
+        "category": filing.category,
+        "status": Status.SUBMITTED,
+        "source": Source.PARTNER if filer.partner_id else Source.WEB,
+        "partner_id": filer.partner_id,
+        "partner_reference": filer.partner_reference,
+        "order_number": filing.order_number,
+        "filed_by_id": filer.user_id,
+        "claim_amount": filing.claim_amount,
+        "facts": filing.facts,
+        "requested_outcome": filing.requested_outcome,
+        "consents": {c: now.isoformat() for c in filing.consents},
+        "language": filing.language,
+        "has_arbitration_clause": filing.has_arbitration_clause,
+        "created_at": now,
+        "updated_at": now,
     }
-    for party in parties:
-        party.id = ids[(party.case_id, party.side)]
-        party._saved_in_db = True
+
+
+async def _insert_cases(rows: Sequence[Row]) -> list[Case]:
+    """Write new cases with one statement; the cases as written, in the rows' order (read
+    back by their unique numbers)."""
+    await insert_rows(Case, rows)
+    by_number = {
+        case.number: case for case in await Case.filter(number__in=[r["number"] for r in rows])
+    }
+    return [by_number[row["number"]] for row in rows]
+
+
+async def _insert_parties(rows: Sequence[Row]) -> list[Party]:
+    """Write the new cases' parties with one statement (one per side of each case); the
+    parties as written, in the rows' order."""
+    await insert_rows(Party, rows)
+    written = {
+        (party.case_id, party.side): party
+        for party in await Party.filter(case_id__in=sorted({r["case_id"] for r in rows}))
+    }
+    return [written[(row["case_id"], row["side"])] for row in rows]
 
 
 def _claim_notices(
     case: Case, applicant: Party, partner_name: str, now: datetime, link: str
-) -> list[Notice]:
+) -> list[Row]:
     subject = f"认领您的调解案件 Claim your mediation case: {case.number}"
     body = (
         f"{applicant.name}：\n\n"
@@ -386,13 +385,13 @@ async def _invite_respondents(
         invitation.id = ids[invitation.case_id]
         invitation._saved_in_db = True
     await Case.filter(id__in=case_ids).update(respondent_reply_due=expires_at)
-    notices: list[Notice] = []
+    notices: list[Row] = []
     changes: list[tuple[Case, dict[str, Any]]] = []
     for (case, respondent), invitation in zip(invited, invitations, strict=True):
         case.respondent_reply_due = expires_at
         sent = _invitation_notices(case, respondent, expires_at, link_for(invitation), now)
         notices += sent
-        channels = [str(n.channel) for n in sent]
+        channels = [str(n["channel"]) for n in sent]
         changes.append((case, {"reply_due": expires_at.isoformat(), "channels": channels}))
     await queue_notices(notices)
     await transition_together(changes, Status.AWAITING_CONSENT, Actor.SYSTEM, now)
@@ -400,7 +399,7 @@ async def _invite_respondents(
 
 def _invitation_notices(
     case: Case, respondent: Party, expires_at: datetime, link: str, now: datetime
-) -> list[Notice]:
+) -> list[Row]:
     subject = f"调解邀请 Mediation invitation: {case.number}"
     body = (
         f"{respondent.name}：\n\n"

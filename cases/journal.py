@@ -16,6 +16,7 @@ from typing import Any
 from cases.errors import CaseConflict
 from cases.models import Case, Notice, NoticeChannel, Party, Side, TimelineEvent
 from cases.pause import pause_point
+from cases.rows import Row, insert_rows
 from cases.status import Actor, Status, check_transition
 from cases.timeline import EventKind, event_kind
 
@@ -199,24 +200,23 @@ def notice_row(
     subject: str,
     body: str,
     now: datetime,
-) -> Notice:
+) -> Row:
     """A notice not yet written: for `queue_notice`, or `queue_notices` with others."""
-    return Notice(
-        case=case,
-        channel=channel,
-        recipient=recipient,
-        subject=subject,
-        body=body,
-        next_attempt_at=now,
-        created_at=now,
-    )
+    return {
+        "case_id": case.id if case is not None else None,
+        "channel": channel,
+        "recipient": recipient,
+        "subject": subject,
+        "body": body,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
 
 
-async def queue_notices(notices: Sequence[Notice]) -> None:
+async def queue_notices(notices: Sequence[Row]) -> None:
     """Record many notices (each made by `notice_row`) with one statement, in the current
     transaction; `mediation.notify` delivers them after commit."""
-    if notices:
-        await Notice.bulk_create(list(notices))
+    await insert_rows(Notice, notices)
 
 
 async def queue_notice(
@@ -228,7 +228,7 @@ async def queue_notice(
     now: datetime,
 ) -> Notice:
     """Record a notice in the current transaction; `mediation.notify` delivers it after commit."""
-    notice = notice_row(case, channel, recipient, subject, body, now)
+    notice = Notice(**notice_row(case, channel, recipient, subject, body, now))
     await notice.save()
     return notice
 

@@ -15,8 +15,6 @@ from typing import Any
 
 from tortoise.expressions import Q
 
-# `_add_evidence` is the case record's one writer of evidence rows (each with its timeline
-# event, each content once), called with the case locked as `do_file_case` does.
 from cases.actions import Filer, Repeated, StoredEvidence, _add_evidence
 from cases.duplicates.models import CaseSource, DisputeLock, DuplicateLink
 from cases.duplicates.rules import (
@@ -37,6 +35,10 @@ from cases.filing import Filing
 from cases.journal import record_event
 from cases.models import Case, Party, PartyKind, Side, Source
 from cases.pause import pause_point
+
+# `_add_evidence` is the case record's one writer of evidence rows (each with its timeline
+# event, each content once), called with the case locked as `do_file_case` does.
+from cases.rows import Row, insert_rows
 from cases.status import Status
 from cases.timeline import EventKind
 from cases.transactions import lock_case
@@ -193,14 +195,16 @@ async def do_record_source(
 ) -> CaseSource:
     """The source of a filing (for one merged into the case: what it said); call inside the
     filing's transaction."""
-    source = source_row(case, received, order_number, merged_from=merged_from, reason=reason)
+    source = CaseSource(
+        **source_row(case, received, order_number, merged_from=merged_from, reason=reason)
+    )
     await source.save()
     return source
 
 
 async def do_record_sources(sources: Sequence[tuple[Case, Received, str | None]]) -> None:
     """The sources of new cases (a batch's), with one statement."""
-    await CaseSource.bulk_create([source_row(*source) for source in sources])
+    await insert_rows(CaseSource, [source_row(*source) for source in sources])
 
 
 def source_row(
@@ -210,7 +214,8 @@ def source_row(
     *,
     merged_from: Filing | None = None,
     reason: str = "",
-) -> CaseSource:
+) -> Row:
+    """A source not yet written: for `do_record_source`, or `do_record_sources` with others."""
     filer = received.filer
     said = (
         {
@@ -221,19 +226,19 @@ def source_row(
         if merged_from is not None
         else {}
     )
-    return CaseSource(
-        case=case,
-        channel=received.channel,
-        partner_id=filer.partner_id,
-        filed_by_id=filer.user_id,
-        partner_reference=filer.partner_reference,
-        idempotency_key=received.idempotency_key,
-        order_number=order_number,
-        merged=merged_from is not None,
-        reason=reason,
-        filed_claim=said,
-        received_at=received.received_at,
-    )
+    return {
+        "case_id": case.id,
+        "channel": received.channel,
+        "partner_id": filer.partner_id,
+        "filed_by_id": filer.user_id,
+        "partner_reference": filer.partner_reference,
+        "idempotency_key": received.idempotency_key,
+        "order_number": order_number,
+        "merged": merged_from is not None,
+        "reason": reason,
+        "filed_claim": said,
+        "received_at": received.received_at,
+    }
 
 
 @dataclass(frozen=True)

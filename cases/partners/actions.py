@@ -52,6 +52,7 @@ from cases.partners.rules import (
     sha256_hex,
 )
 from cases.pause import pause_point
+from cases.rows import Row, insert_rows
 from cases.settings import Settings
 from cases.timeline import EventKind
 from cases.transactions import atomic, locked_case
@@ -116,17 +117,28 @@ async def case_summary(
     reference = case.partner_reference
     if reader is not None and case.partner_id != reader.id:
         reference = await own_reference(case, reader)
-    return summary_of(case, events, snapshot, reference, describe_event)
+    order = (
+        order_answer(snapshot.order_number, snapshot.sha256, snapshot.received_at)
+        if snapshot
+        else None
+    )
+    return summary_of(case, events, order, reference, describe_event)
+
+
+def order_answer(order_number: str, sha256: str, received_at: datetime) -> dict[str, Any]:
+    """What an answer says of the order snapshot kept with the case."""
+    return {"order_number": order_number, "sha256": sha256, "received_at": received_at.isoformat()}
 
 
 def summary_of(
     case: Case,
     events: Sequence[TimelineEvent],
-    snapshot: OrderSnapshot | None,
+    order: dict[str, Any] | None,
     reference: str | None,
     describe_event: DescribeEvent,
 ) -> dict[str, Any]:
-    """What `case_summary` answers, from the case's events (in order) and order snapshot."""
+    """What `case_summary` answers, from the case's events (in order) and what it says of
+    the order snapshot (`order_answer`)."""
     return {
         "case_number": case.number,
         "partner_reference": reference,
@@ -137,15 +149,7 @@ def summary_of(
             case.respondent_reply_due.isoformat() if case.respondent_reply_due else None
         ),
         "closed_reason": case.closed_reason or None,
-        "order": (
-            {
-                "order_number": snapshot.order_number,
-                "sha256": snapshot.sha256,
-                "received_at": snapshot.received_at.isoformat(),
-            }
-            if snapshot
-            else None
-        ),
+        "order": order,
         "history": [
             {"at": e.at.isoformat(), "from": e.data["status"][0], "to": e.data["status"][1]}
             for e in events
@@ -213,7 +217,7 @@ async def do_partner_filing(
                     # Each filing's order is kept as its partner gave it, a filing merged into
                     # an open case of the same dispute too (the case page shows them all).
                     if order is not None:
-                        await _snapshot_row(case, partner, order, now).save()
+                        await OrderSnapshot.create(**_snapshot_row(case, partner, order, now))
                 if filed.merged:
                     # One dispute, one number: 200, the open case's number as merged_into.
                     summary = await case_summary(case, describe_event, partner)
@@ -259,18 +263,16 @@ def _with_order(
     return order, errors, {"order_number": order.order_number, **fields}
 
 
-def _snapshot_row(
-    case: Case, partner: PartnerPlatform, order: CheckedOrder, now: datetime
-) -> OrderSnapshot:
+def _snapshot_row(case: Case, partner: PartnerPlatform, order: CheckedOrder, now: datetime) -> Row:
     """The order as the partner sent it, kept with the case (not yet written)."""
-    return OrderSnapshot(
-        case=case,
-        partner=partner,
-        order_number=order.order_number,
-        canonical=order.canonical,
-        sha256=order.sha256,
-        received_at=now,
-    )
+    return {
+        "case_id": case.id,
+        "partner_id": partner.id,
+        "order_number": order.order_number,
+        "canonical": order.canonical,
+        "sha256": order.sha256,
+        "received_at": now,
+    }
 
 
 @dataclass(frozen=True)
@@ -447,18 +449,19 @@ async def file_together(
     plain.sort(key=lambda p: p.key)
     try:
         async with atomic():
-            await IdempotencyRecord.bulk_create(
+            await insert_rows(
+                IdempotencyRecord,
                 [
-                    IdempotencyRecord(
-                        partner=p.offered.partner,
-                        key=p.offered.item.idempotency_key,
-                        request_sha256=canonical_request(p.offered.item.body),
-                        status_code=0,
-                        response_body={},
-                        created_at=now,
-                    )
+                    {
+                        "partner_id": p.offered.partner.id,
+                        "key": p.offered.item.idempotency_key,
+                        "request_sha256": canonical_request(p.offered.item.body),
+                        "status_code": 0,
+                        "response_body": {},
+                        "created_at": now,
+                    }
                     for p in plain
-                ]
+                ],
             )
             await pause_point("partner_batch")
             cases = await file_disputes_together(
@@ -476,8 +479,7 @@ async def file_together(
                 for p, case in filed
                 if p.order is not None
             }
-            if snapshots:
-                await OrderSnapshot.bulk_create(list(snapshots.values()))
+            await insert_rows(OrderSnapshot, list(snapshots.values()))
             events: dict[int, list[TimelineEvent]] = {}
             for event in await TimelineEvent.filter(
                 case_id__in=[case.id for _, case in filed]
@@ -489,7 +491,7 @@ async def file_together(
                     summary_of(
                         case,
                         events.get(case.id, []),
-                        snapshots.get(case.id),
+                        _order_of(snapshots.get(case.id)),
                         case.partner_reference,
                         p.offered.describe_event,
                     ),
@@ -509,6 +511,12 @@ async def file_together(
         log.info("%d filings filed one by one: %s", len(plain), error)
         return {}
     return {p.at: answers[p.key] for p, _ in filed}
+
+
+def _order_of(snapshot: Row | None) -> dict[str, Any] | None:
+    if snapshot is None:
+        return None
+    return order_answer(snapshot["order_number"], snapshot["sha256"], snapshot["received_at"])
 
 
 def _keys_matching(keys: Sequence[tuple[int, str]]) -> Q:

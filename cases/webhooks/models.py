@@ -23,6 +23,7 @@ from cases.duplicates.models import CaseSource
 from cases.journal import RecordedEvent, on_events_recorded
 from cases.models import Case, OutboxStatus, TimelineEvent
 from cases.negotiation.models import Negotiation
+from cases.rows import Row, insert_rows
 from cases.webhooks.catalogue import MERCHANT_ANSWERS, Derived, events_for, payload_of
 
 # The relay's destination for every webhook row (the URL is the endpoint's).
@@ -211,15 +212,14 @@ async def queue_deliveries(recorded: Sequence[RecordedEvent]) -> None:
         if endpoint.partner_id in partners[case.id]
         for delivery in _deliveries(case, event, derived, endpoint)
     ]
-    if deliveries:
-        await WebhookDelivery.bulk_create(deliveries)
+    await insert_rows(WebhookDelivery, deliveries)
 
 
 def _deliveries(
     case: Case, event: TimelineEvent, derived: Sequence[Derived], endpoint: WebhookEndpoint
-) -> list[WebhookDelivery]:
+) -> list[Row]:
     """The rows for one endpoint of one case's partners (not yet written)."""
-    rows = []
+    rows: list[Row] = []
     for item in derived:
         if item.type not in endpoint.events:
             continue
@@ -231,15 +231,15 @@ def _deliveries(
             item.type, event.at, case.number, str(case.status), reference, item.data
         )
         rows.append(
-            WebhookDelivery(
-                msg_id=new_msg_id(),
-                endpoint_id=endpoint.id,
-                partner_id=endpoint.partner_id,
-                case=case,
-                event_type=item.type,
-                body=encode(payload),
-                next_attempt_at=event.at,
-                created_at=event.at,
-            )
+            {
+                "msg_id": new_msg_id(),
+                "endpoint_id": endpoint.id,
+                "partner_id": endpoint.partner_id,
+                "case_id": case.id,
+                "event_type": item.type,
+                "body": encode(payload),
+                "next_attempt_at": event.at,
+                "created_at": event.at,
+            }
         )
     return rows

@@ -1,5 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+from mediation.schema_ops import DescriptionOnly
 from cases.accounts.models import Role
 from cases.negotiation.rules import EnrolmentStatus, MessageKind, NegotiationState, ProposalState
 from cases.performance.models import PerformanceStatus
@@ -7,23 +8,6 @@ from cases.status import Status
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
-
-
-class DescriptionOnly(ops.AlterField):
-    """A new enum member changes only the column's description (the enum is stored as text):
-    record it in the state. On SQLite there is no column comment, and altering the column
-    would rebuild the table, which fails for `case` and `account` rows that others refer to;
-    on PostgreSQL the comment is updated as usual."""
-
-    async def database_forward(self, app_label, old_state, new_state, state_editor=None):  # type: ignore[no-untyped-def]
-        if state_editor is None or state_editor.client.capabilities.dialect == "sqlite":
-            return
-        await super().database_forward(app_label, old_state, new_state, state_editor)
-
-    async def database_backward(self, app_label, old_state, new_state, state_editor=None):  # type: ignore[no-untyped-def]
-        if state_editor is None or state_editor.client.capabilities.dialect == "sqlite":
-            return
-        await super().database_backward(app_label, old_state, new_state, state_editor)
 
 
 class Migration(migrations.Migration):

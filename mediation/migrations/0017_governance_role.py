@@ -1,7 +1,7 @@
 """District governance staff (issue 13): a role of their own."""
 
 from tortoise import migrations
-from tortoise.migrations import operations as ops
+from mediation.schema_ops import DescriptionOnly
 from cases.accounts.models import Role
 from tortoise import fields
 
@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
-        ops.AlterField(
+        DescriptionOnly(
             model_name="User",
             name="role",
             field=fields.CharEnumField(
