@@ -37,6 +37,8 @@ from mediation.web import error_page, gettext, load_user, locale_of, render, sig
 
 DASHBOARD_ROLES = (Role.GOVERNANCE, Role.PLATFORM_ADMIN, Role.ORG_ADMIN)
 VIEW_KEYS = {key for key, _ in fv.VIEWS}
+# The most cases one download of a drill-down lists (the newest first).
+EXPORT_CASES = 5000
 RANKED_BY = (
     Dimension.MERCHANT,
     Dimension.PLATFORM,
@@ -207,8 +209,8 @@ async def export(request: Request) -> Response:
             dimension=choices.dimension,
             key=choices.key,
             stage=choices.stage,
-            page=choices.page,
-            per_page=1000,
+            page=1,
+            per_page=EXPORT_CASES,
         )
         tables = [fv.cases_table(found, lambda m: gettext(request, m))]
     else:
@@ -267,6 +269,7 @@ async def cases(request: Request) -> Response:
             "view": "cases",
             "title": fv.N_("Cases behind the figure"),
             "table": fv.cases_table(found, lambda m: gettext(request, m)),
+            "export_most": EXPORT_CASES,
             "total": total,
             "page": choices.page,
             "pages": pages,

@@ -300,3 +300,26 @@ def test_the_dashboard_in_english(client: TestClient, world: dict[str, object]) 
     client.get("/lang/en?next=/governance", follow_redirects=False)
     page = client.get("/governance/ranking")
     assert "Where disputes come from" in page.text and "Download CSV" in page.text
+
+
+def test_the_downloads_hold_the_numbers_of_the_page(
+    client: TestClient, world: dict[str, object]
+) -> None:
+    import csv as csv_module
+
+    switch_to(client, "gov", STAFF_PASSWORD)
+    query = "by=category&domain=tourism"
+    page = client.get(f"/governance/ranking?{query}").text
+    rows = re.findall(r'<tr>\s*<th scope="row">([^<]+)</th>\s*<td class="n">(\d+)</td>', page)
+    assert rows
+    download = client.get(f"/governance/ranking.csv?{query}").content.decode("utf-8-sig")
+    table = list(csv_module.reader(io.StringIO(download)))
+    assert [(row[0], row[1]) for row in table[1:]] == rows
+    book = load_workbook(io.BytesIO(client.get(f"/governance/ranking.xlsx?{query}").content))
+    sheet = book[book.sheetnames[0]]
+    cells = [(str(r[0].value), str(r[1].value)) for r in sheet.iter_rows(min_row=3)]
+    assert cells[: len(rows)] == rows
+    # An organisation's admin downloads their own organisation's figures only.
+    switch_to(client, "orgadmin", STAFF_PASSWORD)
+    client.get(f"/governance/ranking.csv?organisation={world['other']}")
+    assert _views_logged(client)[-1].filters["organisation"] == str(world["home"])
