@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import sys
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -72,12 +73,12 @@ STYLE = Style(
     title_font_family=FONT,
     legend_font_family=FONT,
     no_data_font_family=FONT,
-    title_font_size=18,
-    label_font_size=13,
-    major_label_font_size=13,
-    legend_font_size=14,
-    value_font_size=13,
-    no_data_font_size=24,
+    title_font_size=20,
+    label_font_size=16,
+    major_label_font_size=16,
+    legend_font_size=16,
+    value_font_size=15,
+    no_data_font_size=28,
 )
 
 # The class every chart's <svg> has; the page stylesheet's rules start with it.
@@ -133,23 +134,30 @@ def _label(root: Any, title: str) -> Any:
     return root
 
 
+# A page chart is drawn 600 units wide and scaled to its box: on a phone about half size, so
+# its words are drawn large. A page shows the title as its heading, so the drawing has none.
+WIDTH, HEIGHT = 600, 380
+MARGIN = 12
+TRUNCATE = 12  # characters of a label (the table beside the chart has the whole name)
+
+
 def _config(title: str, standalone: bool, **options: Any) -> dict[str, Any]:
     return {
-        "title": title,
+        "title": title if standalone else None,
         "style": STYLE,
         "js": [],
         "disable_xml_declaration": True,
         "explicit_size": standalone,
-        "width": 800,
-        "height": 420,
+        "width": WIDTH,
+        "height": HEIGHT,
         "legend_at_bottom": True,
-        "legend_at_bottom_columns": 3,
-        "truncate_legend": 30,
-        "truncate_label": 16,
+        "legend_at_bottom_columns": 2,
+        "truncate_legend": 14,
+        "truncate_label": TRUNCATE,
         "print_values": False,
         "show_minor_x_labels": True,
         "x_label_rotation": 0,
-        "margin": 12,
+        "margin": MARGIN,
         "no_data_text": "—",
         **options,
     }
@@ -172,6 +180,7 @@ def count_ticks(series: Sequence[Series], most: int = 6) -> list[int]:
 def _draw(
     chart: Any, title: str, standalone: bool, x_labels: Sequence[str], series: Sequence[Series]
 ) -> Markup:
+    chart.config.show_legend = len(series) > 1
     values = [v for one in series for v in one.values if v is not None]
     if values and all(float(v).is_integer() for v in values):
         chart.config.y_labels = count_ticks(series)
@@ -194,14 +203,14 @@ def line_chart(
     standalone: bool = False,
 ) -> Markup:
     """Lines over time: x labels are the periods (say_date words), one line per series."""
-    many = len(x_labels) > 14
+    many = len(x_labels) > 8
     chart = pygal.Line(
         **_config(
             title,
             standalone,
             dots_size=2 if many else 3,
             show_minor_x_labels=not many,
-            x_labels_major_count=8 if many else None,
+            x_labels_major_count=6 if many else None,
             x_label_rotation=30 if many else 0,
             fill=False,
             allow_interruptions=True,
@@ -220,10 +229,33 @@ def bar_chart(
 ) -> Markup:
     """Bars: one group per x label (a merchant, a stage, an organisation), a bar per series.
     Horizontal bars read better for long names (a ranking) and on a phone."""
-    kind = pygal.HorizontalBar if horizontal else pygal.Bar
-    height = max(260, 60 + 34 * len(x_labels) * max(1, len(series))) if horizontal else 420
-    chart = kind(**_config(title, standalone, height=height, truncate_label=24))
-    return _draw(chart, title, standalone, x_labels, series)
+    if not horizontal:
+        chart = pygal.Bar(**_config(title, standalone))
+        return _draw(chart, title, standalone, x_labels, series)
+    bars = len(x_labels) * max(1, len(series))
+    height = max(240, 90 + 26 * bars + 12 * len(x_labels))
+    # pygal draws the first label at the bottom: reversed, the list reads from the top.
+    labels = [_cut(label) for label in reversed(x_labels)]
+    series = [Series(one.name, tuple(reversed(one.values))) for one in series]
+    chart = pygal.HorizontalBar(
+        **_config(title, standalone, height=height, margin_left=_left_margin(labels))
+    )
+    return _draw(chart, title, standalone, labels, series)
+
+
+def _cut(label: str) -> str:
+    return label if len(label) <= TRUNCATE else label[: TRUNCATE - 1] + "…"
+
+
+def _wide(text: str) -> int:
+    return sum(1 for c in text if unicodedata.east_asian_width(c) in ("W", "F"))
+
+
+def _left_margin(labels: Sequence[str]) -> int:
+    """Room for the labels beside horizontal bars: pygal reckons 0.6 em a character, a
+    Chinese character takes a whole em."""
+    wide = max((_wide(label) for label in labels), default=0)
+    return MARGIN + int(0.45 * STYLE.major_label_font_size * wide)
 
 
 def _page_css_of(svg_css: str) -> str:

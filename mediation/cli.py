@@ -48,7 +48,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     from seeds.demo import seed_demo
 
-    created = with_orm(settings, lambda: seed_demo(settings, utcnow()))
+    created = with_orm(settings, lambda: seed_demo(settings, utcnow(), history=True))
     for line in created:
         print(f"  + {line}")
     print(f"demo data loaded ({len(created)} new records)")

@@ -29,6 +29,7 @@ from cases.analytics.figures import (
     VolumePoint,
     WorkloadRow,
 )
+from cases.analytics.rules import Stage
 from cases.categories import BY_CODE, Domain
 from mediation.charts import Series, bar_chart, line_chart
 from mediation.exports import Cell, Table
@@ -70,6 +71,12 @@ DEFAULT_DAYS = 182
 # summed as "Other" in the chart; the table keeps every key).
 MAX_DAYS = 3 * 366
 MAX_SERIES = 8
+# The most bars a chart draws (its table has every row).
+MAX_BARS = 15
+# The most keys the volume's totals list (a dimension may have thousands: merchants).
+MAX_TOTALS = 100
+# The longest period shown day by day; a longer one is shown by week.
+MAX_DAYS_BY_DAY = 92
 PER_PAGE = 50
 
 
@@ -145,18 +152,46 @@ def read_filter(
     )
 
 
+# A drill-down's key for "none" (no merchant, no platform): a link cannot carry an empty
+# value the filter would keep.
+NO_KEY = "~none"
+# The dimensions whose keys are ids.
+ID_DIMENSIONS = frozenset({Dimension.MERCHANT, Dimension.ORGANISATION})
+
+
+def _drill_key(dimension: Dimension | None, text: str | None) -> str | None:
+    if dimension is None or text is None or text == "":
+        return None
+    if text == NO_KEY:
+        return ""
+    if dimension in ID_DIMENSIONS and _id(text) is None:
+        return None
+    return text[:100]
+
+
+def fitting_grain(f: FigureFilter, grain: Grain) -> Grain:
+    """The grain a period is shown in: day by day only up to MAX_DAYS_BY_DAY days."""
+    if grain is Grain.DAY and f.start and f.end and (f.end - f.start).days >= MAX_DAYS_BY_DAY:
+        return Grain.WEEK
+    return grain
+
+
 def read_choices(query: Mapping[str, str]) -> Choices:
+    """The view's own choices; what is not a valid value is left out (a key that names no
+    value of its dimension, a stage that is none)."""
     grain = _word(query.get("grain"), {g.value for g in Grain})
     by = _word(query.get("by"), {d.value for d in Dimension})
-    dimension = _word(query.get("dimension"), {d.value for d in Dimension})
+    dimension_word = _word(query.get("dimension"), {d.value for d in Dimension})
+    dimension = Dimension(dimension_word) if dimension_word else None
+    key = _drill_key(dimension, query.get("key"))
     page = _id(query.get("page")) or 1
     return Choices(
         grain=Grain(grain) if grain else Grain.WEEK,
         by=Dimension(by) if by else None,
         order="growth" if query.get("order") == "growth" else "count",
-        dimension=Dimension(dimension) if dimension else None,
-        key=(query.get("key") or "")[:100] or None,
-        stage=(query.get("stage") or "")[:40] or None,
+        dimension=dimension if key is not None else None,
+        key=key,
+        stage=_word(query.get("stage"), {s.value for s in Stage}),
         page=max(1, min(page, 100_000)),
     )
 
@@ -193,6 +228,8 @@ def link(path: str, f: FigureFilter, **more: Any) -> str:
 
 
 def cases_link(f: FigureFilter, **more: Any) -> str:
+    if more.get("key") == "":
+        more["key"] = NO_KEY
     return link("/governance/cases", f, **more)
 
 
@@ -215,6 +252,26 @@ def period_end(period: date, grain: Grain) -> date:
         return period + timedelta(days=6)
     following = date(period.year + period.month // 12, period.month % 12 + 1, 1)
     return following - timedelta(days=1)
+
+
+def period_start(day: date, grain: Grain) -> date:
+    if grain is Grain.WEEK:
+        return day - timedelta(days=day.weekday())
+    if grain is Grain.MONTH:
+        return day.replace(day=1)
+    return day
+
+
+def periods_of(f: FigureFilter, grain: Grain, found: Sequence[date] = ()) -> list[date]:
+    """Every period of the filter's dates (a period without cases is a zero, not a gap),
+    with any period `found` outside them."""
+    every = set(found)
+    if f.start is not None and f.end is not None:
+        day = period_start(f.start, grain)
+        while day <= f.end:
+            every.add(day)
+            day = period_end(day, grain) + timedelta(days=1)
+    return sorted(every)
 
 
 def say_share(value: float | None) -> str:
@@ -272,14 +329,19 @@ def volume_panel(
     say: Say,
     locale: str,
 ) -> Panel:
-    periods = sorted({p.period for p in points})
+    periods = periods_of(f, grain, [p.period for p in points])
     labels: dict[str, str] = {}
     totals: dict[str, int] = {}
     counts: dict[tuple[date, str], int] = {}
+    per_period: dict[date, int] = {}
     for p in points:
-        labels.setdefault(p.key, say(p.label))
+        if p.key not in labels:
+            labels[p.key] = say(p.label)
         totals[p.key] = totals.get(p.key, 0) + p.count
         counts[(p.period, p.key)] = counts.get((p.period, p.key), 0) + p.count
+        per_period[p.period] = per_period.get(p.period, 0) + p.count
+    if not totals and by is None:
+        labels[""], totals[""] = say(N_("All")), 0
     keys = sorted(totals, key=lambda k: (-totals[k], labels[k]))
     drawn, rest = keys[:MAX_SERIES], keys[MAX_SERIES:]
     series = [
@@ -290,24 +352,29 @@ def volume_panel(
         series.append(
             Series(
                 say(N_("Other")),
-                tuple(sum(counts.get((d, k), 0) for k in rest) for d in periods),
+                tuple(
+                    per_period.get(d, 0) - sum(counts.get((d, k), 0) for k in drawn)
+                    for d in periods
+                ),
             )
         )
     x_labels = [say_period(d, grain, locale) for d in periods]
     title = say(VIEW_TITLES["volume"])
     chart = line_chart(title, x_labels, series)
-    headings = (say(N_("Period")), *(labels[k] or say(N_("All")) for k in keys))
-    if len(keys) > 1:
+    # The table has the chart's columns (the largest keys, the rest as "Other"); every key
+    # with its total is in the totals panel.
+    headings = (say(N_("Period")), *(s.name for s in series))
+    if len(series) > 1:
         headings = (*headings, say(N_("Total")))
     rows: list[tuple[Cell, ...]] = []
     links: list[str | None] = []
     for index, d in enumerate(periods):
-        row: tuple[Cell, ...] = (x_labels[index], *(counts.get((d, k), 0) for k in keys))
-        if len(keys) > 1:
-            row = (*row, sum(counts.get((d, k), 0) for k in keys))
+        row: tuple[Cell, ...] = (x_labels[index], *(s.values[index] for s in series))
+        if len(series) > 1:
+            row = (*row, per_period.get(d, 0))
         rows.append(row)
         within = replace(f, start=max(d, f.start or d), end=min(period_end(d, grain), f.end or d))
-        links.append(cases_link(within))
+        links.append(cases_link(within) if per_period.get(d) else None)
     table = Table(title=title, headings=headings, rows=tuple(rows), links=tuple(links))
     return _panel("volume", title, chart, table, [_words(r) for r in rows])
 
@@ -319,9 +386,10 @@ def volume_totals_panel(
     labels: dict[str, str] = {}
     totals: dict[str, int] = {}
     for p in points:
-        labels.setdefault(p.key, say(p.label))
+        if p.key not in labels:
+            labels[p.key] = say(p.label)
         totals[p.key] = totals.get(p.key, 0) + p.count
-    keys = sorted(totals, key=lambda k: (-totals[k], labels[k]))
+    keys = sorted(totals, key=lambda k: (-totals[k], labels[k]))[:MAX_TOTALS]
     title = say(N_("Cases in the period by %(dimension)s")) % {
         "dimension": say(DIMENSION_LABELS[by])
     }
@@ -410,11 +478,12 @@ def compliance_panel(
         replace(r, regime_label=say(r.regime_label), organisation=say(r.organisation))
         for r in rows_in
     ]
-    names = [f"{r.regime_label} · {r.organisation}" for r in rows_in]
+    worst = sorted(rows_in, key=lambda r: (r.share if r.share is not None else 1, -r.total))
+    worst = worst[:MAX_BARS]
     chart = bar_chart(
         title,
-        names,
-        [Series(say(N_("Share met")), tuple(round((r.share or 0) * 100, 1) for r in rows_in))],
+        [f"{r.regime_label} · {r.organisation}" for r in worst],
+        [Series(say(N_("Share met")), tuple(round((r.share or 0) * 100, 1) for r in worst))],
         horizontal=True,
     )
     rows = tuple(
@@ -469,14 +538,15 @@ def workload_panel(
     rows_in = [
         replace(r, organisation=say(r.organisation), mediator=say(r.mediator)) for r in rows_in
     ]
-    names = [r.mediator or r.organisation for r in rows_in]
+    # The chart draws the busiest MAX_BARS; the table has everyone.
+    busiest = sorted(rows_in, key=lambda r: -(r.open + r.settled + r.failed))[:MAX_BARS]
     chart = bar_chart(
         title,
-        names,
+        [r.mediator or r.organisation for r in busiest],
         [
-            Series(say(N_("Open")), tuple(r.open for r in rows_in)),
-            Series(say(N_("Settled")), tuple(r.settled for r in rows_in)),
-            Series(say(N_("Not settled")), tuple(r.failed for r in rows_in)),
+            Series(say(N_("Open")), tuple(r.open for r in busiest)),
+            Series(say(N_("Settled")), tuple(r.settled for r in busiest)),
+            Series(say(N_("Not settled")), tuple(r.failed for r in busiest)),
         ],
         horizontal=True,
     )

@@ -1,21 +1,27 @@
 """The open statistics page's figures: what the public may see of the district's disputes,
 with every small cell suppressed (`cases.governance.suppression`: no count from 1 to 4
 shown, nor one its margins would give away). Charts draw the same suppressed numbers (a
-hidden one is a gap)."""
+hidden one is a gap).
+
+The tables share only their total (every case filed in the period): each partitions the
+cases its own way (by month, by category), so what one table hides no other table's
+margins can give away. The funnel's stages are not parts of one whole; each is hidden
+alone when small."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from markupsafe import Markup
 
 from cases.analytics import figures
 from cases.analytics.figures import Dimension, FigureFilter, Grain
-from cases.governance.suppression import MINIMUM, suppress, suppress_counts
+from cases.governance.suppression import MINIMUM, suppress_counts
 from mediation.charts import Series, bar_chart, line_chart
-from mediation.figures_view import say_period
+from mediation.figures_view import periods_of, say_period
 
 Say = Callable[[str], str]
 
@@ -32,6 +38,7 @@ class PublicTable:
     chart: Markup
     headings: tuple[str, ...]
     rows: tuple[tuple[str, tuple[int | None, ...]], ...]
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,36 +49,31 @@ class PublicFigures:
     tables: tuple[PublicTable, ...]
 
 
-def monthly_by_domain(points: list[figures.VolumePoint], say: Say, locale: str) -> PublicTable:
-    months = sorted({p.period for p in points})
-    labels: dict[str, str] = {}
+def monthly(
+    points: list[figures.VolumePoint], f: FigureFilter, say: Say, locale: str
+) -> PublicTable:
+    """Cases filed each month, all together. (Split by domain, the months' table would give
+    each domain's total, and with the categories' table, a hidden category's count.)"""
+    months = periods_of(f, Grain.MONTH, [p.period for p in points])
+    counts: dict[date, int] = {}
     for p in points:
-        labels.setdefault(p.key, p.label)
-    keys = sorted(labels)
-    counts = {(p.period, p.key): p.count for p in points}
-    grid = [[counts.get((m, k), 0) for k in keys] for m in months]
-    shown = suppress(grid) if grid and keys else None
+        counts[p.period] = counts.get(p.period, 0) + p.count
+    shown, total = suppress_counts([counts.get(m, 0) for m in months])
     month_words = [say_period(m, Grain.MONTH, locale) for m in months]
-    rows: list[tuple[str, tuple[int | None, ...]]] = []
-    if shown is not None:
-        for word, cells, total in zip(month_words, shown.cells, shown.row_totals, strict=True):
-            rows.append((word, (*cells, total)))
-        rows.append((say(N_("Total")), (*shown.column_totals, shown.total)))
     title = say(N_("Cases filed each month"))
-    chart = line_chart(
-        title,
-        month_words,
-        [Series(labels[k], tuple(row[1][i] for row in rows[:-1])) for i, k in enumerate(keys)],
-    )
+    chart = line_chart(title, month_words, [Series(say(N_("Cases")), tuple(shown))])
+    rows = [(word, (count,)) for word, count in zip(month_words, shown, strict=True)]
+    rows.append((say(N_("Total")), (total,)))
     return PublicTable(
         title=title,
         chart=chart,
-        headings=(say(N_("Month")), *(labels[k] for k in keys), say(N_("Total"))),
+        headings=(say(N_("Month")), say(N_("Cases"))),
         rows=tuple(rows),
     )
 
 
 def by_category(rows_in: list[figures.RankRow], say: Say) -> PublicTable:
+    rows_in = [replace(r, label=say(r.label)) for r in rows_in]
     counts, total = suppress_counts([r.count for r in rows_in])
     title = say(N_("Cases by category"))
     chart = bar_chart(
@@ -91,8 +93,8 @@ def by_category(rows_in: list[figures.RankRow], say: Say) -> PublicTable:
 
 
 def outcomes(steps: list[figures.FunnelStep], say: Say) -> PublicTable:
-    # The stages are not parts of one whole, so each is hidden on its own when small.
-    counts = [None if 0 < s.count < MINIMUM else s.count for s in steps]
+    steps = [replace(s, label=say(s.label)) for s in steps]
+    counts = [public_stage_count(s.count) for s in steps]
     title = say(N_("From filing to outcome"))
     chart = bar_chart(
         title,
@@ -105,12 +107,42 @@ def outcomes(steps: list[figures.FunnelStep], say: Say) -> PublicTable:
         chart=chart,
         headings=(say(N_("Stage")), say(N_("Cases"))),
         rows=tuple((s.label, (c,)) for s, c in zip(steps, counts, strict=True)),
+        note=say(N_("Rounded to the nearest 5.")),
     )
 
 
+def public_stage_count(count: int, minimum: int = MINIMUM) -> int | None:
+    """A stage's count as the public sees it. The stages are not parts of one whole, but one
+    stage less another is a count too (filed, less answered: not answered), so each is
+    hidden when small and otherwise rounded to the nearest 5 (halves up): no difference of
+    two can then be told to within less than 5."""
+    if 0 < count < minimum:
+        return None
+    return ((count + 2) // 5) * 5
+
+
+# The open page is the same for every visitor: its figures are kept a few minutes per
+# language and period (in this process), so a crowd of visitors costs one reading.
+CACHE_SECONDS = 300.0
+_cache: dict[tuple[str, date | None, date | None], tuple[float, PublicFigures]] = {}
+
+
 async def public_figures(f: FigureFilter, say: Say, locale: str) -> PublicFigures:
+    key = (locale, f.start, f.end)
+    now = time.monotonic()
+    kept = _cache.get(key)
+    if kept is not None and kept[0] > now:
+        return kept[1]
+    found = await _public_figures(f, say, locale)
+    if len(_cache) > 16:
+        _cache.clear()
+    _cache[key] = (now + CACHE_SECONDS, found)
+    return found
+
+
+async def _public_figures(f: FigureFilter, say: Say, locale: str) -> PublicFigures:
     assert f.start is not None and f.end is not None
-    monthly = await figures.volume(f, Grain.MONTH, Dimension.DOMAIN)
+    by_month = await figures.volume(f, Grain.MONTH)
     categories = await figures.ranking(f, Dimension.CATEGORY, limit=50)
     steps = await figures.funnel(f)
     return PublicFigures(
@@ -118,7 +150,7 @@ async def public_figures(f: FigureFilter, say: Say, locale: str) -> PublicFigure
         end=f.end,
         minimum=MINIMUM,
         tables=(
-            monthly_by_domain(monthly, say, locale),
+            monthly(by_month, f, say, locale),
             by_category(categories, say),
             outcomes(steps, say),
         ),

@@ -20,6 +20,7 @@ from cases.negotiation.models import Merchant
 from cases.negotiation.rules import DEFAULT_ANSWER_DAYS
 from cases.webhooks.actions import do_add_endpoint, do_create_partner_admin, endpoints_of
 from cases.webhooks.catalogue import SUBSCRIBABLE
+from seeds.history import seed_history
 
 DEMO_PASSWORD = "Demo2026!"
 DEMO_PARTNER_KEY = "demo0001.demo-partner-key-for-local-use-only"
@@ -292,8 +293,9 @@ async def _seed_partner_webhooks(partner: PartnerPlatform, now: datetime) -> lis
     return created
 
 
-async def seed_demo(settings: Settings, now: datetime) -> list[str]:
-    """Load the demo data; returns a line per thing created, for the console."""
+async def seed_demo(settings: Settings, now: datetime, *, history: bool = False) -> list[str]:
+    """Load the demo data; returns a line per thing created, for the console. `history`: a
+    year of generated cases for the district's figures (seeds.history)."""
     created: list[str] = []
     orgs: dict[str, Organisation] = {}
     for spec in ORGANISATIONS:
@@ -364,6 +366,8 @@ async def seed_demo(settings: Settings, now: datetime) -> list[str]:
         uploads = [Upload(name, _demo_pdf(name)) for name in case_spec.evidence]
         case = await file_dispute(settings, fields, uploads, Filer(user_id=filer.id), now)
         created.append(f"case {case.number}")
+    if history:
+        created += await seed_history(now)
     return created
 
 

@@ -26,7 +26,7 @@ from cases.analytics import figures
 from cases.analytics.figures import Dimension, FigureFilter, Grain
 from cases.categories import CATEGORIES, Domain
 from cases.clock import local_date, utcnow
-from cases.governance.actions import log_figure_view
+from cases.governance.actions import figure_views, log_figure_view
 from cases.governance.models import Audience
 from cases.negotiation.models import Merchant
 from mediation import figures_view as fv
@@ -86,8 +86,9 @@ async def panels_of(
         return gettext(request, message)
 
     if view == "volume":
-        points = await figures.volume(f, choices.grain, choices.by)
-        panels = [fv.volume_panel(points, f, choices.grain, choices.by, say, locale)]
+        grain = fv.fitting_grain(f, choices.grain)
+        points = await figures.volume(f, grain, choices.by)
+        panels = [fv.volume_panel(points, f, grain, choices.by, say, locale)]
         if choices.by is not None:
             panels.append(fv.volume_totals_panel(points, f, choices.by, say))
         return panels
@@ -256,7 +257,7 @@ async def cases(request: Request) -> Response:
     pages = max(1, -(-total // fv.PER_PAGE))
     more = {
         "dimension": choices.dimension.value if choices.dimension else None,
-        "key": choices.key,
+        "key": fv.NO_KEY if choices.key == "" else choices.key,
         "stage": choices.stage,
     }
     return render(
@@ -277,6 +278,37 @@ async def cases(request: Request) -> Response:
             **await _context(request, user, f, "cases", choices),
         },
     )
+
+
+# --- the view log ---------------------------------------------------------------------------
+
+AUDIENCE_LABELS = {
+    Audience.GOVERNANCE: fv.N_("District"),
+    Audience.ORGANISATION: fv.N_("Organisation"),
+    Audience.PARTNER: fv.N_("Partner platform (API)"),
+    Audience.PUBLIC: fv.N_("Public"),
+}
+
+
+@signed_in(Role.PLATFORM_ADMIN, Role.GOVERNANCE)
+async def view_log(request: Request) -> Response:
+    """Who looked at which figures, with which filter, and when (the latest 200)."""
+    rows = [
+        {
+            "at": v.viewed_at,
+            "who": v.user.display_name
+            if v.user is not None
+            else v.partner.name
+            if v.partner is not None
+            else "",
+            "username": v.user.username if v.user is not None else "",
+            "audience": AUDIENCE_LABELS[Audience(v.audience)],
+            "view": v.view,
+            "filters": " ".join(f"{k}={value}" for k, value in sorted(v.filters.items())),
+        }
+        for v in await figure_views(200)
+    ]
+    return render(request, "governance/log.html", {"rows": rows})
 
 
 # --- a partner's own figures through the API ----------------------------------------------
@@ -366,6 +398,7 @@ def date_months_back(today: date, months: int) -> date:
 routes = [
     Route("/governance", home),
     Route("/governance/cases", cases),
+    Route("/governance/log", view_log),
     Route("/governance/{view:str}.{kind:str}", export),
     Route("/governance/{view:str}", view),
     Route("/statistics", statistics),

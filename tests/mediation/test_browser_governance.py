@@ -159,6 +159,7 @@ def test_governance_staff_filter_and_drill_down_at_a_desk(
     assert_accessible(desk, "the dashboard's volume")
 
     # Filter: tourism only, by month, split by category.
+    desk.locator("summary", has_text="筛选").click()
     desk.get_by_label("纠纷领域").select_option("tourism")
     desk.get_by_label("统计周期").select_option("month")
     desk.get_by_label("分组").select_option("category")
@@ -173,6 +174,7 @@ def test_governance_staff_filter_and_drill_down_at_a_desk(
     # Another view keeps the filter; its table drills down to the cases behind a figure.
     desk.get_by_role("navigation", name="统计视图").get_by_role("link", name="纠纷来源").click()
     expect(desk).to_have_url(re.compile(r"/governance/ranking\?.*domain=tourism"))
+    desk.locator("summary", has_text="筛选").click()
     desk.get_by_label("排名依据").select_option("category")
     desk.get_by_role("button", name="显示").click()
     row = desk.locator("#table-ranking tr", has_text="旅游费用退还")
@@ -224,3 +226,26 @@ def test_the_dashboard_and_the_open_statistics_fit_a_phone(
     assert_no_csp_violations(visitor)
     assert_accessible(visitor, "the open statistics")
     phones.screenshot(visitor, "statistics-phone")
+
+
+def test_the_figures_pass_axe_in_english_and_in_large_text(
+    site: tuple[str, list[str]], desk: Page
+) -> None:
+    base, _ = site
+    sign_in(desk, base)
+    desk.goto(f"{base}/lang/en?next=/governance/ranking")
+    expect(desk.get_by_role("heading", level=1)).to_have_text("Where disputes come from")
+    desk.get_by_role("button", name="Large text").click()
+    expect(desk.locator("html")).to_have_class(re.compile("large-text"))
+    for path in [
+        "/governance/ranking",
+        "/governance/funnel",
+        "/governance/cases",
+        "/governance/log",
+        "/statistics",
+    ]:
+        desk.goto(base + path)
+        expect(desk.locator("main h1")).to_be_visible()
+        assert_no_csp_violations(desk)
+        assert_nothing_personal(desk)
+        assert_accessible(desk, f"{path} in English, large text")

@@ -55,7 +55,7 @@ def test_a_page_chart_has_nothing_the_csp_refuses_and_is_named(svg: str) -> None
 def test_a_pdf_chart_has_its_stylesheet_and_a_size_but_no_script(svg: str) -> None:
     assert "<style" in svg and "<script" not in svg
     root = etree.fromstring(svg.encode())
-    assert root.get("width") == "800"
+    assert root.get("width") == "600"
 
 
 def test_words_in_a_chart_are_escaped() -> None:
@@ -98,3 +98,13 @@ def test_importing_charts_leaves_optional_imports_quiet() -> None:
         warnings.simplefilter("error")
         with pytest.raises(ImportError):
             importlib.import_module("no_such_module_for_the_charts_test")
+
+
+def test_horizontal_bars_read_from_the_top_with_room_for_chinese_names() -> None:
+    names = ["上海某某国际旅行社有限公司", "乙"]
+    svg = str(bar_chart("排名", names, [Series("案件", (9, 3))], horizontal=True))
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    # The first name (the largest) is drawn last by pygal, so at the top; each is cut to
+    # twelve characters (the table beside the chart has the whole name).
+    ours = [label for label in labels if label in ("上海某某国际旅行社有限…", "乙")]
+    assert ours == ["乙", "上海某某国际旅行社有限…"]

@@ -94,6 +94,17 @@ def test_read_choices() -> None:
         page=3,
     )
     assert fv.read_choices({"grain": "year", "by": "x", "page": "-1"}) == fv.Choices()
+    # A key must name a value of its dimension (ids for merchants and organisations); a
+    # stage must be one; "~none" is the key of "none" (no merchant).
+    assert fv.read_choices({"dimension": "merchant", "key": "abc"}) == fv.Choices()
+    assert fv.read_choices({"key": "3"}) == fv.Choices()
+    assert fv.read_choices({"dimension": "merchant", "key": "~none"}) == fv.Choices(
+        dimension=Dimension.MERCHANT, key=""
+    )
+    assert fv.read_choices({"stage": "nowhere"}) == fv.Choices()
+    assert fv.cases_link(FigureFilter(), dimension="platform", key="") == (
+        "/governance/cases?dimension=platform&key=~none"
+    )
 
 
 def test_a_filter_goes_back_into_links_unchanged() -> None:
@@ -124,3 +135,39 @@ def test_shares_and_growth() -> None:
     assert fv.say_growth(0.5, str) == "+50%"
     assert fv.say_growth(-0.25, str) == "−25%"
     assert fv.say_growth(None, str) == "new"
+
+
+def test_a_long_period_is_not_shown_day_by_day() -> None:
+    short = FigureFilter(start=date(2026, 9, 1), end=date(2026, 11, 30))
+    long = FigureFilter(start=date(2026, 9, 1), end=date(2026, 12, 2))
+    assert fv.fitting_grain(short, Grain.DAY) is Grain.DAY
+    assert fv.fitting_grain(long, Grain.DAY) is Grain.WEEK
+    assert fv.fitting_grain(long, Grain.MONTH) is Grain.MONTH
+
+
+def test_the_volume_table_has_the_charts_columns_and_every_period() -> None:
+    from cases.analytics.figures import VolumePoint
+
+    f = FigureFilter(start=date(2026, 11, 1), end=date(2026, 11, 30))
+    points = [VolumePoint(date(2026, 11, 2), str(k), f"商户{k}", 10 - k) for k in range(10)]
+    panel = fv.volume_panel(points, f, Grain.WEEK, Dimension.MERCHANT, str, "zh_CN")
+    # Eight merchants, "Other" for the last two, and the total.
+    assert len(panel.table.headings) == 1 + fv.MAX_SERIES + 1 + 1
+    assert panel.table.headings[-2:] == ("Other", "Total")
+    # Every week from the one of 1 November to the one of 30 November.
+    assert [row[0] for row in panel.table.rows] == [
+        "10月26日起",
+        "11月2日起",
+        "11月9日起",
+        "11月16日起",
+        "11月23日起",
+        "11月30日起",
+    ]
+    assert panel.table.rows[1][-2:] == (2 + 1, sum(10 - k for k in range(10)))
+    assert panel.lines[0][1] is None  # nothing behind an empty week
+    assert panel.lines[1][1] == ("/governance/cases?start=2026-11-02&end=2026-11-08")
+    totals = fv.volume_totals_panel(points, f, Dimension.MERCHANT, str)
+    assert totals.table.rows[0] == ("商户0", 10)
+    assert totals.lines[0][1] == (
+        "/governance/cases?start=2026-11-01&end=2026-11-30&dimension=merchant&key=0"
+    )

@@ -21,6 +21,7 @@ from cases.clock import utcnow
 from cases.governance.models import Audience, FigureView
 from tests.support.factories import (
     STAFF_PASSWORD,
+    api_filing_body,
     cheap_password_hashing,
     create_organisation,
     create_staff,
@@ -158,6 +159,12 @@ def test_every_page_of_figures_is_free_of_personal_data_and_drills_down(
     assert links
     behind = client.get(links[0].replace("&amp;", "&"))
     assert behind.status_code == 200 and "CNM-" in behind.text
+    # Governance staff never reach a case itself: no link to one, and its page is not theirs.
+    assert 'href="/cases/' not in drill.text
+    assert client.get(f"/cases/{numbers[0]}").status_code == 404
+    # A drill-down asked for what is no figure is the whole list, not an error.
+    for query in ("dimension=merchant&key=abc", "stage=nowhere", "dimension=x&key=1", "page=0"):
+        assert client.get(f"/governance/cases?{query}").status_code == 200, query
 
 
 def test_every_view_is_logged_with_who_and_the_filter(
@@ -222,6 +229,9 @@ def _numbers_in_tables(html: str) -> list[str]:
 def test_the_public_statistics_page_shows_no_small_number(
     client: TestClient, world: dict[str, object]
 ) -> None:
+    from mediation import statistics_view
+
+    statistics_view._cache.clear()  # kept a few minutes per process: this test's database
     page = client.get("/statistics")
     assert page.status_code == 200
     cells = _numbers_in_tables(page.text)
@@ -240,12 +250,26 @@ def test_a_partner_reads_its_own_figures_through_the_api(
 ) -> None:
     partner, key = run(client, do_create_partner, "图表测试平台")
     auth = {"authorization": f"Bearer {key}"}
+    filed = client.post(
+        "/api/v1/disputes",
+        json=api_filing_body(
+            partner_reference="FIG-1",
+            applicant_name="赵六",
+            applicant_id_number=resident_id("31010519880808004"),
+            respondent_id_number=uscc("91310105MA1FL0004"),
+        ),
+        headers={**auth, "Idempotency-Key": "fig-1"},
+    )
+    assert filed.status_code == 201, filed.text
+    run(client, roll_up_due, utcnow() + timedelta(seconds=1))
     answer = client.get("/api/v1/figures?grain=month&by=category", headers=auth)
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["grain"] == "month" and body["by"] == "category"
-    # The three cases were filed on the web, not through this partner: none of them counts.
-    assert sum(point["count"] for point in body["volume"]) == 0
+    # Only the dispute filed through this partner counts, not the three filed on the web.
+    assert sum(point["count"] for point in body["volume"]) == 1
+    assert body["funnel"][0]["count"] == 1
+    assert "张三" not in answer.text and "赵六" not in answer.text
     assert {"stage", "label", "count", "rate", "median_days"} <= set(body["funnel"][0])
     logged = _views_logged(client)[-1]
     assert logged.audience == Audience.PARTNER and logged.partner_id == partner.id
@@ -254,3 +278,48 @@ def test_a_partner_reads_its_own_figures_through_the_api(
     assert client.get("/api/v1/figures?grain=year", headers=auth).status_code == 400
     assert client.get("/api/v1/figures?start=2026-02-30", headers=auth).status_code == 400
     assert client.get("/api/v1/figures?start=1999-01-01", headers=auth).status_code == 200
+
+
+def test_platform_admins_read_who_looked_at_the_figures(
+    client: TestClient, world: dict[str, object]
+) -> None:
+    switch_to(client, "gov", STAFF_PASSWORD)
+    client.get("/governance/funnel?domain=internet")
+    switch_to(client, "mediator", STAFF_PASSWORD)
+    assert client.get("/governance/log").status_code == 403
+    switch_to(client, "orgadmin", STAFF_PASSWORD)
+    assert client.get("/governance/log").status_code == 403
+    switch_to(client, "admin", STAFF_PASSWORD)
+    log = client.get("/governance/log")
+    assert log.status_code == 200
+    assert "(gov)" in log.text and "funnel" in log.text and "domain=internet" in log.text
+
+
+def test_the_dashboard_in_english(client: TestClient, world: dict[str, object]) -> None:
+    switch_to(client, "gov", STAFF_PASSWORD)
+    client.get("/lang/en?next=/governance", follow_redirects=False)
+    page = client.get("/governance/ranking")
+    assert "Where disputes come from" in page.text and "Download CSV" in page.text
+
+
+def test_the_downloads_hold_the_numbers_of_the_page(
+    client: TestClient, world: dict[str, object]
+) -> None:
+    import csv as csv_module
+
+    switch_to(client, "gov", STAFF_PASSWORD)
+    query = "by=category&domain=tourism"
+    page = client.get(f"/governance/ranking?{query}").text
+    rows = re.findall(r'<tr>\s*<th scope="row">([^<]+)</th>\s*<td class="n">(\d+)</td>', page)
+    assert rows
+    download = client.get(f"/governance/ranking.csv?{query}").content.decode("utf-8-sig")
+    table = list(csv_module.reader(io.StringIO(download)))
+    assert [(row[0], row[1]) for row in table[1:]] == rows
+    book = load_workbook(io.BytesIO(client.get(f"/governance/ranking.xlsx?{query}").content))
+    sheet = book[book.sheetnames[0]]
+    cells = [(str(r[0].value), str(r[1].value)) for r in sheet.iter_rows(min_row=3)]
+    assert cells[: len(rows)] == rows
+    # An organisation's admin downloads their own organisation's figures only.
+    switch_to(client, "orgadmin", STAFF_PASSWORD)
+    client.get(f"/governance/ranking.csv?organisation={world['other']}")
+    assert _views_logged(client)[-1].filters["organisation"] == str(world["home"])
