@@ -22,13 +22,19 @@ from typing import Any
 from cases.accounts.models import Organisation, PartnerPlatform
 from cases.analytics.models import CaseFact, FigurePending, FigureState
 from cases.analytics.rules import (
+    COUNTERS,
+    CUBES,
+    MONTHLY,
     ROLLUP_TABLES,
+    STAGE_DAYS_DIMENSIONS,
+    STAGE_DAYS_TABLE,
     STAGES,
     CaseInputs,
     Delta,
     Facts,
     Stage,
     add_contributions,
+    add_deadlines,
     facts_of,
     table_columns,
 )
@@ -392,6 +398,7 @@ async def recount(now: datetime, *, chunk: int = 2000) -> int:
             await CaseFact.all().delete()
             counted = 0
             last = 0
+            deadlines: Delta = {}
             while True:
                 found: list[Any] = list(
                     await Case.filter(id__gt=last)
@@ -405,11 +412,11 @@ async def recount(now: datetime, *, chunk: int = 2000) -> int:
                 last = ids[-1]
                 facts = await facts_for(ids)
                 await CaseFact.bulk_create([_fact_row(f) for f in facts], batch_size=1000)
-                delta: Delta = {}
                 for f in facts:
-                    add_contributions(delta, f, 1)
-                await apply_delta(delta)
+                    add_deadlines(deadlines, f, 1)
                 counted += len(facts)
+            await _rollups_from_facts()
+            await apply_delta(deadlines)
             if top is not None:
                 await FigurePending.filter(id__lte=top).delete()
             await FigureState.filter(id=STATE_ID).update(
@@ -418,6 +425,67 @@ async def recount(now: datetime, *, chunk: int = 2000) -> int:
     finally:
         await _release(holder)
     return counted
+
+
+def _counter_sql() -> dict[str, str]:
+    """Each rollup counter as an aggregate over case_fact rows (for the recount)."""
+
+    def count_if(condition: str) -> str:
+        return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+    found = {"filed": "COUNT(*)"}
+    for stage in STAGES:
+        if stage is not Stage.FILED:
+            found[f"st_{stage.value}"] = f"COUNT(d_{stage.value})"
+    for outcome in ("open", "settled", "failed"):
+        found[f"{outcome}_n"] = count_if(f"outcome = '{outcome}'")
+    for counter, column in (
+        ("asked", "asked"),
+        ("counted", "counted"),
+        ("answered", "answered"),
+        ("m_settled", "merchant_settled"),
+        ("perf_known", "performance_known"),
+        ("perf_on_time", "performed_on_time"),
+    ):
+        found[counter] = count_if(column)
+    assert set(found) == set(COUNTERS)
+    return found
+
+
+async def _rollups_from_facts() -> None:
+    """Fill the cubes and the stage days (daily and monthly) from case_fact with one
+    INSERT ... SELECT ... GROUP BY each: what `add_contributions` adds case by case."""
+    db = CaseFact._meta.db
+    postgres = db.capabilities.dialect == "postgres"
+    month = "CAST(date_trunc('month', day) AS date)" if postgres else "date(day, 'start of month')"
+    whole = "TRUNC({})" if postgres else "CAST({} AS INTEGER)"
+    counters = _counter_sql()
+    for cube in CUBES:
+        dims = ", ".join(cube.dimensions)
+        groups = ", ".join(str(n) for n in range(1, len(cube.dimensions) + 2))
+        columns = ", ".join(counters)
+        values = ", ".join(counters.values())
+        for table, period in ((cube.table, "day"), (cube.table + MONTHLY, month)):
+            await db.execute_query(
+                f"INSERT INTO {table} (day, {dims}, {columns}) "
+                f"SELECT {period}, {dims}, {values} FROM case_fact GROUP BY {groups}"
+            )
+    dims = ", ".join(STAGE_DAYS_DIMENSIONS)
+    # day, the dimensions, and days (the stage is a constant)
+    width = len(STAGE_DAYS_DIMENSIONS)
+    stage_groups = ", ".join(str(n) for n in (*range(1, width + 2), width + 3))
+    for stage in STAGES:
+        if stage is Stage.FILED:
+            days, where = "0", ""
+        else:
+            column = f"d_{stage.value}"
+            days, where = whole.format(column), f" WHERE {column} IS NOT NULL"
+        for table, period in ((STAGE_DAYS_TABLE, "day"), (STAGE_DAYS_TABLE + MONTHLY, month)):
+            await db.execute_query(
+                f"INSERT INTO {table} (day, {dims}, stage, days, n) "
+                f"SELECT {period}, {dims}, '{stage.value}', {days}, COUNT(*) FROM case_fact"
+                f"{where} GROUP BY {stage_groups}"
+            )
 
 
 async def rollup_snapshot() -> dict[str, dict[tuple[Any, ...], Counter[str]]]:

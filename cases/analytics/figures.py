@@ -19,8 +19,8 @@ person's.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -29,6 +29,7 @@ from cases.analytics.models import CaseFact
 from cases.analytics.rules import (
     ALL_LABEL,
     DEADLINE_TABLE,
+    MONTHLY,
     NO_PLATFORM_LABEL,
     RESPONDENT_KIND_LABELS,
     STAGE_DAYS_TABLE,
@@ -42,6 +43,7 @@ from cases.analytics.rules import (
     growth,
     median,
     median_of_histogram,
+    month_segments,
     period_start,
     previous_range,
     share,
@@ -219,23 +221,42 @@ def _filter_columns(f: FigureFilter) -> dict[str, Any]:
     return found
 
 
-def _where(
-    q: _Sql,
+async def _rollup(
+    table: str,
     f: FigureFilter,
-    extra: Mapping[str, Any] | None = None,
+    group: Sequence[str],
+    sums: Sequence[str],
     *,
-    start: date | None = None,
+    start: date | None,
+    end: date | None,
     raw: tuple[str, ...] = (),
-) -> str:
-    clauses = list(raw)
-    start = start if start is not None else f.start
-    if start is not None:
-        clauses.append(f"day >= {q.mark(start)}")
-    if f.end is not None:
-        clauses.append(f"day <= {q.mark(f.end)}")
-    for column, value in {**_filter_columns(f), **(extra or {})}.items():
-        clauses.append(f"{column} = {q.mark(value)}")
-    return " WHERE " + " AND ".join(clauses) if clauses else ""
+    monthly: bool = True,
+    tail: str = "",
+) -> list[tuple[Any, ...]]:
+    """`sums` per `group` of a rollup's cells in [start, end] that match the filter: whole
+    months from its monthly twin, the ragged ends from the daily table."""
+    if monthly:
+        pieces = month_segments(start, end)
+    else:
+        pieces = [(False, start or date(1970, 1, 1), end or date(2999, 12, 31))]
+    q = _Sql()
+    selects = []
+    grouped = ", ".join(group)
+    for is_month, first, last in pieces:
+        clauses = [f"day >= {q.mark(first)}", f"day <= {q.mark(last)}", *raw]
+        clauses += [f"{c} = {q.mark(v)}" for c, v in _filter_columns(f).items()]
+        columns = ", ".join([*group, *(f"SUM({c}) AS {c}" for c in sums)])
+        selects.append(
+            f"SELECT {columns} FROM {table + MONTHLY if is_month else table} "
+            f"WHERE {' AND '.join(clauses)}{' GROUP BY ' + grouped if group else ''}"
+        )
+    if not selects:
+        return []
+    outer = ", ".join([*group, *(f"SUM({c})" for c in sums)])
+    return await q.rows(
+        f"SELECT {outer} FROM ({' UNION ALL '.join(selects)}) AS pieces"
+        f"{' GROUP BY ' + grouped if group else ''}{tail}"
+    )
 
 
 def _key_value(by: Dimension, key: str) -> Any:
@@ -310,12 +331,17 @@ async def volume(f: FigureFilter, grain: Grain, by: Dimension | None = None) -> 
     if key_column:
         columns.add(key_column)
     cube = cube_for(columns)
-    q = _Sql()
-    select = f"day, {key_column}" if key_column else "day, ''"
-    rows = await q.rows(
-        f"SELECT {select}, SUM(filed) FROM {cube.table}{_where(q, f)} "
-        f"GROUP BY day{', ' + key_column if key_column else ''}"
+    rows = await _rollup(
+        cube.table,
+        f,
+        ["day", key_column] if key_column else ["day"],
+        ["filed"],
+        start=f.start,
+        end=f.end,
+        monthly=grain is Grain.MONTH,
     )
+    if not key_column:
+        rows = [(day, "", n) for day, n in rows]
     counts: dict[tuple[date, str], int] = defaultdict(int)
     for day, value, n in rows:
         key = _key_of(Dimension(by), value) if by is not None else ""
@@ -349,15 +375,14 @@ async def ranking(
     before, _ = previous_range(start, end)
     key_column = _COLUMN[by][0]
     cube = cube_for({*_filter_columns(f), key_column})
-    q = _Sql()
-    current = f"SUM(CASE WHEN day >= {q.mark(start)} THEN filed ELSE 0 END)"
-    earlier = f"SUM(CASE WHEN day < {q.mark(start)} THEN filed ELSE 0 END)"
-    where = _where(q, replace(f, end=end), start=before)
-    rows = await q.rows(
-        f"SELECT {key_column}, {current}, {earlier} FROM {cube.table}{where} GROUP BY {key_column}"
+    now_rows = await _rollup(cube.table, f, [key_column], ["filed"], start=start, end=end)
+    before_rows = await _rollup(
+        cube.table, f, [key_column], ["filed"], start=before, end=start - timedelta(days=1)
     )
+    previous_of = {_key_of(by, value): int(n or 0) for value, n in before_rows}
     found = [
-        (_key_of(by, value), int(count or 0), int(previous or 0)) for value, count, previous in rows
+        (_key_of(by, value), int(n or 0), previous_of.get(_key_of(by, value), 0))
+        for value, n in now_rows
     ]
     found = [row for row in found if row[0] and row[1]]
     if order == "growth":
@@ -377,10 +402,8 @@ async def funnel(f: FigureFilter) -> list[FunnelStep]:
     columns = _filter_columns(f)
     cube = cube_for(columns)
     stage_columns = ["filed", *(f"st_{s.value}" for s in STAGES if s is not Stage.FILED)]
-    q = _Sql()
-    (row,) = await q.rows(
-        f"SELECT {', '.join(f'SUM({c})' for c in stage_columns)} FROM {cube.table}{_where(q, f)}"
-    )
+    found = await _rollup(cube.table, f, [], stage_columns, start=f.start, end=f.end)
+    row = found[0] if found else tuple(0 for _ in stage_columns)
     counts = {s.value: int(n or 0) for s, n in zip(STAGES, row, strict=True)}
     medians = await _stage_medians(f)
     filed = counts[Stage.FILED]
@@ -397,23 +420,24 @@ async def funnel(f: FigureFilter) -> list[FunnelStep]:
 
 
 async def _stage_medians(f: FigureFilter) -> dict[str, float | None]:
-    if f.merchant_id is None:
-        q = _Sql()
-        histograms: dict[str, dict[int, int]] = defaultdict(dict)
-        for stage, days, n in await q.rows(
-            f"SELECT stage, days, SUM(n) FROM {STAGE_DAYS_TABLE}{_where(q, f)} GROUP BY stage, days"
+    histograms: dict[str, dict[int, int]] = defaultdict(dict)
+    if set(_filter_columns(f)) <= {"domain", "category"}:
+        for stage, days, n in await _rollup(
+            STAGE_DAYS_TABLE, f, ["stage", "days"], ["n"], start=f.start, end=f.end
         ):
-            histograms[stage][int(days)] = int(n or 0)
+            histograms[str(stage)][int(days)] = int(n or 0)
         return {stage: median_of_histogram(h) for stage, h in histograms.items()}
-    medians: dict[str, float | None] = {}
-    facts = _facts(f)
-    for s in STAGES:
-        if s is Stage.FILED:
-            medians[s.value] = 0.0 if await facts.exists() else None
-            continue
-        column = f"d_{s.value}"
-        values = await facts.filter(**{f"{column}__isnull": False}).values_list(column, flat=True)
-        medians[s.value] = median([float(int(v)) for v in values])
+    # Any other filter: from the cases' facts (an index leads with each of those columns).
+    columns = [f"d_{s.value}" for s in STAGES if s is not Stage.FILED]
+    found = 0
+    for row in await _facts(f).values_list(*columns):
+        found += 1
+        for stage, value in zip(STAGES[1:], row, strict=True):
+            if value is not None:
+                cell = histograms[stage.value]
+                cell[int(value)] = cell.get(int(value), 0) + 1
+    medians = {stage: median_of_histogram(h) for stage, h in histograms.items()}
+    medians[Stage.FILED.value] = 0.0 if found else None
     return medians
 
 
@@ -439,10 +463,13 @@ async def deadline_compliance(f: FigureFilter) -> list[ComplianceRow]:
     the period), and the most days a missed one was overdue."""
     cells: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0, 0])
     if f.merchant_id is None:
-        q = _Sql()
-        for regime, org, overdue, total, met in await q.rows(
-            f"SELECT regime, organisation_id, overdue_days, SUM(total), SUM(met) "
-            f"FROM {DEADLINE_TABLE}{_where(q, f)} GROUP BY regime, organisation_id, overdue_days"
+        for regime, org, overdue, total, met in await _rollup(
+            DEADLINE_TABLE,
+            f,
+            ["regime", "organisation_id", "overdue_days"],
+            ["total", "met"],
+            start=f.start,
+            end=f.end,
         ):
             cell = cells[(str(regime), int(org))]
             cell[0] += int(met or 0)
@@ -479,11 +506,14 @@ async def workload(f: FigureFilter) -> list[WorkloadRow]:
     """Per organisation and mediator (cases filed in the period that reached a mediator):
     open, settled, failed, and the settlement rate of those ended either way."""
     cube = cube_for({*_filter_columns(f), "organisation_id", "mediator_id"})
-    q = _Sql()
-    rows = await q.rows(
-        f"SELECT organisation_id, mediator_id, SUM(open_n), SUM(settled_n), SUM(failed_n) "
-        f"FROM {cube.table}{_where(q, f, raw=('mediator_id <> 0',))} "
-        f"GROUP BY organisation_id, mediator_id"
+    rows = await _rollup(
+        cube.table,
+        f,
+        ["organisation_id", "mediator_id"],
+        ["open_n", "settled_n", "failed_n"],
+        start=f.start,
+        end=f.end,
+        raw=("mediator_id <> 0",),
     )
     orgs = await _organisation_names(int(r[0]) for r in rows)
     mediator_ids = [int(r[1]) for r in rows]
@@ -510,12 +540,15 @@ async def scorecards(f: FigureFilter, limit: int = 20) -> list[Scorecard]:
     """The enrolled merchants with the most cases in the period: response rate, median hours
     to the first answer, share of their disputes settled, share performed on time."""
     cube = cube_for({*_filter_columns(f), "merchant_id"})
-    q = _Sql()
-    where = _where(q, f, raw=("merchant_id <> 0",))
-    rows = await q.rows(
-        f"SELECT merchant_id, SUM(filed), SUM(asked), SUM(counted), SUM(answered), "
-        f"SUM(m_settled), SUM(perf_known), SUM(perf_on_time) FROM {cube.table}{where} "
-        f"GROUP BY merchant_id ORDER BY SUM(filed) DESC, merchant_id LIMIT {int(limit)}"
+    rows = await _rollup(
+        cube.table,
+        f,
+        ["merchant_id"],
+        ["filed", "asked", "counted", "answered", "m_settled", "perf_known", "perf_on_time"],
+        start=f.start,
+        end=f.end,
+        raw=("merchant_id <> 0",),
+        tail=f" ORDER BY SUM(filed) DESC, merchant_id LIMIT {int(limit)}",
     )
     ids = [int(r[0]) for r in rows]
     names = dict(await Merchant.filter(id__in=ids).values_list("id", "name")) if ids else {}
@@ -547,10 +580,14 @@ async def daily_filings(by: Dimension, since: date, until: date) -> dict[str, di
     by = Dimension(by)
     column = _COLUMN[by][0]
     cube = cube_for({column})
-    q = _Sql()
-    rows = await q.rows(
-        f"SELECT {column}, day, SUM(filed) FROM {cube.table} "
-        f"WHERE day >= {q.mark(since)} AND day <= {q.mark(until)} GROUP BY {column}, day"
+    rows = await _rollup(
+        cube.table,
+        FigureFilter(),
+        [column, "day"],
+        ["filed"],
+        start=since,
+        end=until,
+        monthly=False,
     )
     found: dict[str, dict[date, int]] = defaultdict(dict)
     for value, day, n in rows:
@@ -583,11 +620,15 @@ async def respondent_bursts(since: datetime, minimum: int) -> list[RankRow]:
 async def merchant_response_rates(since: date) -> dict[str, tuple[str, int, int]]:
     """merchant key -> (its name, disputes it answered, disputes whose answer was due or
     given) for the cases filed since `since`."""
-    q = _Sql()
     cube = cube_for({"merchant_id"})
-    rows = await q.rows(
-        f"SELECT merchant_id, SUM(answered), SUM(counted) FROM {cube.table} "
-        f"WHERE day >= {q.mark(since)} AND merchant_id <> 0 GROUP BY merchant_id"
+    rows = await _rollup(
+        cube.table,
+        FigureFilter(),
+        ["merchant_id"],
+        ["answered", "counted"],
+        start=since,
+        end=None,
+        raw=("merchant_id <> 0",),
     )
     ids = [int(r[0]) for r in rows]
     names = dict(await Merchant.filter(id__in=ids).values_list("id", "name")) if ids else {}

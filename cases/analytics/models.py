@@ -137,6 +137,19 @@ class FigureByCategory(_Counters):
         unique_together = (("day", "domain", "category"),)
 
 
+class FigureByCategoryMonth(_Counters):
+    """The monthly twin of figure_by_category (day: the month's first day)."""
+
+    id = fields.BigIntField(primary_key=True)
+    day = fields.DateField()
+    domain = fields.CharField(max_length=16)
+    category = fields.CharField(max_length=40)
+
+    class Meta:
+        table = "figure_by_category_month"
+        unique_together = (("day", "domain", "category"),)
+
+
 class FigureByKind(_Counters):
     """Per day, by the respondent's kind and the applicant's district."""
 
@@ -162,6 +175,31 @@ class FigureByKind(_Counters):
         )
 
 
+class FigureByKindMonth(_Counters):
+    """The monthly twin of figure_by_kind (day: the month's first day)."""
+
+    id = fields.BigIntField(primary_key=True)
+    day = fields.DateField()
+    domain = fields.CharField(max_length=16)
+    category = fields.CharField(max_length=40)
+    respondent_kind = fields.CharField(max_length=20)
+    district = fields.CharField(max_length=50)
+
+    class Meta:
+        table = "figure_by_kind_month"
+        unique_together = (("day", "domain", "category", "respondent_kind", "district"),)
+        indexes = (
+            (
+                "respondent_kind",
+                "day",
+            ),
+            (
+                "district",
+                "day",
+            ),
+        )
+
+
 class FigureByPartner(_Counters):
     """Per day, by the partner platform a case came through (or the platform named)."""
 
@@ -174,6 +212,31 @@ class FigureByPartner(_Counters):
 
     class Meta:
         table = "figure_by_partner"
+        unique_together = (("day", "domain", "category", "partner_id", "platform"),)
+        indexes = (
+            (
+                "partner_id",
+                "day",
+            ),
+            (
+                "platform",
+                "day",
+            ),
+        )
+
+
+class FigureByPartnerMonth(_Counters):
+    """The monthly twin of figure_by_partner (day: the month's first day)."""
+
+    id = fields.BigIntField(primary_key=True)
+    day = fields.DateField()
+    domain = fields.CharField(max_length=16)
+    category = fields.CharField(max_length=40)
+    partner_id = fields.IntField()
+    platform = fields.CharField(max_length=250)
+
+    class Meta:
+        table = "figure_by_partner_month"
         unique_together = (("day", "domain", "category", "partner_id", "platform"),)
         indexes = (
             (
@@ -215,6 +278,34 @@ class FigureByOrganisation(_Counters):
         )
 
 
+class FigureByOrganisationMonth(_Counters):
+    """The monthly twin of figure_by_organisation (day: the month's first day)."""
+
+    id = fields.BigIntField(primary_key=True)
+    day = fields.DateField()
+    domain = fields.CharField(max_length=16)
+    category = fields.CharField(max_length=40)
+    organisation_id = fields.IntField()
+    track = fields.CharField(max_length=20)
+    mediator_id = fields.IntField()
+
+    class Meta:
+        table = "figure_by_organisation_month"
+        unique_together = (
+            ("day", "domain", "category", "organisation_id", "track", "mediator_id"),
+        )
+        indexes = (
+            (
+                "organisation_id",
+                "day",
+            ),
+            (
+                "track",
+                "day",
+            ),
+        )
+
+
 class FigureByMerchant(_Counters):
     """Per day, by enrolled merchant."""
 
@@ -233,9 +324,26 @@ class FigureByMerchant(_Counters):
                 "merchant_id",
                 "day",
             ),
+        )
+
+
+class FigureByMerchantMonth(_Counters):
+    """The monthly twin of figure_by_merchant (day: the month's first day)."""
+
+    id = fields.BigIntField(primary_key=True)
+    day = fields.DateField()
+    domain = fields.CharField(max_length=16)
+    category = fields.CharField(max_length=40)
+    merchant_id = fields.IntField()
+    partner_id = fields.IntField()
+
+    class Meta:
+        table = "figure_by_merchant_month"
+        unique_together = (("day", "domain", "category", "merchant_id", "partner_id"),)
+        indexes = (
             (
-                "day",
                 "merchant_id",
+                "day",
             ),
         )
 
@@ -289,34 +397,85 @@ class FigureAll(_Counters):
         )
 
 
-class FigureStageDays(Model):
-    """How many cases reached a stage after so many whole days, per filing day and filter."""
+class FigureAllMonth(_Counters):
+    """The monthly twin of figure_all (day: the month's first day)."""
 
     id = fields.BigIntField(primary_key=True)
     day = fields.DateField()
     domain = fields.CharField(max_length=16)
     category = fields.CharField(max_length=40)
     partner_id = fields.IntField()
+    platform = fields.CharField(max_length=250)
+    merchant_id = fields.IntField()
     organisation_id = fields.IntField()
     track = fields.CharField(max_length=20)
-    stage = fields.CharField(max_length=20)
-    days = fields.IntField()
-    n = fields.IntField(default=0)
+    district = fields.CharField(max_length=50)
+    respondent_kind = fields.CharField(max_length=20)
+    mediator_id = fields.IntField()
 
     class Meta:
-        table = "figure_stage_days"
+        table = "figure_all_month"
         unique_together = (
             (
                 "day",
                 "domain",
                 "category",
                 "partner_id",
+                "platform",
+                "merchant_id",
                 "organisation_id",
                 "track",
-                "stage",
-                "days",
+                "district",
+                "respondent_kind",
+                "mediator_id",
             ),
         )
+        indexes = (
+            (
+                "partner_id",
+                "day",
+            ),
+            (
+                "merchant_id",
+                "day",
+            ),
+            (
+                "organisation_id",
+                "day",
+            ),
+        )
+
+
+class FigureStageDays(Model):
+    """How many cases reached a stage after so many whole days, per filing day."""
+
+    id = fields.BigIntField(primary_key=True)
+    day = fields.DateField()
+    domain = fields.CharField(max_length=16)
+    category = fields.CharField(max_length=40)
+    stage = fields.CharField(max_length=20)
+    days = fields.IntField()
+    n = fields.IntField(default=0)
+
+    class Meta:
+        table = "figure_stage_days"
+        unique_together = (("day", "domain", "category", "stage", "days"),)
+
+
+class FigureStageDaysMonth(Model):
+    """The monthly twin of figure_stage_days (day: the month's first day)."""
+
+    id = fields.BigIntField(primary_key=True)
+    day = fields.DateField()
+    domain = fields.CharField(max_length=16)
+    category = fields.CharField(max_length=40)
+    stage = fields.CharField(max_length=20)
+    days = fields.IntField()
+    n = fields.IntField(default=0)
+
+    class Meta:
+        table = "figure_stage_days_month"
+        unique_together = (("day", "domain", "category", "stage", "days"),)
 
 
 class FigureDeadline(Model):
@@ -348,7 +507,49 @@ class FigureDeadline(Model):
                 "overdue_days",
             ),
         )
-        indexes = (("organisation_id", "day"),)
+        indexes = (
+            (
+                "organisation_id",
+                "day",
+            ),
+        )
+
+
+class FigureDeadlineMonth(Model):
+    """The monthly twin of figure_deadline (day: the month's first day)."""
+
+    id = fields.BigIntField(primary_key=True)
+    day = fields.DateField()
+    domain = fields.CharField(max_length=16)
+    category = fields.CharField(max_length=40)
+    partner_id = fields.IntField()
+    organisation_id = fields.IntField()
+    track = fields.CharField(max_length=20)
+    regime = fields.CharField(max_length=40)
+    overdue_days = fields.IntField()
+    total = fields.IntField(default=0)
+    met = fields.IntField(default=0)
+
+    class Meta:
+        table = "figure_deadline_month"
+        unique_together = (
+            (
+                "day",
+                "domain",
+                "category",
+                "partner_id",
+                "organisation_id",
+                "track",
+                "regime",
+                "overdue_days",
+            ),
+        )
+        indexes = (
+            (
+                "organisation_id",
+                "day",
+            ),
+        )
 
 
 @on_events_recorded

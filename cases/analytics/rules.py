@@ -349,12 +349,16 @@ CUBES: tuple[Cube, ...] = (
     Cube("figure_all", tuple(DIMENSION_COLUMNS)),
 )
 
-# Days to a stage, per filing day and the common filters (for the funnel's medians).
+# Days to a stage, per filing day, domain and category (the funnel's medians; with any other
+# filter they come from the cases' facts).
 STAGE_DAYS_TABLE = "figure_stage_days"
-STAGE_DAYS_DIMENSIONS = ("domain", "category", "partner_id", "organisation_id", "track")
+STAGE_DAYS_DIMENSIONS = ("domain", "category")
 # Deadlines met and missed, per filing day, regime, organisation and days overdue.
 DEADLINE_TABLE = "figure_deadline"
 DEADLINE_DIMENSIONS = ("domain", "category", "partner_id", "organisation_id", "track")
+# Every rollup has a monthly twin (the same cells, `day` the month's first day), so a long
+# period reads whole months from the twin and only its ragged ends from the daily table.
+MONTHLY = "_month"
 
 Key = tuple[Any, ...]
 Delta = dict[str, dict[Key, Counter[str]]]
@@ -383,38 +387,73 @@ def counters_of(facts: Facts) -> Counter[str]:
     return +counts
 
 
+def _add(delta: Delta, table: str, key: Key, counts: Mapping[str, int], sign: int) -> None:
+    day, *rest = key
+    for name, period in ((table, day), (table + MONTHLY, day.replace(day=1))):
+        cell = delta.setdefault(name, {}).setdefault((period, *rest), Counter())
+        for counter, n in counts.items():
+            cell[counter] += sign * n
+
+
 def add_contributions(delta: Delta, facts: Facts, sign: int) -> None:
     """Add (sign 1) or take away (sign -1) what one case contributes to every rollup."""
     counts = counters_of(facts)
     for cube in CUBES:
         key = (facts.day, *(getattr(facts, DIMENSION_COLUMNS[d]) for d in cube.dimensions))
-        cell = delta.setdefault(cube.table, {}).setdefault(key, Counter())
-        for name, n in counts.items():
-            cell[name] += sign * n
+        _add(delta, cube.table, key, counts, sign)
     common = (facts.day, *(getattr(facts, d) for d in STAGE_DAYS_DIMENSIONS))
-    days = delta.setdefault(STAGE_DAYS_TABLE, {})
     for stage, value in facts.stage_days.items():
-        days.setdefault((*common, stage, int(value)), Counter())["n"] += sign
-    deadlines = delta.setdefault(DEADLINE_TABLE, {})
+        _add(delta, STAGE_DAYS_TABLE, (*common, stage, int(value)), {"n": 1}, sign)
+    add_deadlines(delta, facts, sign)
+
+
+def add_deadlines(delta: Delta, facts: Facts, sign: int) -> None:
+    """What one case contributes to the deadline rollups (daily and monthly)."""
+    common = (facts.day, *(getattr(facts, d) for d in DEADLINE_DIMENSIONS))
     for regime, met, overdue in facts.deadlines:
-        cell = deadlines.setdefault((*common, regime, overdue), Counter())
-        cell["total"] += sign
-        cell["met"] += sign * int(met)
+        _add(delta, DEADLINE_TABLE, (*common, regime, overdue), {"total": 1, "met": int(met)}, sign)
 
 
 def table_columns(table: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The (key columns, counter columns) of a rollup table."""
+    """The (key columns, counter columns) of a rollup table (daily or monthly)."""
+    base = table.removesuffix(MONTHLY)
     for cube in CUBES:
-        if cube.table == table:
+        if cube.table == base:
             return ("day", *cube.dimensions), COUNTERS
-    if table == STAGE_DAYS_TABLE:
+    if base == STAGE_DAYS_TABLE:
         return ("day", *STAGE_DAYS_DIMENSIONS, "stage", "days"), ("n",)
-    if table == DEADLINE_TABLE:
+    if base == DEADLINE_TABLE:
         return ("day", *DEADLINE_DIMENSIONS, "regime", "overdue_days"), ("total", "met")
     raise ValueError(table)
 
 
-ROLLUP_TABLES: tuple[str, ...] = (*(c.table for c in CUBES), STAGE_DAYS_TABLE, DEADLINE_TABLE)
+_DAILY_TABLES = (*(c.table for c in CUBES), STAGE_DAYS_TABLE, DEADLINE_TABLE)
+ROLLUP_TABLES: tuple[str, ...] = (*_DAILY_TABLES, *(t + MONTHLY for t in _DAILY_TABLES))
+
+
+def month_segments(start: date | None, end: date | None) -> list[tuple[bool, date, date]]:
+    """[start, end] as (monthly?, first, last) pieces: the whole months inside it (monthly
+    rows, keyed by their first day) and the ragged days at either end (daily rows)."""
+    start = start or date(1970, 1, 1)
+    end = end or date(2999, 12, 31)
+    if start > end:
+        return []
+    first_full = start if start.day == 1 else _next_month(start)
+    after_end = end + timedelta(days=1)
+    last_full = after_end.replace(day=1)  # the first day after the whole months
+    if first_full >= last_full:
+        return [(False, start, end)]
+    pieces = []
+    if start < first_full:
+        pieces.append((False, start, first_full - timedelta(days=1)))
+    pieces.append((True, first_full, last_full - timedelta(days=1)))
+    if last_full <= end:
+        pieces.append((False, last_full, end))
+    return pieces
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 # --- periods, growth, medians ------------------------------------------------------------------
