@@ -22,6 +22,7 @@ from cases.clock import local_date
 from cases.errors import CaseConflict, CaseError, CaseNotFound
 from cases.models import Notice, NoticeChannel
 from cases.negotiation.models import Merchant
+from cases.pause import pause_point
 from cases.transactions import atomic
 from cases.warnings.letters import draft_text, letter_errors
 from cases.warnings.models import (
@@ -165,6 +166,8 @@ async def do_raise_alerts(
     fresh = [row for print_, row in rows.items() if print_ not in known]
     if not fresh:
         return []
+    # Where the concurrency test holds two jobs that both found the alert not yet raised.
+    await pause_point("alert_insert")
     # Insert-or-ignore: a row another process wrote meanwhile is skipped, not an error.
     await Alert.bulk_create(fresh, ignore_conflicts=True)
     raised = await Alert.filter(

@@ -124,10 +124,16 @@ def _figures(alert: wa.Alert) -> list[tuple[str, str]]:
     return shown
 
 
+def _week(week: str) -> dict[str, str]:
+    """2026-W49 as its parts, for "week 49 of 2026" (2026年第49周)."""
+    year, _, number = week.partition("-W")
+    return {"year": year, "week": number.lstrip("0") or number}
+
+
 def _explained(alert: wa.Alert) -> dict[str, Any]:
-    params = dict(alert.parameters)
-    if "below" in params:
-        params["below_percent"] = f"{float(params['below']):.0%}"
+    params = {k: f"{v:g}" if isinstance(v, float) else v for k, v in alert.parameters.items()}
+    if "below" in alert.parameters:
+        params["below_percent"] = f"{float(alert.parameters['below']):.0%}"
     return params
 
 
@@ -163,6 +169,7 @@ async def _alert_page(
         {
             "alert": alert,
             "explained": _explained(alert),
+            "week": _week(alert.week),
             "rule_explained": RULE_EXPLAINED.get(alert.rule, ""),
             "figures": _figures(alert),
             "chart": chart,

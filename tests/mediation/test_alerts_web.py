@@ -156,3 +156,12 @@ def test_the_monthly_report_on_demand(client: TestClient, world: int) -> None:
     pdf = client.get("/governance/reports/2026-12.pdf")
     assert hashlib.sha256(pdf.content).hexdigest() == report.pdf_sha256
     assert client.get("/governance/reports/2026-13.pdf").status_code == 404
+
+
+def test_in_english_on_request(client: TestClient, world: int) -> None:
+    sign_in(client, "gov", STAFF_PASSWORD)
+    page = client.get(f"/governance/alerts/{world}", headers={"accept-language": "en"})
+    assert page.status_code == 200
+    for words in ("Surge of filings", "week 49 of 2026", "more than 3 times the median week"):
+        assert words in page.text, words
+    assert "Alerts" in client.get("/governance/alerts", headers={"accept-language": "en"}).text

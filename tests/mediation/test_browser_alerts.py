@@ -136,3 +136,4 @@ def test_a_surge_is_acknowledged_and_a_letter_issued(
     expect(phone.locator("#letters")).to_be_visible()
     expect(phone.locator(".alert-state")).to_have_text("已确认")
     phones.assert_fits(phone)
+    phones.screenshot(phone, "governance-alert-phone")

@@ -44,6 +44,7 @@ from cases.webhooks.catalogue import GOVERNANCE_ALERT
 from cases.webhooks.models import WebhookDelivery
 from mediation.notify import Notifier
 from mediation.settings import Settings
+from tests.support.concurrency import rendezvous
 from tests.support.factories import STAFF_PASSWORD, cheap_password_hashing, filing_fields, party_ids
 from tests.support.live_server import free_port
 from tests.support.warning_figures import CaseFigures
@@ -100,6 +101,21 @@ async def test_two_jobs_at_once_raise_it_once(settings: Settings) -> None:
     )
     assert len(first) + len(second) >= 1
     assert await Alert.filter(subject_key="accommodation").count() == 1
+
+
+async def test_two_jobs_that_both_found_it_new_write_it_once(settings: Settings) -> None:
+    """Both jobs read "not raised yet" before either writes (held at the pause point):
+    the unique fingerprint and insert-or-ignore keep one row, and neither job fails."""
+    await file_many(settings, 10, NOW - timedelta(days=1), 0, category="accommodation")
+    with rendezvous("alert_insert") as point:
+        first, second = await asyncio.gather(
+            do_raise_alerts(NOW, T, CaseFigures()), do_raise_alerts(NOW, T, CaseFigures())
+        )
+    assert point.arrived == 2
+    assert await Alert.filter(subject_key="accommodation").count() == 1
+    assert {a.id for a in first} | {a.id for a in second} == {
+        (await Alert.get(subject_key="accommodation")).id
+    }
 
 
 async def test_below_the_floor_nothing(settings: Settings) -> None:
