@@ -15,6 +15,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from cases.journal import RecordedEvent, on_events_recorded
+from cases.rows import insert_rows
 
 
 class FigurePending(Model):
@@ -556,10 +557,7 @@ class FigureDeadlineMonth(Model):
 async def queue_for_figures(recorded: Sequence[RecordedEvent]) -> None:
     """The journal's hook: one pending row per event, in the events' transaction (one
     statement for the whole batch); `cases.analytics.actions.roll_up_due` folds them in."""
-    if recorded:
-        await FigurePending.bulk_create(
-            [
-                FigurePending(case_id=case.id, kind=event.kind, at=event.at)
-                for case, event in recorded
-            ]
-        )
+    await insert_rows(
+        FigurePending,
+        [{"case_id": case.id, "kind": event.kind, "at": event.at} for case, event in recorded],
+    )

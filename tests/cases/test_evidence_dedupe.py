@@ -18,11 +18,13 @@ from tortoise.migrations.api import migrate as run_migrations
 
 import cases.actions
 import cases.intake
+import cases.journal
 import cases.webhooks.models
 from cases.access import Viewer
 from cases.accounts.actions import do_register_disputant
 from cases.accounts.models import Role, User
 from cases.actions import Filer, Repeated, StoredEvidence, distinct_evidence, do_add_evidence
+from cases.analytics.models import queue_for_figures
 from cases.evidence_store import store_blob
 from cases.intake import Upload, file_dispute
 from cases.models import Case, CourtFiling, Evidence, FilingKind, FilingStatus, Side, TimelineEvent
@@ -217,6 +219,12 @@ async def test_migration_0011_merges_duplicates_and_repoints_what_referred_to_th
 
     for name in ("lock_dispute", "find_open_match", "do_record_source"):
         monkeypatch.setattr(cases.intake, name, nothing)
+    # Nor the district figures' pending table (0018): the journal does not queue for them.
+    monkeypatch.setattr(
+        cases.journal,
+        "_events_recorded",
+        [h for h in cases.journal._events_recorded if h is not queue_for_figures],
+    )
     config = tortoise_config(database_url)
     await run_migrations(config=config, target="models.0010_realtime")
     await Tortoise.close_connections()
