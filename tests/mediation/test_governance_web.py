@@ -128,6 +128,10 @@ def test_governance_staff_land_on_the_dashboard(
     )
     assert page.headers["location"] == "/governance"
     assert 'href="/governance"' in client.get("/governance").text
+    # The early warnings are one link away; an organisation admin, who has no alerts, sees none.
+    assert 'href="/governance/alerts"' in client.get("/governance").text
+    switch_to(client, "orgadmin", STAFF_PASSWORD)
+    assert 'href="/governance/alerts"' not in client.get("/governance").text
 
 
 def _csrf(client: TestClient) -> str:
