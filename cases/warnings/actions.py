@@ -44,6 +44,8 @@ from cases.warnings.rules import (
     fingerprint,
     move,
     response_rate,
+    say_figures,
+    say_week,
     surge,
     surge_window,
     week_of,
@@ -337,12 +339,11 @@ def regulator_mail(alert: Alert, text: str, link: str) -> tuple[str, str]:
     """The regulator's email (Chinese: an official notice): subject and body."""
     rule = RULE_WORDS.get(alert.rule, alert.rule)
     subject = f"纠纷预警：{alert.subject_label}（{rule}）"
-    facts = "，".join(f"{k}={v}" for k, v in alert.figures.items() if isinstance(v, int | float))
     lines = [
         "您好：",
         "",
         f"长宁区在线纠纷调解平台对“{alert.subject_label}”发出预警：{rule}。",
-        f"统计周：{alert.week}；数据：{facts}。",
+        f"统计周：{say_week(alert.week)}；数据：{say_figures(alert.figures)}。",
     ]
     if text:
         lines += ["", f"治理部门留言：{text}"]

@@ -197,3 +197,34 @@ def burst(key: str, label: str, filings: int, t: Thresholds) -> Finding | None:
     if filings < t.burst_filings:
         return None
     return Finding(Rule.BURST, Scope.RESPONDENT, key, label, t.of(Rule.BURST), {"filings": filings})
+
+
+# The figures that fired a rule, in the words of an official notice.
+FIGURE_WORDS = {
+    "last_7_days": "近7日申请{}件",
+    "median_week": "此前8周每周中位数{}件",
+    "ratio": "为中位数的{}倍",
+    "answered": "已回应{}件",
+    "asked": "应回应{}件",
+    "filings": "同类申请{}件",
+}
+
+
+def say_figures(figures: dict[str, Any]) -> str:
+    """The figures of an alert in plain words (a rate as a percentage; unknown keys left out)."""
+    words = []
+    for key, value in figures.items():
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            continue
+        if key == "rate":
+            words.append(f"回应率{value:.0%}")
+        elif key in FIGURE_WORDS:
+            shown = f"{value:g}" if isinstance(value, float) else str(value)
+            words.append(FIGURE_WORDS[key].format(shown))
+    return "，".join(words)
+
+
+def say_week(week: str) -> str:
+    """An ISO week ("2026-W49") as a notice says it: 2026年第49周."""
+    year, _, number = week.partition("-W")
+    return f"{year}年第{int(number)}周" if year.isdigit() and number.isdigit() else week

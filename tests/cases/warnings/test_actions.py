@@ -239,7 +239,9 @@ async def test_the_regulator_is_told_by_email(
     message = email.message_from_bytes(envelope.content, policy=email.policy.default)
     assert "旅游费用退还" in str(message["subject"])
     text = message.get_body().get_content()  # type: ignore[union-attr]
-    assert "请关注" in text and link in text and "last_7_days=11" in text
+    assert "请关注" in text and link in text and "近7日申请11件" in text
+    # Plain words only: no field names, no ISO week codes.
+    assert "last_7_days" not in text and "-W" not in text and "年第" in text
     assert (await Alert.get(id=alert.id)).regulator_notified_at == NOW
 
 

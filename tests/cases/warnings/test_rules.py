@@ -15,6 +15,8 @@ from cases.warnings.rules import (
     fingerprint,
     move,
     response_rate,
+    say_figures,
+    say_week,
     surge,
     surge_window,
     week_of,
@@ -149,3 +151,25 @@ def test_fingerprint_is_per_rule_subject_and_week() -> None:
 def test_thresholds_refuse_nonsense(changes: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         Thresholds(**changes)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("figures", "words"),
+    [
+        (
+            {"last_7_days": 11, "median_week": 2.0, "ratio": 5.5},
+            "近7日申请11件，此前8周每周中位数2件，为中位数的5.5倍",
+        ),
+        ({"answered": 3, "asked": 12, "rate": 0.25}, "已回应3件，应回应12件，回应率25%"),
+        ({"filings": 33, "unknown": 1, "flag": True}, "同类申请33件"),
+    ],
+)
+def test_an_alerts_figures_in_plain_words(figures: dict[str, object], words: str) -> None:
+    assert say_figures(figures) == words
+
+
+@pytest.mark.parametrize(
+    ("week", "said"), [("2026-W49", "2026年第49周"), ("2027-W01", "2027年第1周")]
+)
+def test_a_week_in_plain_words(week: str, said: str) -> None:
+    assert say_week(week) == said
