@@ -203,39 +203,6 @@ def _on_time(settlement: dict[str, Any] | None) -> bool | None:
 _STAGE_COLUMNS = {s: f"d_{s.value}" for s in STAGES if s is not Stage.FILED}
 
 
-def _fact_row(facts: Facts) -> CaseFact:
-    return CaseFact(
-        case_id=facts.case_id,
-        number=facts.number,
-        filed_at=facts.filed_at,
-        day=facts.day,
-        domain=facts.domain,
-        category=facts.category,
-        status=facts.status,
-        partner_id=facts.partner_id,
-        platform=facts.platform,
-        platform_label=facts.platform_label,
-        merchant_id=facts.merchant_id,
-        organisation_id=facts.organisation_id,
-        track=facts.track,
-        district=facts.district,
-        respondent_kind=facts.respondent_kind,
-        respondent_key=facts.respondent_key,
-        respondent_label=facts.respondent_label,
-        mediator_id=facts.mediator_id,
-        outcome=facts.outcome,
-        asked=facts.asked,
-        counted=facts.counted,
-        answered=facts.answered,
-        answer_hours=facts.answer_hours,
-        merchant_settled=facts.merchant_settled,
-        performance_known=facts.performance_known,
-        performed_on_time=facts.performed_on_time,
-        deadlines=[list(d) for d in facts.deadlines],
-        **{column: facts.stage_days.get(stage) for stage, column in _STAGE_COLUMNS.items()},
-    )
-
-
 def facts_from_row(row: CaseFact) -> Facts:
     stage_days = {Stage.FILED.value: 0.0}
     for stage, column in _STAGE_COLUMNS.items():

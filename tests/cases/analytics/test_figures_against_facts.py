@@ -11,6 +11,7 @@ from cases.analytics.figures import (
     Dimension,
     FigureFilter,
     Grain,
+    cases_behind,
     deadline_compliance,
     funnel,
     merchant_response_rates,
@@ -79,6 +80,12 @@ async def test_rollups_match_the_facts(db: None, settings: Settings) -> None:
         assert sum(w.settled for w in load) == sum(
             1 for r in expected if r.mediator_id and r.outcome == "settled"
         )
+        listed, total = await cases_behind(f, stage="settled", per_page=5)
+        assert total == steps["settled"] and len(listed) == min(5, total)
+        district = next(iter(by_district), None)
+        if district is not None:
+            _, total = await cases_behind(f, dimension=Dimension.DISTRICT, key=district)
+            assert total == by_district[district]
         cards = {c.merchant_id: c for c in await scorecards(f, limit=100)}
         for merchant, n in Counter(r.merchant_id for r in expected if r.merchant_id).items():
             assert cards[merchant].cases == n
