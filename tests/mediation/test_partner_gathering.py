@@ -99,7 +99,10 @@ def test_a_group_answers_each_request_as_it_would_be_answered_alone(client: Test
     assert statuses == [201, 201, 201, 201, 422, 200, 201], [a.text for a in answers]
     leader, two, three, two_again, refused, retold_answer, six = (a.json() for a in answers)
     assert two_again["case_number"] == two["case_number"]
-    assert answers[3].headers.get("Idempotent-Replayed") == "true"
+    # Whichever copy reached the group first was filed; the other is its replay (the order
+    # they arrive in depends on their own reads of the partner's key).
+    replayed = [answers[i].headers.get("Idempotent-Replayed") for i in (1, 3)]
+    assert replayed.count("true") == 1 and replayed.count(None) == 1
     assert "applicant_mobile" in str(refused)
     assert retold_answer["merged_into"] == earlier.json()["case_number"]
     assert len({leader["case_number"], two["case_number"], three["case_number"]}) == 3
